@@ -1,0 +1,334 @@
+"""The state database: schema, records, transactions, lock, crash consistency."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from syncd.sync import state as state_mod
+from syncd.sync.model import body_hash
+from syncd.sync.records import AttachmentRecord, PageRecord, Tombstone, WebhookRecord
+from syncd.sync.state import StateDB, StateError, StateLocked, StateTooNew
+
+
+def page(page_id: str = "101", **kw) -> PageRecord:
+    md = kw.pop("base_markdown", f"# Page {page_id}\n")
+    fields = dict(
+        page_id=page_id,
+        local_path=f"Page {page_id}.md",
+        title=f"Page {page_id}",
+        parent_id="1",
+        remote_version=3,
+        base_markdown=md,
+        local_hash=body_hash(md),
+        base_sidecar='{"blocks": []}',
+        labels=("b", "a"),
+        local_mtime_ns=123,
+        local_size=45,
+        synced_at=1000.0,
+    )
+    fields.update(kw)
+    return PageRecord(**fields)
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    state = StateDB.open(tmp_path / "state")
+    yield state
+    state.close()
+
+
+def test_fresh_database_is_migrated_to_the_latest_schema(tmp_path: Path):
+    with StateDB.open(tmp_path / "s") as state:
+        assert state.schema_version == len(state_mod.MIGRATIONS)
+        assert state.count_pages() == 0
+        assert state.integrity_check() == "ok"
+    conn = sqlite3.connect(tmp_path / "s" / "state.db")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {
+        "pages",
+        "tombstones",
+        "attachments",
+        "conflicts",
+        "webhooks",
+        "meta",
+        "deliveries",
+        "pending_creates",
+    } <= tables
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_page_round_trip_and_reopen(tmp_path: Path):
+    record = page(tombstone=Tombstone("remote", 5.0, "trash/2026/x.md"))
+    with StateDB.open(tmp_path / "s") as state:
+        state.put_page(record)
+        state.put_page(page("102", kind="blogpost", parent_id=None))
+    with StateDB.open(tmp_path / "s") as state:
+        got = state.get_page("101")
+        assert got == PageRecord(**{**record.__dict__, "labels": ("a", "b")})
+        assert state.find_page_by_path("Page 102.md").kind == "blogpost"
+        assert set(state.pages()) == {"101", "102"}
+        assert [r.page_id for r in state.iter_pages()] == ["101", "102"]
+        assert set(state.tombstones()) == {"101"}
+
+
+def test_put_page_without_tombstone_clears_it(db: StateDB):
+    db.put_page(page(tombstone=Tombstone("local", 1.0)))
+    db.update_page("101", tombstone=None, remote_version=4)
+    got = db.get_page("101")
+    assert got.tombstone is None and got.remote_version == 4
+
+
+def test_delete_page_cascades_to_tombstone_and_attachments(db: StateDB):
+    db.put_page(page(tombstone=Tombstone("local", 1.0)))
+    db.put_attachment(AttachmentRecord("101", "att9", "img.png", 2, "Page 101/img.png", "h"))
+    assert [a.attachment_id for a in db.attachments("101")] == ["att9"]
+    assert db.delete_page("101")
+    assert db.get_page("101") is None
+    assert db.attachments() == []
+    assert db.tombstones() == {}
+
+
+def test_attachment_requires_its_page(db: StateDB):
+    with pytest.raises(sqlite3.IntegrityError):
+        db.put_attachment(AttachmentRecord("999", "att1", "a.png", 1, "a.png", "h"))
+
+
+def test_prune_tombstones_forgets_only_old_ones(db: StateDB):
+    db.put_page(page("1", tombstone=Tombstone("local", 10.0)))
+    db.put_page(page("2", tombstone=Tombstone("remote", 20.0)))
+    db.put_page(page("3"))
+    assert db.prune_tombstones(older_than=15.0) == 1
+    assert set(db.pages()) == {"2", "3"}
+
+
+def test_transaction_rollback_on_exception_keeps_old_data(db: StateDB):
+    db.put_page(page(remote_version=3))
+    with pytest.raises(RuntimeError), db.transaction():
+        db.update_page("101", remote_version=4)
+        db.put_page(page("102"))
+        db.set_watermark("2026-01-01T00:00:00Z")
+        raise RuntimeError("crash in the middle of applying an action")
+    assert db.get_page("101").remote_version == 3
+    assert db.get_page("102") is None
+    assert db.get_watermark() is None
+
+
+def test_nested_transactions_join_the_outer_one(db: StateDB):
+    with pytest.raises(ValueError), db.transaction():
+        with db.transaction():
+            db.put_page(page("1"))
+        raise ValueError
+    assert db.get_page("1") is None
+
+
+def test_conflicts_webhooks_watermark_meta(db: StateDB):
+    c = db.add_conflict("101", "Page 101.md", "markers", "2 conflict blocks")
+    db.add_conflict(None, "New.md", "title", "title already used by page 7")
+    assert [x.kind for x in db.conflicts()] == ["markers", "title"]
+    assert db.conflicts()[0] == c
+    assert db.clear_conflicts("101") == 1
+    assert db.clear_conflicts(path="New.md") == 1
+    assert db.conflicts() == []
+
+    db.put_webhook(WebhookRecord("wh1", "http://127.0.0.1:1/hook", "keyring:syncd/wh1", 1.0))
+    assert db.webhooks()[0].secret_ref == "keyring:syncd/wh1"
+    assert db.delete_webhook("wh1") and db.webhooks() == []
+
+    db.set_watermark("2026-11-24T10:00:00Z")
+    assert db.get_watermark() == "2026-11-24T10:00:00Z"
+
+
+def test_delivery_keys_dedupe_and_stay_bounded(db: StateDB, monkeypatch):
+    monkeypatch.setattr(state_mod, "DELIVERY_KEYS_MAX", 5)
+    assert db.remember_delivery("101:4")
+    assert not db.remember_delivery("101:4")
+    for i in range(20):
+        db.remember_delivery(f"k{i}")
+    assert db.delivery_count() == 5
+    assert db.remember_delivery("101:4")  # long evicted: treated as new
+
+
+def test_pending_create_journal(db: StateDB):
+    intent = db.add_pending_create("New.md", "New", "1")
+    assert db.pending_creates() == [intent]
+    db.resolve_pending_create(intent.client_key)
+    assert db.pending_creates() == []
+
+
+def test_migrations_run_once_in_order_and_keep_data(tmp_path: Path, monkeypatch):
+    with StateDB.open(tmp_path / "s") as state:
+        state.put_page(page())
+    extra = ("ALTER TABLE pages ADD COLUMN note TEXT", "UPDATE pages SET note = 'migrated'")
+    monkeypatch.setattr(state_mod, "MIGRATIONS", [*state_mod.MIGRATIONS, extra])
+    with StateDB.open(tmp_path / "s") as state:
+        assert state.schema_version == 2
+        assert state.get_page("101") is not None
+    conn = sqlite3.connect(tmp_path / "s" / "state.db")
+    assert conn.execute("SELECT note FROM pages").fetchall() == [("migrated",)]
+    conn.close()
+    with StateDB.open(tmp_path / "s") as state:  # already at v2: nothing re-run
+        assert state.schema_version == 2
+
+
+def test_failed_migration_leaves_the_previous_version(tmp_path: Path, monkeypatch):
+    StateDB.open(tmp_path / "s").close()
+    broken = ("CREATE TABLE extra (x)", "THIS IS NOT SQL")
+    monkeypatch.setattr(state_mod, "MIGRATIONS", [*state_mod.MIGRATIONS, broken])
+    with pytest.raises(sqlite3.OperationalError):
+        StateDB.open(tmp_path / "s")
+    monkeypatch.undo()
+    with StateDB.open(tmp_path / "s") as state:  # lock released, schema untouched
+        assert state.schema_version == 1
+    conn = sqlite3.connect(tmp_path / "s" / "state.db")
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name='extra'").fetchall() == []
+    conn.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path):
+    StateDB.open(tmp_path / "s").close()
+    conn = sqlite3.connect(tmp_path / "s" / "state.db")
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StateTooNew, match="schema version 99"):
+        StateDB.open(tmp_path / "s")
+
+
+def test_second_open_in_process_is_refused_with_pid(tmp_path: Path):
+    with StateDB.open(tmp_path / "s"):
+        with pytest.raises(StateLocked) as info:
+            StateDB.open(tmp_path / "s")
+        assert info.value.pid == os.getpid()
+        assert str(os.getpid()) in str(info.value)
+    StateDB.open(tmp_path / "s").close()  # released on close
+
+
+def test_folder_lock_refuses_a_second_state_on_the_same_folder(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    with StateDB.open(tmp_path / "s1", folder=folder):
+        with pytest.raises(StateLocked):
+            StateDB.open(tmp_path / "s2", folder=folder)
+        # the failed attempt released its state-dir lock
+        StateDB.open(tmp_path / "s2").close()
+
+
+def test_state_remembers_its_folder(tmp_path: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    StateDB.open(tmp_path / "s", folder=tmp_path / "a").close()
+    with pytest.raises(StateError, match="belongs to folder"):
+        StateDB.open(tmp_path / "s", folder=tmp_path / "b")
+
+
+def _spawn(code: str) -> subprocess.Popen:
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=root,
+    )
+
+
+def _wait_line(proc: subprocess.Popen, expected: str, timeout: float = 30.0) -> None:
+    """Wait (bounded) for the child to report it reached the point under test."""
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, f"child did not print {expected!r} within {timeout}s"
+    line = proc.stdout.readline()
+    assert line.strip() == expected, (line, proc.stderr.read() if proc.poll() is not None else "")
+
+
+def test_lock_refuses_a_second_process_and_is_reclaimed_after_kill(tmp_path: Path):
+    state_dir = tmp_path / "s"
+    holder = _spawn(
+        f"""
+        import sys, time
+        from syncd.sync.state import StateDB
+        db = StateDB.open({str(state_dir)!r})
+        print("locked", flush=True)
+        time.sleep(60)
+        """
+    )
+    try:
+        _wait_line(holder, "locked")
+        with pytest.raises(StateLocked) as info:
+            StateDB.open(state_dir)
+        assert info.value.pid == holder.pid
+        assert f"pid {holder.pid}" in str(info.value)
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    # SIGKILL released the OS lock: a new instance starts.
+    StateDB.open(state_dir).close()
+
+
+def test_sigkill_inside_a_transaction_leaves_a_consistent_database(tmp_path: Path):
+    state_dir = tmp_path / "s"
+    with StateDB.open(state_dir) as state:
+        for i in range(20):
+            state.put_page(page(str(i), remote_version=1))
+        state.set_watermark("before")
+    child = _spawn(
+        f"""
+        import time
+        from dataclasses import replace
+        from syncd.sync.state import StateDB
+        db = StateDB.open({str(state_dir)!r})
+        with db.transaction():
+            for rec in list(db.pages().values()):
+                db.put_page(replace(rec, remote_version=2, base_markdown="x" * 100_000))
+            db.delete_page("0")
+            db.set_watermark("after")
+            print("inside", flush=True)
+            time.sleep(60)
+        """
+    )
+    try:
+        _wait_line(child, "inside")
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    with StateDB.open(state_dir) as state:
+        assert state.integrity_check() == "ok"
+        pages = state.pages()
+        assert len(pages) == 20
+        assert {p.remote_version for p in pages.values()} == {1}
+        assert state.get_watermark() == "before"
+
+
+def test_committed_transaction_survives_sigkill(tmp_path: Path):
+    state_dir = tmp_path / "s"
+    child = _spawn(
+        f"""
+        import time
+        from syncd.sync.state import StateDB
+        from syncd.sync.records import PageRecord
+        db = StateDB.open({str(state_dir)!r})
+        with db.transaction():
+            db.put_page(PageRecord("7", "A.md", "A", None, 5, "a\\n", "h"))
+        print("committed", flush=True)
+        time.sleep(60)
+        """
+    )
+    try:
+        _wait_line(child, "committed")
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    with StateDB.open(state_dir) as state:
+        assert state.get_page("7").remote_version == 5
