@@ -1,1 +1,55 @@
+"""The Confluence client: Cloud (REST v2, v1 where v2 lacks) and Data Center (/rest/api).
 
+The rest of syncd imports from here only::
+
+    from syncd.confluence import ConfluenceClient, ConnectionSettings, VersionConflict
+"""
+
+from .client import ConfluenceClient
+from .errors import (
+    AuthFailed,
+    ConfluenceError,
+    DeploymentUnknown,
+    Gone,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    TitleExists,
+    Unreachable,
+    VersionConflict,
+    WebhookPermissionDenied,
+    WebhooksNotSupported,
+    WebhooksUnavailable,
+)
+from .models import Attachment, Change, Page, PageRef, Space, Webhook
+from .settings import ConnectionSettings
+from .transport import TransportStats
+
+__all__ = [
+    "Attachment",
+    "AuthFailed",
+    "Change",
+    "ConfluenceClient",
+    "ConfluenceError",
+    "ConnectionSettings",
+    "DeploymentUnknown",
+    "Gone",
+    "InvalidRequest",
+    "NotFound",
+    "Page",
+    "PageRef",
+    "PermissionDenied",
+    "RateLimited",
+    "ServerError",
+    "Space",
+    "TitleExists",
+    "TransportStats",
+    "Unreachable",
+    "VersionConflict",
+    "Webhook",
+    "WebhookPermissionDenied",
+    "WebhooksNotSupported",
+    "WebhooksUnavailable",
+]

@@ -1,0 +1,697 @@
+"""``ConfluenceClient``: the one object the rest of syncd uses to talk to Confluence.
+
+Open it with ``await ConfluenceClient.open(settings)`` (or ``async with``). It picks the
+backend for the deployment, and adds what is the same on Cloud and Data Center:
+
+* the page tree streamed parents-first, optionally restricted to a ``root_page`` subtree;
+* writes that are retried only when that is safe, with the reconciliation that makes a
+  re-sent update or create idempotent (an update that meets 409 after a retry, and finds the
+  page at our version with our body, succeeded);
+* the CQL change feed with an overlap window and the deployment's date format;
+* webhook registration that maps "not allowed" / "not available" to typed errors.
+
+Deployment detection (``deployment="auto"``): a host under ``atlassian.net`` is Cloud.
+Otherwise the client asks, with credentials, ``{base}/api/v2/spaces?limit=1`` (and
+``{base}/wiki/api/v2/...`` when the base lacks ``/wiki``): only Cloud serves REST v2. Then
+``{base}/rest/api/space?limit=1``: a 2xx there means Data Center. A 401/403 on both is
+reported as ``AuthFailed`` / ``PermissionDenied``; nothing answering is ``DeploymentUnknown``.
+A 404 never decides for Cloud, so a Data Center behind any path is not mistaken for Cloud.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from .backend import Backend
+from .cloud import CloudBackend
+from .datacenter import DataCenterBackend
+from .errors import (
+    AuthFailed,
+    ConfluenceError,
+    DeploymentUnknown,
+    NotFound,
+    PermissionDenied,
+    TitleExists,
+    VersionConflict,
+    WebhookPermissionDenied,
+    WebhooksNotSupported,
+)
+from .models import Attachment, Change, Kind, Page, PageRef, Space, Webhook
+from .settings import ConnectionSettings
+from .transport import Clock, SecretAuth, Sleep, Transport, TransportStats, make_auth
+
+log = logging.getLogger("syncd.confluence")
+
+#: Widening of the CQL window when the searching user's time zone is unknown: CQL reads
+#: date literals in that zone, and UTC offsets span -12..+14 hours.
+_UNKNOWN_ZONE_MARGIN = dt.timedelta(hours=14)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal up to whitespace: servers may re-indent storage XHTML they store."""
+    return a == b or " ".join(a.split()) == " ".join(b.split())
+
+
+def _cql_quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ConfluenceClient:
+    """Async client for one Confluence site (Cloud or Data Center). See module docs."""
+
+    def __init__(self, backend: Backend, transport: Transport) -> None:
+        self._backend = backend
+        self._transport = transport
+        self._spaces: dict[str, Space] = {}
+        self._cql_zone: dt.tzinfo | bool | None = False  # False: not looked up yet
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        settings: ConnectionSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+        clock: Clock | None = None,
+        wall_clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> ConfluenceClient:
+        """Connect: build the shared transport, detect the deployment when ``auto``.
+
+        ``transport``/``sleep``/``clock``/``wall_clock``/``rng`` exist for tests.
+        """
+        deployment = settings.deployment
+        base = settings.base_url
+        host = (urlsplit(base).hostname or "").lower()
+        if deployment == "auto" and host.endswith(".atlassian.net"):
+            deployment = "cloud"
+        if deployment == "cloud" and host.endswith(".atlassian.net"):
+            if urlsplit(base).path.rstrip("/") == "":
+                settings = replace(settings, base_url=base + "/wiki")
+        auth = make_auth(cls._scheme(settings, "cloud"), settings.email, settings.token)
+        pipe = Transport(
+            settings,
+            auth,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=rng,
+        )
+        try:
+            if deployment == "auto":
+                deployment, base = await cls._detect(pipe, settings)
+                if base != settings.base_url:
+                    pipe.settings = replace(settings, base_url=base)
+            backend: Backend
+            if deployment == "cloud":
+                backend = CloudBackend(pipe)
+            else:
+                auth.replace_with(
+                    make_auth(cls._scheme(settings, "datacenter"), settings.email, settings.token)
+                )
+                backend = DataCenterBackend(pipe)
+        except BaseException:
+            await pipe.aclose()
+            raise
+        log.info("connected to Confluence %s at %s", deployment, pipe.settings.base_url)
+        return cls(backend, pipe)
+
+    @staticmethod
+    def _scheme(settings: ConnectionSettings, deployment: str) -> str:
+        if settings.auth != "auto":
+            return settings.auth
+        return "basic" if deployment == "cloud" else "bearer"
+
+    @classmethod
+    async def _detect(cls, pipe: Transport, settings: ConnectionSettings) -> tuple[str, str]:
+        base = settings.base_url
+        assert isinstance(pipe.auth, SecretAuth)
+        refusals: list[ConfluenceError] = []
+        cloud_bases = [base] if base.endswith("/wiki") else [base, base + "/wiki"]
+        for candidate in cloud_bases:
+            try:
+                await pipe.request("GET", f"{candidate}/api/v2/spaces", params={"limit": "1"})
+                return "cloud", candidate
+            except (AuthFailed, PermissionDenied) as exc:
+                refusals.append(exc)
+            except (NotFound, DeploymentUnknown):
+                pass
+            except ConfluenceError as exc:
+                if exc.status is None:  # unreachable: no point in probing further
+                    raise
+        pipe.auth.replace_with(
+            make_auth(cls._scheme(settings, "datacenter"), settings.email, settings.token)
+        )
+        try:
+            await pipe.request("GET", f"{base}/rest/api/space", params={"limit": "1"})
+            return "datacenter", base
+        except (AuthFailed, PermissionDenied) as exc:
+            refusals.append(exc)
+        except NotFound:
+            pass
+        finally:
+            pipe.auth.replace_with(
+                make_auth(cls._scheme(settings, "cloud"), settings.email, settings.token)
+            )
+        for refusal in refusals:
+            if isinstance(refusal, AuthFailed):
+                raise AuthFailed(
+                    "Confluence refused the credentials (check email/token and auth scheme)",
+                    status=401,
+                )
+        if refusals:
+            raise refusals[0]
+        raise DeploymentUnknown(
+            f"no Confluence Cloud or Data Center REST API found at {base}", url=base
+        )
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> ConfluenceClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"ConfluenceClient({self.deployment}, {self.base_url!r})"
+
+    @property
+    def deployment(self) -> str:
+        """``"cloud"`` or ``"datacenter"``."""
+        return self._backend.deployment
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.settings.base_url
+
+    @property
+    def stats(self) -> TransportStats:
+        """Request, retry and throttle counters since the client was opened."""
+        return self._transport.stats
+
+    # -- spaces and the page tree ------------------------------------------------------------
+
+    async def get_space(self, key: str) -> Space:
+        """The space with this key (cached for the client's lifetime)."""
+        if key not in self._spaces:
+            self._spaces[key] = await self._backend.get_space(key)
+        return self._spaces[key]
+
+    async def iter_page_tree(
+        self,
+        space_key: str,
+        *,
+        root_page: str | None = None,
+        include_blogposts: bool = False,
+    ) -> AsyncIterator[PageRef]:
+        """Stream the current pages of a space as light records (no bodies).
+
+        Records arrive as the server's pages arrive, with every parent before its children
+        (out-of-order ones are held back until their parent shows up). With ``root_page``
+        only that page and its descendants are yielded (``NotFound`` if it is not a current
+        page of the space). Blog posts (no parents) follow the pages when asked for.
+        """
+        space = await self.get_space(space_key)
+        emitted: set[str] = set()
+        outside: set[str] = set()
+        pending: dict[str, list[PageRef]] = {}
+
+        def release(ref: PageRef) -> list[PageRef]:
+            out: list[PageRef] = []
+            queue = [ref]
+            while queue:
+                item = queue.pop(0)
+                out.append(item)
+                emitted.add(item.id)
+                queue.extend(pending.pop(item.id, ()))
+            return out
+
+        def exclude(ref: PageRef) -> None:
+            stack = [ref]
+            while stack:
+                item = stack.pop()
+                outside.add(item.id)
+                stack.extend(pending.pop(item.id, ()))
+
+        async for ref in self._backend.iter_refs(space, "page"):
+            if root_page is None:
+                if ref.parent_id is None or ref.parent_id in emitted:
+                    for item in release(ref):
+                        yield item
+                else:
+                    pending.setdefault(ref.parent_id, []).append(ref)
+            elif ref.id == root_page or ref.parent_id in emitted:
+                for item in release(ref):
+                    yield item
+            elif ref.parent_id is None or ref.parent_id in outside:
+                exclude(ref)
+            else:
+                pending.setdefault(ref.parent_id, []).append(ref)
+
+        if root_page is None:
+            # Orphans: their parent is not a listed page (a folder, a trashed page).
+            while pending:
+                waiting = {r.id for refs in pending.values() for r in refs}
+                tops = [key for key in pending if key not in waiting] or [next(iter(pending))]
+                for key in tops:
+                    for ref in pending.pop(key, ()):
+                        for item in release(ref):
+                            yield item
+        elif root_page not in emitted:
+            raise NotFound(f"page {root_page} is not a current page of space {space_key}")
+
+        if include_blogposts:
+            async for ref in self._backend.iter_refs(space, "blogpost"):
+                yield ref
+
+    async def iter_blogposts(self, space_key: str) -> AsyncIterator[PageRef]:
+        """Stream the current blog posts of a space as light records."""
+        space = await self.get_space(space_key)
+        async for ref in self._backend.iter_refs(space, "blogpost"):
+            yield ref
+
+    # -- pages -------------------------------------------------------------------------------
+
+    async def get_page(
+        self,
+        page_id: str,
+        *,
+        kind: Kind = "page",
+        ancestors: bool = True,
+        include_trashed: bool = False,
+    ) -> Page:
+        """A page (or blog post) with storage body, version, labels and (by default) ancestors.
+
+        ``ancestors=False`` saves a request on Cloud. ``include_trashed`` also finds the page
+        when it is in the trash (check ``page.status``); otherwise a trashed page is NotFound.
+        """
+        return await self._backend.get_page(
+            str(page_id), kind=kind, ancestors=ancestors, include_trashed=include_trashed
+        )
+
+    async def iter_pages(
+        self,
+        page_ids: Iterable[str],
+        *,
+        kind: Kind = "page",
+        ancestors: bool = False,
+    ) -> AsyncIterator[tuple[str, Page | ConfluenceError]]:
+        """Fetch many pages with bounded concurrency; yield ``(id, page or error)`` as they come.
+
+        A failure of one page (say NotFound) does not stop the others.
+        """
+        window = self._transport.settings.concurrency * 2
+        ids = iter(page_ids)
+        running: dict[asyncio.Task[Page], str] = {}
+
+        def launch() -> bool:
+            page_id = next(ids, None)
+            if page_id is None:
+                return False
+            task = asyncio.ensure_future(self.get_page(page_id, kind=kind, ancestors=ancestors))
+            running[task] = page_id
+            return True
+
+        try:
+            while len(running) < window and launch():
+                pass
+            while running:
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    page_id = running.pop(task)
+                    error = task.exception()
+                    if error is not None and not isinstance(error, ConfluenceError):
+                        raise error
+                    launch()
+                    yield page_id, error if error is not None else task.result()
+        finally:
+            for task in running:
+                task.cancel()
+
+    async def create_page(
+        self,
+        space_key: str,
+        title: str,
+        body: str,
+        *,
+        parent_id: str | None = None,
+        kind: Kind = "page",
+    ) -> Page:
+        """Create a page under ``parent_id`` (the space home page when None) or a blog post.
+
+        Raises ``TitleExists`` when the title is taken in the space (trash included).
+        """
+        space = await self.get_space(space_key)
+        try:
+            reply = await self._backend.create_page(space, title, body, parent_id, kind)
+        except TitleExists as exc:
+            if exc.attempts > 1:
+                # An earlier attempt may have created it before the connection failed.
+                mine = await self._find_own_create(space, title, body, parent_id, kind)
+                if mine is not None:
+                    return mine
+            raise
+        page = self._backend.parse_page(reply.json(), kind)
+        return page if page.body else replace(page, body=body)
+
+    async def _find_own_create(
+        self, space: Space, title: str, body: str, parent_id: str | None, kind: Kind
+    ) -> Page | None:
+        ref = await self._backend.find_by_title(space, title, kind)
+        if ref is None or ref.version != 1:
+            return None
+        page = await self.get_page(ref.id, kind=kind, ancestors=False)
+        if not _same_text(page.body, body):
+            return None
+        if parent_id and kind == "page" and page.parent_id != str(parent_id):
+            return None
+        return page
+
+    async def update_page(
+        self,
+        page_id: str,
+        *,
+        title: str,
+        body: str,
+        base_version: int,
+        parent_id: str | None = None,
+        message: str = "",
+        minor_edit: bool = False,
+        kind: Kind = "page",
+    ) -> Page:
+        """Write a new version based on ``base_version`` (sent as ``base_version + 1``).
+
+        ``parent_id`` moves the page (same space). Raises ``VersionConflict`` when the page
+        moved on since ``base_version`` (``current_version`` filled in): merge, never force.
+        The returned page has the new version; ``labels``/``ancestors`` are not loaded.
+        """
+        page_id = str(page_id)
+        new_version = base_version + 1
+        try:
+            reply = await self._backend.put_page(
+                page_id,
+                title=title,
+                body=body,
+                version=new_version,
+                parent_id=parent_id,
+                message=message,
+                minor_edit=minor_edit,
+                kind=kind,
+            )
+        except VersionConflict as conflict:
+            current = await self._current_or_none(page_id, kind)
+            if (
+                conflict.attempts > 1
+                and current is not None
+                and current.version == new_version
+                and current.title == title
+                and _same_text(current.body, body)
+            ):
+                log.info("page %s: update applied by an earlier attempt", page_id)
+                return current
+            if conflict.current_version is None and current is not None:
+                conflict.current_version = current.version
+            raise
+        page = self._backend.parse_page(reply.json(), kind)
+        return page if page.body else replace(page, body=body)
+
+    async def _current_or_none(self, page_id: str, kind: Kind) -> Page | None:
+        try:
+            return await self.get_page(page_id, kind=kind, ancestors=False)
+        except NotFound:
+            return None
+
+    async def move_page(self, page_id: str, target_id: str, position: str = "append") -> None:
+        """Move a page: ``append`` makes it a child of ``target_id``; ``before``/``after``
+        make it a sibling of the target."""
+        if position not in ("append", "before", "after"):
+            raise ValueError("position must be append, before or after")
+        await self._backend.move_page(str(page_id), str(target_id), position)
+
+    async def trash_page(self, page_id: str, *, kind: Kind = "page") -> None:
+        """Move a page to the space trash (recoverable with ``restore_page``)."""
+        try:
+            await self._backend.trash_page(str(page_id), kind)
+        except NotFound as exc:
+            if exc.attempts > 1:
+                page = await self.get_page(page_id, kind=kind, include_trashed=True)
+                if page.status == "trashed":
+                    return
+            raise
+
+    async def restore_page(self, page_id: str, *, kind: Kind = "page") -> Page:
+        """Bring a trashed page back to current; returns it (no-op when already current)."""
+        page = await self.get_page(page_id, kind=kind, ancestors=False, include_trashed=True)
+        if page.status == "current":
+            return page
+        await self._backend.put_page(
+            str(page_id),
+            title=page.title,
+            body=page.body,
+            version=page.version + 1,
+            parent_id=None,
+            message="",
+            minor_edit=True,
+            kind=kind,
+            status="current",
+            current_status=page.status,
+        )
+        return await self.get_page(page_id, kind=kind)
+
+    async def purge_page(self, page_id: str, *, kind: Kind = "page") -> None:
+        """Delete a *trashed* page for good. Not recoverable: callers confirm first."""
+        try:
+            await self._backend.purge_page(str(page_id), kind)
+        except NotFound as exc:
+            if exc.attempts <= 1:
+                raise
+
+    # -- labels ------------------------------------------------------------------------------
+
+    async def get_labels(self, page_id: str, *, kind: Kind = "page") -> list[str]:
+        return [name async for name in self._backend.iter_labels(str(page_id), kind)]
+
+    async def add_labels(self, page_id: str, names: Iterable[str]) -> None:
+        names = [n for n in names if n]
+        if names:
+            await self._backend.add_labels(str(page_id), names)
+
+    async def remove_label(self, page_id: str, name: str) -> None:
+        await self._backend.remove_label(str(page_id), name)
+
+    # -- attachments -------------------------------------------------------------------------
+
+    async def list_attachments(self, page_id: str, *, kind: Kind = "page") -> list[Attachment]:
+        return [a async for a in self._backend.iter_attachments(str(page_id), kind)]
+
+    async def download_attachment(self, attachment: Attachment, destination: Path | str) -> int:
+        """Stream the attachment to ``destination`` (atomically replaced); return its size."""
+        url = self._backend.download_url(attachment)
+        return await self._transport.download(url, Path(destination))
+
+    async def upload_attachment(
+        self,
+        page_id: str,
+        path: Path | str,
+        *,
+        filename: str | None = None,
+        comment: str = "",
+        minor_edit: bool = True,
+        media_type: str | None = None,
+        kind: Kind = "page",
+    ) -> Attachment:
+        """Upload a file to a page: a new attachment, or a new version of the one with the
+        same file name."""
+        path = Path(path)
+        filename = filename or path.name
+        existing = None
+        for attachment in await self.list_attachments(page_id, kind=kind):
+            if attachment.title == filename:
+                existing = attachment.id
+                break
+        return await self._backend.upload_attachment(
+            str(page_id),
+            path,
+            filename=filename,
+            comment=comment,
+            minor_edit=minor_edit,
+            media_type=media_type,
+            existing_id=existing,
+        )
+
+    async def delete_attachment(self, attachment_id: str) -> None:
+        await self._backend.delete_attachment(str(attachment_id))
+
+    # -- change feed -------------------------------------------------------------------------
+
+    async def changes_since(
+        self,
+        space_key: str,
+        since: dt.datetime,
+        *,
+        overlap: dt.timedelta = dt.timedelta(minutes=2),
+        include_blogposts: bool = True,
+    ) -> list[Change]:
+        """Pages (and blog posts) modified since ``since``, as deduplicated (id, version).
+
+        CQL ``lastmodified`` has minute precision and reads dates in the searching user's
+        time zone, so the window starts ``overlap`` earlier (wider still when the zone is
+        unknown); the caller ignores entries whose version it already has. Only current
+        content is reported: trash and purge show up through webhooks or tree listings.
+        """
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+        start = since - overlap
+        zone = await self._user_zone()
+        if zone is None:
+            start -= _UNKNOWN_ZONE_MARGIN
+            zone = dt.UTC
+        literal = start.astimezone(zone).strftime(self._backend.cql_date_format)
+        types = "type in (page, blogpost)" if include_blogposts else "type = page"
+        cql = (
+            f"space = {_cql_quote(space_key)} and {types} and lastmodified >= "
+            f'"{literal}" order by lastmodified asc'
+        )
+        latest: dict[str, Change] = {}
+        async for item in self._backend.cql_search(cql):
+            content = item.get("content") if "content" in item else item
+            if not isinstance(content, dict) or "id" not in content:
+                continue
+            version = int((content.get("version") or {}).get("number") or 0)
+            change = Change(
+                id=str(content["id"]),
+                version=version,
+                kind="blogpost" if content.get("type") == "blogpost" else "page",
+                title=content.get("title"),
+            )
+            known = latest.get(change.id)
+            if known is None or change.version > known.version:
+                latest[change.id] = change
+        return list(latest.values())
+
+    async def _user_zone(self) -> dt.tzinfo | None:
+        if self._cql_zone is False:
+            zone: dt.tzinfo | None = None
+            try:
+                name = (await self._backend.current_user()).get("timeZone")
+                if isinstance(name, str) and name:
+                    zone = ZoneInfo(name)
+            except (ConfluenceError, ZoneInfoNotFoundError, ValueError) as exc:
+                log.info("time zone of the Confluence user unknown (%s)", type(exc).__name__)
+            self._cql_zone = zone
+        return self._cql_zone or None
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    async def _webhook_call(self, coro: Any) -> Any:
+        """Map refusals of the webhook API to ``WebhooksUnavailable`` subclasses."""
+        try:
+            return await coro
+        except PermissionDenied as exc:
+            raise WebhookPermissionDenied(
+                f"not allowed to manage webhooks: {exc.message}", status=exc.status, url=exc.url
+            ) from None
+        except AuthFailed as exc:
+            # DC answers 401 to non-admins; tell that apart from a bad token.
+            try:
+                await self._backend.current_user()
+            except AuthFailed:
+                raise exc from None
+            raise WebhookPermissionDenied(
+                "not allowed to manage webhooks (administrator rights needed)",
+                status=exc.status,
+                url=exc.url,
+            ) from None
+
+    async def list_webhooks(self) -> list[Webhook]:
+        """Registered webhooks. ``WebhooksNotSupported`` when the deployment has no API."""
+
+        async def collect() -> list[Webhook]:
+            return [hook async for hook in self._backend.iter_webhooks()]
+
+        try:
+            return await self._webhook_call(collect())
+        except NotFound as exc:
+            if isinstance(exc, WebhooksNotSupported):
+                raise
+            raise WebhooksNotSupported(
+                "this Confluence has no webhook registration API", status=exc.status, url=exc.url
+            ) from None
+
+    async def create_webhook(
+        self,
+        name: str,
+        url: str,
+        events: Iterable[str],
+        *,
+        secret: str | None = None,
+        active: bool = True,
+    ) -> Webhook:
+        """Register one webhook. On Cloud, deliveries carry no event name: register one
+        webhook per event (see ``ensure_webhooks``)."""
+        try:
+            return await self._webhook_call(
+                self._backend.create_webhook(name, url, list(events), secret, active)
+            )
+        except NotFound as exc:
+            raise WebhooksNotSupported(
+                "this Confluence has no webhook registration API", status=exc.status, url=exc.url
+            ) from None
+
+    async def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        name: str,
+        url: str,
+        events: Iterable[str],
+        secret: str | None = None,
+        active: bool = True,
+    ) -> Webhook:
+        """Replace a webhook's settings (``NotFound`` if it no longer exists)."""
+        return await self._webhook_call(
+            self._backend.update_webhook(str(webhook_id), name, url, list(events), secret, active)
+        )
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        """Unregister a webhook; one that is already gone is not an error."""
+        try:
+            await self._webhook_call(self._backend.delete_webhook(str(webhook_id)))
+        except NotFound:
+            pass
+
+    async def ensure_webhooks(
+        self,
+        name: str,
+        url: str,
+        events: Iterable[str],
+        *,
+        secret: str | None = None,
+    ) -> list[Webhook]:
+        """Make sure our webhook(s) exist, reusing earlier registrations named ``name``.
+
+        Data Center: one webhook with every event, signed with ``secret``. Cloud: one webhook
+        per event at ``url`` plus ``?event=<name>`` (Cloud payloads carry no event name and
+        its query strings are delivered verbatim). Stale registrations of ours (same name,
+        other URL) are removed. Raises ``WebhooksUnavailable`` when registration is
+        impossible, so the caller can fall back to polling.
+        """
+        from .webhooks import ensure_webhooks
+
+        return await ensure_webhooks(self, name, url, list(events), secret=secret)

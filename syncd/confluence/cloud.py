@@ -1,0 +1,224 @@
+"""Confluence Cloud: REST v2 for reads and page writes, v1 where v2 has no endpoint.
+
+v1 is used only for: attachment upload, label add/remove, CQL search, the move endpoint,
+the current user, and the (undocumented) webhook registration API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .backend import Backend
+from .errors import NotFound
+from .models import (
+    Attachment,
+    Kind,
+    Page,
+    PageRef,
+    Space,
+    Webhook,
+    parse_attachment_v1,
+    parse_attachment_v2,
+    parse_page_v2,
+    parse_ref_v2,
+    parse_space_v2,
+    parse_webhook_cloud,
+)
+from .pagination import paginate
+from .transport import Reply
+
+_COLLECTION: dict[str, str] = {"page": "pages", "blogpost": "blogposts"}
+
+
+class CloudBackend(Backend):
+    deployment = "cloud"
+    cql_date_format = "%Y-%m-%d %H:%M"
+
+    def v2(self, path: str) -> str:
+        return f"{self.base_url}/api/v2{path}"
+
+    def _content(self, kind: Kind, page_id: str = "", suffix: str = "") -> str:
+        path = f"/{_COLLECTION[kind]}"
+        if page_id:
+            path += f"/{page_id}"
+        return self.v2(path + suffix)
+
+    # -- spaces and tree ---------------------------------------------------------------------
+
+    async def get_space(self, key: str) -> Space:
+        reply = await self.t.request("GET", self.v2("/spaces"), params={"keys": key})
+        for item in (reply.json() or {}).get("results", []):
+            if item.get("key") == key:
+                return parse_space_v2(item)
+        raise NotFound(f"no space with key {key!r}", status=404, method="GET", url="/spaces")
+
+    async def iter_refs(self, space: Space, kind: Kind) -> AsyncIterator[PageRef]:
+        params: dict[str, str] = {"status": "current", "limit": str(self.page_size)}
+        if kind == "page":
+            params["depth"] = "all"
+        url = self.v2(f"/spaces/{space.id}/{_COLLECTION[kind]}")
+        async for item in paginate(self.t, url, params):
+            yield parse_ref_v2(item, kind)
+
+    # -- pages -------------------------------------------------------------------------------
+
+    async def get_page(
+        self, page_id: str, *, kind: Kind, ancestors: bool, include_trashed: bool
+    ) -> Page:
+        params: list[tuple[str, str]] = [("body-format", "storage"), ("include-labels", "true")]
+        if include_trashed:
+            params += [("status", s) for s in ("current", "archived", "trashed")]
+        reply = await self.t.request("GET", self._content(kind, page_id), params=params)
+        data = reply.json()
+        page = parse_page_v2(data, kind)
+        labels_meta = (data.get("labels") or {}).get("meta") or {}
+        if page.labels is None or labels_meta.get("hasMore"):
+            page = page.with_labels(tuple([n async for n in self.iter_labels(page_id, kind)]))
+        if ancestors:
+            if kind == "page":
+                anc = await self.t.request(
+                    "GET", self.v2(f"/pages/{page_id}/ancestors"), params={"limit": "250"}
+                )
+                ids = tuple(str(a["id"]) for a in (anc.json() or {}).get("results", []))
+                page = page.with_ancestors(ids)
+            else:
+                page = page.with_ancestors(())
+        return page
+
+    async def find_by_title(self, space: Space, title: str, kind: Kind) -> PageRef | None:
+        url = self.v2(f"/spaces/{space.id}/{_COLLECTION[kind]}")
+        async for item in paginate(self.t, url, {"title": title, "status": "current"}):
+            if item.get("title") == title:
+                return parse_ref_v2(item, kind)
+        return None
+
+    async def create_page(
+        self, space: Space, title: str, body: str, parent_id: str | None, kind: Kind
+    ) -> Reply:
+        payload: dict[str, Any] = {
+            "spaceId": space.id,
+            "status": "current",
+            "title": title,
+            "body": {"representation": "storage", "value": body},
+        }
+        if parent_id and kind == "page":
+            payload["parentId"] = parent_id
+        return await self.t.request(
+            "POST", self._content(kind), json_body=payload, retry_unsafe=True
+        )
+
+    async def put_page(
+        self,
+        page_id: str,
+        *,
+        title: str,
+        body: str,
+        version: int,
+        parent_id: str | None,
+        message: str,
+        minor_edit: bool,
+        kind: Kind,
+        status: str = "current",
+        current_status: str | None = None,
+    ) -> Reply:
+        payload: dict[str, Any] = {
+            "id": page_id,
+            "status": status,
+            "title": title,
+            "body": {"representation": "storage", "value": body},
+            "version": {"number": version, "message": message, "minorEdit": minor_edit},
+        }
+        if parent_id and kind == "page":
+            payload["parentId"] = parent_id
+        return await self.t.request(
+            "PUT", self._content(kind, page_id), json_body=payload, retry_unsafe=True
+        )
+
+    def parse_page(self, data: dict[str, Any], kind: Kind) -> Page:
+        return parse_page_v2(data, kind)
+
+    async def move_page(self, page_id: str, target_id: str, position: str) -> None:
+        await self.t.request("PUT", self.v1(f"/content/{page_id}/move/{position}/{target_id}"))
+
+    async def trash_page(self, page_id: str, kind: Kind) -> None:
+        await self.t.request("DELETE", self._content(kind, page_id))
+
+    async def purge_page(self, page_id: str, kind: Kind) -> None:
+        await self.t.request("DELETE", self._content(kind, page_id), params={"purge": "true"})
+
+    # -- labels ------------------------------------------------------------------------------
+
+    async def iter_labels(self, page_id: str, kind: Kind) -> AsyncIterator[str]:
+        url = self._content(kind, page_id, "/labels")
+        async for item in paginate(self.t, url, {"limit": str(self.page_size)}):
+            if item.get("name"):
+                yield item["name"]
+
+    # -- attachments -------------------------------------------------------------------------
+
+    async def iter_attachments(self, page_id: str, kind: Kind) -> AsyncIterator[Attachment]:
+        url = self._content(kind, page_id, "/attachments")
+        async for item in paginate(self.t, url, {"limit": str(self.page_size)}):
+            yield parse_attachment_v2(item, page_id)
+
+    def parse_uploaded(self, data: dict[str, Any], page_id: str) -> Attachment:
+        return parse_attachment_v1(data, page_id)
+
+    async def delete_attachment(self, attachment_id: str) -> None:
+        await self.t.request("DELETE", self.v2(f"/attachments/{attachment_id}"))
+
+    # -- webhooks (undocumented /rest/webhooks/1.0; one registration per event) --------------
+
+    def _hooks(self, suffix: str = "") -> str:
+        return f"{self.base_url}/rest/webhooks/1.0/webhook{suffix}"
+
+    async def iter_webhooks(self) -> AsyncIterator[Webhook]:
+        async for item in paginate(self.t, self._hooks()):
+            yield parse_webhook_cloud(item)
+
+    def _hook_body(
+        self, name: str, url: str, events: list[str], secret: str | None, active: bool
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": name,
+            "url": url,
+            "events": list(events),
+            "excludeBody": False,
+            "filters": {},
+            "enabled": active,
+            "description": "",
+        }
+        if secret:
+            body["secret"] = secret  # Cloud ignores it today; harmless if it starts to sign
+        return body
+
+    async def create_webhook(
+        self, name: str, url: str, events: list[str], secret: str | None, active: bool
+    ) -> Webhook:
+        reply = await self.t.request(
+            "POST", self._hooks(), json_body=self._hook_body(name, url, events, secret, active)
+        )
+        return parse_webhook_cloud(reply.json() or {})
+
+    async def update_webhook(
+        self,
+        webhook_id: str,
+        name: str,
+        url: str,
+        events: list[str],
+        secret: str | None,
+        active: bool,
+    ) -> Webhook:
+        reply = await self.t.request(
+            "PUT",
+            self._hooks(f"/{webhook_id}"),
+            json_body=self._hook_body(name, url, events, secret, active),
+        )
+        data = reply.json() or {}
+        if not data.get("self") and not data.get("id"):
+            data = {**data, "id": webhook_id}
+        return parse_webhook_cloud(data)
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self.t.request("DELETE", self._hooks(f"/{webhook_id}"))

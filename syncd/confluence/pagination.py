@@ -1,0 +1,104 @@
+"""Follow the server's next links, verbatim, to the end of a listing.
+
+Cloud v2 answers with a cursor in ``_links.next`` (a path that already includes ``/wiki``)
+and the same link in a ``Link: <...>; rel="next"`` header. Cloud v1 CQL search answers with a
+path relative to ``_links.base`` (no ``/wiki``). Data Center answers with start/limit links,
+relative to the context path or absolute. The client never builds a cursor or an offset
+itself: it only follows what the server said, so a listing cannot skip or repeat items
+because of client arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ServerError
+from .transport import Reply, Transport
+
+_LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?next"?', re.IGNORECASE)
+
+
+def link_header_next(value: str | None) -> str | None:
+    """The ``rel="next"`` target of a Link header, if any."""
+    if not value:
+        return None
+    match = _LINK_NEXT.search(value)
+    return match.group(1) if match else None
+
+
+def resolve_next(next_link: str, base_url: str, links_base: str | None = None) -> str:
+    """Absolute URL for a server-provided next link.
+
+    * absolute links are used as they are;
+    * a path that already starts with the base URL's path (``/wiki/api/v2/...``) is joined
+      to the origin;
+    * any other path is relative to the response's ``_links.base`` when given, else to the
+      configured base URL (``/rest/api/content/search?...`` -> ``{base}/rest/api/...``).
+    """
+    if next_link.startswith(("http://", "https://")):
+        return next_link
+    parts = urlsplit(base_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    base_path = parts.path.rstrip("/")
+    if not next_link.startswith("/"):
+        next_link = "/" + next_link
+    if base_path and (next_link == base_path or next_link.startswith(base_path + "/")):
+        return origin + next_link
+    if links_base and links_base.startswith(("http://", "https://")):
+        # Trust the base's path but keep our own origin (proxies rewrite hosts).
+        lb_path = urlsplit(links_base).path.rstrip("/")
+        return origin + lb_path + next_link
+    return origin + base_path + next_link
+
+
+def next_url(reply: Reply, payload: Any, base_url: str) -> str | None:
+    """The next page's URL from the body's ``_links.next``, else from the Link header."""
+    links: Mapping[str, Any] = {}
+    if isinstance(payload, dict) and isinstance(payload.get("_links"), dict):
+        links = payload["_links"]
+    link = links.get("next") or link_header_next(reply.headers.get("Link"))
+    if not link:
+        return None
+    return resolve_next(link, base_url, links.get("base"))
+
+
+async def paginate(
+    transport: Transport,
+    url: str,
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    *,
+    max_pages: int | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """Yield every item of a listing, one server page at a time (constant memory).
+
+    Accepts the array-shaped answers of the Cloud webhook endpoint as a single page.
+    """
+    seen: set[str] = set()
+    current: str | None = transport.url(url)
+    current_params = params
+    pages = 0
+    while current:
+        reply = await transport.request("GET", current, params=current_params)
+        payload = reply.json()
+        pages += 1
+        if isinstance(payload, list):
+            for item in payload:
+                yield item
+            return
+        results = payload.get("results", []) if isinstance(payload, dict) else []
+        for item in results:
+            yield item
+        following = next_url(reply, payload, transport.settings.base_url)
+        if not following or (max_pages is not None and pages >= max_pages):
+            return
+        if following in seen:
+            raise ServerError(
+                "the server's next link repeats an earlier page; stopping the listing",
+                method="GET",
+                url=following,
+            )
+        seen.add(following)
+        current, current_params = following, None  # next links carry every parameter

@@ -1,0 +1,563 @@
+"""The one HTTP pipe to Confluence: pooled connections, auth, bounded concurrency, retries.
+
+Everything the client sends goes through ``Transport.request`` (or ``Transport.download``),
+so the rules below hold for every call:
+
+* One ``httpx.AsyncClient`` (keep-alive pool sized to ``concurrency``); at most
+  ``concurrency`` requests in flight, enforced by a semaphore held only while a request is
+  on the wire (never while backing off).
+* 429, 502, 503, 504 and network failures are retried, up to ``max_attempts`` in total.
+  ``Retry-After`` (seconds or HTTP date) is honoured: the client waits at least that long.
+  Without it the delay grows exponentially from ``backoff_base`` to ``backoff_cap`` with a
+  random factor in ``jitter`` (Atlassian's advice: 5 s doubling to 30 s, times 0.7..1.3).
+* A 429 (or any ``Retry-After``) closes a *shared gate*: every call waits until it opens,
+  so a rate-limit storm slows the whole client rather than one call. Responses to requests
+  sent before the gate closed do not escalate the delay again (one storm, one step).
+* A request is only re-sent when that cannot do harm: always after a 429 or a failure to
+  connect (the server did not act on it); after a 5xx or a broken connection only when the
+  caller marks the request ``idempotent`` (GET/HEAD/OPTIONS/DELETE/PUT by default) or
+  ``retry_unsafe`` (the caller will reconcile a duplicate, e.g. a versioned page update).
+  ``Reply.attempts`` tells the caller whether a retry happened.
+* The token never appears in reprs, logs or error texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import email.utils
+import json
+import logging
+import os
+import random
+import re
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from . import errors
+from .errors import (
+    AuthFailed,
+    ConfluenceError,
+    Gone,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    TitleExists,
+    Unreachable,
+    VersionConflict,
+)
+from .settings import ConnectionSettings
+
+log = logging.getLogger("syncd.confluence")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Failures where the request never reached the server: always safe to re-send.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+class SecretAuth(httpx.Auth):
+    """Adds a fixed Authorization header; its repr never shows the credential."""
+
+    def __init__(self, header_value: str) -> None:
+        self._header_value = header_value
+
+    def replace_with(self, other: SecretAuth) -> None:
+        """Switch credentials in place (used while probing the deployment)."""
+        self._header_value = other._header_value
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = self._header_value
+        yield request
+
+    def __repr__(self) -> str:
+        scheme = self._header_value.split(" ", 1)[0]
+        return f"SecretAuth({scheme} ***)"
+
+
+def make_auth(scheme: str, email: str | None, token: str) -> SecretAuth:
+    """``basic`` (email/username + token) or ``bearer`` (personal access token)."""
+    errors.register_secret(token)
+    if scheme == "basic":
+        raw = base64.b64encode(f"{email or ''}:{token}".encode()).decode("ascii")
+        errors.register_secret(raw)
+        return SecretAuth(f"Basic {raw}")
+    return SecretAuth(f"Bearer {token}")
+
+
+@dataclass
+class Reply:
+    """A complete (non-streamed) response."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+    attempts: int = 1
+
+    def json(self) -> Any:
+        if not self.content:
+            return None
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+@dataclass
+class TransportStats:
+    """Counters for ``syncd status`` and the benchmarks."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    waited_seconds: float = 0.0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _error_message(body: bytes) -> str:
+    """The human message from a v2 ``errors[]`` or v1/DC ``RestError`` body, else the text."""
+    text = body.decode("utf-8", "replace") if body else ""
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        errs = data.get("errors")
+        if isinstance(errs, list) and errs and isinstance(errs[0], dict):
+            first = errs[0]
+            parts = [str(first.get(k)) for k in ("title", "detail") if first.get(k)]
+            if not parts and isinstance(first.get("message"), dict):
+                parts = [str(first["message"].get("translation") or "")]
+            if parts:
+                return ": ".join(parts)
+        for key in ("message", "errorMessage", "reason"):
+            if isinstance(data.get(key), str) and data[key]:
+                return data[key]
+    text = re.sub(r"<[^>]+>", " ", text)  # HTML error pages from proxies
+    return " ".join(text.split())[:500]
+
+
+_TITLE_EXISTS = re.compile(r"(title.*already exists|already exists.*title)", re.IGNORECASE)
+
+
+def error_for(
+    status: int,
+    body: bytes,
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+) -> ConfluenceError:
+    """Map an HTTP error response to a typed error (409 by status and text, never exact text)."""
+    message = errors.redact(_error_message(body))
+    url = errors.redact(url)
+    kw: dict[str, Any] = {"status": status, "method": method, "url": url}
+    if status == 401:
+        return AuthFailed(message or "authentication failed", **kw)
+    if status == 403:
+        return PermissionDenied(message or "permission denied", **kw)
+    if status == 404:
+        return NotFound(message or "not found", **kw)
+    if status == 410:
+        return Gone(message or "endpoint removed", **kw)
+    if status == 409:
+        return VersionConflict(
+            message or "version conflict",
+            current_version=errors.parse_current_version(message),
+            **kw,
+        )
+    if status == 429:
+        retry_after = parse_retry_after((headers or {}).get("Retry-After"))
+        return RateLimited(message or "rate limited", retry_after=retry_after, **kw)
+    if status >= 500:
+        return ServerError(message or "server error", **kw)
+    if status == 400 and _TITLE_EXISTS.search(message):
+        return TitleExists(message, **kw)
+    return InvalidRequest(message or f"request rejected with HTTP {status}", **kw)
+
+
+def _short_url(url: str) -> str:
+    """Path and query only: enough to identify the call, nothing about the host or user."""
+    parsed = httpx.URL(url)
+    raw = parsed.raw_path.decode("ascii", "replace")
+    return raw if len(raw) <= 300 else raw[:300] + "..."
+
+
+class Transport:
+    """Shared HTTP machinery; one per ``ConfluenceClient``."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        auth: httpx.Auth | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+        clock: Clock | None = None,
+        wall_clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._clock: Clock = clock or time.monotonic
+        self._wall_clock: Clock = wall_clock or time.time
+        self._rng = rng or random.Random()
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self._gate_until = 0.0
+        self._gate_closed_at = float("-inf")
+        self._throttle_delay: float | None = None
+        self.stats = TransportStats()
+        self.auth = auth
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.write_timeout,
+            pool=settings.pool_timeout,
+        )
+        limits = httpx.Limits(
+            max_connections=settings.concurrency,
+            max_keepalive_connections=settings.concurrency,
+            keepalive_expiry=30.0,
+        )
+        self._client = httpx.AsyncClient(
+            auth=auth,
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+            verify=settings.verify_tls,
+            headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.settings.base_url!r}, auth={self.auth!r})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- backoff -----------------------------------------------------------------------------
+
+    def _jitter(self, delay: float) -> float:
+        low, high = self.settings.jitter
+        return delay * self._rng.uniform(low, high)
+
+    def _exponential(self, attempt: int) -> float:
+        base, cap = self.settings.backoff_base, self.settings.backoff_cap
+        return self._jitter(min(cap, base * (2 ** max(0, attempt - 1))))
+
+    def _close_gate(self, delay: float) -> None:
+        now = self._clock()
+        until = now + delay
+        if until > self._gate_until:
+            self._gate_until = until
+            self._gate_closed_at = now
+
+    async def _wait_gate(self) -> None:
+        while True:
+            remaining = self._gate_until - self._clock()
+            if remaining <= 0:
+                return
+            self.stats.waited_seconds += remaining
+            await self._sleep(remaining)
+
+    def _throttle_delay_for(self, retry_after: float | None, sent_at: float) -> float:
+        """Delay after a 429: Retry-After when given, else a shared doubling delay."""
+        if retry_after is not None:
+            # "at least that long": never shorten, add a little spread so clients desynchronise
+            return retry_after * self._rng.uniform(1.0, 1.1)
+        if sent_at <= self._gate_closed_at and self._throttle_delay is not None:
+            # Sent before the current storm's gate closed: part of the same burst.
+            return 0.0
+        base, cap = self.settings.backoff_base, self.settings.backoff_cap
+        previous = self._throttle_delay
+        self._throttle_delay = base if previous is None else min(cap, previous * 2)
+        return self._jitter(self._throttle_delay)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """Absolute URL for a path below the base URL (absolute URLs pass through)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.settings.base_url + path
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json_body: Any = None,
+        files: Callable[[], Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        retry_unsafe: bool = False,
+        follow_redirects: bool = False,
+    ) -> Reply:
+        """Send with retries; return the reply for 2xx/3xx, raise a typed error otherwise.
+
+        ``files`` is a factory so every attempt gets a fresh (rewound) multipart body.
+        """
+        result = await self._send(
+            method,
+            url,
+            params=params,
+            json_body=json_body,
+            files=files,
+            data=data,
+            headers=headers,
+            idempotent=idempotent,
+            retry_unsafe=retry_unsafe,
+            follow_redirects=follow_redirects,
+            sink=None,
+        )
+        assert isinstance(result, Reply)
+        return result
+
+    async def download(
+        self, url: str, destination: Path, *, headers: Mapping[str, str] | None = None
+    ) -> int:
+        """Stream a GET to ``destination`` atomically (temp file, fsync, rename); return bytes."""
+        result = await self._send(
+            "GET",
+            url,
+            params=None,
+            json_body=None,
+            files=None,
+            data=None,
+            headers=headers,
+            idempotent=True,
+            retry_unsafe=False,
+            follow_redirects=True,
+            sink=Path(destination),
+        )
+        assert isinstance(result, int)
+        return result
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params,
+        json_body,
+        files,
+        data,
+        headers,
+        idempotent: bool | None,
+        retry_unsafe: bool,
+        follow_redirects: bool,
+        sink: Path | None,
+    ) -> Reply | int:
+        method = method.upper()
+        url = self.url(url)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        may_resend = idempotent or retry_unsafe
+        attempts_allowed = self.settings.max_attempts
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._wait_gate()
+            sent_at = self._clock()
+            try:
+                async with self._semaphore:
+                    self.stats.requests += 1
+                    outcome = await self._attempt(
+                        method,
+                        url,
+                        params=params,
+                        json_body=json_body,
+                        files=files,
+                        data=data,
+                        headers=headers,
+                        follow_redirects=follow_redirects,
+                        sink=sink,
+                    )
+            except httpx.TransportError as exc:
+                safe = isinstance(exc, _NOT_SENT) or may_resend
+                kind = type(exc).__name__
+                if attempt >= attempts_allowed or not safe:
+                    failure = Unreachable(
+                        f"{kind} talking to Confluence after {attempt} attempt(s)",
+                        method=method,
+                        url=errors.redact(_short_url(url)),
+                    )
+                    failure.attempts = attempt
+                    raise failure from None
+                delay = self._exponential(attempt)
+                log.warning(
+                    "%s %s failed (%s); retry %d in %.1fs",
+                    method,
+                    _short_url(url),
+                    kind,
+                    attempt,
+                    delay,
+                )
+                self.stats.retries += 1
+                self.stats.waited_seconds += delay
+                await self._sleep(delay)
+                continue
+
+            status, response_headers, body = outcome
+            self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+            log.debug("%s %s -> %d (attempt %d)", method, _short_url(url), status, attempt)
+            if status in RETRY_STATUSES:
+                retry_after = parse_retry_after(
+                    response_headers.get("Retry-After"), now=self._wall_clock()
+                )
+                error = error_for(
+                    status,
+                    body,
+                    method=method,
+                    url=_short_url(url),
+                    headers=response_headers,
+                )
+                if isinstance(error, RateLimited):
+                    error.retry_after = retry_after
+                if status == 429:
+                    self.stats.throttled += 1
+                safe = status == 429 or may_resend
+                too_long = retry_after is not None and retry_after > self.settings.max_retry_after
+                if attempt >= attempts_allowed or not safe or too_long:
+                    error.attempts = attempt
+                    raise error
+                if status == 429:
+                    delay = self._throttle_delay_for(retry_after, sent_at)
+                    self._close_gate(delay)
+                elif retry_after is not None:
+                    delay = retry_after * self._rng.uniform(1.0, 1.1)
+                    self._close_gate(delay)
+                else:
+                    delay = self._exponential(attempt)
+                log.warning(
+                    "%s %s -> %d; retry %d in %.1fs%s",
+                    method,
+                    _short_url(url),
+                    status,
+                    attempt,
+                    delay,
+                    " (Retry-After)" if retry_after is not None else "",
+                )
+                self.stats.retries += 1
+                if status != 429 and retry_after is None:
+                    self.stats.waited_seconds += delay
+                    await self._sleep(delay)
+                continue  # the gate (if closed) makes this call, and all others, wait
+
+            if status < 400:
+                if status < 300 and status != 429:
+                    self._throttle_delay = None  # storm over
+                if sink is not None:
+                    assert isinstance(body, int)
+                    return body
+                return Reply(status, response_headers, body, url, attempts=attempt)
+            error = error_for(
+                status,
+                body,
+                method=method,
+                url=_short_url(url),
+                headers=response_headers,
+            )
+            error.attempts = attempt
+            raise error
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        *,
+        params,
+        json_body,
+        files,
+        data,
+        headers,
+        follow_redirects: bool,
+        sink: Path | None,
+    ) -> tuple[int, httpx.Headers, Any]:
+        kwargs: dict[str, Any] = {"params": params, "headers": headers}
+        if json_body is not None:
+            kwargs["json"] = json_body
+        if files is not None:
+            kwargs["files"] = files()
+        if data is not None:
+            kwargs["data"] = data
+        if sink is None:
+            response = await self._client.request(
+                method, url, follow_redirects=follow_redirects, **kwargs
+            )
+            return response.status_code, response.headers, response.content
+        async with self._client.stream(
+            method, url, follow_redirects=follow_redirects, **kwargs
+        ) as response:
+            if response.status_code != 200:
+                return response.status_code, response.headers, await response.aread()
+            written = await _stream_to_file(response, sink)
+            return response.status_code, response.headers, written
+
+
+async def _stream_to_file(response: httpx.Response, destination: Path) -> int:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=".part", dir=destination.parent)
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            async for chunk in response.aiter_bytes(1 << 16):
+                handle.write(chunk)
+                written += len(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, destination)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return written
+
+
+__all__ = [
+    "InvalidRequest",
+    "Reply",
+    "SecretAuth",
+    "Transport",
+    "TransportStats",
+    "error_for",
+    "make_auth",
+    "parse_retry_after",
+]
