@@ -168,6 +168,9 @@ def _error_message(body: bytes) -> str:
         for key in ("message", "errorMessage", "reason"):
             if isinstance(data.get(key), str) and data[key]:
                 return data[key]
+        return ""
+    if isinstance(data, list):
+        return ""
     text = re.sub(r"<[^>]+>", " ", text)  # HTML error pages from proxies
     return " ".join(text.split())[:500]
 
