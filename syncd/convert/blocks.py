@@ -1,0 +1,109 @@
+"""The block map: units grouped so that every block is a whole number of Markdown chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .chunks import Chunk, split_chunks
+from .model import LinkResolver
+from .pull import Run, Unit, join_units, render
+
+
+@dataclass
+class Block:
+    start: int
+    end: int
+    kind: str
+    md: str
+    runs: list[Run]
+    first_line: int
+    chunk_lo: int = 0
+    chunk_hi: int = 0
+    units: list[Unit] = field(default_factory=list)
+
+
+@dataclass
+class Projection:
+    body: str
+    markdown: str
+    blocks: list[Block]
+    chunks: list[Chunk]
+    fragments: dict[str, str]
+
+
+def project(storage: str, resolver: LinkResolver | None = None) -> Projection:
+    units, fragments = render(storage, resolver)
+    markdown = join_units(units)
+    chunks = split_chunks(markdown)
+    # Line range of each unit.
+    ranges = []
+    line = 0
+    for u in units:
+        n = u.md.count("\n") + 1
+        ranges.append((line, line + n))
+        line += n + 1
+    # owner[i] = group id of unit i; units sharing a chunk share a group.
+    group_of = list(range(len(units)))
+    ui = 0
+    for ch in chunks:
+        members = []
+        while ui < len(units) and ranges[ui][1] <= ch.first:
+            ui += 1
+        j = ui
+        while j < len(units) and ranges[j][0] < ch.last:
+            members.append(j)
+            j += 1
+        for m in members[1:]:
+            _union(group_of, members[0], m)
+    # Units without any chunk join the previous unit's group.
+    chunk_units = set()
+    ui = 0
+    for ch in chunks:
+        for j, (a, b) in enumerate(ranges):
+            if a < ch.last and ch.first < b:
+                chunk_units.add(j)
+    for j in range(len(units)):
+        if j not in chunk_units and j > 0:
+            _union(group_of, j - 1, j)
+        elif j not in chunk_units and len(units) > 1:
+            _union(group_of, j, j + 1)
+    blocks: list[Block] = []
+    prev_root = None
+    for j, u in enumerate(units):
+        root = _find(group_of, j)
+        if root == prev_root:
+            blk = blocks[-1]
+            offset = len(blk.md) + 2
+            blk.md += "\n\n" + u.md
+            blk.runs.extend(Run(r.md + offset, r.length, r.src, r.kind) for r in u.runs)
+            blk.end = u.end
+            blk.kind = "group"
+            blk.units.append(u)
+        else:
+            blocks.append(
+                Block(u.start, u.end, u.kind, u.md, list(u.runs), ranges[j][0], units=[u])
+            )
+        prev_root = root
+    # Chunk span of each block.
+    ci = 0
+    for blk in blocks:
+        last_line = blk.first_line + blk.md.count("\n") + 1
+        blk.chunk_lo = ci
+        while ci < len(chunks) and chunks[ci].first < last_line:
+            ci += 1
+        blk.chunk_hi = ci
+    return Projection(storage, markdown, blocks, chunks, fragments)
+
+
+def _find(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def _union(parent: list[int], a: int, b: int) -> None:
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra != rb:
+        lo, hi = min(ra, rb), max(ra, rb)
+        parent[hi] = lo

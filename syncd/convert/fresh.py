@@ -1,0 +1,381 @@
+"""Markdown -> storage for blocks that have no original fragment (new blocks, new pages).
+
+The output is the plain storage Confluence itself writes for the same constructs, and it is
+the exact inverse of the projection in :mod:`syncd.convert.pull` (a round trip is stable).
+Markers of preserved content (``<!--cf:KEY ...-->``, ``<span data-cf="KEY">``) are replaced
+by their fragments; an unknown key is refused rather than dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markdown_it.tree import SyntaxTreeNode
+
+from .chunks import md_parser
+from .model import ConversionRefused, DefaultResolver, LinkResolver
+from .pull import ADF_NOTE_ALERT, ALERT_TO_PANEL
+
+_MARKERS = re.compile(r"\s*(?:<!--cf:([0-9a-f]{8})\b[^>]*?-->\s*)+")
+_MARKER = re.compile(r"<!--cf:([0-9a-f]{8})\b.*?-->", re.S)
+_DETAILS_OPEN = re.compile(r"\s*<details(?:\s[^>]*)?>\s*<summary>(.*?)</summary>\s*", re.S)
+_DETAILS_CLOSE = re.compile(r"\s*</details>\s*")
+_SPAN_CF = re.compile(r'<span data-cf="([0-9a-f]{8})">')
+_CM_OPEN = re.compile(r"<!--cm:([A-Za-z0-9_.:-]+)-->")
+_CM_CLOSE = "<!--/cm-->"
+_ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(.*)")
+_TASK = re.compile(r"\[([ xX])\](?:[ \t]+|$)")
+_PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+
+
+def escape_text(text: str) -> str:
+    return html.escape(text, quote=False).replace("\u00a0", "&nbsp;")
+
+
+def escape_attr(text: str) -> str:
+    return html.escape(text, quote=True).replace("\u00a0", "&nbsp;")
+
+
+def cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+class Writer:
+    def __init__(
+        self,
+        fragments: dict[str, str],
+        resolver: LinkResolver | None,
+        *,
+        line_offset: int = 0,
+        li_paragraphs: bool = False,
+        next_task_id: int = 1,
+    ) -> None:
+        self.fragments = fragments
+        self.resolver = resolver or DefaultResolver()
+        self.line_offset = line_offset
+        self.li_paragraphs = li_paragraphs
+        self.next_task_id = next_task_id
+
+    # ---------------------------------------------------------------- blocks
+    def document(self, md: str) -> str:
+        tokens = md_parser().parse(md)
+        tree = SyntaxTreeNode(tokens)
+        lines = md.split("\n")
+        return "".join(self.block(node, lines) for node in tree.children)
+
+    def _line(self, node: SyntaxTreeNode) -> int:
+        return (node.map[0] if node.map else 0) + 1 + self.line_offset
+
+    def _sub(self, md: str, line: int) -> str:
+        saved = self.line_offset
+        self.line_offset = line - 1
+        try:
+            return self.document(md)
+        finally:
+            self.line_offset = saved
+
+    def block(self, node: SyntaxTreeNode, lines: list[str]) -> str:
+        t = node.type
+        if t == "paragraph":
+            return "<p>" + self.inline(node.children[0]) + "</p>"
+        if t == "heading":
+            tag = node.tag
+            return f"<{tag}>" + self.inline(node.children[0]) + f"</{tag}>"
+        if t in ("bullet_list", "ordered_list"):
+            return self.list(node, lines)
+        if t in ("fence", "code_block"):
+            return self.code(node)
+        if t == "blockquote":
+            return self.quote(node, lines)
+        if t == "hr":
+            return "<hr />"
+        if t == "table":
+            return self.table(node)
+        if t == "html_block":
+            return self.html_block(node.content, self._line(node))
+        return ""
+
+    def html_block(self, content: str, line: int) -> str:
+        content = content.rstrip("\n")
+        if _MARKERS.fullmatch(content):
+            return "".join(self.fragment(k, line) for k in _MARKER.findall(content))
+        m = _DETAILS_OPEN.fullmatch(content)
+        if m:
+            title = html.unescape(re.sub(r"<[^>]*>", "", m.group(1))).strip()
+            param = (
+                f'<ac:parameter ac:name="title">{escape_text(title)}</ac:parameter>'
+                if title
+                else ""
+            )
+            return (
+                '<ac:structured-macro ac:name="expand" ac:schema-version="1">'
+                + param
+                + "<ac:rich-text-body>"
+            )
+        if _DETAILS_CLOSE.fullmatch(content):
+            return "</ac:rich-text-body></ac:structured-macro>"
+        # Anything else is taken as storage XHTML written by hand.
+        return self._raw_html(content, line)
+
+    def _raw_html(self, content: str, line: int) -> str:
+        def sub_span(m: re.Match) -> str:
+            return m.group(0)
+
+        return re.sub(r"<br\s*>", "<br />", content)
+
+    def fragment(self, key: str, line: int) -> str:
+        raw = self.fragments.get(key)
+        if raw is None:
+            raise ConversionRefused(
+                "marker", line, f"unknown preserved-content marker cf:{key} (edited or copied?)"
+            )
+        return raw
+
+    def list(self, node: SyntaxTreeNode, lines: list[str]) -> str:
+        items = node.children
+        tasks = [self._task_prefix(item) for item in items]
+        if node.type == "bullet_list" and items and all(t is not None for t in tasks):
+            out = ["<ac:task-list>"]
+            for item, state in zip(items, tasks, strict=True):
+                out.append(self.task(item, state, lines))
+            out.append("</ac:task-list>")
+            return "".join(out)
+        tag = "ul" if node.type == "bullet_list" else "ol"
+        attrs = ""
+        if tag == "ol":
+            start = node.attrs.get("start")
+            if start is not None and int(start) != 1:
+                attrs = f' start="{int(start)}"'
+        out = [f"<{tag}{attrs}>"]
+        for item in items:
+            out.append("<li>" + self.item_body(item, lines) + "</li>")
+        out.append(f"</{tag}>")
+        return "".join(out)
+
+    def item_body(self, item: SyntaxTreeNode, lines: list[str], strip_task: bool = False) -> str:
+        parts = []
+        for child in item.children:
+            if child.type == "paragraph":
+                inline = child.children[0]
+                text = self.inline(inline, strip_task=strip_task)
+                strip_task = False
+                if child.hidden and not self.li_paragraphs:
+                    parts.append(text)
+                else:
+                    parts.append("<p>" + text + "</p>")
+            else:
+                parts.append(self.block(child, lines))
+        return "".join(parts)
+
+    def _task_prefix(self, item: SyntaxTreeNode) -> str | None:
+        if not item.children or item.children[0].type != "paragraph":
+            return None
+        inline = item.children[0].children[0]
+        m = _TASK.match(inline.content)
+        if not m:
+            return None
+        return "complete" if m.group(1) in "xX" else "incomplete"
+
+    def task(self, item: SyntaxTreeNode, state: str, lines: list[str]) -> str:
+        task_id = self.next_task_id
+        self.next_task_id += 1
+        saved = self.li_paragraphs
+        self.li_paragraphs = False
+        body = self.item_body(item, lines, strip_task=True)
+        self.li_paragraphs = saved
+        return (
+            f"<ac:task><ac:task-id>{task_id}</ac:task-id>"
+            f"<ac:task-status>{state}</ac:task-status>"
+            f"<ac:task-body>{body}</ac:task-body></ac:task>"
+        )
+
+    def code(self, node: SyntaxTreeNode) -> str:
+        info = (node.info or "").strip() if node.type == "fence" else ""
+        text = node.content
+        if text.endswith("\n"):
+            text = text[:-1]
+        language, _, rest = info.partition(" ")
+        params = []
+        for m in _PARAM.finditer(rest):
+            value = m.group(2)
+            if value.startswith('"'):
+                value = re.sub(
+                    r"\\(.)", lambda g: "\n" if g.group(1) == "n" else g.group(1), value[1:-1]
+                )
+            params.append((m.group(1), value))
+        if language == "noformat":
+            name = "noformat"
+            ps = params
+        else:
+            name = "code"
+            ps = ([("language", language)] if language else []) + params
+        body = "".join(
+            f'<ac:parameter ac:name="{escape_attr(k)}">{escape_text(v)}</ac:parameter>'
+            for k, v in ps
+        )
+        return (
+            f'<ac:structured-macro ac:name="{name}" ac:schema-version="1">{body}'
+            f"<ac:plain-text-body>{cdata(text)}</ac:plain-text-body></ac:structured-macro>"
+        )
+
+    def quote(self, node: SyntaxTreeNode, lines: list[str]) -> str:
+        first, last = node.map or (0, 0)
+        inner_lines = [re.sub(r"^ {0,3}> ?", "", line) for line in lines[first:last]]
+        m = _ALERT.fullmatch(inner_lines[0]) if inner_lines else None
+        line = first + 1 + self.line_offset
+        if m:
+            kind, title = m.group(1), m.group(2).strip()
+            body = self._sub("\n".join(inner_lines[1:]), line + 1)
+            if kind == ADF_NOTE_ALERT and not title:
+                return (
+                    '<ac:adf-extension><ac:adf-node type="panel">'
+                    '<ac:adf-attribute key="panel-type">note</ac:adf-attribute>'
+                    f"<ac:adf-content>{body}</ac:adf-content></ac:adf-node></ac:adf-extension>"
+                )
+            if kind in ALERT_TO_PANEL:
+                param = (
+                    f'<ac:parameter ac:name="title">{self.inline_md(title)}</ac:parameter>'
+                    if title
+                    else ""
+                )
+                return (
+                    f'<ac:structured-macro ac:name="{ALERT_TO_PANEL[kind]}" ac:schema-version="1">'
+                    f"{param}<ac:rich-text-body>{body}</ac:rich-text-body></ac:structured-macro>"
+                )
+        return "<blockquote>" + self._sub("\n".join(inner_lines), line) + "</blockquote>"
+
+    def table(self, node: SyntaxTreeNode) -> str:
+        out = ["<table><tbody>"]
+        for section in node.children:
+            for row in section.children:
+                out.append("<tr>")
+                for cell in row.children:
+                    tag = "th" if cell.type == "th" else "td"
+                    inline = cell.children[0] if cell.children else None
+                    out.append(f"<{tag}>" + (self.inline(inline) if inline else "") + f"</{tag}>")
+                out.append("</tr>")
+        out.append("</tbody></table>")
+        return "".join(out)
+
+    # ---------------------------------------------------------------- inline
+    def inline_md(self, text: str) -> str:
+        tokens = md_parser().parseInline(text)
+        tree = SyntaxTreeNode(tokens)
+        return "".join(self.inline(c) for c in tree.children)
+
+    def inline(self, node: SyntaxTreeNode, strip_task: bool = False) -> str:
+        out: list[str] = []
+        skip_depth = 0
+        children = list(node.children)
+        if strip_task and children and children[0].type == "text":
+            m = _TASK.match(children[0].content)
+            text = children[0].content[m.end() :] if m else children[0].content
+            out.append(escape_text(text))
+            children = children[1:]
+        line = self._line(node) if node.map else self.line_offset + 1
+        for child in children:
+            t = child.type
+            if skip_depth:
+                if t == "html_inline" and child.content.startswith("<span"):
+                    skip_depth += 1
+                elif t == "html_inline" and child.content == "</span>":
+                    skip_depth -= 1
+                continue
+            if t == "text":
+                out.append(escape_text(child.content))
+            elif t == "softbreak":
+                out.append("\n")
+            elif t == "hardbreak":
+                out.append("<br />")
+            elif t == "code_inline":
+                out.append("<code>" + escape_text(child.content) + "</code>")
+            elif t == "em":
+                out.append("<em>" + self.inline(child) + "</em>")
+            elif t == "strong":
+                out.append("<strong>" + self.inline(child) + "</strong>")
+            elif t == "s":
+                out.append("<del>" + self.inline(child) + "</del>")
+            elif t == "link":
+                out.append(self.link(child))
+            elif t == "image":
+                out.append(self.image(child))
+            elif t == "html_inline":
+                content = child.content
+                m = _SPAN_CF.fullmatch(content)
+                if m:
+                    out.append(self.fragment(m.group(1), line))
+                    skip_depth = 1
+                    continue
+                m = _CM_OPEN.fullmatch(content)
+                if m:
+                    out.append(f'<ac:inline-comment-marker ac:ref="{escape_attr(m.group(1))}">')
+                    continue
+                if content == _CM_CLOSE:
+                    out.append("</ac:inline-comment-marker>")
+                    continue
+                m = _MARKER.fullmatch(content)
+                if m:
+                    out.append(self.fragment(m.group(1), line))
+                    continue
+                out.append(re.sub(r"^<br\s*>$", "<br />", content))
+            else:
+                out.append(escape_text(child.content or ""))
+        return "".join(out)
+
+    def link(self, node: SyntaxTreeNode) -> str:
+        href = node.attrs.get("href", "")
+        title = node.attrs.get("title")
+        inner = self.inline(node)
+        plain = all(c.type == "text" for c in node.children)
+        text = "".join(c.content for c in node.children) if plain else ""
+        target, _, anchor = href.partition("#")
+        ri = None
+        if href.startswith("ac:") and not title:
+            rest = href[3:]
+            rest, _, anchor = rest.partition("#") if "#" in rest else (rest, "", "")
+            if ":" in rest:
+                space, _, page = rest.partition(":")
+            else:
+                space, page = "", rest
+            ri = "<ri:page" + (f' ri:space-key="{escape_attr(space)}"' if space else "")
+            ri += f' ri:content-title="{escape_attr(page)}" />'
+        elif href.startswith("#") and not title:
+            ri = ""
+        elif target and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", target) and not title:
+            page = self.resolver.page_for_path(target)
+            if page is not None:
+                ptitle, space = page
+                ri = "<ri:page" + (f' ri:space-key="{escape_attr(space)}"' if space else "")
+                ri += f' ri:content-title="{escape_attr(ptitle)}" />'
+            else:
+                name = self.resolver.attachment_for_path(target)
+                if name is not None:
+                    ri = f'<ri:attachment ri:filename="{escape_attr(name)}" />'
+        if ri is None:
+            t = f' title="{escape_attr(title)}"' if title else ""
+            return f'<a href="{escape_attr(href)}"{t}>{inner}</a>'
+        a = f' ac:anchor="{escape_attr(anchor)}"' if anchor else ""
+        if plain and text:
+            body = f"<ac:plain-text-link-body>{cdata(text)}</ac:plain-text-link-body>"
+        elif inner:
+            body = f"<ac:link-body>{inner}</ac:link-body>"
+        else:
+            body = ""
+        return f"<ac:link{a}>{ri}{body}</ac:link>"
+
+    def image(self, node: SyntaxTreeNode) -> str:
+        src = node.attrs.get("src", "")
+        alt = "".join(c.content for c in node.children if c.type == "text")
+        title = node.attrs.get("title")
+        attrs = f' ac:alt="{escape_attr(alt)}"' if alt else ""
+        if title:
+            attrs += f' ac:title="{escape_attr(title)}"'
+        name = None
+        if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", src):
+            name = self.resolver.attachment_for_path(src)
+        if name is not None:
+            ri = f'<ri:attachment ri:filename="{escape_attr(name)}" />'
+        else:
+            ri = f'<ri:url ri:value="{escape_attr(src)}" />'
+        return f"<ac:image{attrs}>{ri}</ac:image>"

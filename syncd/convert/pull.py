@@ -1,0 +1,1147 @@
+"""Storage XHTML -> Markdown projection (see docs/markdown.md for the dialect).
+
+The body is cut into *units*: contiguous byte spans that each become one Markdown block
+(containers such as layouts and expand macros are flattened into an opening unit, their
+content units and a closing unit).  While rendering, every run of text that appears in the
+Markdown exactly as in the source is wrapped in private-use sentinels so that, afterwards,
+each such run is known as (Markdown offset, source offset).  A push uses these runs to patch
+a word in place without touching a byte around it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+
+from . import xmltree
+from .model import DefaultResolver, LinkResolver
+from .xmltree import Node
+
+RUN_OPEN = "\ue000"
+RUN_CLOSE = "\ue001"
+
+VOLATILE_ATTRS = re.compile(
+    r'\s(?:ac:macro-id|ac:local-id|local-id|ri:version-at-save|data-local-id)="[^"]*"'
+)
+
+# Blocks whose raw XHTML Markdown keeps as an HTML block (CommonMark "type 6" names).
+HTML_BLOCK_NAMES = frozenset(
+    """address article aside blockquote body caption center col colgroup dd details dialog dir
+    div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html iframe
+    legend li main menu nav ol optgroup option p section summary table tbody td tfoot th
+    thead tr ul""".split()
+)
+
+BLOCK_NAMES = frozenset(
+    """p h1 h2 h3 h4 h5 h6 ul ol table blockquote pre hr div section article aside header footer
+    nav figure details dl center address form iframe ac:layout ac:layout-section ac:layout-cell
+    ac:task-list ac:structured-macro ac:macro ac:adf-extension ac:placeholder""".split()
+)
+
+INLINE_MACROS = frozenset({"status", "anchor", "jira", "mention", "inline-task", "emoticon"})
+
+# Panels shown as GitHub alerts, one-to-one.
+PANEL_TO_ALERT = {"info": "NOTE", "tip": "TIP", "note": "WARNING", "warning": "CAUTION"}
+ALERT_TO_PANEL = {v: k for k, v in PANEL_TO_ALERT.items()}
+ADF_NOTE_ALERT = "IMPORTANT"
+
+VERBATIM_INLINE = frozenset(
+    "u sub sup span font small big mark ins kbd abbr cite q var samp tt dfn bdi bdo".split()
+)
+STRONG = frozenset({"strong", "b"})
+EMPH = frozenset({"em", "i"})
+STRIKE = frozenset({"s", "del", "strike"})
+
+_ENTITY_OR_WS = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|\s+|.", re.S)
+_INVISIBLE = re.compile(r"[\s\u00a0\u200b-\u200f\u2028-\u202f\u2060\ufeff\x00-\x1f\x7f]")
+_LINE_START_TRIGGER = re.compile(r"(#{1,6}(?:\s|$)|>|[-+](?:\s|$)|=+\s*$|-+\s*$)")
+_ORDERED_TRIGGER = re.compile(r"\d{1,9}([.)])(?:\s|$)")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def fragment_key(raw: str) -> str:
+    """Short key of a fragment, blind to the ids Confluence adds or renews on save."""
+    stable = VOLATILE_ATTRS.sub("", raw)
+    return hashlib.sha1(stable.encode("utf-8")).hexdigest()[:8]
+
+
+@dataclass
+class Run:
+    """A stretch of Markdown equal to the source at ``src`` (``kind`` says how it may change)."""
+
+    md: int
+    length: int
+    src: int
+    kind: str  # "text": escaped Markdown text; "raw": code / verbatim XHTML text
+
+
+@dataclass
+class Unit:
+    start: int
+    end: int
+    kind: str
+    md: str
+    runs: list[Run] = field(default_factory=list)
+    bullet: str = ""
+    node: Node | None = None
+
+
+class Renderer:
+    def __init__(self, src: str, resolver: LinkResolver | None) -> None:
+        self.src = src
+        self.resolver = resolver or DefaultResolver()
+        self.fragments: dict[str, str] = {}
+        self._runs: list[tuple[int, str]] = []
+        self._sentinel_safe = RUN_OPEN not in src and RUN_CLOSE not in src
+
+    # ----------------------------------------------------------------- units
+    def units(self, root: Node) -> list[Unit]:
+        units: list[Unit] = []
+        self._flatten(root.children, units)
+        self._merge_markers(units)
+        return units
+
+    def _flatten(self, nodes: list[Node], units: list[Unit]) -> None:
+        group: list[Node] = []
+
+        def flush() -> None:
+            if not group:
+                return
+            while group and self._is_blank(group[-1]):
+                group.pop()
+            if group:
+                self._unit(
+                    group[0].start,
+                    group[-1].end,
+                    "inline",
+                    lambda: self._inline_block(group),
+                    units,
+                )
+            group.clear()
+
+        for node in nodes:
+            if not group and self._is_blank(node):
+                continue
+            if self._is_inline_node(node):
+                group.append(node)
+                continue
+            flush()
+            container = self._container_body(node)
+            if container is not None:
+                body, label, close_label, kind = container
+                self._marker_unit(node.start, body.open_end, label, kind + "-open", units)
+                self._flatten(body.children, units)
+                self._marker_unit(body.close_start, node.end, close_label, kind + "-close", units)
+                continue
+            if node.kind == "el" and node.lname == "details" and False:
+                continue
+            self._unit(
+                node.start, node.end, self._kind(node), lambda n=node: self.block(n), units, node
+            )
+        flush()
+
+    def _container_body(self, node: Node):
+        """Containers flattened into open / content / close units: layouts and expand."""
+        if node.kind != "el":
+            return None
+        name = node.lname
+        if name in ("ac:layout", "ac:layout-section", "ac:layout-cell"):
+            short = name[3:]
+            label = short
+            if name == "ac:layout-section" and node.attr("ac:type"):
+                label += " " + node.attr("ac:type")
+            return (
+                node,
+                self._marker(node.start, node.open_end, label),
+                self._marker(node.close_start, node.end, "/" + short),
+                "layout",
+            )
+        if name == "ac:structured-macro" and node.attr("ac:name") == "expand":
+            body = node.find("ac:rich-text-body")
+            if body is None:
+                return None
+            title = self._param(node, "title")
+            summary = html.escape(title, quote=False) if title else ""
+            return body, None, None, "expand:" + summary
+        return None
+
+    def _marker_unit(self, start: int, end: int, label, kind: str, units: list[Unit]) -> None:
+        if kind.startswith("expand:"):
+            summary = kind[len("expand:") : -len("-open")] if kind.endswith("-open") else ""
+            if kind.endswith("-open"):
+                md = self._expand_open_md(start, end)
+                units.append(Unit(start, end, "expand-open", md[0], md[1]))
+            else:
+                units.append(Unit(start, end, "expand-close", "</details>"))
+            del summary
+            return
+        units.append(Unit(start, end, kind, label))
+
+    def _expand_open_md(self, start: int, end: int) -> tuple[str, list[Run]]:
+        self._runs = []
+        node = self._node_at(start)
+        title_node = None
+        if node is not None:
+            for p in node.find_all("ac:parameter"):
+                if p.attr("ac:name") == "title":
+                    title_node = p
+        text = ""
+        if title_node is not None:
+            text = "".join(self._raw_html_text(c) for c in title_node.children)
+        md = f"<details><summary>{text}</summary>"
+        return self._finish(md)
+
+    def _node_at(self, start: int) -> Node | None:
+        return self._index.get(start) if hasattr(self, "_index") else None
+
+    def _marker(self, start: int, end: int, label: str) -> str:
+        raw = self.src[start:end]
+        key = fragment_key(raw)
+        self.fragments.setdefault(key, raw)
+        return f"<!--cf:{key} {_comment_safe(label)}-->"
+
+    def _merge_markers(self, units: list[Unit]) -> None:
+        """Adjacent layout markers become one unit (one Markdown line)."""
+        merged: list[Unit] = []
+        for u in units:
+            if (
+                merged
+                and u.kind.startswith("layout")
+                and merged[-1].kind.startswith("layout")
+                and not self.src[merged[-1].end : u.start].strip()
+            ):
+                prev = merged[-1]
+                merged[-1] = Unit(prev.start, u.end, "layout", prev.md + u.md)
+            else:
+                merged.append(u)
+        units[:] = merged
+
+    def _unit(self, start, end, kind, render, units, node=None) -> None:
+        self._runs = []
+        md = render()
+        if not md.strip():
+            md = self._raw_or_opaque(start, end, kind)
+        md, runs = self._finish(md)
+        bullet = ""
+        if kind in ("ul", "ol", "tasks"):
+            bullet = md[:1] if kind != "ol" else (re.match(r"\d+([.)])", md) or [None, "."])[1]
+            prev = units[-1] if units else None
+            if (
+                prev is not None
+                and prev.bullet
+                and prev.bullet == bullet
+                and prev.kind in _same_family(kind)
+            ):
+                md, runs, bullet = self._swap_bullet(md, runs, kind)
+        units.append(Unit(start, end, kind, md, runs, bullet, node))
+
+    def _swap_bullet(self, md: str, runs: list[Run], kind: str):
+        """Re-render with the other bullet so two adjacent lists stay two lists."""
+        # Items of the top list level start at column 0; swap their marker characters.
+        if kind == "ol":
+            new = re.sub(r"^(\d+)\.", r"\1)", md, flags=re.M)
+            return new, runs, ")"
+        new = re.sub(r"^-( |$)", r"*\1", md, flags=re.M)
+        return new, runs, "*"
+
+    def _finish(self, md: str) -> tuple[str, list[Run]]:
+        """Strip sentinels, turning them into runs."""
+        md = _strip_trailing_ws(md)
+        if RUN_OPEN not in md:
+            self._runs = []
+            return md, []
+        out: list[str] = []
+        runs: list[Run] = []
+        pos = 0
+        length = 0
+        index = 0
+        while True:
+            i = md.find(RUN_OPEN, pos)
+            if i < 0:
+                out.append(md[pos:])
+                break
+            out.append(md[pos:i])
+            length += i - pos
+            j = md.find(RUN_CLOSE, i + 1)
+            text = md[i + 1 : j]
+            src_start, kind = self._runs[index]
+            index += 1
+            if text:
+                runs.append(Run(length, len(text), src_start, kind))
+            out.append(text)
+            length += len(text)
+            pos = j + 1
+        self._runs = []
+        return "".join(out), runs
+
+    # ------------------------------------------------------------- helpers
+    def _is_blank(self, node: Node) -> bool:
+        return node.kind == "text" and not self.src[node.start : node.end].strip()
+
+    def _is_inline_node(self, node: Node) -> bool:
+        if node.kind in ("text", "cdata"):
+            return True
+        if node.kind in ("comment", "stray", "other"):
+            return False
+        name = node.lname
+        if name in BLOCK_NAMES:
+            if name in ("ac:structured-macro", "ac:macro"):
+                return node.attr("ac:name") in INLINE_MACROS
+            return False
+        return True
+
+    def _kind(self, node: Node) -> str:
+        if node.kind != "el":
+            return node.kind
+        name = node.lname
+        if name in ("ac:structured-macro", "ac:macro"):
+            return "macro:" + node.attr("ac:name")
+        if name == "ac:task-list":
+            return "tasks"
+        return name
+
+    def _param(self, macro: Node, name: str) -> str:
+        for p in macro.find_all("ac:parameter"):
+            if p.attr("ac:name") == name:
+                return xmltree.text_content(self.src, p)
+        return ""
+
+    def _raw_or_opaque(self, start: int, end: int, kind: str) -> str:
+        raw = self.src[start:end]
+        node = self._node_at(start)
+        if (
+            node is not None
+            and node.kind == "el"
+            and node.lname in HTML_BLOCK_NAMES
+            and not _BLANK_LINE.search(raw)
+            and not raw.rstrip().endswith("\n")
+            and "\n\n" not in raw
+            and self._sentinel_safe
+            and raw.strip() == raw
+        ):
+            self._runs = []
+            return self._raw_html(node)
+        label = kind
+        if (
+            node is not None
+            and node.kind == "el"
+            and node.lname in ("ac:structured-macro", "ac:macro")
+        ):
+            label = node.attr("ac:name") or "macro"
+            params = []
+            for p in node.find_all("ac:parameter"):
+                if p.elements():
+                    continue
+                value = xmltree.text_content(self.src, p).strip()
+                if value and len(value) <= 40:
+                    params.append(f"{p.attr('ac:name') or 'default'}={_quote_param(value)}")
+            if params:
+                label += " " + " ".join(params[:4])
+        elif node is not None and node.kind == "el":
+            label = node.lname
+        self._runs = []
+        return self._marker(start, end, label)
+
+    def _raw_html(self, node: Node) -> str:
+        """Verbatim XHTML with text nodes marked as raw runs."""
+        out: list[str] = []
+        pos = node.start
+        for n in node.iter():
+            if n.kind == "text":
+                out.append(self.src[pos : n.start])
+                out.append(self._raw_run(n.start, n.end))
+                pos = n.end
+        out.append(self.src[pos : node.end])
+        return "".join(out)
+
+    def _raw_html_text(self, n: Node) -> str:
+        if n.kind == "text":
+            return self._raw_run(n.start, n.end)
+        return self.src[n.start : n.end]
+
+    def _raw_run(self, start: int, end: int) -> str:
+        """Source text copied as-is; one run per line (runs never span a newline)."""
+        text = self.src[start:end]
+        if not self._sentinel_safe:
+            return text
+        out: list[str] = []
+        pos = start
+        for line in text.split("\n"):
+            if line:
+                self._runs.append((pos, "raw"))
+                out.append(RUN_OPEN + line + RUN_CLOSE)
+            pos += len(line) + 1
+            out.append("\n")
+        return "".join(out)[:-1]
+
+    # --------------------------------------------------------------- blocks
+    def container(self, nodes: list[Node]) -> str:
+        """Render the children of a rich body as Markdown blocks separated by blank lines."""
+        parts: list[str] = []
+        group: list[Node] = []
+        prev_bullet = ""
+
+        def flush() -> None:
+            while group and self._is_blank(group[-1]):
+                group.pop()
+            if group:
+                text = self._inline_block(group)
+                if text.strip():
+                    parts.append(text)
+            group.clear()
+
+        for node in nodes:
+            if not group and self._is_blank(node):
+                continue
+            if self._is_inline_node(node):
+                group.append(node)
+                continue
+            flush()
+            md = self.block(node)
+            if not md.strip():
+                md = self._raw_or_opaque_nested(node)
+            kind = self._kind(node)
+            if kind in ("ul", "tasks") and parts and prev_bullet == md[:1]:
+                md = re.sub(r"^-( |$)", r"*\1", md, flags=re.M)
+            prev_bullet = md[:1] if kind in ("ul", "tasks") else ""
+            parts.append(md)
+        flush()
+        return "\n\n".join(parts)
+
+    def _raw_or_opaque_nested(self, node: Node) -> str:
+        saved = self._runs
+        self._runs = []
+        md = self._raw_or_opaque(node.start, node.end, self._kind(node))
+        saved.extend(self._runs)
+        self._runs = saved
+        return md
+
+    def block(self, node: Node) -> str:
+        if node.kind == "comment":
+            raw = self.src[node.start : node.end]
+            if _plain_comment(raw):
+                return raw
+            return self._marker(node.start, node.end, "comment")
+        if node.kind != "el":
+            return self._marker(node.start, node.end, node.kind)
+        name = node.lname
+        if name == "p":
+            return self._paragraph(node)
+        if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            text = self.inline(node.children, at_start=True)
+            if not text.strip():
+                return ""
+            return "#" * int(name[1]) + " " + text
+        if name in ("ul", "ol"):
+            return self._list(node)
+        if name == "ac:task-list":
+            return self._tasks(node)
+        if name == "hr":
+            return "---"
+        if name == "blockquote":
+            body = self.container(node.children)
+            if not body.strip() or body.startswith("[!"):
+                return ""
+            return _prefix_lines(body, "> ")
+        if name == "table":
+            return self._table(node)
+        if name == "pre":
+            return self._pre(node)
+        if name == "ac:structured-macro":
+            return self._macro(node)
+        if name == "ac:adf-extension":
+            return self._adf(node)
+        return ""
+
+    def _paragraph(self, node: Node) -> str:
+        text = self.inline(node.children, at_start=True)
+        return text if text.strip() else ""
+
+    def _inline_block(self, nodes: list[Node]) -> str:
+        return self.inline(nodes, at_start=True)
+
+    def _list(self, node: Node) -> str:
+        ordered = node.lname == "ol"
+        items = []
+        for child in node.children:
+            if self._is_blank(child):
+                continue
+            if child.kind != "el" or child.lname != "li":
+                return ""
+            items.append(child)
+        if not items:
+            return ""
+        start = 1
+        if ordered:
+            try:
+                start = int(node.attr("start") or 1)
+            except ValueError:
+                return ""
+            if start < 0 or start > 999_999_999:
+                return ""
+        lines = []
+        for i, li in enumerate(items):
+            marker = f"{start + i}." if ordered else "-"
+            body = self.container(li.children)
+            lines.append(_list_item(marker, body))
+        return "\n".join(lines)
+
+    def _tasks(self, node: Node) -> str:
+        lines = []
+        for child in node.children:
+            if self._is_blank(child):
+                continue
+            if child.kind != "el" or child.lname != "ac:task":
+                return ""
+            status = child.find("ac:task-status")
+            body = child.find("ac:task-body")
+            if status is None or body is None:
+                return ""
+            state = xmltree.text_content(self.src, status).strip()
+            box = "[x]" if state == "complete" else "[ ]"
+            text = self.container(body.children)
+            if text.startswith("- ") or text.startswith("* "):
+                text = ""  # a task whose body is only a nested list: keep verbatim
+            lines.append(_list_item("-", box + " " + text) if text else "- " + box)
+        if not lines:
+            return ""
+        return "\n".join(lines)
+
+    def _table(self, node: Node) -> str:
+        rows: list[Node] = []
+        for child in node.children:
+            if self._is_blank(child) or (child.kind == "el" and child.lname == "colgroup"):
+                continue
+            if child.kind != "el":
+                return ""
+            if child.lname in ("thead", "tbody", "tfoot"):
+                for r in child.children:
+                    if self._is_blank(r):
+                        continue
+                    if r.kind != "el" or r.lname != "tr":
+                        return ""
+                    rows.append(r)
+            elif child.lname == "tr":
+                rows.append(child)
+            else:
+                return ""
+        if not rows:
+            return ""
+        grid: list[list[str]] = []
+        for r, row in enumerate(rows):
+            cells = []
+            for cell in row.children:
+                if self._is_blank(cell):
+                    continue
+                if cell.kind != "el" or cell.lname not in ("th", "td"):
+                    return ""
+                if (cell.lname == "th") != (r == 0):
+                    return ""
+                if cell.attr("rowspan", "1") != "1" or cell.attr("colspan", "1") != "1":
+                    return ""
+                content = [c for c in cell.children if not self._is_blank(c)]
+                if len(content) == 1 and content[0].kind == "el" and content[0].lname == "p":
+                    content = content[0].children
+                if any(not self._is_inline_node(c) for c in content):
+                    return ""
+                if any(c.kind == "el" and c.lname == "br" for n in content for c in n.iter()):
+                    return ""
+                saved = len(self._runs)
+                text = self.inline(content, in_table=True)
+                if "\n" in text:
+                    del self._runs[saved:]
+                    return ""
+                cells.append(text.strip() or " ")
+            grid.append(cells)
+        width = len(grid[0])
+        if width == 0 or any(len(r) != width for r in grid):
+            return ""
+        lines = ["| " + " | ".join(grid[0]) + " |", "|" + "|".join(["---"] * width) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in grid[1:]]
+        return "\n".join(lines)
+
+    def _pre(self, node: Node) -> str:
+        text = xmltree.text_content(self.src, node)
+        if node.elements():
+            return ""
+        return _fence("", text)
+
+    def _macro(self, node: Node) -> str:
+        name = node.attr("ac:name")
+        if name in ("code", "noformat"):
+            body = node.find("ac:plain-text-body")
+            if any(
+                c.kind == "el" and c.lname != "ac:parameter" and c is not body
+                for c in node.children
+            ):
+                return ""
+            params = []
+            language = ""
+            for p in node.find_all("ac:parameter"):
+                pname = p.attr("ac:name")
+                if p.elements():
+                    return ""
+                value = xmltree.text_content(self.src, p)
+                if pname == "language" and name == "code":
+                    language = value
+                elif pname in ("breakoutMode", "breakoutWidth"):
+                    continue
+                else:
+                    params.append(f"{pname}={_quote_param(value)}")
+            if name == "code" and not language:
+                language = "none" if params or node.find("ac:parameter") else ""
+            if name == "noformat":
+                language = "noformat"
+            if language and (not re.fullmatch(r"[^\s`{}=\"]+", language)):
+                return ""
+            text = ""
+            runs_ok = True
+            pieces: list[str] = []
+            if body is not None:
+                for c in body.children:
+                    if c.kind == "cdata":
+                        pieces.append(("cdata", c))
+                    elif c.kind == "text":
+                        pieces.append(("text", c))
+                    else:
+                        return ""
+            text = "".join(
+                xmltree.cdata_text(self.src, c)
+                if k == "cdata"
+                else html.unescape(self.src[c.start : c.end])
+                for k, c in pieces
+            )
+            info = " ".join([language or ("none" if params else ""), *params]).strip()
+            if name == "code" and not language and not params:
+                info = ""
+            cdata = [c for k, c in pieces if k == "cdata"]
+            if runs_ok and len(pieces) == 1 and cdata and self._sentinel_safe:
+                c = cdata[0]
+                inner_end = c.end - 3 if self.src.endswith("]]>", c.start, c.end) else c.end
+                return _fence(info, self._raw_run(c.start + 9, inner_end), text)
+            return _fence(info, text)
+        if name in PANEL_TO_ALERT:
+            return self._panel(node, PANEL_TO_ALERT[name])
+        return ""
+
+    def _panel(self, node: Node, alert: str) -> str:
+        body = node.find("ac:rich-text-body")
+        if body is None:
+            return ""
+        title = ""
+        for p in node.find_all("ac:parameter"):
+            if p.attr("ac:name") == "title":
+                if p.elements():
+                    return ""
+                title = " " + self.inline(p.children, at_start=False).strip()
+        if any(
+            c.kind == "el" and c.lname not in ("ac:parameter", "ac:rich-text-body")
+            for c in node.children
+        ):
+            return ""
+        inner = self.container(body.children)
+        head = f"> [!{alert}]{title.rstrip()}"
+        if not inner.strip():
+            return head
+        return head + "\n" + _prefix_lines(inner, "> ")
+
+    def _adf(self, node: Node) -> str:
+        adf = node.find("ac:adf-node")
+        if adf is None or adf.attr("type") != "panel":
+            return ""
+        kind = None
+        content = None
+        for c in adf.children:
+            if c.kind == "el" and c.lname == "ac:adf-attribute":
+                if c.attr("key") == "panel-type":
+                    kind = xmltree.text_content(self.src, c)
+                else:
+                    return ""
+            elif c.kind == "el" and c.lname == "ac:adf-content":
+                content = c
+            elif not self._is_blank(c):
+                return ""
+        if kind != "note" or content is None:
+            return ""
+        inner = self.container(content.children)
+        head = f"> [!{ADF_NOTE_ALERT}]"
+        return head + ("\n" + _prefix_lines(inner, "> ") if inner.strip() else "")
+
+    # --------------------------------------------------------------- inline
+    def inline(self, nodes: list[Node], *, at_start: bool = False, in_table: bool = False) -> str:
+        out: list[str] = []
+        state = {"start": at_start}
+        for node in nodes:
+            out.append(self._inline_node(node, state, in_table))
+        text = "".join(out)
+        return text.strip(" \t\n")
+
+    def _inline_node(self, node: Node, state: dict, in_table: bool) -> str:
+        src = self.src
+        if node.kind == "text":
+            return self._text(node.start, node.end, state, in_table)
+        if node.kind == "cdata":
+            state["start"] = False
+            return self._span_marker(node, xmltree.cdata_text(src, node))
+        if node.kind != "el":
+            state["start"] = False
+            raw = src[node.start : node.end]
+            if node.kind == "comment" and _plain_comment(raw):
+                return raw
+            return self._span_marker(node, "")
+        name = node.lname
+        if name == "br":
+            state["start"] = False
+            return src[node.start : node.end]
+        if name in STRONG or name in EMPH or name in STRIKE:
+            delim = "**" if name in STRONG else ("*" if name in EMPH else "~~")
+            if node.attrs:
+                return self._verbatim_inline(node, state, in_table)
+            inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
+            core = inner.strip(" ")
+            if not core or core != inner or "\n" in inner:
+                return self._verbatim_inline(node, state, in_table, inner)
+            return delim + inner + delim
+        if name == "code" and not node.attrs and all(c.kind == "text" for c in node.children):
+            state["start"] = False
+            text = html.unescape("".join(src[c.start : c.end] for c in node.children))
+            if not text or "\n" in text or (text.strip() != text and text.strip() == ""):
+                return self._span_marker(node, text)
+            ticks = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+            pad = (
+                " "
+                if text.startswith("`")
+                or text.endswith("`")
+                or (text[0] == " " and text[-1] == " ")
+                else ""
+            )
+            if pad == " " and text.startswith(" ") and text.endswith(" "):
+                return self._span_marker(node, text)
+            return ticks + pad + text + pad + ticks
+        if (name in VERBATIM_INLINE and name != "span") or (
+            name == "span" and not node.attr("data-cf")
+        ):
+            return self._verbatim_inline(node, state, in_table)
+        if (
+            name == "a"
+            and not xmltree.text_content(src, node).strip()
+            and not any(c.kind == "el" for c in node.iter() if c is not node)
+        ):
+            return self._verbatim_inline(node, state, in_table)
+        if name == "a" and node.attr("href") and set(node.attrs) <= {"href", "title"}:
+            label = "".join(self._inline_node(c, state, in_table) for c in node.children)
+            href = node.attr("href")
+            if not label.strip() or "\n" in label or "]" in label.replace("\\]", ""):
+                return self._span_marker(node, xmltree.text_content(src, node))
+            title = node.attr("title")
+            dest = _link_dest(href)
+            if dest is None:
+                return self._span_marker(node, xmltree.text_content(src, node))
+            suffix = f' "{_escape_title(title)}"' if title else ""
+            return f"[{label}]({dest}{suffix})"
+        if name == "ac:link":
+            return self._ac_link(node, state, in_table)
+        if name == "ac:image":
+            return self._ac_image(node, state)
+        if ":" not in name and name not in ("a", "code"):
+            return self._verbatim_inline(node, state, in_table)
+        if name == "ac:inline-comment-marker" and set(node.attrs) == {"ac:ref"}:
+            ref = node.attr("ac:ref")
+            if re.fullmatch(r"[A-Za-z0-9_.:-]+", ref):
+                inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
+                return f"<!--cm:{ref}-->{inner}<!--/cm-->"
+        state["start"] = False
+        return self._span_marker(node, _label(src, node))
+
+    def _verbatim_inline(
+        self, node: Node, state: dict, in_table: bool, inner: str | None = None
+    ) -> str:
+        src = self.src
+        open_tag = src[node.start : node.open_end]
+        if "\n" in open_tag or (in_table and "|" in open_tag) or not _HTML_OPEN.fullmatch(open_tag):
+            state["start"] = False
+            return self._span_marker(node, _label(src, node))
+        if node.open_end == node.end:
+            state["start"] = False
+            return open_tag
+        close = src[node.close_start : node.end]
+        if not close:
+            state["start"] = False
+            return self._span_marker(node, _label(src, node))
+        state["start"] = False
+        if inner is None:
+            inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
+        return open_tag + inner + close
+
+    def _span_marker(self, node: Node, label: str) -> str:
+        raw = self.src[node.start : node.end]
+        key = fragment_key(raw)
+        self.fragments.setdefault(key, raw)
+        return f'<span data-cf="{key}">{_escape_label(label)}</span>'
+
+    def _ac_link(self, node: Node, state: dict, in_table: bool) -> str:
+        src = self.src
+        res = [c for c in node.children if c.kind == "el" and c.lname.startswith("ri:")]
+        bodies = [c for c in node.children if c.kind == "el" and not c.lname.startswith("ri:")]
+        allowed = {"ac:anchor"}
+        if set(node.attrs) - allowed or len(res) > 1 or len(bodies) > 1:
+            state["start"] = False
+            return self._span_marker(node, _label(src, node))
+        anchor = node.attr("ac:anchor")
+        target = None
+        default_label = anchor
+        if not res:
+            if not anchor:
+                state["start"] = False
+                return self._span_marker(node, _label(src, node))
+            target = ""
+        else:
+            ri = res[0]
+            if (
+                ri.lname == "ri:page"
+                and set(ri.attrs) <= {"ri:content-title", "ri:space-key", "ri:version-at-save"}
+                and not ri.children
+            ):
+                title = ri.attr("ri:content-title")
+                space = ri.attr("ri:space-key") or None
+                path = self.resolver.page_path(title, space)
+                target = (
+                    path
+                    if path
+                    else "ac:" + (f"{space or ''}:" if space or ":" in title else "") + title
+                )
+                default_label = title
+            elif (
+                ri.lname == "ri:attachment"
+                and set(ri.attrs) <= {"ri:filename", "ri:version-at-save"}
+                and not ri.children
+            ):
+                fname = ri.attr("ri:filename")
+                path = self.resolver.attachment_path(fname)
+                target = path
+                default_label = fname
+        if target is None:
+            state["start"] = False
+            return self._span_marker(node, _label(src, node))
+        dest = _link_dest(
+            target
+            + (
+                "#" + anchor
+                if anchor and target is not None and res
+                else ("#" + anchor if not res else "")
+            )
+        )
+        if dest is None:
+            state["start"] = False
+            return self._span_marker(node, _label(src, node))
+        if bodies:
+            body = bodies[0]
+            if body.lname == "ac:plain-text-link-body":
+                cd = [c for c in body.children if c.kind == "cdata"]
+                if len(cd) != 1 or len(body.children) != 1:
+                    state["start"] = False
+                    return self._span_marker(node, _label(src, node))
+                text = xmltree.cdata_text(src, cd[0])
+                label = _escape_inline_text(text)
+                kind = "plain"
+            elif body.lname == "ac:link-body":
+                label = "".join(self._inline_node(c, state, in_table) for c in body.children)
+                kind = "rich"
+            else:
+                state["start"] = False
+                return self._span_marker(node, _label(src, node))
+        else:
+            label = ""
+            kind = "none"
+        state["start"] = False
+        if not label.strip() or "\n" in label:
+            if kind != "none":
+                return self._span_marker(node, _label(src, node))
+            return (
+                f"[]({dest})"
+                if False
+                else f"<{dest.strip('<>')}>"
+                if _autolinkable(dest)
+                else self._span_marker(node, default_label)
+            )
+        if kind == "plain":
+            return f'[{label}]({dest} "plain")' if False else f"[{label}]({dest})"
+        return f"[{label}]({dest})"
+
+    def _ac_image(self, node: Node, state: dict) -> str:
+        src = self.src
+        state["start"] = False
+        res = [c for c in node.children if c.kind == "el"]
+        if len(res) != 1 or any(
+            c.kind not in ("el",) and not self._is_blank(c) for c in node.children
+        ):
+            return self._span_marker(node, _label(src, node))
+        ri = res[0]
+        if ri.lname == "ri:attachment" and not ri.children:
+            path = self.resolver.attachment_path(ri.attr("ri:filename"))
+        elif ri.lname == "ri:url" and not ri.children:
+            path = ri.attr("ri:value")
+        else:
+            path = None
+        dest = _link_dest(path) if path else None
+        if dest is None:
+            return self._span_marker(node, _label(src, node))
+        alt = node.attr("ac:alt")
+        title = node.attr("ac:title")
+        suffix = f' "{_escape_title(title)}"' if title else ""
+        return f"![{_escape_inline_text(alt)}]({dest}{suffix})"
+
+    def _text(self, start: int, end: int, state: dict, in_table: bool) -> str:
+        raw = self.src[start:end]
+        decoded = html.unescape(raw)
+        forced: set[int] = set()
+        if state["start"]:
+            stripped = decoded.lstrip()
+            if stripped:
+                lead = len(decoded) - len(stripped)
+                m = _LINE_START_TRIGGER.match(stripped)
+                if m:
+                    forced.add(lead)
+                m = _ORDERED_TRIGGER.match(stripped)
+                if m:
+                    forced.add(lead + m.start(1))
+                state["start"] = False
+        out: list[str] = []
+        run: list[str] = []
+        run_start = -1
+        pos_decoded = 0
+        safe = self._sentinel_safe
+
+        def flush() -> None:
+            nonlocal run_start
+            if run:
+                # A run never ends with a space: trailing spaces may be trimmed later.
+                text = "".join(run)
+                body = text.rstrip(" ")
+                if body:
+                    self._runs.append((run_start, "text"))
+                    out.append(RUN_OPEN + body + RUN_CLOSE)
+                out.append(text[len(body) :])
+                run.clear()
+            run_start = -1
+
+        for m in _ENTITY_OR_WS.finditer(raw):
+            tok = m.group(0)
+            if tok[0] == "&" and len(tok) > 1:
+                ch = html.unescape(tok)
+                if ch == tok:
+                    piece, identity = _escape_char(tok[0], decoded, pos_decoded, in_table), False
+                    ch = "&"
+                    if len(tok) > 1:
+                        piece += _escape_text(tok[1:], in_table)
+                    ch = tok
+                elif _INVISIBLE.fullmatch(ch) or len(ch) != 1:
+                    piece = (
+                        tok
+                        if tok.endswith(";")
+                        else f"&#x{ord(ch[0]):x};"
+                        if len(ch) == 1
+                        else tok + ";"
+                    )
+                    identity = False
+                else:
+                    piece, identity = _escape_char(ch, decoded, pos_decoded, in_table), False
+                pos_decoded += len(ch)
+            elif tok.isspace():
+                piece = " "
+                identity = tok == " " and bool(run)
+                pos_decoded += len(tok)
+            else:
+                piece = _escape_char(tok, decoded, pos_decoded, in_table)
+                if pos_decoded in forced and piece == tok:
+                    piece = "\\" + tok
+                identity = piece == tok
+                pos_decoded += len(tok)
+            if identity and safe:
+                if not run:
+                    run_start = start + m.start()
+                run.append(piece)
+            else:
+                flush()
+                out.append(piece)
+        flush()
+        return "".join(out)
+
+
+_HTML_OPEN = re.compile(
+    r"<[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*\s*/?>"
+)
+
+
+def _plain_comment(raw: str) -> bool:
+    """A storage comment shown as itself: complete, one block, not one of our markers."""
+    return (
+        raw.endswith("-->")
+        and not re.match(r"<!--\s*/?(?:cf|cm):", raw)
+        and not _BLANK_LINE.search(raw)
+        and "--" not in raw[4:-3]
+        and RUN_OPEN not in raw
+        and RUN_CLOSE not in raw
+    )
+
+
+def _same_family(kind: str) -> tuple[str, ...]:
+    return ("ol",) if kind == "ol" else ("ul", "tasks")
+
+
+def _strip_trailing_ws(md: str) -> str:
+    return re.sub(r"[ \t]+(?=\n|$)", "", md)
+
+
+def _prefix_lines(text: str, prefix: str) -> str:
+    bare = prefix.rstrip()
+    return "\n".join(prefix + line if line else bare for line in text.split("\n"))
+
+
+def _list_item(marker: str, body: str) -> str:
+    if not body:
+        return marker
+    indent = " " * (len(marker) + 1)
+    lines = body.split("\n")
+    first = lines[0]
+    rest = [indent + line if line else "" for line in lines[1:]]
+    return "\n".join([f"{marker} {first}", *rest])
+
+
+def _fence(info: str, body_md: str, plain: str | None = None) -> str:
+    plain = body_md if plain is None else plain
+    longest = max((len(m) for m in re.findall(r"`{3,}", plain)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{body_md}\n{fence}" if plain else f"{fence}{info}\n{fence}"
+
+
+def _quote_param(value: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_.:#/+-]+", value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _comment_safe(label: str) -> str:
+    label = label.replace("--", "- -").replace(">", "&gt;").replace("\n", " ")
+    return label[:80]
+
+
+def _escape_label(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return (
+        html.escape(text, quote=False)
+        .replace("*", "&#42;")
+        .replace("_", "&#95;")
+        .replace("`", "&#96;")
+        .replace("[", "&#91;")
+        .replace("]", "&#93;")
+        .replace("~", "&#126;")
+        .replace("\\", "&#92;")
+        .replace("|", "&#124;")
+    )
+
+
+def _label(src: str, node: Node) -> str:
+    if node.kind == "el":
+        name = node.lname
+        if name == "ac:emoticon":
+            return (
+                node.attr("ac:emoji-fallback")
+                or node.attr("ac:emoji-shortname")
+                or ":" + node.attr("ac:name") + ":"
+            )
+        if name in ("ac:structured-macro", "ac:macro"):
+            title = ""
+            for p in node.find_all("ac:parameter"):
+                if p.attr("ac:name") in ("title", ""):
+                    title = xmltree.text_content(src, p)
+            return title or xmltree.text_content(src, node) or node.attr("ac:name")
+        if name == "time":
+            return node.attr("datetime") or xmltree.text_content(src, node)
+        if name == "ac:link":
+            text = xmltree.text_content(src, node)
+            if text.strip():
+                return text
+            for c in node.iter():
+                if c.kind == "el" and c.lname.startswith("ri:"):
+                    return (
+                        "@" + (c.attr("ri:content-title") or c.attr("ri:filename") or "link")
+                        if c.lname == "ri:user"
+                        else (
+                            c.attr("ri:content-title")
+                            or c.attr("ri:filename")
+                            or c.attr("ri:value")
+                            or c.lname[3:]
+                        )
+                    )
+    return xmltree.text_content(src, node)
+
+
+_MD_SPECIAL = set("\\`*_[]<>|~&!#")
+
+
+def _escape_char(ch: str, decoded: str, i: int, in_table: bool) -> str:
+    if ch in "\\`*[]":
+        return "\\" + ch
+    if ch == "_":
+        before = decoded[i - 1] if i > 0 else " "
+        after = decoded[i + 1] if i + 1 < len(decoded) else " "
+        if before.isalnum() and after.isalnum():
+            return ch
+        return "\\_"
+    if ch == "<":
+        nxt = decoded[i + 1 : i + 2]
+        if nxt and (nxt.isalpha() or nxt in "/!?"):
+            return "\\<"
+        return ch
+    if ch == "~":
+        return "\\~"
+    if ch == "|" and in_table:
+        return "\\|"
+    if ch == "&":
+        if re.match(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", decoded[i:]):
+            return "\\&"
+        return ch
+    return ch
+
+
+def _escape_text(text: str, in_table: bool = False) -> str:
+    return "".join(_escape_char(c, text, i, in_table) for i, c in enumerate(text))
+
+
+def _escape_inline_text(text: str) -> str:
+    return _escape_text(re.sub(r"\s+", " ", text))
+
+
+def _escape_title(title: str) -> str:
+    return title.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _link_dest(target: str) -> str | None:
+    if "\n" in target or "<" in target or ">" in target:
+        return None
+    if re.fullmatch(r"[^\s()\\]*", target) and target:
+        return target
+    if "\\" in target:
+        return None
+    return f"<{target}>"
+
+
+def _autolinkable(dest: str) -> bool:
+    return False
+
+
+def render(src: str, resolver: LinkResolver | None = None) -> tuple[list[Unit], dict[str, str]]:
+    """Cut ``src`` into units and render each to Markdown."""
+    root = xmltree.parse(src)
+    r = Renderer(src, resolver)
+    r._index = {n.start: n for n in root.iter() if n.kind == "el"}
+    units = r.units(root)
+    return units, r.fragments
+
+
+def join_units(units: list[Unit]) -> str:
+    md = "\n\n".join(u.md for u in units)
+    return md + "\n" if md else ""

@@ -1,0 +1,440 @@
+"""Markdown -> storage by patching the pulled body.
+
+1. Unchanged Markdown: no body at all.
+2. Chunks of the edited Markdown are aligned with the pulled blocks.  Untouched blocks are
+   copied byte for byte, together with the separators between two untouched neighbours.
+3. An edited block is patched: first in place (the changed characters fall inside text the
+   source holds verbatim, so only those characters change), else rebuilt around its original
+   element (attributes, parameters and ids kept), else written fresh.
+4. New blocks are written fresh; a block moved unchanged is copied from where it was.
+5. The candidate is converted back and must give the user's Markdown, or the push is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from difflib import SequenceMatcher
+
+from . import xmltree
+from .blocks import Block, Projection, project
+from .chunks import Chunk, normalise, split_chunks, to_html
+from .fresh import Writer, cdata
+from .model import ConversionRefused, LinkResolver, PushResult, Sidecar
+from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
+
+_TEXT_FORBIDDEN = re.compile(r"[\\`*_\[\]<>|~&!#\n\ue000\ue001]")
+_RAW_FORBIDDEN = re.compile(r"[<&\n\ue000\ue001]|\]\]>")
+
+
+def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | None) -> PushResult:
+    md = normalise(markdown)
+    if sidecar is None:
+        storage = Writer({}, resolver).document(md)
+        _verify(md, storage, resolver)
+        return PushResult(storage, new_blocks=len(split_chunks(md)))
+    if md == normalise(sidecar.markdown):
+        return PushResult(None)
+    proj = project(sidecar.body, resolver)
+    storage, changed, new = _patch_document(md, proj, resolver)
+    if storage == sidecar.body:
+        return PushResult(None)
+    _verify(md, storage, resolver)
+    return PushResult(storage, changed_blocks=changed, new_blocks=new)
+
+
+# --------------------------------------------------------------------------- document
+
+
+def _patch_document(md: str, proj: Projection, resolver) -> tuple[str, int, int]:
+    body = proj.body
+    blocks = proj.blocks
+    if not blocks:
+        return Writer(proj.fragments, resolver).document(md), 0, len(split_chunks(md))
+    user_chunks = split_chunks(md)
+    lines = md.split("\n")
+    base_texts = [c.text for c in proj.chunks]
+    user_texts = [c.text for c in user_chunks]
+    matcher = SequenceMatcher(None, base_texts, user_texts, autojunk=False)
+    matched: dict[int, int] = {}
+    for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                matched[i1 + k] = j1 + k
+    untouched: dict[int, int] = {}  # block index -> first user chunk
+    for b, blk in enumerate(blocks):
+        cs = range(blk.chunk_lo, blk.chunk_hi)
+        if len(cs) and all(c in matched for c in cs):
+            us = [matched[c] for c in cs]
+            if us == list(range(us[0], us[0] + len(us))):
+                untouched[b] = us[0]
+    anchor_at = {u: b for b, u in untouched.items()}
+
+    # Regions of user chunks between anchors, each with the dirty blocks it replaces.
+    plan: list[tuple[str, int | None, object]] = []
+    ui = 0
+    prev_block = -1
+    regions: list[tuple[list[int], list[int], int]] = []  # (user chunks, dirty blocks, plan pos)
+    while ui <= len(user_chunks):
+        if ui < len(user_chunks) and ui in anchor_at:
+            b = anchor_at[ui]
+            plan.append(("copy", b, None))
+            ui += blocks[b].chunk_hi - blocks[b].chunk_lo
+            prev_block = b
+            continue
+        start = ui
+        while ui < len(user_chunks) and ui not in anchor_at:
+            ui += 1
+        next_block = anchor_at[ui] if ui < len(user_chunks) else len(blocks)
+        dirty = [b for b in range(prev_block + 1, next_block) if b not in untouched]
+        if start < ui or dirty:
+            regions.append((list(range(start, ui)), dirty, len(plan)))
+            plan.append(("region", None, None))
+        if ui >= len(user_chunks):
+            break
+
+    # Blocks moved unchanged: an inserted chunk equal to a dirty block's Markdown.
+    free = {b for _, dirty, _ in regions for b in dirty}
+    by_text: dict[str, list[int]] = {}
+    for b in sorted(free):
+        by_text.setdefault(blocks[b].md, []).append(b)
+    expanded: list[tuple[str, int | None, object]] = []
+    changed = new = 0
+    region_iter = iter(regions)
+    next_task = _max_task_id(body) + 1
+    for item in plan:
+        if item[0] != "region":
+            expanded.append(item)
+            continue
+        users, dirty, _ = next(region_iter)
+        pieces, c, n, next_task = _fill_region(
+            users, dirty, user_chunks, lines, blocks, proj, by_text, free, resolver, next_task
+        )
+        expanded.extend(pieces)
+        changed += c
+        new += n
+    return _assemble(expanded, proj), changed, new
+
+
+def _fill_region(
+    users, dirty, user_chunks, lines, blocks, proj, by_text, free, resolver, next_task
+):
+    pieces: list[tuple[str, int | None, object]] = []
+    changed = new = 0
+    # First pass: exact moves.
+    moved: dict[int, int] = {}
+    for u in users:
+        cands = [b for b in by_text.get(user_chunks[u].text, []) if b in free]
+        if cands:
+            b = cands[0]
+            free.discard(b)
+            moved[u] = b
+    remaining_dirty = [b for b in dirty if b in free]
+    rest = [u for u in users if u not in moved]
+    pairs: dict[int, int] = {}
+    if remaining_dirty and rest:
+        if (
+            len(remaining_dirty) == 1
+            and blocks[remaining_dirty[0]].chunk_hi - blocks[remaining_dirty[0]].chunk_lo > 1
+        ):
+            # One multi-chunk block edited: all the region's chunks belong to it.
+            pass
+        if len(remaining_dirty) == len(rest):
+            pairs = dict(zip(rest, remaining_dirty, strict=True))
+        else:
+            last = -1
+            for u in rest:
+                best, best_ratio = None, 0.5
+                for b in remaining_dirty:
+                    if b <= last or b in pairs.values():
+                        continue
+                    ratio = SequenceMatcher(None, blocks[b].md, user_chunks[u].text).quick_ratio()
+                    if ratio > best_ratio and _same_family(blocks[b], user_chunks[u]):
+                        best, best_ratio = b, ratio
+                if best is not None:
+                    pairs[u] = best
+                    last = best
+    for u in users:
+        text = user_chunks[u].text
+        line = user_chunks[u].first + 1
+        if u in moved:
+            pieces.append(("copy", moved[u], None))
+            continue
+        if u in pairs:
+            b = pairs[u]
+            free.discard(b)
+            frag, next_task = _patch_block(blocks[b], text, line, proj, resolver, next_task)
+            if frag is not None:
+                pieces.append(("patched", b, frag))
+                changed += 1
+                continue
+        writer = Writer(
+            proj.fragments, resolver, line_offset=user_chunks[u].first, next_task_id=next_task
+        )
+        frag = writer.document(text)
+        next_task = writer.next_task_id
+        pieces.append(("fresh", None, frag))
+        new += 1
+    return pieces, changed, new, next_task
+
+
+def _same_family(block: Block, chunk: Chunk) -> bool:
+    return True
+
+
+def _assemble(pieces, proj: Projection) -> str:
+    body = proj.body
+    blocks = proj.blocks
+    seps = [body[blocks[i].end : blocks[i + 1].start] for i in range(len(blocks) - 1)]
+    common = Counter(s for s in seps if not s.strip()).most_common(1)
+    default_sep = common[0][0] if common else ""
+    out = [body[: blocks[0].start]]
+    prev: int | None = None
+    first = True
+    for kind, b, frag in pieces:
+        if not first:
+            if prev is not None and b is not None and b == prev + 1:
+                out.append(seps[prev])
+            elif b is not None and b > 0 and not seps[b - 1].strip():
+                out.append(seps[b - 1])
+            elif prev is not None and prev < len(seps) and not seps[prev].strip():
+                out.append(seps[prev])
+            else:
+                out.append(default_sep)
+        first = False
+        if kind == "copy":
+            out.append(body[blocks[b].start : blocks[b].end])
+        else:
+            out.append(frag)
+        prev = b
+    out.append(body[blocks[-1].end :])
+    return "".join(out)
+
+
+def _max_task_id(body: str) -> int:
+    ids = [int(m) for m in re.findall(r"<ac:task-id>\s*(\d+)\s*</ac:task-id>", body)]
+    return max(ids, default=0)
+
+
+# ----------------------------------------------------------------------------- blocks
+
+
+def _patch_block(block: Block, text: str, line: int, proj: Projection, resolver, next_task):
+    for attempt in (_text_patch, _rebuild):
+        try:
+            frag = attempt(block, text, proj, resolver)
+        except ConversionRefused:
+            frag = None
+        if frag is not None and _renders_as(frag, text, resolver):
+            return frag, next_task
+    return None, next_task
+
+
+def _renders_as(fragment: str, text: str, resolver) -> bool:
+    got = project(fragment, resolver).markdown
+    want = normalise(text)
+    if got == want:
+        return True
+    return _html_equal(got, want)
+
+
+def _text_patch(block: Block, new: str, proj: Projection, resolver) -> str | None:
+    old = block.md
+    if not block.runs:
+        return None
+    ops = SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    edits: list[tuple[int, int, str]] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            continue
+        repl = new[j1:j2]
+        run = _run_for(block, i1, i2)
+        if run is None:
+            return None
+        forbidden = _TEXT_FORBIDDEN if run.kind == "text" else _RAW_FORBIDDEN
+        if forbidden.search(repl):
+            return None
+        if run.kind == "text" and "  " in repl:
+            return None
+        s = run.src + (i1 - run.md)
+        e = run.src + (i2 - run.md)
+        edits.append((s, e, repl))
+    if not edits:
+        return None
+    body = proj.body
+    out = []
+    pos = block.start
+    for s, e, repl in sorted(edits):
+        if s < pos:
+            return None
+        out.append(body[pos:s])
+        out.append(repl)
+        pos = e
+    out.append(body[pos : block.end])
+    return "".join(out)
+
+
+def _run_for(block: Block, i1: int, i2: int):
+    for run in block.runs:
+        lo, hi = run.md, run.md + run.length
+        if lo <= i1 and i2 <= hi and (i1 < hi or i1 == i2):
+            if i1 == i2 and (i1 == lo or i1 == hi):
+                # An insertion at a run edge: allowed, it extends the same text node.
+                return run
+            return run
+    return None
+
+
+def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
+    """Rebuild the block around its original element, keeping its attributes."""
+    if len(block.units) != 1 or block.units[0].node is None:
+        return None
+    node = block.units[0].node
+    body = proj.body
+    writer = Writer(proj.fragments, resolver)
+    name = node.lname
+    if name == "p" or re.fullmatch(r"h[1-6]", name):
+        level = int(name[1]) if name != "p" else 0
+        if level:
+            m = re.match(r"(#{1,6}) (.*)\Z", new, re.S)
+            if not m or len(m.group(1)) != level:
+                return None
+            content = m.group(2)
+        else:
+            content = new
+        if node.close_start == node.end:
+            return None
+        return (
+            body[node.start : node.open_end]
+            + writer.inline_md(content)
+            + body[node.close_start : node.end]
+        )
+    if name == "ac:structured-macro":
+        macro = node.attr("ac:name")
+        if macro in ("code", "noformat"):
+            return _rebuild_code(node, block, new, body)
+        if macro in PANEL_TO_ALERT:
+            return _rebuild_panel(node, new, body, proj, resolver)
+    if name in ("ul", "ol", "ac:task-list"):
+        li_p = bool(re.search(r"<li[^>]*>\s*<p[\s>]", body[node.start : node.end]))
+        writer = Writer(proj.fragments, resolver, li_paragraphs=li_p)
+        frag = writer.document(new)
+        if name == "ac:task-list":
+            frag = _keep_task_ids(frag, body[node.start : node.end])
+        opener = body[node.start : node.open_end]
+        tag = "<" + node.name
+        if frag.startswith(tag) and frag.count(tag) >= 1:
+            # Keep the list element's own attributes.
+            close = frag.index(">") + 1
+            frag = opener + frag[close:] if opener.startswith(tag) else frag
+        return frag
+    return None
+
+
+def _rebuild_code(node, block: Block, new: str, body: str) -> str | None:
+    old_first = block.md.split("\n", 1)[0]
+    lines = new.split("\n")
+    if len(lines) < 2 or lines[0] != old_first:
+        return None
+    fence = re.match(r"`{3,}", old_first)
+    if not fence or lines[-1] != fence.group(0):
+        return None
+    code = "\n".join(lines[1:-1])
+    plain = node.find("ac:plain-text-body")
+    if plain is None or plain.close_start == plain.end:
+        return None
+    return body[node.start : plain.open_end] + cdata(code) + body[plain.close_start : node.end]
+
+
+def _rebuild_panel(node, new: str, body: str, proj: Projection, resolver) -> str | None:
+    rich = node.find("ac:rich-text-body")
+    if rich is None or rich.close_start == rich.end:
+        return None
+    lines = new.split("\n")
+    m = re.fullmatch(r"> \[!(\w+)\](.*)", lines[0])
+    alert = PANEL_TO_ALERT[node.attr("ac:name")]
+    if not m or m.group(1) != alert or ALERT_TO_PANEL.get(alert) is None:
+        return None
+    old_head = proj_head(proj, node)
+    if old_head is not None and lines[0] != old_head:
+        return None
+    inner = "\n".join(re.sub(r"^> ?", "", line) for line in lines[1:])
+    inner_src = body[rich.open_end : rich.close_start]
+    sub = Sidecar(inner_src, project(inner_src, resolver).markdown)
+    result = push(inner, sidecar=sub, resolver=resolver)
+    new_inner = inner_src if result.storage is None else result.storage
+    return body[node.start : rich.open_end] + new_inner + body[rich.close_start : node.end]
+
+
+def proj_head(proj: Projection, node) -> str | None:
+    for blk in proj.blocks:
+        if blk.units and blk.units[0].node is node:
+            return blk.md.split("\n", 1)[0]
+    return None
+
+
+def _keep_task_ids(fresh: str, original: str) -> str:
+    """Give rebuilt tasks the ids of the original tasks with the same text."""
+    root = xmltree.parse(original)
+    by_body: dict[str, list[str]] = {}
+    for n in root.iter():
+        if n.kind == "el" and n.lname == "ac:task":
+            tid = n.find("ac:task-id")
+            tb = n.find("ac:task-body")
+            if tid is not None and tb is not None:
+                key = xmltree.text_content(original, tb).strip()
+                by_body.setdefault(key, []).append(xmltree.text_content(original, tid).strip())
+
+    def repl(m: re.Match) -> str:
+        key = xmltree.text_content(m.group(3), xmltree.parse(m.group(3))).strip()
+        ids = by_body.get(key)
+        tid = ids.pop(0) if ids else m.group(1)
+        return f"<ac:task><ac:task-id>{tid}</ac:task-id>{m.group(2)}<ac:task-body>{m.group(3)}</ac:task-body>"
+
+    return re.sub(
+        r"<ac:task><ac:task-id>(\d+)</ac:task-id>(<ac:task-status>\w+</ac:task-status>)<ac:task-body>(.*?)</ac:task-body>",
+        repl,
+        fresh,
+    )
+
+
+# ------------------------------------------------------------------------- verification
+
+
+def _squash(html: str) -> str:
+    html = re.sub(r"\s*<br\s*/?>\s*", "<br />", html)
+    # Presentation the storage form does not keep: list tightness, column alignment,
+    # markup inside an expand title.
+    html = re.sub(r' style="text-align:\s*\w+;?"', "", html)
+    html = re.sub(r"<details[^>]*>", "<details>", html)
+    html = re.sub(
+        r"<summary>(.*?)</summary>",
+        lambda m: "<summary>" + re.sub(r"<[^>]*>", "", m.group(1)).strip() + "</summary>",
+        html,
+        flags=re.S,
+    )
+    html = re.sub(r"<li>\s*<p>", "<li>", html)
+    html = re.sub(r"</p>\s*(</li>|<ul>|<ol>)", r"\1", html)
+    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
+
+
+def _html_equal(a: str, b: str) -> bool:
+    return _squash(to_html(a)) == _squash(to_html(b))
+
+
+def _verify(md: str, storage: str, resolver) -> None:
+    back = project(storage, resolver).markdown
+    if back == md or _html_equal(back, md):
+        return
+    want = split_chunks(md)
+    got = split_chunks(back)
+    for i, chunk in enumerate(want):
+        other = got[i].text if i < len(got) else ""
+        if other != chunk.text and not _html_equal(other, chunk.text):
+            raise ConversionRefused(
+                chunk.kind.replace("_open", ""),
+                chunk.first + 1,
+                "this block would not survive the conversion; it would read back as "
+                + repr(other[:120]),
+            )
+    raise ConversionRefused("document", 0, "the converted page would not read back the same")
