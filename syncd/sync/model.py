@@ -292,24 +292,33 @@ class MoveRemote(Action):
 
 @dataclass(frozen=True)
 class MoveLocal(Action):
-    """Move/rename the file (and its child folder) to match the remote title/parent.
+    """Move/rename the file (and its child folder) to the wanted title/parent.
 
-    The executor computes the destination from `title` and the parent's current
-    path with the folder layout (collision suffixes included), rewrites the front
-    matter title, moves the page's child folder and attachments along, and
-    records the new path/title/parent.
+    The parent is `parent_id` (None: top level), or, when `parent_path` is set,
+    the page created for that path earlier in the plan (the file stays under a
+    local parent while the title follows Confluence). The executor computes the
+    destination from `title` and the parent's current path with the folder
+    layout (collision suffixes included), rewrites the front matter title, moves
+    the page's child folder and attachments along, and records the new
+    path/title/parent.
     """
 
     page_id: str
     from_path: str
     title: str
     parent_id: str | None
+    parent_path: str | None = None
     verb: ClassVar[str] = "move-local"
     side: ClassVar[str] = "local"
 
+    @property
+    def path(self) -> str:
+        return self.from_path
+
     def describe(self) -> str:
         return (
-            f"move {self.from_path} to {self.title!r} under {_parent(self.parent_id, None)} "
+            f"move {self.from_path} to {self.title!r} under "
+            f"{_parent(self.parent_id, self.parent_path)} "
             f"({_page(self.page_id)}, moved or renamed in Confluence)"
         )
 
@@ -319,11 +328,15 @@ class RecordLocal(Action):
     """State only: re-stat the file and record its path (and clear a tombstone).
 
     Used when the file moved in a way that changes neither title nor parent (a
-    file rename, a case change), or when both sides made the same change.
+    file rename, a case change), or when both sides made the same change. The
+    executor records `path`, `title` and `parent_id` (None: top level) with the
+    file's current hash and stat, keeping the remote version and base.
     """
 
     page_id: str
     path: str
+    title: str
+    parent_id: str | None
     reason: str = "moved locally"
     verb: ClassVar[str] = "record"
 

@@ -1,0 +1,618 @@
+"""The decision step: (state, local snapshot, remote snapshot) -> Plan. Pure.
+
+`reconcile()` reads no files, makes no requests and keeps no globals: every
+trigger (startup, webhook, file event, poll, `syncd sync`) only marks pages
+dirty and then comes through here, so there is one place where each decision
+is made. Identity is the page id; a file without an id in its front matter is
+new.
+
+Per page the three inputs are S (the record: both sides when last in sync),
+L (the file now) and R (the remote page now). Local change is measured against
+S: body (hash of the Markdown without front matter) or labels = *edited*;
+front-matter title = *renamed*; parent page of the folder = *moved*; path alone
+= recorded only. Remote change: version = *edited*, title = *renamed*, parent =
+*moved*, status trashed/absent = *trashed*/*purged*. A record with a tombstone
+means both sides were deleted by an earlier run (restorable); a current remote
+page then is *restored*.
+
+Decision table (S present; "meta" = rename or move)
+
+    local \\ remote   unchanged    edited        trashed              purged               moved/renamed            restored (S tombstoned)
+    unchanged        -            Pull          MoveLocalToTrash     MoveLocalToTrash     MoveLocal (+Pull)        Pull (file comes back)
+    edited           Push         Merge         RestoreRemote+Push   CreateRemote(recr.)  MoveLocal+Push/Merge     Push / Merge
+    deleted          TrashRemote  Pull(undel.)  Forget               Forget               Pull(undelete)           Pull (file comes back)
+    moved/renamed    MoveRemote   MoveRemote    RestoreRemote+       CreateRemote(recr.)  per field: only one      MoveRemote
+                                  +Pull         MoveRemote                                side changed -> mirror;
+                                                                                          both, differently ->
+                                                                                          remote wins (+note)
+
+New local file (no id) -> CreateRemote under the page of its folder (a folder
+without a page file gets a placeholder CreateRemote first), or Link when an
+untracked remote page with the same title and parent exists; a title already
+used elsewhere in the space -> held. New remote page -> Pull(new). A file with
+an id but no record (state lost, file copied in) -> Link when the page exists,
+RestoreRemote+Link when trashed, CreateRemote when gone. Two files with the same
+id: the one at the recorded path keeps it, the others are new pages.
+
+Edge rules: an edit beats a delete on the other side (both ways); a local
+delete of a page whose folder still holds pages is not propagated (the file is
+pulled back, the children need their parent); a file still holding conflict
+markers is held (never pushed, listed as a conflict); a deletion of more than
+`max_delete` pages on either side, or any deletion while one side's snapshot
+is empty, is withheld (`Plan.blocked_deletions`) unless `allow_delete`.
+
+Order of the plan: state-only steps; creates/links/restores/pulls of new pages
+and moves, parents first; content (push, pull, merge); deletions children
+first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from syncd.sync.model import (
+    Action,
+    BlockedDeletions,
+    CreateRemote,
+    Forget,
+    Held,
+    Link,
+    LocalEntry,
+    Merge,
+    MoveLocal,
+    MoveLocalToTrash,
+    MoveRemote,
+    Plan,
+    Pull,
+    Push,
+    ReconcileOptions,
+    RecordLocal,
+    RemoteEntry,
+    RestoreRemote,
+    TrashRemote,
+    default_parent_path,
+)
+from syncd.sync.records import PageRecord
+
+#: Tie-break inside the structure phase for actions on the same depth.
+_RANK: dict[type, int] = {
+    CreateRemote: 0,
+    Link: 1,
+    RestoreRemote: 1,
+    Pull: 2,
+    MoveRemote: 3,
+    MoveLocal: 3,
+}
+
+#: (page id or None, path of a page created in this plan or None); (None, None) = top level.
+ParentRef = tuple[str | None, str | None]
+TOP: ParentRef = (None, None)
+
+
+def reconcile(
+    states: Mapping[str, PageRecord],
+    local_entries: Iterable[LocalEntry] | Mapping[str, LocalEntry],
+    remotes: Mapping[str, RemoteEntry],
+    *,
+    dirty: Set[str] | None = None,
+    options: ReconcileOptions | None = None,
+) -> Plan:
+    """Plan the actions that bring both sides in sync.
+
+    `states`: records by page id (tombstoned ones included). `local_entries`:
+    the scanned files (an iterable, or a mapping by path). `remotes`: the remote
+    listing by page id; a page missing there is treated as absent (purged).
+    `dirty`: page ids and/or local paths to consider (None = everything);
+    placeholder parents and new parent files are pulled in as needed.
+    """
+    opts = options or ReconcileOptions()
+    entries = list(local_entries.values() if isinstance(local_entries, Mapping) else local_entries)
+    return _Planner(states, entries, remotes, dirty, opts).plan()
+
+
+@dataclass
+class _Planner:
+    states: Mapping[str, PageRecord]
+    entries: list[LocalEntry]
+    remotes: Mapping[str, RemoteEntry]
+    dirty: Set[str] | None
+    opts: ReconcileOptions
+    actions: list[Action] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ indexes
+
+    def __post_init__(self) -> None:
+        self.by_path: dict[str, LocalEntry] = {e.path: e for e in self.entries}
+        by_id: dict[str, list[LocalEntry]] = defaultdict(list)
+        for e in sorted(self.entries, key=lambda e: e.path):
+            if e.page_id:
+                by_id[e.page_id].append(e)
+        # One file per id: the one at the recorded path, else the first by path.
+        self.local: dict[str, LocalEntry] = {}
+        self.new_files: dict[str, LocalEntry] = {e.path: e for e in self.entries if not e.page_id}
+        for pid, files in by_id.items():
+            record = self.states.get(pid)
+            keeper = next((f for f in files if record and f.path == record.local_path), files[0])
+            self.local[pid] = keeper
+            for dup in files:
+                if dup is not keeper:
+                    self.new_files[dup.path] = dup
+                    self.notes.append(
+                        f"{dup.path} carries the id of {keeper.path} (page {pid}); "
+                        "it becomes a new page"
+                    )
+        self.live_by_path: dict[str, PageRecord] = {
+            r.local_path: r for r in self.states.values() if r.tombstone is None
+        }
+        self.placeholders: dict[str, CreateRemote] = {}
+        self.created_paths: set[str] = set()
+        self.linked_remote: set[str] = set()
+        titles: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for r in self.remotes.values():
+            if r.status == "current":
+                titles[(r.kind, r.title)].append(r.page_id)
+        self.titles_in_use = titles
+        self.claimed_titles: set[tuple[str, str]] = set()
+
+    def _norm(self, parent_id: str | None) -> str | None:
+        """Remote parent as the folder layout sees it: the root page means top level."""
+        if parent_id is None or parent_id == self.opts.root_page_id:
+            return None
+        return parent_id
+
+    def _remote_status(self, pid: str) -> str:
+        r = self.remotes.get(pid)
+        return r.status if r else "absent"
+
+    # ------------------------------------------------------------------ scope
+
+    def _scope(self) -> tuple[list[str], list[LocalEntry]]:
+        ids: set[str] = set()
+        if self.dirty is None:
+            ids |= set(self.states) | set(self.local) | set(self.remotes)
+            new = list(self.new_files.values())
+        else:
+            for key in self.dirty:
+                if key in self.states or key in self.local or key in self.remotes:
+                    ids.add(key)
+                entry = self.by_path.get(key)
+                if entry is not None and entry.page_id and self.local.get(entry.page_id) is entry:
+                    ids.add(entry.page_id)
+                record = self.live_by_path.get(key)
+                if record is not None:
+                    ids.add(record.page_id)
+            new = [e for p, e in self.new_files.items() if p in self.dirty]
+        return sorted(ids), sorted(new, key=lambda e: (e.path.count("/"), e.path))
+
+    # ------------------------------------------------------------------ parents
+
+    def _local_parent(self, entry: LocalEntry) -> ParentRef:
+        """The parent a file's folder implies; creates placeholders as needed."""
+        if entry.kind != "page" or entry.page_id == self.opts.root_page_id:
+            return TOP
+        return self._parent_of_path(entry.parent_path)
+
+    def _parent_of_path(self, parent_path: str | None) -> ParentRef:
+        if parent_path is None:
+            return TOP
+        owner = self.by_path.get(parent_path)
+        if owner is not None:
+            if owner.page_id and self.local.get(owner.page_id) is owner:
+                if (
+                    self._remote_status(owner.page_id) == "absent"
+                    and owner.page_id not in self.states
+                ):
+                    return (None, parent_path)  # stale id: recreated in this plan
+                return (self._norm(owner.page_id), None)
+            self._create_new_file(owner)  # a new parent file outside the dirty set
+            return (None, parent_path)
+        record = self.live_by_path.get(parent_path)
+        if record is not None:  # the parent file was deleted; the page is kept (see _decide)
+            return (self._norm(record.page_id), None)
+        self._ensure_placeholder(parent_path)
+        return (None, parent_path)
+
+    def _ensure_placeholder(self, path: str) -> None:
+        if path in self.placeholders or path in self.created_paths:
+            return
+        title = PurePosixPath(path).stem
+        parent = self._parent_of_path(default_parent_path(path))
+        self.placeholders[path] = CreateRemote(
+            path=path,
+            title=title,
+            parent_id=parent[0],
+            parent_path=parent[1],
+            placeholder=True,
+        )
+        self.created_paths.add(path)
+        self.actions.append(self.placeholders[path])
+
+    # ------------------------------------------------------------------ plan
+
+    def plan(self) -> Plan:
+        ids, new = self._scope()
+        for entry in new:
+            self._create_new_file(entry)
+        for pid in ids:
+            self._decide(pid)
+        blocked = self._guard_deletions()
+        ordered = sorted(self.actions, key=self._order_key)
+        return Plan(
+            actions=tuple(ordered),
+            held=tuple(sorted(self.held, key=lambda h: h.path)),
+            blocked_deletions=blocked,
+            notes=tuple(self.notes),
+        )
+
+    def _create_new_file(self, entry: LocalEntry, recreate_of: str | None = None) -> None:
+        """A file without a (usable) id: create its page, or link it to a twin."""
+        if entry.path in self.created_paths:
+            return
+        self.created_paths.add(entry.path)
+        if entry.has_conflict_markers:
+            self.held.append(Held(None, entry.path, "conflict markers in the file"))
+            return
+        parent = self._local_parent(entry)
+        if entry.kind == "page":
+            claim = ("page", entry.title)  # titles are unique per space, not per parent
+            twins = self.titles_in_use.get(("page", entry.title), [])
+            for twin in twins:
+                if (
+                    recreate_of is None
+                    and twin not in self.states
+                    and twin not in self.local
+                    and twin not in self.linked_remote
+                    and parent[1] is None
+                    and self._norm(self.remotes[twin].parent_id) == parent[0]
+                ):
+                    self.linked_remote.add(twin)
+                    self.actions.append(Link(twin, entry.path, self.remotes[twin].version))
+                    return
+            if twins or claim in self.claimed_titles:
+                used = f"page {twins[0]}" if twins else "another new file"
+                self.held.append(
+                    Held(
+                        None,
+                        entry.path,
+                        f"title {entry.title!r} is already used by {used} in the space; "
+                        "change the title in the front matter",
+                    )
+                )
+                return
+            self.claimed_titles.add(claim)
+        self.actions.append(
+            CreateRemote(
+                path=entry.path,
+                title=entry.title,
+                parent_id=parent[0],
+                parent_path=parent[1],
+                kind=entry.kind,
+                recreate_of=recreate_of,
+            )
+        )
+
+    def _decide(self, pid: str) -> None:
+        record = self.states.get(pid)
+        entry = self.local.get(pid)
+        remote = self.remotes.get(pid)
+        status = remote.status if remote else "absent"
+
+        if record is None:
+            self._decide_unrecorded(pid, entry, remote, status)
+            return
+        if record.tombstone is not None and entry is None:
+            if status == "current":
+                assert remote is not None
+                same_place = remote.title == record.title and self._norm(
+                    remote.parent_id
+                ) == self._norm(record.parent_id)
+                self.actions.append(
+                    Pull(
+                        pid,
+                        record.local_path if same_place else None,
+                        remote.version,
+                        remote.title,
+                        self._norm(remote.parent_id),
+                        "restored",
+                        remote.kind,
+                    )
+                )
+            elif status == "absent":
+                self.actions.append(
+                    Forget(pid, record.local_path, "deleted on both sides and purged in Confluence")
+                )
+            return
+        if entry is None:
+            self._decide_local_deleted(record, remote, status)
+            return
+        self._decide_present(record, entry, remote, status)
+
+    def _decide_unrecorded(
+        self, pid: str, entry: LocalEntry | None, remote: RemoteEntry | None, status: str
+    ) -> None:
+        if entry is None:
+            if status == "current" and pid not in self.linked_remote:
+                assert remote is not None
+                self.actions.append(
+                    Pull(
+                        pid,
+                        None,
+                        remote.version,
+                        remote.title,
+                        self._norm(remote.parent_id),
+                        "new",
+                        remote.kind,
+                    )
+                )
+            return
+        if entry.has_conflict_markers:
+            self.held.append(Held(pid, entry.path, "conflict markers in the file"))
+            return
+        if status == "absent":
+            self._create_new_file(entry, recreate_of=pid)
+            return
+        assert remote is not None
+        if status == "trashed":
+            self.actions.append(RestoreRemote(pid, entry.path))
+        self.actions.append(Link(pid, entry.path, remote.version))
+
+    def _has_local_children(self, record: PageRecord) -> bool:
+        return any(
+            e.parent_path == record.local_path
+            for e in self.entries
+            if e.kind == "page" and e.path != record.local_path
+        )
+
+    def _decide_local_deleted(
+        self, record: PageRecord, remote: RemoteEntry | None, status: str
+    ) -> None:
+        pid = record.page_id
+        if status != "current":
+            self.actions.append(Forget(pid, record.local_path, "deleted on both sides"))
+            return
+        assert remote is not None
+        remote_changed = (
+            remote.version != record.remote_version
+            or remote.title != record.title
+            or self._norm(remote.parent_id) != self._norm(record.parent_id)
+        )
+        same_place = remote.title == record.title and self._norm(remote.parent_id) == self._norm(
+            record.parent_id
+        )
+        if remote_changed or self._has_local_children(record):
+            if not remote_changed:
+                self.notes.append(
+                    f"{record.local_path} was deleted but its folder still holds pages; "
+                    "pulling it back (delete the folder too to delete the page)"
+                )
+            self.actions.append(
+                Pull(
+                    pid,
+                    record.local_path if same_place else None,
+                    remote.version,
+                    remote.title,
+                    self._norm(remote.parent_id),
+                    "undelete",
+                    remote.kind,
+                )
+            )
+            return
+        self.actions.append(TrashRemote(pid, record.local_path, record.title))
+
+    def _decide_present(
+        self, record: PageRecord, entry: LocalEntry, remote: RemoteEntry | None, status: str
+    ) -> None:
+        pid = record.page_id
+        is_root = pid == self.opts.root_page_id or entry.kind != "page"
+        body_changed = entry.body_hash != record.local_hash or (
+            entry.labels is not None and entry.labels != tuple(sorted(record.labels))
+        )
+        title_changed = entry.title != record.title
+        local_parent = self._local_parent(entry)
+        record_parent: ParentRef = (self._norm(record.parent_id), None)
+        parent_changed = not is_root and local_parent != record_parent
+        meta_changed = title_changed or parent_changed
+
+        if entry.has_conflict_markers and body_changed:
+            self.held.append(
+                Held(pid, entry.path, "conflict markers in the file: resolve them to sync the page")
+            )
+            return
+
+        if status == "absent":
+            if body_changed or meta_changed:
+                self.notes.append(
+                    f"page {pid} was deleted for good in Confluence but {entry.path} was edited; "
+                    "creating a new page"
+                )
+                self._create_new_file(entry, recreate_of=pid)
+            else:
+                self.actions.append(MoveLocalToTrash(pid, entry.path, "absent"))
+            return
+        assert remote is not None
+
+        if status == "trashed":
+            if body_changed or meta_changed or record.tombstone is not None:
+                self.actions.append(RestoreRemote(pid, entry.path))
+                self._push_meta(pid, entry, remote, entry.title, local_parent)
+                if body_changed:
+                    self.actions.append(Push(pid, entry.path, record.remote_version))
+            else:
+                self.actions.append(MoveLocalToTrash(pid, entry.path, "trashed"))
+            return
+
+        # Both sides current: merge title and parent field by field.
+        remote_title_changed = remote.title != record.title
+        remote_parent: ParentRef = (self._norm(remote.parent_id), None)
+        remote_parent_changed = not is_root and remote_parent != record_parent
+        target_title = remote.title if remote_title_changed else entry.title
+        if title_changed and remote_title_changed and entry.title != remote.title:
+            self.notes.append(
+                f"{entry.path}: renamed to {entry.title!r} locally and to {remote.title!r} in "
+                "Confluence; keeping the Confluence title"
+            )
+        target_parent = remote_parent if remote_parent_changed else local_parent
+        if parent_changed and remote_parent_changed and local_parent != remote_parent:
+            self.notes.append(
+                f"{entry.path}: moved on both sides to different parents; keeping the "
+                "Confluence location"
+            )
+        before = len(self.actions)
+        self._push_meta(pid, entry, remote, target_title, target_parent)
+        if target_title != entry.title or (not is_root and target_parent != local_parent):
+            self.actions.append(
+                MoveLocal(pid, entry.path, target_title, target_parent[0], target_parent[1])
+            )
+
+        version_changed = remote.version != record.remote_version
+        if body_changed and version_changed:
+            self.actions.append(Merge(pid, entry.path, record.remote_version, remote.version))
+        elif body_changed:
+            self.actions.append(Push(pid, entry.path, record.remote_version))
+        elif version_changed:
+            self.actions.append(
+                Pull(
+                    pid,
+                    entry.path,
+                    remote.version,
+                    remote.title,
+                    self._norm(remote.parent_id),
+                    "changed",
+                    remote.kind,
+                )
+            )
+
+        stale = (
+            entry.path != record.local_path
+            or meta_changed
+            or remote_title_changed
+            or remote_parent_changed
+            or record.tombstone is not None
+        )
+        if len(self.actions) == before and stale:
+            reason = "restored on both sides" if record.tombstone else "same change on both sides"
+            if entry.path != record.local_path and not (meta_changed or remote_title_changed):
+                reason = f"file moved from {record.local_path}"
+            self.actions.append(
+                RecordLocal(pid, entry.path, target_title, target_parent[0], reason)
+            )
+
+    def _push_meta(
+        self,
+        pid: str,
+        entry: LocalEntry,
+        remote: RemoteEntry,
+        title: str,
+        parent: ParentRef,
+    ) -> None:
+        """MoveRemote when the wanted title/parent differ from the remote's."""
+        rename = title != remote.title
+        is_root = pid == self.opts.root_page_id or entry.kind != "page"
+        reparent = not is_root and parent != (self._norm(remote.parent_id), None)
+        if not (rename or reparent):
+            return
+        if rename and entry.kind == "page":
+            owners = [p for p in self.titles_in_use.get(("page", title), []) if p != pid]
+            if owners:
+                self.held.append(
+                    Held(
+                        pid,
+                        entry.path,
+                        f"cannot rename to {title!r}: page {owners[0]} already has that title",
+                    )
+                )
+                return
+        self.actions.append(
+            MoveRemote(
+                pid,
+                entry.path,
+                title=title if rename else None,
+                parent_changed=reparent,
+                parent_id=parent[0] if reparent else None,
+                parent_path=parent[1] if reparent else None,
+            )
+        )
+
+    # ------------------------------------------------------------------ guard
+
+    def _guard_deletions(self) -> BlockedDeletions | None:
+        destructive = [a for a in self.actions if a.destructive]
+        if not destructive or self.opts.allow_delete:
+            return None
+        remote_side = [a for a in destructive if isinstance(a, TrashRemote)]
+        local_side = [a for a in destructive if isinstance(a, MoveLocalToTrash)]
+        reasons = []
+        if len(remote_side) > self.opts.max_delete:
+            reasons.append(
+                f"{len(remote_side)} pages would be moved to the Confluence trash "
+                f"(more than max_delete={self.opts.max_delete})"
+            )
+        if len(local_side) > self.opts.max_delete:
+            reasons.append(
+                f"{len(local_side)} files would be moved to the local trash "
+                f"(more than max_delete={self.opts.max_delete})"
+            )
+        if self.dirty is None:
+            tracked = sum(1 for r in self.states.values() if r.tombstone is None)
+            if tracked and remote_side and not self.entries:
+                reasons.append(
+                    "the local folder is empty although pages are tracked (unmounted or moved?)"
+                )
+            if (
+                tracked
+                and local_side
+                and not any(r.status == "current" for r in self.remotes.values())
+            ):
+                reasons.append(
+                    "the remote listing is empty although pages are tracked "
+                    "(permissions or a failed listing?)"
+                )
+        if not reasons:
+            return None
+        self.actions = [a for a in self.actions if not a.destructive]
+        reason = (
+            "; ".join(reasons)
+            + ". Nothing was deleted; run `syncd sync --allow-delete` to proceed."
+        )
+        return BlockedDeletions(reason, tuple(sorted(destructive, key=self._order_key)))
+
+    # ------------------------------------------------------------------ order
+
+    def _remote_depth(self, pid: str) -> int:
+        """Depth in the remote tree (top-level pages are 1, like top-level files)."""
+        if pid == self.opts.root_page_id:
+            return 0
+        depth, current, seen = 0, pid, set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            entry = self.remotes.get(current)
+            if entry is None:
+                break
+            depth += 1
+            current = self._norm(entry.parent_id)
+        return max(depth, 1)
+
+    @staticmethod
+    def _path_depth(path: str) -> int:
+        return path.count("/") + 1
+
+    def _order_key(self, action: Action) -> tuple[int, int, int, str]:
+        if isinstance(action, Forget | RecordLocal):
+            return (0, 0, 0, action.path)
+        if isinstance(action, TrashRemote | MoveLocalToTrash):
+            return (3, -self._path_depth(action.path), 0, action.path)
+        if isinstance(action, Push | Merge) or (
+            isinstance(action, Pull) and action.reason == "changed"
+        ):
+            return (2, self._path_depth(action.path or ""), 0, action.path or "")
+        if isinstance(action, CreateRemote | MoveRemote):
+            depth = self._path_depth(action.path)
+        else:
+            depth = self._remote_depth(action.page_id)  # type: ignore[attr-defined]
+        key = getattr(action, "path", None) or ""
+        return (1, depth, _RANK.get(type(action), 9), key)
