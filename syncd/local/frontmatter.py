@@ -1,0 +1,180 @@
+"""YAML front matter: the page id and the user-editable title and labels.
+
+A synced file looks like::
+
+    ---
+    title: Install guide
+    page_id: '123456'
+    labels: [howto, setup]
+    ---
+
+    # Install ...
+
+Nothing that changes on every pull (versions, timestamps) is stored, so a pull that did not
+change the page produces the same bytes. Keys other tools put in front matter are kept and
+written back after syncd's keys, sorted.
+
+Reading is defensive: the block is limited to :data:`MAX_FRONT_MATTER_BYTES`, anchors and
+aliases are refused (no "billion laughs"), and only plain YAML types are built (safe loader;
+any tag such as ``!!python/object`` is an error). A file without front matter is a new local
+file: its whole text is the body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+KEY_ORDER = ("title", "page_id", "labels")
+_OPEN = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+
+
+class FrontMatterError(ValueError):
+    """The front matter cannot be used; the file must be held, never pushed as is."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        self.line = line
+        self.message = message
+        super().__init__(f"front matter, line {line}: {message}" if line else message)
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    page_id: str | None = None
+    title: str | None = None
+    labels: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.title is not None:
+            out["title"] = self.title
+        if self.page_id is not None:
+            out["page_id"] = self.page_id
+        if self.labels:
+            out["labels"] = sorted(set(self.labels))
+        for key in sorted(self.extra, key=str):
+            if key not in KEY_ORDER:
+                out[key] = self.extra[key]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> FrontMatter:
+        data = dict(data or {})
+        page_id = data.pop("page_id", None)
+        if isinstance(page_id, bool) or not isinstance(page_id, str | int | type(None)):
+            raise FrontMatterError(None, f"page_id must be a page id, got {page_id!r}")
+        title = data.pop("title", None)
+        if title is not None and not isinstance(title, str | int | float):
+            raise FrontMatterError(None, f"title must be text, got {type(title).__name__}")
+        labels = data.pop("labels", None) or []
+        if isinstance(labels, str):
+            labels = [s for s in re.split(r"[,\s]+", labels) if s]
+        if not isinstance(labels, list) or not all(isinstance(x, str | int) for x in labels):
+            raise FrontMatterError(None, "labels must be a list of words")
+        return cls(
+            page_id=None if page_id is None else str(page_id).strip(),
+            title=None if title is None else str(title),
+            labels=tuple(sorted({str(x).strip() for x in labels if str(x).strip()})),
+            extra=data,
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: FrontMatter
+    body: str
+    body_line: int = 1  # 1-based line of the file where the body starts
+    has_front_matter: bool = False
+
+
+def split(text: str) -> tuple[dict[str, Any] | None, str, int]:
+    """File text -> (front matter dict or None, body, 1-based line where the body starts).
+
+    One blank line after the closing ``---`` belongs to the front matter (``join`` writes it).
+    """
+    opening = _OPEN.match(text)
+    if not opening:
+        return None, text.removeprefix("\ufeff"), 1
+    closing = _CLOSE.search(text, opening.end())
+    if closing is None:
+        return None, text.removeprefix("\ufeff"), 1  # a thematic break, not front matter
+    raw = text[opening.end() : closing.start()]
+    if len(raw.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+        raise FrontMatterError(2, f"front matter larger than {MAX_FRONT_MATTER_BYTES} bytes")
+    data = _safe_parse(raw)
+    if data is not None and not isinstance(data, dict):
+        return None, text.removeprefix("\ufeff"), 1  # "---\nprose\n---": body, not metadata
+    rest_start = closing.end()
+    if text.startswith("\r\n", rest_start):
+        rest_start += 2
+    elif text.startswith("\n", rest_start):
+        rest_start += 1
+    body = text[rest_start:]
+    body_line = text.count("\n", 0, rest_start) + 1
+    if body.startswith("\r\n"):
+        body, body_line = body[2:], body_line + 1
+    elif body.startswith("\n"):
+        body, body_line = body[1:], body_line + 1
+    return (data or {}), body, body_line
+
+
+def _safe_parse(raw: str) -> Any:
+    """safe_load with anchors, aliases and non-core tags refused up front."""
+    try:
+        for event in yaml.parse(raw, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise FrontMatterError(
+                    event.start_mark.line + 2, "YAML anchors and aliases are not allowed"
+                )
+            tag = getattr(event, "tag", None)
+            if tag and not tag.startswith("tag:yaml.org,2002:") and tag != "!":
+                raise FrontMatterError(event.start_mark.line + 2, f"YAML tag {tag} not allowed")
+        return yaml.safe_load(raw)
+    except FrontMatterError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise FrontMatterError(
+            mark.line + 2 if mark else None, f"invalid YAML: {exc.problem or exc.context}"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(None, f"invalid YAML: {exc}") from None
+
+
+def _dump(data: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(
+        dict(data),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=4096,
+        indent=2,
+    )
+
+
+def join(meta: Mapping[str, Any] | None, body: str) -> str:
+    """(front matter, body) -> file text; ``meta`` keys are written in the order given."""
+    if not meta:
+        return body
+    return f"---\n{_dump(meta)}---\n\n{body}"
+
+
+def parse(text: str) -> Document:
+    data, body, body_line = split(text)
+    try:
+        meta = FrontMatter.from_dict(data)
+    except FrontMatterError as exc:
+        raise FrontMatterError(2, exc.message) from None
+    return Document(meta=meta, body=body, body_line=body_line, has_front_matter=data is not None)
+
+
+def render(meta: FrontMatter, body: str) -> str:
+    """Deterministic file text: syncd's keys in a fixed order, labels sorted."""
+    return join(meta.to_dict(), body)

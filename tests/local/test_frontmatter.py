@@ -1,0 +1,118 @@
+"""Front matter: round trips, stable bytes, hostile YAML refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.local.frontmatter import (
+    MAX_FRONT_MATTER_BYTES,
+    FrontMatter,
+    FrontMatterError,
+    join,
+    parse,
+    render,
+    split,
+)
+
+BODY = "# Heading\n\nSome *text*.\n"
+
+
+def test_round_trip_and_stable_bytes() -> None:
+    meta = FrontMatter(page_id="123456", title="Install: the guide", labels=("setup", "howto"))
+    text = render(meta, BODY)
+    assert text == (
+        "---\ntitle: 'Install: the guide'\npage_id: '123456'\nlabels: [howto, setup]\n---\n\n"
+        + BODY
+    )
+    doc = parse(text)
+    assert doc.meta == FrontMatter(
+        page_id="123456", title="Install: the guide", labels=("howto", "setup")
+    )
+    assert doc.body == BODY
+    assert doc.body_line == 7
+    assert render(doc.meta, doc.body) == text  # unchanged page, unchanged bytes
+    # label order and duplicates don't matter
+    assert (
+        render(FrontMatter("123456", "Install: the guide", ("setup", "howto", "setup")), BODY)
+        == text
+    )
+
+
+def test_unicode_and_awkward_titles_round_trip() -> None:
+    for title in [
+        "Café ☕",
+        "yes",
+        "123",
+        "null",
+        "- dash",
+        "a: b",
+        "# hash",
+        "'quoted'",
+        "x" * 300,
+    ]:
+        meta = FrontMatter(page_id="1", title=title)
+        doc = parse(render(meta, BODY))
+        assert doc.meta.title == title
+        assert render(doc.meta, doc.body) == render(meta, BODY)
+
+
+def test_other_keys_are_kept_sorted_after_ours() -> None:
+    text = "---\nzeta: 1\npage_id: 9\nalpha: [x]\ntitle: T\n---\n\nbody\n"
+    doc = parse(text)
+    assert doc.meta.page_id == "9"
+    assert dict(doc.meta.extra) == {"zeta": 1, "alpha": ["x"]}
+    assert (
+        render(doc.meta, doc.body)
+        == "---\ntitle: T\npage_id: '9'\nalpha: [x]\nzeta: 1\n---\n\nbody\n"
+    )
+
+
+def test_file_without_front_matter_is_all_body() -> None:
+    for text in ["# New page\n", "", "---\n", "---\nno closing line\n", "text\n---\nmore\n"]:
+        doc = parse(text)
+        assert doc.meta == FrontMatter()
+        assert doc.body == text
+        assert not doc.has_front_matter
+
+
+def test_thematic_break_with_prose_is_body() -> None:
+    text = "---\nJust prose.\n---\nMore.\n"
+    assert parse(text).body == text
+
+
+def test_split_join_inverse_and_crlf() -> None:
+    meta, body, line = split(join({"title": "T"}, "\nstarts blank\n"))
+    assert meta == {"title": "T"} and body == "\nstarts blank\n" and line == 5
+    meta, body, _ = split("---\r\ntitle: T\r\n---\r\n\r\nbody\r\n")
+    assert meta == {"title": "T"} and body == "body\r\n"
+    assert join(None, "x") == "x"
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        "a: &x [1, 2]\nb: *x\n",
+        'a: &a ["lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n',
+        "title: !!python/object/apply:os.system ['echo hi']\n",
+        "title: !custom x\n",
+        "title: [unclosed\n",
+    ],
+)
+def test_hostile_yaml_is_refused(yaml_text: str) -> None:
+    with pytest.raises(FrontMatterError) as info:
+        parse(f"---\n{yaml_text}---\n\nbody\n")
+    assert info.value.line is None or info.value.line >= 2
+
+
+def test_huge_front_matter_is_refused() -> None:
+    big = "title: T\nnotes: '" + "x" * (MAX_FRONT_MATTER_BYTES + 10) + "'\n"
+    with pytest.raises(FrontMatterError, match="larger than"):
+        parse(f"---\n{big}---\n\nbody\n")
+
+
+def test_bad_field_types() -> None:
+    with pytest.raises(FrontMatterError):
+        parse("---\npage_id: [1]\n---\n")
+    with pytest.raises(FrontMatterError):
+        parse("---\nlabels: {a: 1}\n---\n")
+    assert parse("---\nlabels: a, b c\n---\n").meta.labels == ("a", "b", "c")
