@@ -24,3 +24,43 @@ def corpus_dir(shared_dir: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"storage corpus not found at {path}")
     return path
+
+
+# ---- the local Confluence emulator (syncd.emulator) ---------------------------------
+
+
+@pytest.fixture
+async def emulator():
+    """A Cloud-flavor emulator on a free loopback port: space DEMO, home page + 12 pages."""
+    from syncd.emulator.server import EmulatorServer
+
+    async with EmulatorServer(flavor="cloud", pages=12, seed=1) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def emulator_dc():
+    """The same for Data Center (bearer token, /rest/api at the root)."""
+    from syncd.emulator.server import EmulatorServer
+
+    async with EmulatorServer(flavor="dc", pages=12, seed=1) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def emulator_factory():
+    """``await emulator_factory(flavor="dc", pages=50, ...)`` -> a started EmulatorServer,
+    stopped at the end of the test. Takes EmulatorServer's keyword arguments."""
+    from syncd.emulator.server import EmulatorServer
+
+    started: list[EmulatorServer] = []
+
+    async def make(**kwargs):
+        server = EmulatorServer(**kwargs)
+        await server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in reversed(started):
+        await server.stop()

@@ -1,0 +1,105 @@
+"""The control API under ``/_emulator/`` (no auth, not counted, never faulted).
+
+- ``POST /_emulator/faults`` with any of ``webhooks`` (deliver|drop|duplicate|reorder|delay),
+  ``delay_ms``, ``error_rate``, ``error_status``, ``latency_ms``, ``rate_limit_per_s``; answers
+  the full fault settings. ``GET`` reads them.
+- ``GET /_emulator/deliveries``: ``{"deliveries": [{id, event, url, status, status_code, time,
+  webhook_id, outcome, duplicate, error, headers, payload}, ...]}``; ``?event=`` filters.
+- ``GET /_emulator/requests``: ``{"total": N, "by_route": {"PUT /wiki/api/v2/pages/{id}": n}}``.
+- ``POST /_emulator/reset``: clears the request counters and the delivery log (``{"faults":
+  true}`` in the body also clears the faults).
+- ``POST /_emulator/clock`` ``{"advance_s": 90}``: move the emulated clock forward.
+- ``GET /_emulator/health``: ``{"ok": true, "flavor": ..., "pages": N}``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from syncd.emulator.pagination import json_response
+from syncd.emulator.state import state_of
+
+routes = web.RouteTableDef()
+
+
+async def _body(request: web.Request) -> dict:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"invalid JSON: {exc}"}), content_type="application/json"
+        ) from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "body must be an object"}), content_type="application/json"
+        )
+    return data
+
+
+@routes.post("/_emulator/faults")
+async def set_faults(request: web.Request) -> web.Response:
+    st = state_of(request)
+    assert st.faults is not None
+    try:
+        st.faults.configure(await _body(request))
+    except (ValueError, TypeError) as exc:
+        return json_response({"error": str(exc)}, status=400)
+    return json_response(st.faults.as_dict())
+
+
+@routes.get("/_emulator/faults")
+async def get_faults(request: web.Request) -> web.Response:
+    st = state_of(request)
+    assert st.faults is not None
+    return json_response(st.faults.as_dict())
+
+
+@routes.get("/_emulator/deliveries")
+async def deliveries(request: web.Request) -> web.Response:
+    st = state_of(request)
+    log = st.deliverer.log if st.deliverer is not None else []
+    event = request.query.get("event")
+    items = [d for d in log if event is None or d["event"] == event]
+    return json_response({"deliveries": items})
+
+
+@routes.get("/_emulator/requests")
+async def request_counts(request: web.Request) -> web.Response:
+    st = state_of(request)
+    by_route = dict(sorted(st.request_counts.items()))
+    return json_response({"total": sum(by_route.values()), "by_route": by_route})
+
+
+@routes.post("/_emulator/reset")
+async def reset(request: web.Request) -> web.Response:
+    st = state_of(request)
+    body = await _body(request)
+    st.request_counts.clear()
+    if st.deliverer is not None:
+        st.deliverer.reset()
+    if body.get("faults") and st.faults is not None:
+        st.faults.reset()
+    return json_response({"ok": True})
+
+
+@routes.post("/_emulator/clock")
+async def clock(request: web.Request) -> web.Response:
+    st = state_of(request)
+    body = await _body(request)
+    try:
+        st.store.clock.advance(float(body.get("advance_s", 0)))
+    except (TypeError, ValueError):
+        return json_response({"error": "advance_s must be a number"}, status=400)
+    return json_response({"now_ms": st.store.clock.peek_ms()})
+
+
+@routes.get("/_emulator/health")
+async def health(request: web.Request) -> web.Response:
+    st = state_of(request)
+    pages = sum(1 for c in st.store.content.values() if c.type == "page")
+    return json_response({"ok": True, "flavor": st.flavor, "pages": pages})

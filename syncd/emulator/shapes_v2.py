@@ -1,0 +1,164 @@
+"""JSON shapes of Cloud REST v2 (``PageBulk``/``PageSingle``, ``SpaceBulk``, ``ChildPage``,
+``AttachmentBulk``, ``Label``, ``Version``), field names as in openapi-v2.v3.json.
+
+Every id is a string. Keys the spec types as non-nullable strings (``parentId``) are omitted
+rather than null when there is no value.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from syncd.emulator.model import Attachment, Content, Label, Space, Version, iso_ms
+from syncd.emulator.store import Store
+
+
+def version(v: Version) -> dict:
+    return {
+        "createdAt": iso_ms(v.when),
+        "message": v.message,
+        "number": v.number,
+        "minorEdit": v.minor_edit,
+        "authorId": v.author,
+    }
+
+
+def page_links(c: Content, space_key: str, title: str) -> dict:
+    kind = "pages" if c.type == "page" else "blog"
+    return {
+        "webui": f"/spaces/{space_key}/{kind}/{c.id}/{quote(title.replace(' ', '+'), safe='+')}",
+        "editui": f"/pages/resumedraft.action?draftId={c.id}",
+        "tinyui": f"/x/{c.id}",
+    }
+
+
+def content(
+    store: Store,
+    c: Content,
+    *,
+    body_format: str | None = None,
+    single: bool = False,
+    at: Version | None = None,
+) -> dict:
+    """A page or blog post (``at``: a historical version to render instead of the current)."""
+    v = at or c.version
+    space = store.spaces[c.space_key]
+    out: dict = {
+        "id": c.id,
+        "status": "historical" if at is not None and at is not c.version else c.status,
+        "title": v.title,
+        "spaceId": str(space.id),
+    }
+    if c.type == "page":
+        if c.parent_id:
+            out["parentId"] = c.parent_id
+            out["parentType"] = "page"
+        out["position"] = c.position
+    out["authorId"] = c.author
+    if c.type == "page":
+        out["ownerId"] = c.author
+        out["lastOwnerId"] = None
+    out["createdAt"] = iso_ms(c.created)
+    out["version"] = version(v)
+    if body_format:
+        out["body"] = {body_format: {"representation": body_format, "value": v.body}}
+    elif single:
+        out["body"] = {}
+    out["_links"] = page_links(c, c.space_key, v.title)
+    return out
+
+
+def labels_field(c: Content, *, path: str) -> dict:
+    items = [label(lb) for lb in c.labels.values()]
+    return {
+        "results": items[:50],
+        "meta": {"hasMore": len(items) > 50, "cursor": ""},
+        "_links": {"self": path},
+    }
+
+
+def versions_field(c: Content, *, path: str) -> dict:
+    items = [version(v) for v in reversed(c.versions)]
+    return {
+        "results": items[:50],
+        "meta": {"hasMore": len(items) > 50, "cursor": ""},
+        "_links": {"self": path},
+    }
+
+
+def space(s: Space) -> dict:
+    return {
+        "id": str(s.id),
+        "key": s.key,
+        "name": s.name,
+        "type": s.type,
+        "status": s.status,
+        "authorId": s.author,
+        "createdAt": iso_ms(s.created),
+        "homepageId": s.homepage_id,
+        "_links": {"webui": f"/spaces/{s.key}"},
+    }
+
+
+def child(c: Content) -> dict:
+    return {
+        "id": c.id,
+        "status": c.status,
+        "title": c.title,
+        "spaceId": "",  # filled by the caller, which knows the space
+        "childPosition": c.position,
+    }
+
+
+def ancestor(c: Content) -> dict:
+    return {"id": c.id, "type": c.type}
+
+
+def label(lb: Label) -> dict:
+    return {"id": lb.id, "name": lb.name, "prefix": lb.prefix}
+
+
+MEDIA_DESCRIPTIONS = {
+    "image/png": "PNG Image",
+    "image/jpeg": "JPEG Image",
+    "image/gif": "GIF Image",
+    "application/pdf": "PDF Document",
+    "text/plain": "Text File",
+}
+
+
+def attachment(store: Store, a: Attachment) -> dict:
+    c = store.content.get(a.container_id)
+    space_key = c.space_key if c else ""
+    download = f"/download/attachments/{a.container_id}/{quote(a.filename)}?version={a.version.number}&api=v2"
+    webui = f"/spaces/{space_key}/pages/{a.container_id}?preview=/{a.container_id}/{a.id}/{quote(a.filename)}"
+    out: dict = {
+        "id": a.id,
+        "status": a.status,
+        "title": a.filename,
+        "createdAt": iso_ms(a.created),
+    }
+    if c is not None and c.type == "blogpost":
+        out["blogPostId"] = a.container_id
+    else:
+        out["pageId"] = a.container_id
+    out.update(
+        {
+            "mediaType": a.media_type,
+            "mediaTypeDescription": MEDIA_DESCRIPTIONS.get(a.media_type, "File"),
+            "comment": a.comment,
+            "fileId": a.file_id,
+            "fileSize": a.size,
+            "webuiLink": webui,
+            "downloadLink": download,
+            "version": {
+                "createdAt": iso_ms(a.version.when),
+                "message": a.comment,
+                "number": a.version.number,
+                "minorEdit": a.version.minor_edit,
+                "authorId": a.version.author,
+            },
+            "_links": {"webui": webui, "download": download},
+        }
+    )
+    return out

@@ -1,0 +1,48 @@
+"""What every route handler needs: the store, the flavor and the site's URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from syncd.emulator.store import Store
+
+if TYPE_CHECKING:
+    from syncd.emulator.deliveries import Deliverer
+    from syncd.emulator.faults import Faults
+
+
+@dataclass
+class EmulatorState:
+    store: Store
+    flavor: str  # "cloud" | "dc"
+    user: str
+    token: str
+    root_url: str = ""
+    webhook_secret: str | None = None
+    deliverer: Deliverer | None = None
+    faults: Faults | None = None
+    request_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        """Cloud: ``http://host:port/wiki``; DC: ``http://host:port``."""
+        return self.root_url + self.context
+
+    @property
+    def context(self) -> str:
+        return "/wiki" if self.flavor == "cloud" else ""
+
+    @property
+    def api_prefix(self) -> str:
+        """The v1/DC REST API path: ``/wiki/rest/api`` or ``/rest/api``."""
+        return f"{self.context}/rest/api"
+
+
+STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("syncd_emulator_state", EmulatorState)
+
+
+def state_of(request: web.Request) -> EmulatorState:
+    return request.app[STATE_KEY]
