@@ -240,6 +240,53 @@ def fetch_status(socket_path: Path | str, timeout: float = 2.0) -> dict[str, Any
         conn.close()
 
 
+# ---- status contract ----------------------------------------------------------------
+
+
+def empty_status() -> dict[str, Any]:
+    """Every contract key with its "nothing known" value; the daemon fills in the rest."""
+    return {
+        "running": False,
+        "mode": None,
+        "space": None,
+        "path": None,
+        "pages": 0,
+        "pending": 0,
+        "conflicts": [],
+        "last_event_at": None,
+        "last_poll_at": None,
+        "webhook": {"registered": False, "id": None, "url": None},
+        "errors": [],
+    }
+
+
+EXIT_OK, EXIT_DEGRADED, EXIT_BLOCKED, EXIT_NOT_RUNNING, EXIT_UNKNOWN = 0, 1, 2, 3, 4
+
+
+def status_exit_code(status: Mapping[str, Any] | None, *, unresponsive: bool = False) -> int:
+    """LSB-flavoured exit code for ``syncd status`` (docs/reliability §4.4).
+
+    0 running and in sync; 1 running but degraded (polling fallback while webhooks are
+    wanted, reconciling, ``degraded`` set); 2 running but blocked or with conflicts (needs a
+    human); 3 not running; 4 unknown (the socket answered nothing in time).
+    """
+    if unresponsive:
+        return EXIT_UNKNOWN
+    if not status or not status.get("running"):
+        return EXIT_NOT_RUNNING
+    if status.get("blocked") or status.get("conflicts"):
+        return EXIT_BLOCKED
+    webhook = status.get("webhook") or {}
+    wants_webhooks = webhook.get("enabled", True) is not False
+    if (
+        status.get("degraded")
+        or status.get("reconciling")
+        or (status.get("mode") == "polling" and wants_webhooks)
+    ):
+        return EXIT_DEGRADED
+    return EXIT_OK
+
+
 # ---- human output -------------------------------------------------------------------
 
 

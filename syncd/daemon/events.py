@@ -7,7 +7,7 @@ drops everything else.
 
 Data Center bodies name their event (``{"timestamp", "event", "userKey", "page": {"id"}}``)
 and are "ID only" by default. Cloud bodies carry no event name at all: the event comes
-from the callback URL that was registered for it (see :func:`cloud_callback_url`), and the
+from the callback URL registered for it (see :func:`cloud_callback_url`), and the
 entity key (``page``, ``blog``, ``comment``, ...) tells the type. Cloud ids may be numbers
 or strings (``idAsString``); Cloud payloads carry ``version`` and ``spaceKey``.
 
@@ -165,15 +165,21 @@ def cloud_callback_url(public_url: str, event: str, token: str) -> str:
 
     Cloud payloads carry no event name and no signature, so each event is registered at
     its own URL and an unguessable token authenticates the delivery:
-    ``<public_url>/<event>?token=<token>``. Any query the public URL already has is kept.
-    The receiver also accepts ``?event=<event>`` instead of the path segment.
+    ``<public_url>?token=<token>&event=<event>`` (the query string is delivered verbatim).
+    Any query the public URL already has is kept. This is the form
+    ``syncd.confluence.webhooks.url_for_event`` produces from ``<public_url>?token=<token>``.
+    The receiver also accepts the event as a last path segment: ``<public_url>/<event>``.
     """
     if not _EVENT_NAME.match(event):
         raise ValueError(f"not a webhook event name: {event!r}")
     parts = urlsplit(public_url)
-    path = parts.path.rstrip("/") + "/" + event
-    query = [*parse_qsl(parts.query, keep_blank_values=True), ("token", token)]
-    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in ("token", "event")
+    ]
+    query += [("token", token), ("event", event)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
 def is_event_name(value: str) -> bool:
@@ -339,13 +345,14 @@ def _parse(
     if not isinstance(space, dict):
         return None
     key_value = space.get("key") or space.get("spaceKey")
+    space_id = _id(space) or _space_id(space)  # DC: id; Cloud: spaceId
     return RemoteHint(
         kind=kind,
         page_id=None,
-        entity_id=_id(space),
+        entity_id=space_id,
         version=None,
         space_key=key_value if isinstance(key_value, str) and key_value else None,
-        space_id=_id(space),
+        space_id=space_id,
         **common,
     )
 

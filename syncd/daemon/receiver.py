@@ -11,12 +11,15 @@ Order of work on ``POST <path>`` (see docs/reliability §3):
 5. Malformed JSON: 400. Unknown or irrelevant events, other spaces: 200 ``ignored``.
 6. Duplicates (same delivery bytes, or same page + version + event) and stale versions
    (an older content version than one already seen or known): 200 ``duplicate``/``stale``.
-7. The hint goes on a bounded queue; a dispatcher task awaits ``on_hint`` for each, so
+7. ``persist`` (optional, synchronous) records the hint durably *before* the 2xx, so an
+   acknowledged event survives a crash (Confluence never redelivers). If it raises, the
+   answer is 503 and the hint is forgotten by the duplicate filter.
+8. The hint goes on a bounded queue; a dispatcher task awaits ``on_hint`` for each, so
    the response never waits for processing. A full queue does not block: it calls
    ``on_overflow`` (mark "full scan needed") and answers 200 ``overflow``.
 
-Cloud callback URLs are ``<public path>/<event>?token=<token>`` (see
-:func:`syncd.daemon.events.cloud_callback_url`); ``?event=`` is accepted too. The token
+Cloud callback URLs are ``<public path>?token=<token>&event=<event>`` (see
+:func:`syncd.daemon.events.cloud_callback_url`); ``<public path>/<event>`` works too. The token
 rides in the query string, so run the app with :func:`start_receiver`, which turns the
 aiohttp access log off (syncd logs one redacted line per delivery instead).
 """
@@ -176,6 +179,7 @@ class ReceiverStats:
     too_large: int = 0
     malformed: int = 0
     handler_errors: int = 0
+    persist_errors: int = 0
     last_event_at: float | None = None  # epoch seconds of the last authenticated delivery
     last_event_monotonic: float | None = None
     by_result: dict[str, int] = field(default_factory=dict)
@@ -185,7 +189,20 @@ HintCallback = Callable[[RemoteHint], Awaitable[None]]
 
 
 class WebhookReceiver:
-    """State and request handlers behind the app built by :func:`create_webhook_app`."""
+    """State and request handlers behind the app built by :func:`create_webhook_app`.
+
+    Callbacks (all optional except ``on_hint``; exceptions are logged, never fatal):
+
+    * ``on_hint(hint)`` (async): awaited by the dispatcher task, one hint at a time, off
+      the request path. Typically marks ``hint.page_id`` dirty.
+    * ``on_overflow(reason)``: the queue was full; ask for a full scan.
+    * ``on_delivery(hint_or_None)``: every authenticated, well-formed delivery, before
+      filtering (feeds :meth:`ModeMachine.delivery_received`: deliveries flow).
+    * ``persist(hint)``: durable record before the 2xx (see the module docstring).
+    * ``known_version(page_id) -> int | None``: the version the state already has, so
+      stale content events are dropped at the door.
+    * ``mode() -> str``: shown by ``GET /health``.
+    """
 
     def __init__(
         self,
@@ -194,6 +211,7 @@ class WebhookReceiver:
         *,
         on_overflow: Callable[[str], None] | None = None,
         on_delivery: Callable[[RemoteHint | None], None] | None = None,
+        persist: Callable[[RemoteHint], None] | None = None,
         known_version: Callable[[str], int | None] | None = None,
         mode: Callable[[], str] | None = None,
         clock: Callable[[], float] = time.time,
@@ -203,6 +221,7 @@ class WebhookReceiver:
         self._on_hint = on_hint
         self._on_overflow = on_overflow
         self._on_delivery = on_delivery
+        self._persist = persist
         self._known_version = known_version
         self._mode = mode
         self._clock = clock
@@ -318,6 +337,15 @@ class WebhookReceiver:
             log.debug("webhook stale version dropped: %s", hint.describe())
             return self._done("stale", started)
 
+        if self._persist is not None:
+            try:
+                self._persist(hint)
+            except Exception:
+                self.dedupe.forget(hint)
+                self.stats.persist_errors += 1
+                log.exception("could not record webhook %s; answering 503", hint.describe())
+                return _result(503, "not recorded")
+
         try:
             self.queue.put_nowait(hint)
         except asyncio.QueueFull:
@@ -364,7 +392,7 @@ def create_webhook_app(
     """The aiohttp application: ``POST <path>[/<event>]`` and ``GET /health``.
 
     ``kwargs`` go to :class:`WebhookReceiver` (``on_overflow``, ``on_delivery``,
-    ``known_version``, ``mode``, clocks). The receiver object is ``app[RECEIVER_KEY]``.
+    ``persist``, ``known_version``, ``mode``, clocks). The receiver object is ``app[RECEIVER_KEY]``.
     """
     receiver = WebhookReceiver(config, on_hint, **kwargs)
     # client_max_size bounds aiohttp's own body reads; _read_capped guards chunked bodies.

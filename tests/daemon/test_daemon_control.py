@@ -215,3 +215,32 @@ def test_iso_utc():
     assert iso_utc(0) == "1970-01-01T00:00:00Z"
     assert iso_utc(None) is None
     assert iso_utc(1.5) == "1970-01-01T00:00:01Z"
+
+
+def test_empty_status_has_every_contract_key():
+    from syncd.daemon.control import empty_status
+
+    status = empty_status()
+    assert tuple(status) == STATUS_KEYS
+    assert set(status["webhook"]) == {"registered", "id", "url"}
+    assert format_status(status).splitlines()[0] == "syncd:      stopped"
+
+
+@pytest.mark.parametrize(
+    ("status", "unresponsive", "code"),
+    [
+        (None, False, 3),
+        ({"running": False}, False, 3),
+        ({"running": True, "mode": "webhook"}, False, 0),
+        ({"running": True, "mode": "polling"}, False, 1),
+        ({"running": True, "mode": "polling", "webhook": {"enabled": False}}, False, 0),
+        ({"running": True, "mode": "webhook", "reconciling": True}, False, 1),
+        ({"running": True, "mode": "webhook", "conflicts": ["a.md"]}, False, 2),
+        ({"running": True, "mode": "polling", "blocked": "mass delete"}, False, 2),
+        (None, True, 4),
+    ],
+)
+def test_status_exit_codes(status, unresponsive, code):
+    from syncd.daemon.control import status_exit_code
+
+    assert status_exit_code(status, unresponsive=unresponsive) == code

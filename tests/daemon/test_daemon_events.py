@@ -225,13 +225,22 @@ def test_malformed_bodies_raise(body):
         parse_delivery(body, flavor="dc")
 
 
-def test_cloud_callback_url_shape_and_round_trip():
-    url = cloud_callback_url("https://sync.example.com/hooks/syncd?x=1", "page_updated", "t0k")
+def test_cloud_callback_url_shape():
+    url = cloud_callback_url(
+        "https://sync.example.com/hooks/syncd?x=1&token=old", "page_updated", "t0k"
+    )
     parts = urlsplit(url)
-    assert parts.path == "/hooks/syncd/page_updated"
-    assert parse_qs(parts.query) == {"x": ["1"], "token": ["t0k"]}
+    assert parts.path == "/hooks/syncd"
+    assert parse_qs(parts.query) == {"x": ["1"], "token": ["t0k"], "event": ["page_updated"]}
     with pytest.raises(ValueError):
         cloud_callback_url("https://x/y", "../admin", "t")
+
+
+def test_cloud_space_removed_by_key_or_space_id():
+    body = raw({"space": {"spaceKey": "ENG", "key": "ENG", "spaceId": 20000001}, "timestamp": 1})
+    hint = parse_delivery(body, flavor="cloud", event="space_removed", space_key="ENG")
+    assert hint is not None and hint.is_space_removed and hint.space_id == "20000001"
+    assert parse_delivery(body, flavor="cloud", event="space_removed", space_key="OPS") is None
 
 
 def test_describe_never_contains_payload_details():

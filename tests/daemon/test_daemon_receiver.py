@@ -75,7 +75,9 @@ def recorder() -> Recorder:
 def make_client(aiohttp_client, recorder):
     async def make(flavor: str = "dc", **kwargs):
         receiver_kwargs = {
-            k: kwargs.pop(k) for k in list(kwargs) if k in ("known_version", "mode", "on_delivery")
+            k: kwargs.pop(k)
+            for k in list(kwargs)
+            if k in ("known_version", "mode", "on_delivery", "persist")
         }
         config = ReceiverConfig(
             flavor=Flavor(flavor),
@@ -440,3 +442,50 @@ def test_deduper_ttl_and_size_bounds():
 def test_hmac_helper_matches_stdlib():
     body = dc_body()
     assert sign_body("k", body) == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
+
+
+async def test_persist_runs_before_the_answer_and_failure_is_503(make_client, recorder):
+    recorded: list[str] = []
+    broken = {"on": True}
+
+    def persist(hint: RemoteHint) -> None:
+        if broken["on"]:
+            raise OSError("database is locked")
+        recorded.append(hint.page_id or "")
+
+    client = await make_client("dc", persist=persist)
+    body = dc_body()
+    resp = await client.post("/webhook", data=body, headers=signed(body))
+    assert resp.status == 503
+    assert client.receiver.stats.persist_errors == 1 and recorder.hints == []
+    broken["on"] = False
+    # the same delivery again is not treated as a duplicate: it was never recorded
+    resp = await client.post("/webhook", data=body, headers=signed(body))
+    assert resp.status == 200 and recorded == ["1015810"]
+    await until(lambda: len(recorder.hints) == 1)
+
+
+async def test_start_receiver_serves_on_a_real_port_without_access_log(caplog):
+    import aiohttp
+
+    from syncd.daemon.receiver import bound_port, start_receiver
+
+    got: list[RemoteHint] = []
+
+    async def on_hint(hint: RemoteHint) -> None:
+        got.append(hint)
+
+    app = create_webhook_app(ReceiverConfig(flavor=Flavor.CLOUD, secret=TOKEN), on_hint)
+    runner = await start_receiver(app, "127.0.0.1", 0)
+    try:
+        port = bound_port(runner)
+        assert port
+        with caplog.at_level("DEBUG"):
+            async with aiohttp.ClientSession() as session:
+                url = f"http://127.0.0.1:{port}/webhook?token={TOKEN}&event=page_updated"
+                async with session.post(url, data=cloud_body()) as resp:
+                    assert resp.status == 200
+        await until(lambda: len(got) == 1)
+        assert TOKEN not in caplog.text
+    finally:
+        await runner.cleanup()
