@@ -149,6 +149,9 @@ class _Planner:
         self.live_by_path: dict[str, PageRecord] = {
             r.local_path: r for r in self.states.values() if r.tombstone is None
         }
+        self.folders_with_pages: set[str | None] = {
+            e.parent_path for e in self.entries if e.kind == "page"
+        }
         self.placeholders: dict[str, CreateRemote] = {}
         self.created_paths: set[str] = set()
         self.linked_remote: set[str] = set()
@@ -362,11 +365,7 @@ class _Planner:
         self.actions.append(Link(pid, entry.path, remote.version))
 
     def _has_local_children(self, record: PageRecord) -> bool:
-        return any(
-            e.parent_path == record.local_path
-            for e in self.entries
-            if e.kind == "page" and e.path != record.local_path
-        )
+        return record.local_path in self.folders_with_pages
 
     def _decide_local_deleted(
         self, record: PageRecord, remote: RemoteEntry | None, status: str
@@ -438,8 +437,11 @@ class _Planner:
 
         if status == "trashed":
             if body_changed or meta_changed or record.tombstone is not None:
-                self.actions.append(RestoreRemote(pid, entry.path))
-                self._push_meta(pid, entry, remote, entry.title, local_parent)
+                restore = RestoreRemote(pid, entry.path)
+                self.actions.append(restore)
+                if not self._push_meta(pid, entry, remote, entry.title, local_parent):
+                    self.actions.remove(restore)
+                    return
                 if body_changed:
                     self.actions.append(Push(pid, entry.path, record.remote_version))
             else:
@@ -463,7 +465,8 @@ class _Planner:
                 "Confluence location"
             )
         before = len(self.actions)
-        self._push_meta(pid, entry, remote, target_title, target_parent)
+        if not self._push_meta(pid, entry, remote, target_title, target_parent):
+            return  # held: leave the whole page alone until the user resolves it
         if target_title != entry.title or (not is_root and target_parent != local_parent):
             self.actions.append(
                 MoveLocal(pid, entry.path, target_title, target_parent[0], target_parent[1])
@@ -509,13 +512,16 @@ class _Planner:
         remote: RemoteEntry,
         title: str,
         parent: ParentRef,
-    ) -> None:
-        """MoveRemote when the wanted title/parent differ from the remote's."""
+    ) -> bool:
+        """MoveRemote when the wanted title/parent differ from the remote's.
+
+        Returns False (and holds the page) when the new title is taken.
+        """
         rename = title != remote.title
         is_root = pid == self.opts.root_page_id or entry.kind != "page"
         reparent = not is_root and parent != (self._norm(remote.parent_id), None)
         if not (rename or reparent):
-            return
+            return True
         if rename and entry.kind == "page":
             owners = [p for p in self.titles_in_use.get(("page", title), []) if p != pid]
             if owners:
@@ -526,7 +532,7 @@ class _Planner:
                         f"cannot rename to {title!r}: page {owners[0]} already has that title",
                     )
                 )
-                return
+                return False
         self.actions.append(
             MoveRemote(
                 pid,
@@ -537,6 +543,7 @@ class _Planner:
                 parent_path=parent[1] if reparent else None,
             )
         )
+        return True
 
     # ------------------------------------------------------------------ guard
 
