@@ -67,11 +67,18 @@ class CloudBackend(Backend):
         self, page_id: str, *, kind: Kind, ancestors: bool, include_trashed: bool
     ) -> Page:
         params: list[tuple[str, str]] = [("body-format", "storage"), ("include-labels", "true")]
-        if include_trashed:
-            params += [("status", s) for s in ("current", "archived", "trashed")]
+        # v2 documents no default status filter: always say which ones are wanted.
+        statuses = (
+            ("current", "archived", "trashed") if include_trashed else ("current", "archived")
+        )
+        params += [("status", s) for s in statuses]
         reply = await self.t.request("GET", self._content(kind, page_id), params=params)
         data = reply.json()
         page = parse_page_v2(data, kind)
+        if page.status not in statuses:
+            raise NotFound(
+                f"{kind} {page_id} is {page.status}", status=404, method="GET", url=reply.url
+            )
         labels_meta = (data.get("labels") or {}).get("meta") or {}
         if page.labels is None or labels_meta.get("hasMore"):
             page = page.with_labels(tuple([n async for n in self.iter_labels(page_id, kind)]))

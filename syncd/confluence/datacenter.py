@@ -61,7 +61,7 @@ class DataCenterBackend(Backend):
     ) -> Page:
         params: list[tuple[str, str]] = [("expand", _PAGE_EXPAND)]
         if include_trashed:
-            params += [("status", "current"), ("status", "trashed")]
+            params.append(("status", "any"))  # DC's catch-all; repeated values vary by version
         reply = await self.t.request("GET", self.v1(f"/content/{page_id}"), params=params)
         data = reply.json()
         page = parse_page_v1(data)
@@ -210,7 +210,9 @@ class DataCenterBackend(Backend):
         return parse_attachment_v1(data, page_id)
 
     async def delete_attachment(self, attachment_id: str) -> None:
-        await self.t.request("DELETE", self.v1(f"/content/{attachment_id}"))
+        # Attachments are listed as "att123" but /content/{id} takes the numeric content id.
+        content_id = attachment_id.removeprefix("att")
+        await self.t.request("DELETE", self.v1(f"/content/{content_id}"))
 
     # -- webhooks (/rest/api/webhooks, admin only, signed with the secret) -------------------
 
