@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from confluence_testkit import VirtualClock
 
 from syncd.confluence import (
     AuthFailed,
@@ -371,16 +372,25 @@ async def test_503s_are_retried_and_listing_completes(site):
 
 
 async def test_persistent_503_gives_up_with_a_typed_error(site):
-    emu, client = site
+    emu, _ = site
+    clock = VirtualClock()  # waits are recorded on a virtual timeline, not slept
+    delays = clock.sleeps
+    client = await ConfluenceClient.open(
+        settings_for(emu), sleep=clock.sleep, clock=clock.monotonic, wall_clock=clock.wall
+    )
+    home = await home_of(client, emu)
     await control(emu, "POST", "faults", {"error_rate": 1.0, "error_status": 503})
     try:
         started = client.stats.requests
         with pytest.raises(ServerError) as info:
-            await client.get_page(await home_of(client, emu))
+            await client.get_page(home)
         assert info.value.status == 503
-        assert client.stats.requests - started == 4  # max_attempts
+        assert info.value.attempts == 4
+        assert client.stats.requests - started == 4  # max_attempts, then the typed error
+        assert len(delays) == 3 and min(delays) >= 1.0  # the emulator's Retry-After: 1
     finally:
         await control(emu, "POST", "reset", {"faults": True})
+        await client.aclose()
 
 
 async def test_wrong_token_is_auth_failed(site):
