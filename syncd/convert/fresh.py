@@ -221,7 +221,10 @@ class Writer:
 
     def quote(self, node: SyntaxTreeNode, lines: list[str]) -> str:
         first, last = node.map or (0, 0)
-        inner_lines = [re.sub(r"^ {0,3}> ?", "", line) for line in lines[first:last]]
+        inner_lines = [
+            line[m.end() :] if (m := re.match(r"[ \t]*> ?", line)) else line.lstrip()
+            for line in lines[first:last]
+        ]
         m = _ALERT.fullmatch(inner_lines[0]) if inner_lines else None
         line = first + 1 + self.line_offset
         if m:

@@ -345,15 +345,15 @@ class Renderer:
         return self._marker(start, end, label)
 
     def _raw_html(self, node: Node) -> str:
-        """Verbatim XHTML with text nodes marked as raw runs."""
+        """Verbatim XHTML (minus volatile ids) with text nodes marked as raw runs."""
         out: list[str] = []
         pos = node.start
         for n in node.iter():
             if n.kind == "text":
-                out.append(self.src[pos : n.start])
+                out.append(VOLATILE_ATTRS.sub("", self.src[pos : n.start]))
                 out.append(self._raw_run(n.start, n.end))
                 pos = n.end
-        out.append(self.src[pos : node.end])
+        out.append(VOLATILE_ATTRS.sub("", self.src[pos : node.end]))
         return "".join(out)
 
     def _raw_html_text(self, n: Node) -> str:
@@ -545,8 +545,6 @@ class Renderer:
                 if len(content) == 1 and content[0].kind == "el" and content[0].lname == "p":
                     content = content[0].children
                 if any(not self._is_inline_node(c) for c in content):
-                    return ""
-                if any(c.kind == "el" and c.lname == "br" for n in content for c in n.iter()):
                     return ""
                 saved = len(self._runs)
                 text = self.inline(content, in_table=True)

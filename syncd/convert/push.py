@@ -55,12 +55,7 @@ def _patch_document(md: str, proj: Projection, resolver) -> tuple[str, int, int]
     lines = md.split("\n")
     base_texts = [c.text for c in proj.chunks]
     user_texts = [c.text for c in user_chunks]
-    matcher = SequenceMatcher(None, base_texts, user_texts, autojunk=False)
-    matched: dict[int, int] = {}
-    for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for k in range(i2 - i1):
-                matched[i1 + k] = j1 + k
+    matched = _align(base_texts, user_texts)
     untouched: dict[int, int] = {}  # block index -> first user chunk
     for b, blk in enumerate(blocks):
         cs = range(blk.chunk_lo, blk.chunk_hi)
@@ -78,6 +73,10 @@ def _patch_document(md: str, proj: Projection, resolver) -> tuple[str, int, int]
     while ui <= len(user_chunks):
         if ui < len(user_chunks) and ui in anchor_at:
             b = anchor_at[ui]
+            dirty = [d for d in range(prev_block + 1, b) if d not in untouched]
+            if dirty:
+                regions.append(([], dirty, len(plan)))
+                plan.append(("region", None, None))
             plan.append(("copy", b, None))
             ui += blocks[b].chunk_hi - blocks[b].chunk_lo
             prev_block = b
@@ -114,6 +113,34 @@ def _patch_document(md: str, proj: Projection, resolver) -> tuple[str, int, int]
         changed += c
         new += n
     return _assemble(expanded, proj), changed, new
+
+
+def _align(base: list[str], user: list[str]) -> dict[int, int]:
+    """Base chunk -> user chunk for chunks kept as they were.
+
+    A common head and tail are matched first so that an edited block is paired with its own
+    original even when an identical block exists elsewhere on the page.
+    """
+    head = 0
+    while head < min(len(base), len(user)) and base[head] == user[head]:
+        head += 1
+    tail = 0
+    while (
+        tail < min(len(base), len(user)) - head
+        and base[len(base) - 1 - tail] == user[len(user) - 1 - tail]
+    ):
+        tail += 1
+    matched = {i: i for i in range(head)}
+    for k in range(tail):
+        matched[len(base) - 1 - k] = len(user) - 1 - k
+    mid_base = base[head : len(base) - tail]
+    mid_user = user[head : len(user) - tail]
+    matcher = SequenceMatcher(None, mid_base, mid_user, autojunk=False)
+    for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                matched[head + i1 + k] = head + j1 + k
+    return matched
 
 
 def _fill_region(

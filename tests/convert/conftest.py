@@ -1,0 +1,22 @@
+"""Corpus access for the converter tests (skips when ../shared is absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncd.convert import storage_to_markdown
+
+
+@pytest.fixture(scope="session")
+def corpus_bodies(corpus_dir: Path) -> dict[str, str]:
+    bodies = {p.name: p.read_text(encoding="utf-8") for p in sorted(corpus_dir.glob("*.xml"))}
+    if not bodies:
+        pytest.skip(f"no storage bodies in {corpus_dir}")
+    return bodies
+
+
+@pytest.fixture(scope="session")
+def corpus_pulls(corpus_bodies):
+    return {name: storage_to_markdown(body) for name, body in corpus_bodies.items()}
