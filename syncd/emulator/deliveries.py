@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from yarl import URL
@@ -176,9 +177,7 @@ class Deliverer:
             faults = self.state.faults
             if faults is not None and faults.webhooks == "delay" and faults.delay_ms:
                 await asyncio.sleep(faults.delay_ms / 1000)
-            url = URL(item.url)
-            if url.user or url.password:
-                url = url.with_user(None)
+            url = _delivery_url(item.url)
             assert self._session is not None
             try:
                 async with self._session.post(url, data=item.body, headers=item.headers) as resp:
@@ -249,6 +248,13 @@ class Deliverer:
 
     def reset(self) -> None:
         self.log.clear()
+
+
+def _delivery_url(raw: str) -> URL:
+    """The registered URL as sent: query string byte for byte, userinfo dropped."""
+    parts = urlsplit(raw)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return URL(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), encoded=True)
 
 
 def _wants(hook: Webhook, event: str) -> bool:

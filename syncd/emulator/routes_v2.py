@@ -25,7 +25,15 @@ from syncd.emulator.store import Store
 
 PREFIX = "/wiki/api/v2"
 MAX_LIMIT = 250
-BODY_FORMATS = ("storage", "atlas_doc_format", "view", "export_view", "styled_view", "editor")
+BODY_FORMATS = (
+    "storage",
+    "atlas_doc_format",
+    "view",
+    "export_view",
+    "anonymous_export_view",
+    "styled_view",
+    "editor",
+)
 PAGE_SORTS = {
     "id": lambda c: int(c.id),
     "created-date": lambda c: (c.created, int(c.id)),
@@ -42,7 +50,7 @@ def _base(request: web.Request) -> str:
 
 def _body_format(request: web.Request) -> str | None:
     fmt = request.query.get("body-format")
-    if fmt is None or fmt == "":
+    if fmt is None or fmt == "" or fmt == "none":  # "none": sent by common clients for no body
         return None
     if fmt not in BODY_FORMATS:
         raise BadRequest(f"Invalid body-format: {fmt}")
@@ -424,6 +432,57 @@ async def page_children(request: web.Request) -> web.Response:
     space_id = str(st.store.spaces[c.space_key].id)
     results = [shapes_v2.child(k) | {"spaceId": space_id} for k in page]
     return v2_page(request, results, nxt, _base(request))
+
+
+@routes.get(PREFIX + "/pages/{id}/direct-children")
+async def page_direct_children(request: web.Request) -> web.Response:
+    """Newer v2 endpoint (not in the 2025-02 spec copy): children of every type, with
+    ``type``. The emulator has pages only."""
+    st = state_of(request)
+    c = _get_typed(st.store, path_id(request), "page")
+    limit = parse_limit(request, 25, MAX_LIMIT)
+    kids = [k for k in st.store.children(c.id) if k.status == "current"]
+    offset = int(decode_cursor(request.query.get("cursor")).get("offset", 0))
+    page = kids[offset : offset + limit]
+    nxt = encode_cursor({"offset": offset + limit}) if offset + limit < len(kids) else None
+    space_id = str(st.store.spaces[c.space_key].id)
+    results = [shapes_v2.child(k) | {"spaceId": space_id, "type": "page"} for k in page]
+    return v2_page(request, results, nxt, _base(request))
+
+
+@routes.get(PREFIX + "/pages/{id}/descendants")
+async def page_descendants(request: web.Request) -> web.Response:
+    """Newer v2 endpoint: the subtree in depth-first order with ``depth`` and ``parentId``."""
+    st = state_of(request)
+    c = _get_typed(st.store, path_id(request), "page")
+    limit = parse_limit(request, 25, MAX_LIMIT)
+    max_depth = int_param(request, "depth") or 5
+    out: list[dict] = []
+
+    def walk(parent_id: str, depth: int) -> None:
+        if depth > max_depth:
+            return
+        for k in st.store.children(parent_id):
+            if k.status != "current":
+                continue
+            out.append(
+                {
+                    "id": k.id,
+                    "status": k.status,
+                    "title": k.title,
+                    "type": "page",
+                    "parentId": parent_id,
+                    "depth": depth,
+                    "childPosition": k.position,
+                }
+            )
+            walk(k.id, depth + 1)
+
+    walk(c.id, 1)
+    offset = int(decode_cursor(request.query.get("cursor")).get("offset", 0))
+    page = out[offset : offset + limit]
+    nxt = encode_cursor({"offset": offset + limit}) if offset + limit < len(out) else None
+    return v2_page(request, page, nxt, _base(request))
 
 
 @routes.get(PREFIX + "/pages/{id}/ancestors")
