@@ -40,9 +40,9 @@ class Collector:
     def for_path(self, rel: str) -> list[LocalChange]:
         return [c for c in self.changes if c.path == rel or c.src == rel]
 
-    async def wait_until(self, pred: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    async def wait_until(self, pred: Callable[[], bool], limit: float = TIMEOUT) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit
         while not pred():
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -153,7 +153,7 @@ async def test_delete_then_create(env: tuple[Path, Collector, LocalWatcher]) -> 
 
 async def test_truncate_then_write_in_chunks(env: tuple[Path, Collector, LocalWatcher]) -> None:
     root, collector, _ = env
-    with open(root / "Page.md", "r+") as f:  # VS Code: truncate in place, then write
+    with open(root / "Page.md", "r+") as f:  # noqa: ASYNC230 - VS Code: truncate in place, then write
         f.truncate(0)
         f.flush()
         os.fsync(f.fileno())
@@ -298,7 +298,7 @@ async def test_burst_of_1000_files_is_batched(tmp_path: Path) -> None:
         names = [f"many/page-{i:04d}.md" for i in range(1000)]
         for i, rel in enumerate(names):  # like a git checkout
             (root / rel).write_text(f"page {i}\n")
-        await collector.wait_until(lambda: len(collector.changes) >= 1000, timeout=30)
+        await collector.wait_until(lambda: len(collector.changes) >= 1000, limit=30)
         await collector.settle_with_sentinel(root)
         paths = [c.path for c in collector.changes if c.path != "sentinel.md"]
         assert sorted(paths) == names  # each exactly once
@@ -336,7 +336,7 @@ async def test_max_wait_flushes_a_file_that_never_goes_quiet(tmp_path: Path) -> 
         deadline = loop.time() + TIMEOUT
         i = 0
         while not collector.changes and loop.time() < deadline:
-            with open(tmp_path / "Busy.md", "a") as f:  # appended every 100 ms, never quiet
+            with open(tmp_path / "Busy.md", "a") as f:  # noqa: ASYNC230 - appended every 100 ms, never quiet
                 f.write(f"line {i}\n")
             i += 1
             await asyncio.sleep(0.1)  # the writer's pace, not synchronisation
@@ -385,17 +385,21 @@ async def test_watch_limit_degrades_to_periodic_scans(tmp_path: Path) -> None:
 
 
 async def test_dead_observer_thread_is_noticed(tmp_path: Path) -> None:
+    degraded = asyncio.Event()
     reasons: list[str] = []
+
+    def on_degraded(reason: str) -> None:
+        reasons.append(reason)
+        degraded.set()
+
     watcher = LocalWatcher(
-        tmp_path, Collector(), debounce=0.05, health_interval=0.05, on_degraded=reasons.append
+        tmp_path, Collector(), debounce=0.05, health_interval=0.05, on_degraded=on_degraded
     )
     async with watcher:
         watcher._observer.stop()  # simulate the thread dying
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + TIMEOUT
-        while watcher.degraded is None and loop.time() < deadline:
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(degraded.wait(), TIMEOUT)
     assert reasons and "stopped" in reasons[0]
+    assert watcher.degraded == reasons[0]
 
 
 async def test_slow_truncate_then_write_never_reports_an_empty_file(
@@ -403,7 +407,7 @@ async def test_slow_truncate_then_write_never_reports_an_empty_file(
 ) -> None:
     root, collector, watcher = env
     watcher.set_baseline({"Page.md": sha("original\n")})
-    with open(root / "Page.md", "r+") as f:
+    with open(root / "Page.md", "r+") as f:  # noqa: ASYNC230 - the editor's own writes
         f.truncate(0)
         f.flush()
         await asyncio.sleep(DEBOUNCE * 1.5)  # a slow writer: the empty file goes quiet
