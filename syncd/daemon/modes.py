@@ -66,11 +66,28 @@ class ModeSettings:
 
 @dataclass(frozen=True, slots=True)
 class RemoteChange:
-    """One change a freshness check or poll found: page, version, server modification time."""
+    """One change a freshness check or poll found that the sync state does not have yet.
+
+    ``modified_at`` is the server's modification time (epoch seconds) when known. Without
+    it the machine times the change from when a check first saw it, and re-judges it at a
+    follow-up check ``grace`` later.
+    """
 
     page_id: str
     version: int | None
-    modified_at: float
+    modified_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    change: RemoteChange
+    first_seen: float
+    window_start: float  # start of the period the check that found it covered
+
+    @property
+    def changed_at(self) -> float:
+        m = self.change.modified_at
+        return m if m is not None else self.first_seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +137,9 @@ class ModeMachine:
         self._next_register: float | None = None
         # page id -> (latest receipt time, highest version delivered)
         self._delivered: OrderedDict[str, tuple[float, int | None]] = OrderedDict()
+        # changes seen by a check but too recent to judge yet, by (page id, version)
+        self._pending: OrderedDict[tuple[str, int | None], _Pending] = OrderedDict()
+        self._last_observed_at = now  # the previous check or poll
 
     # ---- inputs -------------------------------------------------------------------
 
@@ -142,6 +162,15 @@ class ModeMachine:
         )
         self._next_register = self._clock() + delay
         return self._switch(Mode.POLLING, f"webhook registration failed: {reason}", full_scan=False)
+
+    def webhooks_disabled(
+        self, reason: str = "webhooks disabled in the configuration"
+    ) -> Transition:
+        """Polling only, by choice: no registration attempts, no return to webhook mode."""
+        self.registered = False
+        self._register_failures = 0
+        self._next_register = None
+        return self._switch(Mode.POLLING, reason, full_scan=False)
 
     def webhook_lost(self, reason: str) -> Transition:
         """The registration vanished or was disabled (seen on a health check)."""
@@ -167,13 +196,21 @@ class ModeMachine:
         return self._stay()
 
     def freshness_checked(self, changes: Iterable[RemoteChange]) -> Transition:
-        """Result of the webhook-mode freshness check: changes since the watermark."""
+        """Result of the webhook-mode freshness check.
+
+        ``changes``: remote changes since the watermark that the sync state does not have
+        yet (the caller drops those whose version the state already holds). A change older
+        than ``grace`` that no delivery reported is a miss; too-recent ones are kept and
+        judged at a follow-up check, scheduled ``grace`` later.
+        """
         now = self._clock()
         self.last_check_at = now
         self._next_check = now + self.settings.silence_timeout
         if self.mode is not Mode.WEBHOOK:
+            self._last_observed_at = now
             return self._stay()
-        missed = self._missed(changes, now)
+        missed, _ = self._judge(changes, now)
+        self._schedule_follow_up(now)
         if not missed:
             self._misses = 0
             return self._stay()
@@ -194,22 +231,25 @@ class ModeMachine:
         return self._clock() - since >= self.settings.silence_timeout
 
     def polled(self, changes: Iterable[RemoteChange]) -> Transition:
-        """Result of a polling-mode poll. Returns to webhook mode when deliveries cover it."""
+        """Result of a polling-mode poll (same ``changes`` contract as freshness checks).
+
+        Returns to webhook mode once a delivery has arrived since the fallback and the
+        changes judged by this poll were all delivered (none missed, at least one covered).
+        """
         now = self._clock()
         self.last_poll_at = now
         self._next_poll = now + self.settings.poll_interval
-        if self.mode is not Mode.POLLING or not self.registered:
+        if self.mode is not Mode.POLLING:
+            self._last_observed_at = now
             return self._stay()
-        changes = list(changes)
-        judged = [c for c in changes if c.modified_at <= now - self.settings.grace]
-        if self._deliveries_since_fallback == 0 or not judged:
+        missed, covered = self._judge(changes, now)
+        if not self.registered or self._deliveries_since_fallback == 0:
             return self._stay()
-        missed = self._missed(judged, now)
-        if missed:
+        if missed or not covered or self._pending:
             return self._stay()
         return self._switch(
             Mode.WEBHOOK,
-            f"deliveries resumed and covered all {len(judged)} change(s) found by polling",
+            f"deliveries resumed and covered all {covered} change(s) found by polling",
             full_scan=False,
         )
 
@@ -221,6 +261,18 @@ class ModeMachine:
         if self.mode is Mode.POLLING:
             self.last_poll_at = now
             self._next_poll = now + self.settings.poll_interval
+
+    def defer(self, task: Task, seconds: float) -> None:
+        """A due task could not run (e.g. the server is unreachable): retry it later."""
+        at = self._clock() + seconds
+        if task is Task.POLL:
+            self._next_poll = at
+        elif task is Task.FRESHNESS_CHECK:
+            self._next_check = at
+        elif task is Task.FULL_SCAN:
+            self._next_full = at
+        elif task is Task.REGISTER and not self.registered:
+            self._next_register = at
 
     def register_attempted(self) -> None:
         """A re-registration attempt is running; its outcome comes as registration_*."""
@@ -281,23 +333,46 @@ class ModeMachine:
 
     # ---- internals ----------------------------------------------------------------
 
-    def _missed(self, changes: Iterable[RemoteChange], now: float) -> list[RemoteChange]:
-        """Changes old enough to have been delivered that no delivery reported."""
-        skew = self.settings.clock_skew
-        missed = []
+    def _judge(self, changes: Iterable[RemoteChange], now: float) -> tuple[list[RemoteChange], int]:
+        """Sort new and pending changes into missed / covered / still pending."""
+        window_start = self._last_observed_at
+        self._last_observed_at = now
         for change in changes:
-            if change.modified_at > now - self.settings.grace:
-                continue  # too recent to judge: its delivery may still be on its way
-            seen = self._delivered.get(change.page_id)
-            if seen is not None:
-                received_at, version = seen
-                if change.version is not None and version is not None:
-                    if version >= change.version:
-                        continue
-                elif received_at >= change.modified_at - skew:
-                    continue
-            missed.append(change)
-        return missed
+            key = (change.page_id, change.version)
+            if key not in self._pending:
+                self._pending[key] = _Pending(change, first_seen=now, window_start=window_start)
+        while len(self._pending) > self.settings.delivery_memory:
+            self._pending.popitem(last=False)
+        missed: list[RemoteChange] = []
+        covered = 0
+        for key, pending in list(self._pending.items()):
+            if self._covered(pending):
+                del self._pending[key]
+                covered += 1
+            elif pending.changed_at <= now - self.settings.grace:
+                del self._pending[key]
+                missed.append(pending.change)
+        return missed, covered
+
+    def _covered(self, pending: _Pending) -> bool:
+        seen = self._delivered.get(pending.change.page_id)
+        if seen is None:
+            return False
+        received_at, delivered_version = seen
+        change = pending.change
+        if change.version is not None and delivered_version is not None:
+            return delivered_version >= change.version
+        # No versions to compare (Data Center's ID-only payloads): go by time.
+        if change.modified_at is not None:
+            return received_at >= change.modified_at - self.settings.clock_skew
+        return received_at >= pending.window_start - self.settings.grace
+
+    def _schedule_follow_up(self, now: float) -> None:
+        """Judge pending changes soon after their grace ends rather than a whole period later."""
+        if not self._pending or self._next_check is None:
+            return
+        due = min(p.changed_at for p in self._pending.values()) + self.settings.grace + 1.0
+        self._next_check = min(self._next_check, max(due, now + 1.0))
 
     def _stay(self) -> Transition:
         return Transition(mode=self.mode, reason=self.reason)
@@ -309,6 +384,8 @@ class ModeMachine:
         self.reason = reason
         self.since = now
         self._misses = 0
+        self._pending.clear()
+        self._last_observed_at = now
         if mode is Mode.POLLING:
             self._deliveries_since_fallback = 0
             self._next_poll = now if full_scan else now + self.settings.poll_interval

@@ -198,11 +198,73 @@ def test_stays_polling_without_any_delivery_since_fallback(machine, clock):
     assert not machine.polled([RemoteChange("3", 8, clock.now - 1000)]).switched
 
 
-def test_stays_polling_when_only_fresh_changes_seen(machine, clock):
+def test_fresh_delivered_change_is_evidence_but_undelivered_fresh_one_waits(machine, clock):
     _fall_back(machine, clock)
     machine.delivery_received("3", 8)
     clock.advance(60)
-    assert not machine.polled([RemoteChange("3", 8, clock.now - 30)]).switched
+    # page 4 changed 30 s ago and is not delivered yet: too early to judge, so stay
+    t = machine.polled([RemoteChange("3", 8, clock.now - 30), RemoteChange("4", 1, clock.now - 30)])
+    assert not t.switched
+    machine.delivery_received("4", 1)
+    clock.advance(60)
+    t = machine.polled([])  # page 4 is re-judged from memory
+    assert t.switched and machine.mode is Mode.WEBHOOK
+
+
+def test_fresh_undelivered_change_becomes_a_miss_after_grace_while_polling(machine, clock):
+    _fall_back(machine, clock)
+    machine.delivery_received("3", 8)
+    clock.advance(60)
+    assert not machine.polled([RemoteChange("4", 1, clock.now - 30)]).switched
+    clock.advance(120)
+    assert not machine.polled([RemoteChange("3", 8, clock.now - 10)]).switched  # 4 missed
+    clock.advance(60)
+    machine.delivery_received("5", 2)
+    assert machine.polled([RemoteChange("5", 2, clock.now - 5)]).switched
+
+
+# ---- changes without a server modification time (the pending / follow-up path) ----
+
+
+def test_unknown_time_change_is_judged_at_a_follow_up_check(machine, clock):
+    clock.advance(900)
+    t = machine.freshness_checked([RemoteChange("7", 3)])
+    assert not t.switched
+    # the follow-up comes grace (+1 s) later, not a whole silence_timeout later
+    assert machine.schedule().next_freshness_check_at == clock.now + 121
+    clock.advance(121)
+    assert machine.due() == [Task.FRESHNESS_CHECK]
+    t = machine.freshness_checked([])
+    assert t.switched and "page 7 v3" in t.reason
+
+
+def test_unknown_time_change_delivered_meanwhile_is_covered(machine, clock):
+    clock.advance(900)
+    machine.freshness_checked([RemoteChange("7", 3)])
+    clock.advance(5)
+    machine.delivery_received("7", 3)
+    clock.advance(116)
+    assert not machine.freshness_checked([RemoteChange("7", 3)]).switched
+    assert machine.schedule().next_freshness_check_at == clock.now + 900
+
+
+def test_dc_id_only_delivery_in_the_checked_window_covers_unknown_time_change(machine, clock):
+    clock.advance(400)
+    machine.delivery_received("7")  # no version (DC ID-only) before the check saw it
+    clock.advance(500)
+    machine.freshness_checked([RemoteChange("7", 3)])
+    clock.advance(121)
+    assert not machine.freshness_checked([]).switched
+
+
+def test_dc_id_only_delivery_before_the_window_does_not_cover(machine, clock):
+    machine.delivery_received("7")
+    clock.advance(900)
+    machine.freshness_checked([])  # window moves on
+    clock.advance(900)
+    machine.freshness_checked([RemoteChange("7", 3)])
+    clock.advance(121)
+    assert machine.freshness_checked([]).switched
 
 
 def test_not_registered_never_returns_to_webhook(clock):
