@@ -13,7 +13,7 @@ Order of work on ``POST <path>`` (see docs/reliability §3):
    (an older content version than one already seen or known): 200 ``duplicate``/``stale``.
 7. ``persist`` (optional, synchronous) records the hint durably *before* the 2xx, so an
    acknowledged event survives a crash (Confluence never redelivers). If it raises, the
-   answer is 503 and the hint is forgotten by the duplicate filter.
+   answer is 503 and the hint is not remembered as seen.
 8. The hint goes on a bounded queue; a dispatcher task awaits ``on_hint`` for each, so
    the response never waits for processing. A full queue does not block: it calls
    ``on_overflow`` (mark "full scan needed") and answers 200 ``overflow``.
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024
 SIGNATURE_HEADER = "X-Hub-Signature"
+UNAUTHORIZED_LOG_INTERVAL = 60.0
 
 
 def sign_body(secret: str, raw: bytes) -> str:
@@ -117,42 +118,42 @@ class DeliveryDeduper:
         self._versions: OrderedDict[str, tuple[int, float]] = OrderedDict()
 
     def check(self, hint: RemoteHint, known_version: int | None = None) -> str | None:
-        """``None`` if the hint is new (and remember it), else ``"duplicate"``/``"stale"``."""
-        now = self._clock()
-        self._expire(now)
-        keys: list[Any] = [("delivery", hint.delivery_key)]
-        if hint.page_id is not None and hint.version is not None:
-            keys.append(("version", hint.kind, hint.page_id, hint.version, hint.event))
-        if any(k in self._seen for k in keys):
+        """``None`` if the hint is new, else ``"duplicate"`` or ``"stale"``. Changes nothing:
+        call :meth:`remember` once the hint has been handed on."""
+        self._expire(self._clock())
+        if any(k in self._seen for k in self._keys(hint)):
             return "duplicate"
         if hint.version_is_content and hint.page_id is not None and hint.version is not None:
             best = self._versions.get(hint.page_id)
             known = [v for v in (known_version, best[0] if best else None) if v is not None]
             if known and hint.version <= max(known):
-                self._remember(keys, now)
                 return "stale"
-            self._versions[hint.page_id] = (hint.version, now)
-            self._versions.move_to_end(hint.page_id)
-            while len(self._versions) > self.maxsize:
-                self._versions.popitem(last=False)
-        self._remember(keys, now)
         return None
 
-    def forget(self, hint: RemoteHint) -> None:
-        """Undo :meth:`check` for a hint that could not be handed on (so a retry is not lost)."""
-        self._seen.pop(("delivery", hint.delivery_key), None)
-        if hint.page_id is not None and hint.version is not None:
-            self._seen.pop(("version", hint.kind, hint.page_id, hint.version, hint.event), None)
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def _remember(self, keys: list[Any], now: float) -> None:
-        for k in keys:
+    def remember(self, hint: RemoteHint) -> None:
+        now = self._clock()
+        for k in self._keys(hint):
             self._seen[k] = now
             self._seen.move_to_end(k)
         while len(self._seen) > self.maxsize:
             self._seen.popitem(last=False)
+        if hint.version_is_content and hint.page_id is not None and hint.version is not None:
+            best = self._versions.get(hint.page_id)
+            if best is None or hint.version > best[0]:
+                self._versions[hint.page_id] = (hint.version, now)
+                self._versions.move_to_end(hint.page_id)
+            while len(self._versions) > self.maxsize:
+                self._versions.popitem(last=False)
+
+    @staticmethod
+    def _keys(hint: RemoteHint) -> list[Any]:
+        keys: list[Any] = [("delivery", hint.delivery_key)]
+        if hint.page_id is not None and hint.version is not None:
+            keys.append(("version", hint.kind, hint.page_id, hint.version, hint.event))
+        return keys
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def _expire(self, now: float) -> None:
         cutoff = now - self.ttl
@@ -234,6 +235,8 @@ class WebhookReceiver:
         self.queue: asyncio.Queue[RemoteHint] = asyncio.Queue(maxsize=config.queue_size)
         self.accepting = True
         self._dispatcher: asyncio.Task[None] | None = None
+        self._last_401_log: float | None = None
+        self._logged_401 = 0
 
     # ---- lifecycle ----------------------------------------------------------------
 
@@ -341,7 +344,6 @@ class WebhookReceiver:
             try:
                 self._persist(hint)
             except Exception:
-                self.dedupe.forget(hint)
                 self.stats.persist_errors += 1
                 log.exception("could not record webhook %s; answering 503", hint.describe())
                 return _result(503, "not recorded")
@@ -350,11 +352,11 @@ class WebhookReceiver:
             self.queue.put_nowait(hint)
         except asyncio.QueueFull:
             self.stats.overflows += 1
-            self.dedupe.forget(hint)
             log.warning("webhook queue full (%d): a full scan will catch up", cfg.queue_size)
             if self._on_overflow is not None:
                 self._on_overflow("webhook queue full")
             return self._done("overflow", started)
+        self.dedupe.remember(hint)
         self.stats.accepted += 1
         log.info("webhook %s", hint.describe())
         return self._done("accepted", started)
@@ -372,7 +374,16 @@ class WebhookReceiver:
 
     def _unauthorized(self, request: web.Request, why: str) -> web.Response:
         self.stats.unauthorized += 1
-        log.warning("webhook delivery rejected (401): %s, from %s", why, request.remote or "?")
+        # A flood of forged requests must not flood the log: one line a minute at most.
+        now = self._monotonic()
+        if self._last_401_log is None or now - self._last_401_log >= UNAUTHORIZED_LOG_INTERVAL:
+            suppressed = self.stats.unauthorized - self._logged_401 - 1
+            more = f" ({suppressed} more since the last report)" if suppressed > 0 else ""
+            log.warning(
+                "webhook delivery rejected (401): %s, from %s%s", why, request.remote or "?", more
+            )
+            self._last_401_log = now
+            self._logged_401 = self.stats.unauthorized
         return _result(401, "unauthorized")
 
     def _done(self, result: str, started: float) -> web.Response:

@@ -432,11 +432,39 @@ def test_deduper_ttl_and_size_bounds():
     assert all(h is not None for h in hints)
     for h in hints:
         assert d.check(h) is None
+        d.remember(h)
     assert len(d) == 4
     assert d.check(hints[0]) is None  # evicted by size: new again
     assert d.check(hints[5]) == "duplicate"
     now[0] = 11.0
     assert d.check(hints[5]) is None  # expired by TTL
+
+
+def test_deduper_check_alone_remembers_nothing():
+    d = DeliveryDeduper()
+    v7 = parse_delivery(cloud_body(version=7), flavor="cloud", event="page_updated")
+    assert v7 is not None
+    assert d.check(v7) is None
+    assert d.check(v7) is None  # not handed on yet: a retry must not be lost
+    d.remember(v7)
+    assert d.check(v7) == "duplicate"
+    v6 = parse_delivery(cloud_body(version=6), flavor="cloud", event="page_updated")
+    assert v6 is not None and d.check(v6) == "stale"
+
+
+async def test_overflowed_versioned_delivery_is_accepted_on_retry(make_client, recorder):
+    recorder.release.clear()
+    client = await make_client("cloud", queue_size=1)
+    url = f"/webhook?token={TOKEN}&event=page_updated"
+    results = []
+    for pid in ("1", "2", "3"):
+        resp = await client.post(url, data=cloud_body(page_id=pid, version=7))
+        results.append((await resp.json())["result"])
+    assert results[-1] == "overflow"
+    recorder.release.set()
+    await until(lambda: client.receiver.queue.qsize() == 0 and len(recorder.hints) == 2)
+    resp = await client.post(url, data=cloud_body(page_id="3", version=7))
+    assert (await resp.json())["result"] == "accepted"  # not "stale", not "duplicate"
 
 
 def test_hmac_helper_matches_stdlib():
@@ -489,3 +517,13 @@ async def test_start_receiver_serves_on_a_real_port_without_access_log(caplog):
         assert TOKEN not in caplog.text
     finally:
         await runner.cleanup()
+
+
+async def test_unauthorized_flood_is_logged_once_a_minute(make_client, caplog):
+    client = await make_client("dc")
+    with caplog.at_level("WARNING", logger="syncd.daemon.receiver"):
+        for _ in range(20):
+            assert (await client.post("/webhook", data=dc_body())).status == 401
+    lines = [r for r in caplog.records if "401" in r.getMessage()]
+    assert len(lines) == 1 and "missing or bad signature" in lines[0].getMessage()
+    assert client.receiver.stats.unauthorized == 20
