@@ -446,6 +446,7 @@ class _Validator:
         webhook = WebhookConfig(host=host, port=port, **w)
 
         state_dir = top["state_dir"] or paths.default_state_dir(confluence.space)
+        self.check_state_outside_folder(state_dir, sections["local"]["path"])
         return Config(
             confluence=confluence,
             local=LocalConfig(**sections["local"]),
@@ -456,6 +457,21 @@ class _Validator:
             source=self.src,
             warnings=tuple(self.permission_warnings()),
         )
+
+    def check_state_outside_folder(self, state_dir: Path, folder: Path) -> None:
+        """The state dir holds a trash of .md files: inside the folder they would be synced
+        back as pages. Allowed only under a hidden folder, which syncd never scans."""
+        try:
+            inner = state_dir.resolve().relative_to(folder.resolve())
+        except ValueError:
+            return
+        if not any(part.startswith(".") for part in inner.parts):
+            key = "state_dir" if "state_dir" in self.located.lines else "local.path"
+            raise self.error(
+                key,
+                f"the state directory {state_dir} is inside the synced folder {folder}; "
+                "put it elsewhere (or under a hidden folder such as .syncd/)",
+            )
 
     def permission_warnings(self) -> list[str]:
         out: list[str] = []

@@ -319,3 +319,15 @@ def test_parse_listen() -> None:
 def test_parse_config_without_file() -> None:
     cfg = parse_config(MINIMAL, env=ENV)
     assert cfg.source is None and cfg.confluence.space == "DOCS"
+
+
+def test_state_dir_inside_the_folder_is_refused(tmp_path: Path) -> None:
+    text = (
+        MINIMAL.replace("~/docs/DOCS", str(tmp_path / "docs"))
+        + f"state_dir: {tmp_path}/docs/state\n"
+    )
+    err = error_for(tmp_path, text)
+    assert (err.key, err.line) == ("state_dir", 8)
+    assert "inside the synced folder" in err.message
+    hidden = text.replace("docs/state", "docs/.syncd/state")
+    assert load_config(write(tmp_path, hidden), env=ENV).state_dir == tmp_path / "docs/.syncd/state"

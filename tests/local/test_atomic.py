@@ -190,3 +190,25 @@ def test_trash_across_file_systems(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_trash_refuses_paths_outside(tmp_path: Path) -> None:
     with pytest.raises(UnsafePathError):
         move_to_trash(tmp_path, "../x.md", tmp_path / "trash")
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell fds apart")
+def test_durability_order_file_fsync_replace_dir_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "Page.md").write_bytes(OLD)
+    calls: list[str] = []
+    real_fsync, real_replace = atomic._fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync-dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "fsync-file")
+        real_fsync(fd)
+
+    def replace(*a: object, **k: object) -> None:
+        calls.append("replace")
+        real_replace(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "_fsync", fsync)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    atomic_write(tmp_path, "Page.md", b"new")
+    assert calls == ["fsync-file", "replace", "fsync-dir"]
