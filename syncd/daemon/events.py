@@ -210,7 +210,8 @@ def parse_delivery(
 
     ``event`` is the event named by the callback URL (Cloud); a Data Center body names its
     own and that wins. ``space_key`` / ``space_id`` are the synced space: a delivery that
-    names another space is ignored (one that names none is kept). ``doc`` is the already
+    names another space is ignored (one that names none is kept, except space events,
+    which must name ours by key or id). ``doc`` is the already
     decoded body, if the caller has it. Raises :class:`MalformedPayload` for non-objects.
     """
     flavor = Flavor(flavor)
@@ -228,11 +229,22 @@ def parse_delivery(
     hint = _parse(doc, flavor=flavor, event=event, key=delivery_key(raw, event))
     if hint is None:
         return None
-    if space_key and hint.space_key and hint.space_key.casefold() != space_key.casefold():
+    same_key = _same_space_key(hint.space_key, space_key)
+    same_id = None if not (space_id and hint.space_id) else hint.space_id == str(space_id)
+    if same_key is False or same_id is False:
         return None
-    if space_id and hint.space_id and hint.space_id != str(space_id):
+    if hint.kind is HintKind.SPACE and (space_key or space_id) and not (same_key or same_id):
+        # Space events act on the whole space (space_removed stops syncing), so they must
+        # positively name ours. Data Center's ID-only space payloads carry only the id:
+        # pass ``space_id`` to receive them.
         return None
     return hint
+
+
+def _same_space_key(found: str | None, wanted: str | None) -> bool | None:
+    if not found or not wanted:
+        return None
+    return found.casefold() == wanted.casefold()
 
 
 def _parse(

@@ -144,11 +144,16 @@ class ModeMachine:
     # ---- inputs -------------------------------------------------------------------
 
     def registration_succeeded(self) -> Transition:
-        """The webhook is registered (or an earlier registration was reused)."""
+        """The webhook is registered (or an earlier registration was reused).
+
+        Webhook mode follows at once; if deliveries do not actually arrive (an unreachable
+        public URL), the next freshness check finds the misses and falls back again, and
+        the machine then waits for deliveries rather than for another registration.
+        """
         self.registered = True
         self._register_failures = 0
         self._next_register = None
-        if self.mode is Mode.POLLING and self.reason == "webhook not registered yet":
+        if self.mode is Mode.POLLING:
             return self._switch(Mode.WEBHOOK, "webhook registered", full_scan=False)
         return self._stay()
 

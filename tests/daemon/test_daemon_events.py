@@ -247,3 +247,14 @@ def test_describe_never_contains_payload_details():
     hint = parse_delivery(CLOUD_PAGE_UPDATED, flavor="cloud", event="page_updated")
     assert hint is not None
     assert hint.describe() == "page_updated page=10000001 v2 space=ENG"
+
+
+def test_space_event_must_positively_name_our_space():
+    body = raw(
+        {"timestamp": 1, "event": "space_removed", "space": {"id": 5, "homePage": {"id": 1}}}
+    )
+    # ID-only payload, only the key configured: cannot tell it is ours, so not acted upon
+    assert parse_delivery(body, flavor="dc", space_key="DEMO") is None
+    assert parse_delivery(body, flavor="dc", space_key="DEMO", space_id="5") is not None
+    # nothing configured: passed on (the caller confirms with a GET)
+    assert parse_delivery(body, flavor="dc") is not None

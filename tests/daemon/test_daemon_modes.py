@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncd.daemon.modes import Mode, ModeMachine, ModeSettings, RemoteChange, Task
 
@@ -67,12 +69,22 @@ def test_registration_failure_polls_from_start_with_reason(clock):
     assert m.schedule().next_register_at == clock.now + 3600
 
 
-def test_registration_failure_stays_polling_even_when_later_registered(clock):
+def test_registration_retry_success_enters_webhook_mode(clock):
     m = ModeMachine(SETTINGS, clock=clock)
     m.registration_failed("no public URL")
+    clock.advance(60)
+    t = m.registration_succeeded()
+    assert t.switched and m.mode is Mode.WEBHOOK and m.registered
+    assert m.schedule().next_register_at is None
+
+
+def test_unreachable_registered_hook_falls_back_and_waits_for_deliveries(clock):
+    m = ModeMachine(SETTINGS, clock=clock)
     m.registration_succeeded()
-    # registered again, but deliveries must prove themselves before webhook mode
-    assert m.mode is Mode.POLLING and m.registered
+    clock.advance(900)
+    assert m.freshness_checked([RemoteChange("1", 2, clock.now - 500)]).switched
+    # registered, so no registration retries: only deliveries bring webhook mode back
+    assert Task.REGISTER not in m.due()
     assert m.schedule().next_register_at is None
 
 
@@ -325,3 +337,72 @@ def test_invalid_settings_rejected():
         ModeSettings(poll_interval=0)
     with pytest.raises(ValueError):
         ModeSettings(misses_before_fallback=0)
+
+
+# ---- invariants under arbitrary input sequences -------------------------------------
+
+
+_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("advance"), st.floats(min_value=0, max_value=2000)),
+        st.tuples(st.just("ok"), st.none()),
+        st.tuples(st.just("fail"), st.none()),
+        st.tuples(st.just("lost"), st.none()),
+        st.tuples(st.just("disabled"), st.none()),
+        st.tuples(st.just("deliver"), st.tuples(st.sampled_from("abc"), st.integers(1, 5))),
+        st.tuples(
+            st.just("check"),
+            st.lists(
+                st.tuples(st.sampled_from("abc"), st.integers(1, 5), st.booleans()), max_size=3
+            ),
+        ),
+        st.tuples(
+            st.just("poll"),
+            st.lists(
+                st.tuples(st.sampled_from("abc"), st.integers(1, 5), st.booleans()), max_size=3
+            ),
+        ),
+        st.tuples(st.just("scan"), st.none()),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ops)
+def test_schedule_invariants_hold_for_any_input_sequence(ops):
+    clock = FakeClock()
+    m = ModeMachine(SETTINGS, clock=clock)
+    for op, arg in ops:
+        if op == "advance":
+            clock.advance(arg)
+        elif op == "ok":
+            m.registration_succeeded()
+        elif op == "fail":
+            m.registration_failed("nope")
+        elif op == "lost":
+            m.webhook_lost("gone")
+        elif op == "disabled":
+            m.webhooks_disabled()
+        elif op == "deliver":
+            m.delivery_received(*arg)
+        elif op in ("check", "poll"):
+            changes = [
+                RemoteChange(p, v, (clock.now - 300) if timed else None) for p, v, timed in arg
+            ]
+            t = m.freshness_checked(changes) if op == "check" else m.polled(changes)
+            assert not t.switched or t.log_line
+        else:
+            m.full_scan_done()
+        sched = m.schedule()
+        if m.mode is Mode.WEBHOOK:
+            assert m.registered
+            assert sched.next_poll_at is None and sched.next_freshness_check_at is not None
+            assert Task.POLL not in m.due()
+        else:
+            assert sched.next_freshness_check_at is None and sched.next_poll_at is not None
+            assert Task.FRESHNESS_CHECK not in m.due()
+        if m.registered:
+            assert sched.next_register_at is None
+        assert m.next_wakeup() <= clock.now + SETTINGS.full_scan_interval
+        assert m.reason
