@@ -40,8 +40,6 @@ _PATTERNS = (
     re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     # token=..., secret=..., access_token=... in URLs and key=value text
     re.compile(r"(?i)([?&;\s]|^)((?:access_)?token|secret|password|api_key)=([^&\s'\"#]+)"),
-    # sha256=<hex> signature values
-    re.compile(r"(?i)(sha256=)[0-9a-f]{64}"),
 )
 
 _SYSLOG_PRIORITY = {

