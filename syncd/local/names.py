@@ -13,6 +13,9 @@ The rules (:func:`safe_stem`), applied in this order:
    or leaving a dangling combining mark), which leaves room under the 255-byte limit for a
    collision suffix, ``.attachments``, a conflict-copy suffix, ``.md`` and syncd's temp name.
 6. An empty result becomes ``Untitled``.
+7. A name the scanner would ignore or misread gets a ``_``: a leading ``~$`` (Office owner
+   files), a trailing ``.attachments`` (the children folder would pass for an attachments
+   folder) or a conflict-copy suffix (``.conflict-YYYYMMDD-HHMMSS``).
 
 Collisions: two siblings whose names are equal after the rules above, or equal ignoring case
 (macOS and Windows file systems are case-insensitive), are told apart by the page id. The
@@ -29,7 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from syncd.local.ignore import is_ignored_name
+from syncd.local.ignore import ATTACHMENTS_SUFFIX, PAGE_SUFFIX, is_conflict_copy, is_ignored_name
 
 MAX_STEM_BYTES = 150
 UNTITLED = "Untitled"
@@ -96,6 +99,10 @@ def safe_stem(title: str, *, max_bytes: int = MAX_STEM_BYTES) -> str:
     # Never produce a name the scanner and watcher ignore (e.g. Office's "~$..." owner files).
     if is_ignored_name(text + ".md") or is_ignored_name(text, is_dir=True):
         text = "_" + text
+    # Nor one they would take for something else: a children folder named like an
+    # attachments folder, or a page file named like a conflict copy.
+    if text.lower().endswith(ATTACHMENTS_SUFFIX) or is_conflict_copy(text + PAGE_SUFFIX):
+        text += "_"
     return text
 
 

@@ -134,3 +134,18 @@ def test_position_orders_output_not_names() -> None:
         [PageRecord("1", "H"), PageRecord("3", "X", "1", 1), PageRecord("2", "x", "1", 0)], "1"
     )
     assert a.paths == b.paths == {"1": "README.md", "2": "x.md", "3": "X (3).md"}
+
+
+def test_children_of_a_page_titled_like_an_attachments_folder_are_pages() -> None:
+    from syncd.local.ignore import is_page_path
+
+    layout = compute_layout(
+        [
+            PageRecord("1", "Home"),
+            PageRecord("2", "Foo.attachments", "1"),
+            PageRecord("3", "Kid", "2"),
+        ],
+        "1",
+    )
+    assert layout.paths["3"] == "Foo.attachments_/Kid.md"
+    assert is_page_path(layout.paths["3"])

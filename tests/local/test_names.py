@@ -15,6 +15,7 @@ from syncd.local.names import (
     MAX_STEM_BYTES,
     assign_stems,
     check_relative,
+    claimed_names,
     fold,
     is_within,
     safe_stem,
@@ -87,6 +88,13 @@ def test_separators_and_traversal() -> None:
     assert safe_stem("..") == "Untitled"
 
 
+def test_names_the_scanner_would_misread() -> None:
+    assert safe_stem("Foo.attachments") == "Foo.attachments_"
+    assert safe_stem("Foo.ATTACHMENTS") == "Foo.ATTACHMENTS_"
+    assert safe_stem("X.conflict-20240101-120000") == "X.conflict-20240101-120000_"
+    assert safe_stem("~$budget") == "_~$budget"
+
+
 def test_trailing_dots_and_spaces() -> None:
     assert safe_stem("Title...") == "Title"
     assert safe_stem("  Title . ") == "Title"
@@ -129,8 +137,13 @@ def test_collision_with_a_title_that_looks_like_a_suffix() -> None:
 
 
 def test_children_and_attachments_folder_names_collide_too() -> None:
-    stems = assign_stems([("1", "Foo"), ("2", "Foo.attachments")])
-    assert stems["2"] == "Foo.attachments (2)"
+    stems = assign_stems([("1", "Foo"), ("2", "Foo.attachments"), ("3", "foo.md")])
+    # "foo.md" (3) would have a children folder "foo.md/" clashing with the file Foo.md
+    assert stems == {"1": "Foo", "2": "Foo.attachments_", "3": "foo.md (3)"}
+    claimed = [set(claimed_names(s)) for s in stems.values()]
+    assert all(a.isdisjoint(b) for i, a in enumerate(claimed) for b in claimed[i + 1 :])
+    # a page whose file name equals another page's children folder name is told apart
+    assert assign_stems([("1", "A"), ("2", "a")]) == {"1": "A", "2": "a (2)"}
 
 
 def test_reserved_root_names() -> None:
@@ -160,4 +173,6 @@ def test_any_title_gives_a_contained_single_component(title: str) -> None:
     assert 0 < len(stem.encode("utf-8")) <= MAX_STEM_BYTES
     assert os.path.normpath(os.path.join("/root/x", stem + ".md")).startswith("/root/x/")
     assert is_page_path(stem + ".md")
+    assert not is_page_path(stem + "/" + "x.md") or not stem.lower().endswith(".attachments")
+    assert not stem.lower().endswith(".attachments")
     assert unicodedata.is_normalized("NFC", stem)
