@@ -431,3 +431,32 @@ async def test_rescan_catches_missed_events(tmp_path: Path) -> None:
         LocalChange("changed", "Fresh.md", sha256=sha("fresh\n")),
         LocalChange("deleted", "Old.md"),
     ]
+
+
+async def test_folder_renamed_inside_reports_moves(
+    env: tuple[Path, Collector, LocalWatcher],
+) -> None:
+    root, collector, _ = env
+    os.rename(root / "Guide", root / "Handbook")
+    await collector.wait_until(lambda: bool(collector.for_path("Handbook/Sub.md")))
+    await collector.settle_with_sentinel(root)
+    assert collector.for_path("Handbook/Sub.md") == [
+        LocalChange("moved", "Handbook/Sub.md", src="Guide/Sub.md", sha256=sha("sub\n"))
+    ]
+    assert not any(c.kind == "deleted" for c in collector.changes)
+
+
+async def test_file_moved_out_is_a_delete_and_moved_in_is_a_new_file(
+    env: tuple[Path, Collector, LocalWatcher], tmp_path: Path
+) -> None:
+    root, collector, _ = env
+    os.rename(root / "Page.md", tmp_path / "Page.md")
+    (tmp_path / "Arriving.md").write_text("arriving\n")
+    os.rename(tmp_path / "Arriving.md", root / "Arriving.md")
+    await collector.wait_until(
+        lambda: bool(collector.for_path("Page.md")) and bool(collector.for_path("Arriving.md"))
+    )
+    assert collector.for_path("Page.md") == [LocalChange("deleted", "Page.md")]
+    assert collector.for_path("Arriving.md") == [
+        LocalChange("changed", "Arriving.md", sha256=sha("arriving\n"))
+    ]
