@@ -249,7 +249,7 @@ class Renderer:
     def _finish(self, md: str) -> tuple[str, list[Run]]:
         """Strip sentinels, turning them into runs."""
         md = _strip_trailing_ws(md)
-        if RUN_OPEN not in md:
+        if RUN_OPEN not in md or not self._sentinel_safe:
             self._runs = []
             return md, []
         out: list[str] = []
@@ -377,9 +377,13 @@ class Renderer:
         return "".join(out)[:-1]
 
     # --------------------------------------------------------------- blocks
-    def container(self, nodes: list[Node]) -> str:
-        """Render the children of a rich body as Markdown blocks separated by blank lines."""
+    def container(self, nodes: list[Node], *, tight: bool = False) -> str:
+        """Render the children of a rich body as Markdown blocks separated by blank lines.
+
+        In a list item (``tight``) a nested list follows its text on the next line.
+        """
         parts: list[str] = []
+        kinds: list[str] = []
         group: list[Node] = []
         prev_bullet = ""
 
@@ -390,6 +394,7 @@ class Renderer:
                 text = self._inline_block(group)
                 if text.strip():
                     parts.append(text)
+                    kinds.append("inline")
             group.clear()
 
         for node in nodes:
@@ -407,8 +412,17 @@ class Renderer:
                 md = re.sub(r"^-( |$)", r"*\1", md, flags=re.M)
             prev_bullet = md[:1] if kind in ("ul", "tasks") else ""
             parts.append(md)
+            kinds.append(kind)
         flush()
-        return "\n\n".join(parts)
+        out = ""
+        for i, part in enumerate(parts):
+            if i:
+                tight_join = (
+                    tight and kinds[i] in ("ul", "ol", "tasks") and kinds[i - 1] in ("p", "inline")
+                )
+                out += "\n" if tight_join else "\n\n"
+            out += part
+        return out
 
     def _raw_or_opaque_nested(self, node: Node) -> str:
         saved = self._runs
@@ -484,7 +498,7 @@ class Renderer:
         lines = []
         for i, li in enumerate(items):
             marker = f"{start + i}." if ordered else "-"
-            body = self.container(li.children)
+            body = self.container(li.children, tight=True)
             lines.append(_list_item(marker, body))
         return "\n".join(lines)
 
@@ -501,7 +515,7 @@ class Renderer:
                 return ""
             state = xmltree.text_content(self.src, status).strip()
             box = "[x]" if state == "complete" else "[ ]"
-            text = self.container(body.children)
+            text = self.container(body.children, tight=True)
             if text.startswith("- ") or text.startswith("* "):
                 text = ""  # a task whose body is only a nested list: keep verbatim
             lines.append(_list_item("-", box + " " + text) if text else "- " + box)
@@ -765,9 +779,6 @@ class Renderer:
             state["start"] = False
             return open_tag
         close = src[node.close_start : node.end]
-        if not close:
-            state["start"] = False
-            return self._span_marker(node, _label(src, node))
         state["start"] = False
         if inner is None:
             inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
@@ -854,18 +865,10 @@ class Renderer:
             label = ""
             kind = "none"
         state["start"] = False
+        if kind == "none" and default_label:
+            label = _escape_inline_text(default_label)
         if not label.strip() or "\n" in label:
-            if kind != "none":
-                return self._span_marker(node, _label(src, node))
-            return (
-                f"[]({dest})"
-                if False
-                else f"<{dest.strip('<>')}>"
-                if _autolinkable(dest)
-                else self._span_marker(node, default_label)
-            )
-        if kind == "plain":
-            return f'[{label}]({dest} "plain")' if False else f"[{label}]({dest})"
+            return self._span_marker(node, _label(src, node))
         return f"[{label}]({dest})"
 
     def _ac_image(self, node: Node, state: dict) -> str:
@@ -1125,10 +1128,6 @@ def _link_dest(target: str) -> str | None:
     if "\\" in target:
         return None
     return f"<{target}>"
-
-
-def _autolinkable(dest: str) -> bool:
-    return False
 
 
 def render(src: str, resolver: LinkResolver | None = None) -> tuple[list[Unit], dict[str, str]]:

@@ -39,7 +39,7 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
     storage, changed, new = _patch_document(md, proj, resolver)
     if storage == sidecar.body:
         return PushResult(None)
-    _verify(md, storage, resolver)
+    _verify(md, storage, resolver, sidecar.body)
     return PushResult(storage, changed_blocks=changed, new_blocks=new)
 
 
@@ -344,7 +344,9 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
             return _rebuild_panel(node, new, body, proj, resolver)
     if name in ("ul", "ol", "ac:task-list"):
         li_p = bool(re.search(r"<li[^>]*>\s*<p[\s>]", body[node.start : node.end]))
-        writer = Writer(proj.fragments, resolver, li_paragraphs=li_p)
+        writer = Writer(
+            proj.fragments, resolver, li_paragraphs=li_p, next_task_id=_max_task_id(body) + 1
+        )
         frag = writer.document(new)
         if name == "ac:task-list":
             frag = _keep_task_ids(frag, body[node.start : node.end])
@@ -428,6 +430,13 @@ def _keep_task_ids(fresh: str, original: str) -> str:
 # ------------------------------------------------------------------------- verification
 
 
+def _first_html_line(md: str) -> int:
+    for i, line in enumerate(md.split("\n")):
+        if re.search(r"</?[A-Za-z][A-Za-z0-9-]*[\s/>]", line):
+            return i + 1
+    return 0
+
+
 def _squash(html: str) -> str:
     html = re.sub(r"\s*<br\s*/?>\s*", "<br />", html)
     # Presentation the storage form does not keep: list tightness, column alignment,
@@ -442,14 +451,21 @@ def _squash(html: str) -> str:
     )
     html = re.sub(r"<li>\s*<p>", "<li>", html)
     html = re.sub(r"</p>\s*(</li>|<ul>|<ol>)", r"\1", html)
-    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
+    html = re.sub(r"\s+", " ", html)
+    return re.sub(r"\s*(<[^>]+>)\s*", r"\1", html).strip()
 
 
 def _html_equal(a: str, b: str) -> bool:
     return _squash(to_html(a)) == _squash(to_html(b))
 
 
-def _verify(md: str, storage: str, resolver) -> None:
+def _verify(md: str, storage: str, resolver, base: str | None = None) -> None:
+    if xmltree.defects(xmltree.parse(storage)) > (
+        xmltree.defects(xmltree.parse(base)) if base else 0
+    ):
+        raise ConversionRefused(
+            "html", _first_html_line(md), "unbalanced HTML tags: Confluence would reject the page"
+        )
     back = project(storage, resolver).markdown
     if back == md or _html_equal(back, md):
         return

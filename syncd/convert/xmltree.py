@@ -42,6 +42,7 @@ class Node:
     close_start: int = 0  # start of the end tag, == end when there is none
     children: list[Node] = field(default_factory=list)
     parent: Node | None = None
+    closed: bool = True  # False when the end tag is missing (closed implicitly)
 
     @property
     def lname(self) -> str:
@@ -123,6 +124,7 @@ def parse(src: str, start: int = 0, end: int | None = None) -> Node:
                         node = stack.pop()
                         node.close_start = m.start() if len(stack) == depth else pos
                         node.end = m.end() if len(stack) == depth else pos
+                        node.closed = len(stack) == depth
                     break
             else:
                 _append(stack[-1], Node("stray", pos, m.end(), name=m.group(1)))
@@ -152,6 +154,7 @@ def parse(src: str, start: int = 0, end: int | None = None) -> Node:
     while len(stack) > 1:
         node = stack.pop()
         node.close_start = node.end = end
+        node.closed = False
     _merge_texts(root)
     return root
 
@@ -176,6 +179,11 @@ def _merge_texts(node: Node) -> None:
         if c.children:
             _merge_texts(c)
     node.children = merged
+
+
+def defects(root: Node) -> int:
+    """How many elements lack an end tag plus how many end tags match no element."""
+    return sum(1 for n in root.iter() if n.kind == "stray" or (n.kind == "el" and not n.closed))
 
 
 def cdata_text(src: str, node: Node) -> str:
