@@ -539,6 +539,16 @@ def _check_link_header(c: Ctx, r: httpx.Response) -> None:
     assert 'rel="next"' in r.headers.get("link", ""), "v2 repeats next in the Link header"
 
 
+def _check_cursor_next(c: Ctx, r: httpx.Response) -> None:
+    nxt = r.json()["_links"]["next"]
+    assert nxt.startswith("/rest/api/content/search?") and "cursor=" in nxt, nxt
+
+
+def _check_start_next(c: Ctx, r: httpx.Response) -> None:
+    nxt = r.json()["_links"]["next"]
+    assert nxt.startswith("/rest/api/content/search?") and "start=2" in nxt, nxt
+
+
 def _check_offset_next(c: Ctx, r: httpx.Response) -> None:
     body = r.json()
     assert body["size"] == len(body["results"]) == 1
@@ -1039,7 +1049,15 @@ CASES: list[Case] = [
             f"{V1}/content/{_with_label(c)['id']}/label", params={"name": "reviewed"}
         ),
     ),
-    Case("v1-cql", "cloud", "v1", "GET /wiki/rest/api/content/search", 200, _cql),
+    Case(
+        "v1-cql",
+        "cloud",
+        "v1",
+        "GET /wiki/rest/api/content/search",
+        200,
+        _cql,
+        check=_check_cursor_next,
+    ),
     Case(
         "cloud-webhooks-list",
         "cloud",
@@ -1274,7 +1292,7 @@ CASES: list[Case] = [
             f"{DC}/content/{_with_label(c)['id']}/label", params={"name": "reviewed"}
         ),
     ),
-    Case("dc-cql", "dc", "dc", "GET /rest/api/content/search", 200, _cql),
+    Case("dc-cql", "dc", "dc", "GET /rest/api/content/search", 200, _cql, check=_check_start_next),
     Case(
         "dc-webhooks-list",
         "dc",
@@ -1788,6 +1806,71 @@ CASES += [
         "GET /rest/api/user/current",
         200,
         lambda c: c.http.get(f"{DC}/user/current"),
+    ),
+]
+
+
+def _rate_limited(path: str) -> Scenario:
+    """Turn the emulator's rate limit on, spend the bucket, return the 429; always turn it off."""
+
+    def run(c: Ctx) -> httpx.Response:
+        c.http.post("/_emulator/faults", json={"rate_limit_per_s": 0.5}).raise_for_status()
+        try:
+            for _ in range(5):
+                r = c.http.get(path.format(space=SPACE))
+                if r.status_code == 429:
+                    break
+            return r
+        finally:
+            c.http.post("/_emulator/faults", json={"rate_limit_per_s": 0}).raise_for_status()
+
+    return run
+
+
+def _check_rate_limit_headers(c: Ctx, r: httpx.Response) -> None:
+    assert int(r.headers["Retry-After"]) >= 1
+    assert r.headers["X-RateLimit-Remaining"] == "0"
+    assert r.headers["X-RateLimit-Limit"]
+
+
+RATE_LIMITED = (
+    "no operation lists 429, but 'any REST API can return a rate limit response' with "
+    "Retry-After and X-RateLimit-* (Atlassian rate-limiting page, confluence-api.md §4)"
+)
+
+CASES += [
+    Case(
+        "v2-rate-limited",
+        "cloud",
+        "v2",
+        "GET /wiki/api/v2/spaces",
+        429,
+        _rate_limited(V2 + "/spaces"),
+        departure=RATE_LIMITED,
+        real_shape=V2_ERRORS,
+        check=_check_rate_limit_headers,
+    ),
+    Case(
+        "v1-rate-limited",
+        "cloud",
+        "v1",
+        "GET /wiki/rest/api/space/{spaceKey}",
+        429,
+        _rate_limited(V1 + "/space/{space}"),
+        departure=RATE_LIMITED,
+        real_shape=REST_ERROR,
+        check=_check_rate_limit_headers,
+    ),
+    Case(
+        "dc-rate-limited",
+        "dc",
+        "dc",
+        "GET /rest/api/space/{spaceKey}",
+        429,
+        _rate_limited(DC + "/space/{space}"),
+        departure=RATE_LIMITED,
+        real_shape=REST_ERROR,
+        check=_check_rate_limit_headers,
     ),
 ]
 
