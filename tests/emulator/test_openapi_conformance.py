@@ -609,8 +609,9 @@ DC_ATTACH_LIST_201 = (
     "the documented body"
 )
 DC_ATTACH_POST_LIST = (
-    "DC spec types POST child/attachment as one Content; real servers answer a results[] "
-    "list like Cloud's ContentArray (atlassian-python-api reads results[0])"
+    "DC spec types POST child/attachment as one Content, though the call uploads several "
+    "files; the emulator answers the results[] list Cloud v1 documents (ContentArray). "
+    "Unverified against a live DC server"
 )
 
 
