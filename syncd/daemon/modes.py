@@ -66,16 +66,20 @@ class ModeSettings:
 
 @dataclass(frozen=True, slots=True)
 class RemoteChange:
-    """One change a freshness check or poll found that the sync state does not have yet.
+    """One change a freshness check or poll found (page, version).
 
     ``modified_at`` is the server's modification time (epoch seconds) when known. Without
     it the machine times the change from when a check first saw it, and re-judges it at a
-    follow-up check ``grace`` later.
+    follow-up check ``grace`` later. ``known`` says the sync state already has this version:
+    in webhook mode such a change proves nothing (it was synced somehow); in polling mode
+    every change counts, since only deliveries prove that webhooks work again.
     """
 
     page_id: str
     version: int | None
     modified_at: float | None = None
+    # The sync state already has this version (synced by a delivery, a poll or our push).
+    known: bool = False
 
 
 @dataclass(slots=True)
@@ -139,6 +143,8 @@ class ModeMachine:
         self._delivered: OrderedDict[str, tuple[float, int | None]] = OrderedDict()
         # changes seen by a check but too recent to judge yet, by (page id, version)
         self._pending: OrderedDict[tuple[str, int | None], _Pending] = OrderedDict()
+        # (page id, version) already judged covered or missed, so overlaps don't recount
+        self._judged: OrderedDict[tuple[str, int | None], float] = OrderedDict()
         self._last_observed_at = now  # the previous check or poll
 
     # ---- inputs -------------------------------------------------------------------
@@ -203,10 +209,10 @@ class ModeMachine:
     def freshness_checked(self, changes: Iterable[RemoteChange]) -> Transition:
         """Result of the webhook-mode freshness check.
 
-        ``changes``: remote changes since the watermark that the sync state does not have
-        yet (the caller drops those whose version the state already holds). A change older
-        than ``grace`` that no delivery reported is a miss; too-recent ones are kept and
-        judged at a follow-up check, scheduled ``grace`` later.
+        ``changes``: everything the change feed reported since the watermark, with
+        ``known`` set for versions the sync state already has (those are skipped here). A
+        change older than ``grace`` that no delivery reported is a miss; too-recent ones
+        are kept and judged at a follow-up check, scheduled ``grace`` later.
         """
         now = self._clock()
         self.last_check_at = now
@@ -236,7 +242,7 @@ class ModeMachine:
         return self._clock() - since >= self.settings.silence_timeout
 
     def polled(self, changes: Iterable[RemoteChange]) -> Transition:
-        """Result of a polling-mode poll (same ``changes`` contract as freshness checks).
+        """Result of a polling-mode poll (same ``changes`` contract; known ones count too).
 
         Returns to webhook mode once a delivery has arrived since the fallback and the
         changes judged by this poll were all delivered (none missed, at least one covered).
@@ -339,24 +345,38 @@ class ModeMachine:
     # ---- internals ----------------------------------------------------------------
 
     def _judge(self, changes: Iterable[RemoteChange], now: float) -> tuple[list[RemoteChange], int]:
-        """Sort new and pending changes into missed / covered / still pending."""
+        """Sort new and pending changes into missed / covered / still pending.
+
+        A (page, version) is judged once: a feed that reports it again (overlapping
+        windows) does not count it twice.
+        """
         window_start = self._last_observed_at
         self._last_observed_at = now
+        polling = self.mode is Mode.POLLING
         for change in changes:
             key = (change.page_id, change.version)
-            if key not in self._pending:
-                self._pending[key] = _Pending(change, first_seen=now, window_start=window_start)
+            if key in self._pending or key in self._judged:
+                continue
+            if change.known and not polling:
+                continue
+            if polling and change.modified_at is not None and change.modified_at < self.since:
+                continue  # from before the fallback: the full scan on entry covered it
+            self._pending[key] = _Pending(change, first_seen=now, window_start=window_start)
         while len(self._pending) > self.settings.delivery_memory:
             self._pending.popitem(last=False)
         missed: list[RemoteChange] = []
         covered = 0
         for key, pending in list(self._pending.items()):
             if self._covered(pending):
-                del self._pending[key]
                 covered += 1
             elif pending.changed_at <= now - self.settings.grace:
-                del self._pending[key]
                 missed.append(pending.change)
+            else:
+                continue
+            del self._pending[key]
+            self._judged[key] = now
+        while len(self._judged) > self.settings.delivery_memory:
+            self._judged.popitem(last=False)
         return missed, covered
 
     def _covered(self, pending: _Pending) -> bool:

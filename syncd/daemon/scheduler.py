@@ -27,6 +27,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 from syncd.daemon.dirty import DirtySet
 from syncd.daemon.events import RemoteHint
@@ -162,13 +163,14 @@ class ModeScheduler:
             self.machine.defer(task, self.retry_delay)
             return
         self.last_error = None
-        new = [c for c in changes if self._is_new(c)]
+        marked = [replace(c, known=not self._is_new(c)) for c in changes]
+        new = [c for c in marked if not c.known]
         for change in new:
             self.dirty.add(change.page_id, source="poll", version=change.version)
         if task is Task.POLL:
-            transition = self.machine.polled(new)
+            transition = self.machine.polled(marked)
         else:
-            transition = self.machine.freshness_checked(new)
+            transition = self.machine.freshness_checked(marked)
         if new:
             log.info("%s found %d change(s) not yet synced", task.value, len(new))
         self.watermark = started

@@ -235,6 +235,55 @@ def test_fresh_undelivered_change_becomes_a_miss_after_grace_while_polling(machi
     assert machine.polled([RemoteChange("5", 2, clock.now - 5)]).switched
 
 
+def test_known_changes_prove_nothing_in_webhook_mode(machine, clock):
+    clock.advance(900)
+    t = machine.freshness_checked([RemoteChange("7", 3, clock.now - 600, known=True)])
+    assert not t.switched
+
+
+def test_known_delivered_change_brings_webhook_mode_back(machine, clock):
+    # a fast sync engine pulls the delivered page before the poll: the poll reports the
+    # change as known, and it still counts as evidence that deliveries work again
+    _fall_back(machine, clock)
+    clock.advance(5)
+    machine.delivery_received("3", 8)
+    clock.advance(60)
+    assert machine.polled([RemoteChange("3", 8, clock.now - 60, known=True)]).switched
+
+
+def test_known_undelivered_change_while_polling_is_a_miss(machine, clock):
+    _fall_back(machine, clock)
+    clock.advance(5)
+    machine.delivery_received("3", 8)
+    clock.advance(200)
+    # page 4 was synced by the poll itself, not by a delivery
+    changes = [
+        RemoteChange("3", 8, clock.now - 190),
+        RemoteChange("4", 2, clock.now - 190, known=True),
+    ]
+    assert not machine.polled(changes).switched
+
+
+def test_change_reported_again_by_an_overlapping_window_is_not_recounted(machine, clock):
+    _fall_back(machine, clock)
+    clock.advance(5)
+    old = RemoteChange("4", 2, clock.now)
+    clock.advance(200)
+    assert not machine.polled([old]).switched  # missed: no delivery yet
+    machine.delivery_received("5", 1)
+    clock.advance(60)
+    # the feed's overlap reports page 4 v2 again; it was judged already
+    assert machine.polled([old, RemoteChange("5", 1, clock.now - 50)]).switched
+
+
+def test_changes_from_before_the_fallback_are_not_judged_while_polling(machine, clock):
+    _fall_back(machine, clock)
+    machine.delivery_received("5", 1)
+    clock.advance(60)
+    before = RemoteChange("9", 4, machine.since - 30)
+    assert machine.polled([before, RemoteChange("5", 1, clock.now - 10)]).switched
+
+
 # ---- changes without a server modification time (the pending / follow-up path) ----
 
 
