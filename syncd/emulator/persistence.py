@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import tempfile
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
@@ -133,6 +134,8 @@ class Persister:
         self.path = Path(path)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
+        self._pending: asyncio.Future | None = None
+        self._write_lock = threading.Lock()
         self.saves = 0
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -151,14 +154,21 @@ class Persister:
         if self._handle is not None:
             self._handle.cancel()
         assert self._loop is not None
-        self._handle = self._loop.call_later(DEBOUNCE_S, self.save)
+        self._handle = self._loop.call_later(DEBOUNCE_S, self._save_in_background)
+
+    def _save_in_background(self) -> None:
+        """Write off the event loop: a large space takes a moment to serialise."""
+        self._handle = None
+        assert self._loop is not None
+        self._pending = self._loop.run_in_executor(None, self.save)
 
     def save(self) -> None:
-        self._handle = None
-        save_store(self.store, self.path)
-        self.saves += 1
+        with self._write_lock:
+            save_store(self.store, self.path)
+            self.saves += 1
 
     def stop(self) -> None:
+        """Final save (synchronous, waits for a background save in progress)."""
         if self._on_change in self.store.change_listeners:
             self.store.change_listeners.remove(self._on_change)
         if self._handle is not None:

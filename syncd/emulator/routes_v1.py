@@ -384,7 +384,7 @@ async def get_version(request: web.Request) -> web.Response:
         raise NotFound(f"No version {raw} of content {c.id}")
     out = shapes_v1.version(ctx, c, v)
     out["content"] = shapes_v1.content(
-        ctx, c, parse_expand(request.query.get("expand")) | {"body.storage"}, at=v
+        ctx, c, parse_expand(request.query.get("expand")) | {"body", "body.storage"}, at=v
     )
     return json_response(out)
 

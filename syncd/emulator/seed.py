@@ -18,10 +18,12 @@ overhead), so 10,000 pages take a second or two.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import struct
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -49,11 +51,43 @@ FALLBACK_TEMPLATES = [
 ]
 
 
-def load_templates(directory: Path = TEMPLATE_DIR) -> list[tuple[str, str]]:
-    """(title, body) per template file, sorted by file name; the fallback set if none."""
+@dataclass
+class Template:
+    title: str
+    body: str
+    labels: list[str] = field(default_factory=list)
+    media_types: dict[str, str] = field(default_factory=dict)
+
+
+def load_templates(directory: Path = TEMPLATE_DIR) -> list[Template]:
+    """The page set in file-name order. ``pages.json`` (when present) gives each file its
+    display title, labels and attachment media types; otherwise titles come from file names.
+    Falls back to two simple bodies when the folder is empty."""
     files = sorted(directory.glob("*.xml")) if directory.is_dir() else []
-    templates = [(title_from_filename(f.name), f.read_text(encoding="utf-8")) for f in files]
-    return templates or list(FALLBACK_TEMPLATES)
+    index: dict[str, dict] = {}
+    index_path = directory / "pages.json"
+    if index_path.is_file():
+        try:
+            pages = json.loads(index_path.read_text(encoding="utf-8")).get("pages", [])
+            index = {p["file"]: p for p in pages if isinstance(p, dict) and "file" in p}
+        except (ValueError, TypeError, KeyError):
+            index = {}
+    templates = []
+    for f in files:
+        meta = index.get(f.name, {})
+        templates.append(
+            Template(
+                title=meta.get("title") or title_from_filename(f.name),
+                body=f.read_text(encoding="utf-8"),
+                labels=[str(x) for x in meta.get("labels", [])],
+                media_types={
+                    a["name"]: a.get("media_type", "")
+                    for a in meta.get("attachments", [])
+                    if isinstance(a, dict) and "name" in a
+                },
+            )
+        )
+    return templates or [Template(t, b) for t, b in FALLBACK_TEMPLATES]
 
 
 def title_from_filename(name: str) -> str:
@@ -76,21 +110,28 @@ def seed_space(store: Store, space_key: str, pages: int, seed: int) -> list[str]
     with store.lock:
         start = store.clock.now_ms()
         for i in range(pages):
-            _template_title, body = templates[i % len(templates)]
+            template = templates[i % len(templates)]
             attachments: list[str] = []
-            body = _fill(body, titles, attachments)
+            body = _fill(template.body, titles, attachments)
             parent = home if i < FANOUT else ids[(i - FANOUT) // FANOUT]
             c = store._insert(
                 "page", space_key, titles[i], body, parent, emit=False, created=start + i
             )
             ids.append(c.id)
             for name in attachments:
-                store.add_attachment(c.id, name, sample_file(name, seed), emit=False)
+                store.add_attachment(
+                    c.id,
+                    name,
+                    sample_file(name, seed),
+                    media_type=template.media_types.get(name) or None,
+                    emit=False,
+                )
             if rng.random() < 0.1:
                 store.add_attachment(
                     c.id, f"notes-{i + 1}.txt", f"Notes for {titles[i]}\n".encode(), emit=False
                 )
-            for name in rng.sample(LABELS, rng.randint(0, 2)):
+            names = template.labels or rng.sample(LABELS, rng.randint(0, 2))
+            for name in names:
                 c.labels[name] = _label(store, name)
     store._changed()
     return ids
@@ -113,10 +154,10 @@ def seed_corpus(store: Store, space_key: str, directory: Path) -> list[str]:
     return ids
 
 
-def _titles(templates: list[tuple[str, str]], pages: int) -> list[str]:
+def _titles(templates: list[Template], pages: int) -> list[str]:
     titles = []
     for i in range(pages):
-        base = templates[i % len(templates)][0]
+        base = templates[i % len(templates)].title
         cycle = i // len(templates)
         titles.append(base if cycle == 0 else f"{base} {cycle + 1}")
     return titles

@@ -98,7 +98,7 @@ class EmulatorServer:
         self.deliverer = Deliverer(self.state)
         self.state.deliverer = self.deliverer
         self._runner: web.AppRunner | None = None
-        self._persister: Any = None
+        self.persister: Any = None
 
     # ---- URLs -----------------------------------------------------------------------
 
@@ -146,8 +146,8 @@ class EmulatorServer:
         if self.data is not None:
             from syncd.emulator.persistence import Persister
 
-            self._persister = Persister(self.store, self.data)
-            self._persister.start(loop)
+            self.persister = Persister(self.store, self.data)
+            self.persister.start(loop)
         await self.deliverer.start()
         app = build_app(self.state)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -165,9 +165,9 @@ class EmulatorServer:
             await self._runner.cleanup()
             self._runner = None
         await self.deliverer.stop()
-        if self._persister is not None:
-            self._persister.stop()
-            self._persister = None
+        if self.persister is not None:
+            self.persister.stop()
+            self.persister = None
 
     async def __aenter__(self) -> EmulatorServer:
         return await self.start()
