@@ -130,12 +130,17 @@ class Renderer:
             flush()
             container = self._container_body(node)
             if container is not None:
-                body, label, close_label, kind = container
-                self._marker_unit(node.start, body.open_end, label, kind + "-open", units)
+                body, open_md, close_md, kind = container
+                if kind == "expand":
+                    md, runs = self._expand_open_md(node)
+                    units.append(Unit(node.start, body.open_end, "expand-open", md, runs))
+                else:
+                    units.append(Unit(node.start, body.open_end, "marker", open_md))
                 self._flatten(body.children, units)
-                self._marker_unit(body.close_start, node.end, close_label, kind + "-close", units)
-                continue
-            if node.kind == "el" and node.lname == "details" and False:
+                if kind == "expand":
+                    units.append(Unit(body.close_start, node.end, "expand-close", "</details>"))
+                else:
+                    units.append(Unit(body.close_start, node.end, "marker", close_md))
                 continue
             self._unit(
                 node.start, node.end, self._kind(node), lambda n=node: self.block(n), units, node
@@ -143,7 +148,13 @@ class Renderer:
         flush()
 
     def _container_body(self, node: Node):
-        """Containers flattened into open / content / close units: layouts and expand."""
+        """Containers flattened into open / content / close units.
+
+        Layouts, ``expand`` (shown as ``<details>``) and any other macro whose content is a
+        rich body (custom panels, excerpt, section/column, third-party containers): the
+        opening and closing tags, with every parameter, become markers and the body stays
+        ordinary, editable Markdown.
+        """
         if node.kind != "el":
             return None
         name = node.lname
@@ -158,40 +169,39 @@ class Renderer:
                 self._marker(node.close_start, node.end, "/" + short),
                 "layout",
             )
-        if name == "ac:structured-macro" and node.attr("ac:name") == "expand":
-            body = node.find("ac:rich-text-body")
-            if body is None:
-                return None
-            title = self._param(node, "title")
-            summary = html.escape(title, quote=False) if title else ""
-            return body, None, None, "expand:" + summary
-        return None
+        if name not in ("ac:structured-macro", "ac:macro"):
+            return None
+        body = node.find("ac:rich-text-body")
+        if body is None or body.close_start == body.end:
+            return None
+        others = [
+            c
+            for c in node.children
+            if c is not body
+            and not self._is_blank(c)
+            and not (c.kind == "el" and c.lname == "ac:parameter")
+        ]
+        if others or any(c.is_after(body) for c in node.find_all("ac:parameter")):
+            return None
+        macro = node.attr("ac:name")
+        if name == "ac:structured-macro" and macro == "expand":
+            return body, "", "", "expand"
+        if name == "ac:structured-macro" and macro in PANEL_TO_ALERT:
+            return None
+        return (
+            body,
+            self._marker(node.start, body.open_end, self._macro_label(node)),
+            self._marker(body.close_start, node.end, "/" + (macro or "macro")),
+            "macro",
+        )
 
-    def _marker_unit(self, start: int, end: int, label, kind: str, units: list[Unit]) -> None:
-        if kind.startswith("expand:"):
-            summary = kind[len("expand:") : -len("-open")] if kind.endswith("-open") else ""
-            if kind.endswith("-open"):
-                md = self._expand_open_md(start, end)
-                units.append(Unit(start, end, "expand-open", md[0], md[1]))
-            else:
-                units.append(Unit(start, end, "expand-close", "</details>"))
-            del summary
-            return
-        units.append(Unit(start, end, kind, label))
-
-    def _expand_open_md(self, start: int, end: int) -> tuple[str, list[Run]]:
+    def _expand_open_md(self, node: Node) -> tuple[str, list[Run]]:
         self._runs = []
-        node = self._node_at(start)
-        title_node = None
-        if node is not None:
-            for p in node.find_all("ac:parameter"):
-                if p.attr("ac:name") == "title":
-                    title_node = p
         text = ""
-        if title_node is not None:
-            text = "".join(self._raw_html_text(c) for c in title_node.children)
-        md = f"<details><summary>{text}</summary>"
-        return self._finish(md)
+        for p in node.find_all("ac:parameter"):
+            if p.attr("ac:name") == "title":
+                text = "".join(self._raw_html_text(c) for c in p.children)
+        return self._finish(f"<details><summary>{text}</summary>")
 
     def _node_at(self, start: int) -> Node | None:
         return self._index.get(start) if hasattr(self, "_index") else None
@@ -203,17 +213,17 @@ class Renderer:
         return f"<!--cf:{key} {_comment_safe(label)}-->"
 
     def _merge_markers(self, units: list[Unit]) -> None:
-        """Adjacent layout markers become one unit (one Markdown line)."""
+        """Adjacent container markers become one unit (one Markdown line)."""
         merged: list[Unit] = []
         for u in units:
             if (
                 merged
-                and u.kind.startswith("layout")
-                and merged[-1].kind.startswith("layout")
+                and u.kind == "marker"
+                and merged[-1].kind == "marker"
                 and not self.src[merged[-1].end : u.start].strip()
             ):
                 prev = merged[-1]
-                merged[-1] = Unit(prev.start, u.end, "layout", prev.md + u.md)
+                merged[-1] = Unit(prev.start, u.end, "marker", prev.md + u.md)
             else:
                 merged.append(u)
         units[:] = merged
@@ -329,20 +339,25 @@ class Renderer:
             and node.kind == "el"
             and node.lname in ("ac:structured-macro", "ac:macro")
         ):
-            label = node.attr("ac:name") or "macro"
-            params = []
-            for p in node.find_all("ac:parameter"):
-                if p.elements():
-                    continue
-                value = xmltree.text_content(self.src, p).strip()
-                if value and len(value) <= 40:
-                    params.append(f"{p.attr('ac:name') or 'default'}={_quote_param(value)}")
-            if params:
-                label += " " + " ".join(params[:4])
+            label = self._macro_label(node)
         elif node is not None and node.kind == "el":
             label = node.lname
         self._runs = []
         return self._marker(start, end, label)
+
+    def _macro_label(self, node: Node) -> str:
+        """Macro name and its first short parameters, for a marker a reader understands."""
+        label = node.attr("ac:name") or "macro"
+        params = []
+        for p in node.find_all("ac:parameter"):
+            if p.elements():
+                continue
+            value = xmltree.text_content(self.src, p).strip()
+            if value and len(value) <= 40:
+                params.append(f"{p.attr('ac:name') or 'default'}={_quote_param(value)}")
+        if params:
+            label += " " + " ".join(params[:4])
+        return label
 
     def _raw_html(self, node: Node) -> str:
         """Verbatim XHTML (minus volatile ids) with text nodes marked as raw runs."""

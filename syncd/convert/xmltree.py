@@ -63,6 +63,9 @@ class Node:
     def find_all(self, name: str) -> list[Node]:
         return [c for c in self.children if c.kind == "el" and c.lname == name]
 
+    def is_after(self, other: Node) -> bool:
+        return self.start >= other.end
+
     def iter(self):
         yield self
         for c in self.children:
