@@ -84,7 +84,7 @@ _RANK: dict[type, int] = {
     RestoreRemote: 1,
     Pull: 2,
     MoveRemote: 3,
-    MoveLocal: 3,
+    MoveLocal: 4,
 }
 
 #: (page id or None, path of a page created in this plan or None); (None, None) = top level.
@@ -146,13 +146,29 @@ class _Planner:
                         f"{dup.path} carries the id of {keeper.path} (page {pid}); "
                         "it becomes a new page"
                     )
+        self.record_by_path: dict[str, PageRecord] = {
+            r.local_path: r for r in self.states.values()
+        }
+        # Pages whose file is gone locally but which still exist (a deleted parent
+        # file whose folder is kept): their recorded path still names a page.
         self.live_by_path: dict[str, PageRecord] = {
-            r.local_path: r for r in self.states.values() if r.tombstone is None
+            r.local_path: r
+            for r in self.states.values()
+            if r.tombstone is None and r.page_id not in self.local
         }
-        self.folders_with_pages: set[str | None] = {
-            e.parent_path for e in self.entries if e.kind == "page"
-        }
+        # Page files whose folder holds pages (at any depth), and direct children.
+        self.folders_with_pages: set[str] = set()
+        self.children_by_folder: dict[str, list[LocalEntry]] = defaultdict(list)
+        for e in self.entries:
+            if e.kind != "page" or e.parent_path is None:
+                continue
+            self.children_by_folder[e.parent_path].append(e)
+            folder: str | None = e.parent_path
+            while folder is not None and folder not in self.folders_with_pages:
+                self.folders_with_pages.add(folder)
+                folder = default_parent_path(folder)
         self.placeholders: dict[str, CreateRemote] = {}
+        self.blocked_folders: set[str | None] = set()
         self.created_paths: set[str] = set()
         self.linked_remote: set[str] = set()
         titles: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -186,7 +202,7 @@ class _Planner:
                 entry = self.by_path.get(key)
                 if entry is not None and entry.page_id and self.local.get(entry.page_id) is entry:
                     ids.add(entry.page_id)
-                record = self.live_by_path.get(key)
+                record = self.record_by_path.get(key)
                 if record is not None:
                     ids.add(record.page_id)
             new = [e for p, e in self.new_files.items() if p in self.dirty]
@@ -223,8 +239,16 @@ class _Planner:
     def _ensure_placeholder(self, path: str) -> None:
         if path in self.placeholders or path in self.created_paths:
             return
+        self.created_paths.add(path)
         title = PurePosixPath(path).stem
         parent = self._parent_of_path(default_parent_path(path))
+        key = ("page", title)
+        if parent[1] in self.blocked_folders or key in self.titles_in_use or key in self.claimed_titles:
+            # Confluence titles are unique per space: a folder named like another
+            # page cannot get its own page. Its files wait until it is renamed.
+            self.blocked_folders.add(path)
+            return
+        self.claimed_titles.add(key)
         self.placeholders[path] = CreateRemote(
             path=path,
             title=title,
@@ -232,12 +256,97 @@ class _Planner:
             parent_path=parent[1],
             placeholder=True,
         )
-        self.created_paths.add(path)
         self.actions.append(self.placeholders[path])
+
+    def _blocked_parent(self, pid: str | None, path: str, parent: ParentRef) -> bool:
+        """Hold a page whose folder cannot get a page (see `_ensure_placeholder`)."""
+        if parent[1] is None or parent[1] not in self.blocked_folders:
+            return False
+        folder = parent[1][:-3]
+        self.held.append(
+            Held(
+                pid,
+                path,
+                f"folder {folder}/ has no page file and its name is the title of another "
+                "page; rename the folder or add its page file",
+            )
+        )
+        return True
+
+    # ------------------------------------------------------------------ cross moves
+
+    def _peek_parent(self, entry: LocalEntry) -> str | None:
+        """The local parent as a node key (page id, or "path:<p>"), without side effects."""
+        if entry.kind != "page" or entry.page_id == self.opts.root_page_id:
+            return None
+        return self._peek_path(entry.parent_path)
+
+    def _peek_path(self, pp: str | None) -> str | None:
+        if pp is None:
+            return None
+        owner = self.by_path.get(pp)
+        if owner is not None and owner.page_id and self.local.get(owner.page_id) is owner:
+            return self._norm(owner.page_id)
+        record = self.live_by_path.get(pp)
+        if record is not None:
+            return self._norm(record.page_id)
+        return f"path:{pp}"
+
+    def _moves_that_would_make_cycles(self) -> set[str]:
+        """Local moves that, combined with remote moves, would make a parent cycle.
+
+        A page moved into B's folder locally while B was moved under that page in
+        Confluence: each move is fine alone, together they are a loop. The
+        remote side wins for the local moves on such a loop.
+        """
+        target: dict[str, str | None] = {}
+        local_moves: set[str] = set()
+        for pid, remote in self.remotes.items():
+            if remote.status != "current":
+                continue
+            remote_parent = self._norm(remote.parent_id)
+            record, entry = self.states.get(pid), self.local.get(pid)
+            target[pid] = remote_parent
+            if record is None or entry is None:
+                continue
+            record_parent = self._norm(record.parent_id)
+            local_parent = self._peek_parent(entry)
+            if remote_parent == record_parent and local_parent != record_parent:
+                target[pid] = local_parent
+                local_moves.add(pid)
+        # Pages that exist only locally (new files, pages to re-create) hang where
+        # their folder puts them.
+        for entry in self.entries:
+            key = entry.page_id if entry.page_id and self.local.get(entry.page_id) is entry else None
+            key = key or f"path:{entry.path}"
+            target.setdefault(key, self._peek_parent(entry))
+
+        def parent_of(node: str) -> str | None:
+            if node in target:
+                return target[node]
+            if node.startswith("path:"):  # a placeholder for a folder without a page file
+                return self._peek_path(default_parent_path(node[5:]))
+            return None
+
+        breaks: set[str] = set()
+        for start in sorted(target):
+            seen: list[str] = []
+            node: str | None = start
+            while node is not None and node not in seen:
+                seen.append(node)
+                node = parent_of(node)
+            if node is not None and node in seen:  # a loop: seen[index(node):]
+                loop = seen[seen.index(node) :]
+                for pid in loop:
+                    if pid in local_moves:
+                        breaks.add(pid)
+                        target[pid] = self._norm(self.remotes[pid].parent_id)
+        return breaks
 
     # ------------------------------------------------------------------ plan
 
     def plan(self) -> Plan:
+        self.cycle_breaks = self._moves_that_would_make_cycles()
         ids, new = self._scope()
         for entry in new:
             self._create_new_file(entry)
@@ -261,6 +370,8 @@ class _Planner:
             self.held.append(Held(None, entry.path, "conflict markers in the file"))
             return
         parent = self._local_parent(entry)
+        if self._blocked_parent(recreate_of, entry.path, parent):
+            return
         if entry.kind == "page":
             claim = ("page", entry.title)  # titles are unique per space, not per parent
             twins = self.titles_in_use.get(("page", entry.title), [])
@@ -311,20 +422,7 @@ class _Planner:
         if record.tombstone is not None and entry is None:
             if status == "current":
                 assert remote is not None
-                same_place = remote.title == record.title and self._norm(
-                    remote.parent_id
-                ) == self._norm(record.parent_id)
-                self.actions.append(
-                    Pull(
-                        pid,
-                        record.local_path if same_place else None,
-                        remote.version,
-                        remote.title,
-                        self._norm(remote.parent_id),
-                        "restored",
-                        remote.kind,
-                    )
-                )
+                self._pull_back(record, remote, "restored")
             elif status == "absent":
                 self.actions.append(
                     Forget(pid, record.local_path, "deleted on both sides and purged in Confluence")
@@ -364,8 +462,55 @@ class _Planner:
             self.actions.append(RestoreRemote(pid, entry.path))
         self.actions.append(Link(pid, entry.path, remote.version))
 
+    def _pull_back(self, record: PageRecord, remote: RemoteEntry, reason: str) -> None:
+        """Bring a deleted file back.
+
+        Where it was when that is still the right place (same title, and its
+        folder is still its remote parent's folder). Otherwise at the place the
+        layout gives (path None), except when its old child folder still holds
+        pages: then back where it was, followed by a MoveLocal that takes the
+        child folder along.
+        """
+        parent = self._norm(remote.parent_id) if remote.kind == "page" else None
+        folder_owner = (
+            self._peek_path(default_parent_path(record.local_path))
+            if remote.kind == "page"
+            else None
+        )
+        in_place = remote.title == record.title and folder_owner == parent
+        keep_path = in_place or self._has_local_children(record)
+        self.actions.append(
+            Pull(
+                record.page_id,
+                record.local_path if keep_path else None,
+                remote.version,
+                remote.title,
+                parent,
+                reason,  # type: ignore[arg-type]
+                remote.kind,
+            )
+        )
+        if keep_path and not in_place:
+            self.actions.append(MoveLocal(record.page_id, record.local_path, remote.title, parent))
+
     def _has_local_children(self, record: PageRecord) -> bool:
         return record.local_path in self.folders_with_pages
+
+    def _folder_gains_pages(self, path: str, pid: str) -> bool:
+        """Will pages stay in this page's folder after the plan (new files, or pages
+        moved in locally)? Then the page cannot go away: children need it."""
+        for e in self.children_by_folder.get(path, ()):
+            if not e.page_id or self.local.get(e.page_id) is not e:
+                return True
+            record, remote = self.states.get(e.page_id), self.remotes.get(e.page_id)
+            if record is None:
+                return True
+            if remote is None or remote.status != "current":
+                continue
+            moved_in = self._norm(record.parent_id) != self._norm(pid)
+            if moved_in and self._norm(remote.parent_id) == self._norm(record.parent_id):
+                return True
+        return False
 
     def _decide_local_deleted(
         self, record: PageRecord, remote: RemoteEntry | None, status: str
@@ -380,26 +525,13 @@ class _Planner:
             or remote.title != record.title
             or self._norm(remote.parent_id) != self._norm(record.parent_id)
         )
-        same_place = remote.title == record.title and self._norm(remote.parent_id) == self._norm(
-            record.parent_id
-        )
         if remote_changed or self._has_local_children(record):
             if not remote_changed:
                 self.notes.append(
                     f"{record.local_path} was deleted but its folder still holds pages; "
                     "pulling it back (delete the folder too to delete the page)"
                 )
-            self.actions.append(
-                Pull(
-                    pid,
-                    record.local_path if same_place else None,
-                    remote.version,
-                    remote.title,
-                    self._norm(remote.parent_id),
-                    "undelete",
-                    remote.kind,
-                )
-            )
+            self._pull_back(record, remote, "undelete")
             return
         self.actions.append(TrashRemote(pid, record.local_path, record.title))
 
@@ -413,6 +545,8 @@ class _Planner:
         )
         title_changed = entry.title != record.title
         local_parent = self._local_parent(entry)
+        if self._blocked_parent(pid, entry.path, local_parent):
+            return
         record_parent: ParentRef = (self._norm(record.parent_id), None)
         parent_changed = not is_root and local_parent != record_parent
         meta_changed = title_changed or parent_changed
@@ -423,8 +557,16 @@ class _Planner:
             )
             return
 
+        revive = False  # an unedited page comes back because its folder gains pages
+        if status in ("absent", "trashed") and not (body_changed or meta_changed):
+            revive = self._folder_gains_pages(entry.path, pid)
+            if revive:
+                self.notes.append(
+                    f"page {pid} was deleted in Confluence but new pages were put in its "
+                    f"folder; keeping {entry.path}"
+                )
         if status == "absent":
-            if body_changed or meta_changed:
+            if body_changed or meta_changed or revive:
                 self.notes.append(
                     f"page {pid} was deleted for good in Confluence but {entry.path} was edited; "
                     "creating a new page"
@@ -435,18 +577,14 @@ class _Planner:
             return
         assert remote is not None
 
+        before = len(self.actions)
         if status == "trashed":
-            if body_changed or meta_changed or record.tombstone is not None:
-                restore = RestoreRemote(pid, entry.path)
-                self.actions.append(restore)
-                if not self._push_meta(pid, entry, remote, entry.title, local_parent):
-                    self.actions.remove(restore)
-                    return
-                if body_changed:
-                    self.actions.append(Push(pid, entry.path, record.remote_version))
-            else:
+            if not (body_changed or meta_changed or revive or record.tombstone is not None):
                 self.actions.append(MoveLocalToTrash(pid, entry.path, "trashed"))
-            return
+                return
+            # The edit wins: restore, then sync as if the page were current (it may
+            # have been edited or renamed in Confluence before it was trashed).
+            self.actions.append(RestoreRemote(pid, entry.path))
 
         # Both sides current: merge title and parent field by field.
         remote_title_changed = remote.title != record.title
@@ -459,14 +597,20 @@ class _Planner:
                 "Confluence; keeping the Confluence title"
             )
         target_parent = remote_parent if remote_parent_changed else local_parent
-        if parent_changed and remote_parent_changed and local_parent != remote_parent:
+        if parent_changed and pid in self.cycle_breaks:
+            target_parent = remote_parent
+            self.notes.append(
+                f"{entry.path}: the local move would put the page inside its own subtree "
+                "combined with moves made in Confluence; keeping the Confluence location"
+            )
+        elif parent_changed and remote_parent_changed and local_parent != remote_parent:
             self.notes.append(
                 f"{entry.path}: moved on both sides to different parents; keeping the "
                 "Confluence location"
             )
-        before = len(self.actions)
         if not self._push_meta(pid, entry, remote, target_title, target_parent):
-            return  # held: leave the whole page alone until the user resolves it
+            del self.actions[before:]  # held: leave the page alone until the user resolves it
+            return
         if target_title != entry.title or (not is_root and target_parent != local_parent):
             self.actions.append(
                 MoveLocal(pid, entry.path, target_title, target_parent[0], target_parent[1])
@@ -619,6 +763,13 @@ class _Planner:
             return (2, self._path_depth(action.path or ""), 0, action.path or "")
         if isinstance(action, CreateRemote | MoveRemote):
             depth = self._path_depth(action.path)
+        elif isinstance(action, MoveLocal):  # depth of where it goes
+            if action.parent_id is not None:
+                depth = self._remote_depth(action.parent_id) + 1
+            elif action.parent_path is not None:
+                depth = self._path_depth(action.parent_path) + 1
+            else:
+                depth = 1
         else:
             depth = self._remote_depth(action.page_id)  # type: ignore[attr-defined]
         key = getattr(action, "path", None) or ""

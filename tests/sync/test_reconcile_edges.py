@@ -175,6 +175,20 @@ def test_remote_trashed_parent_with_children_moved_up_moves_files_before_trashin
     ]
 
 
+def test_page_file_deleted_beside_its_folder_and_moved_remotely_comes_back_then_moves():
+    states, _local, remotes = tracked(
+        ("a", "A.md", "A", ROOT), ("b", "A/B.md", "B", "a"), ("g", "G.md", "G", ROOT)
+    )
+    remotes["a"] = rem("a", "A", "g", v=2)
+    local = [loc("b", "A/B.md", "B"), loc("g", "G.md", "G")]
+    plan = reconcile(states, local, remotes, options=OPTS)
+    # back beside A/ first, then moved under G taking A/ (and B) along
+    assert list(plan.actions) == [
+        Pull("a", "A.md", 2, "A", "g", "undelete"),
+        MoveLocal("a", "A.md", "A", "g"),
+    ]
+
+
 def test_deleting_a_page_file_whose_folder_still_holds_pages_pulls_it_back():
     states, _local, remotes = tracked(("a", "A.md", "A", ROOT), ("b", "A/B.md", "B", "a"))
     plan = reconcile(states, [loc("b", "A/B.md", "B")], remotes, options=OPTS)

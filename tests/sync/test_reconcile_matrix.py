@@ -129,7 +129,7 @@ EXPECTED: dict[tuple[str, str], list] = {
     ("unchanged", "moved"): [MOVE_L_PARENT],
     ("edited", "moved"): [MOVE_L_PARENT, PUSH],
     ("new", "moved"): [CREATE_N, MOVE_L_PARENT],
-    ("deleted", "moved"): [Pull("p", None, 3, "P", "f", "undelete")],
+    ("deleted", "moved"): [Pull("p", None, 3, "P", "f", "undelete")],  # where it is now
     ("moved", "moved"): [RecordLocal("p", "F/P.md", "P", "f", "same change on both sides")],
     ("renamed", "moved"): [MOVE_R_TITLE, MoveLocal("p", "P.md", "P2", "f")],
     # remote renamed to P3 (v4)
@@ -137,9 +137,9 @@ EXPECTED: dict[tuple[str, str], list] = {
     ("edited", "renamed"): [MOVE_L_TITLE, Merge("p", "P.md", 3, 4)],
     ("new", "renamed"): [CREATE_N, MOVE_L_TITLE, PULL_P3],
     ("deleted", "renamed"): [Pull("p", None, 4, "P3", None, "undelete")],
-    ("moved", "renamed"): [
-        MoveLocal("p", "F/P.md", "P3", "f"),
+    ("moved", "renamed"): [  # each side keeps the change it made; remote first, then local
         MoveRemote("p", "F/P.md", parent_changed=True, parent_id="f"),
+        MoveLocal("p", "F/P.md", "P3", "f"),
         Pull("p", "F/P.md", 4, "P3", None),
     ],
     ("renamed", "renamed"): [MOVE_L_TITLE, PULL_P3],  # different titles: Confluence wins
