@@ -154,7 +154,10 @@ class LocalWatcher:
     ) -> None:
         self.root = Path(root)
         self._root_str = os.path.abspath(self.root)
-        self._root_prefix = self._root_str.rstrip(os.sep) + os.sep
+        # FSEvents reports resolved paths (/private/var/... for /var/...): accept both forms.
+        self._root_prefixes = tuple(
+            {p.rstrip(os.sep) + os.sep for p in (self._root_str, os.path.realpath(self.root))}
+        )
         self._sink = sink
         self.debounce = max(0.0, debounce)
         self.max_wait = max(max_wait, self.debounce)
@@ -210,7 +213,7 @@ class LocalWatcher:
 
             observer = Observer()
         observer.schedule(
-            _Handler(self), self._root_str, recursive=True, event_filter=_EVENT_FILTER
+            _Handler(self), os.path.realpath(self.root), recursive=True, event_filter=_EVENT_FILTER
         )
         observer.daemon = True
         observer.start()
@@ -286,10 +289,11 @@ class LocalWatcher:
 
     def _rel(self, path: str | bytes) -> str | None:
         text = os.fsdecode(path)
-        if not text.startswith(self._root_prefix):
-            return None
-        rel = text[len(self._root_prefix) :]
-        return rel.replace(os.sep, "/") if os.sep != "/" else rel
+        for prefix in self._root_prefixes:
+            if text.startswith(prefix):
+                rel = text[len(prefix) :]
+                return rel.replace(os.sep, "/") if os.sep != "/" else rel
+        return None
 
     def _from_observer_thread(self, event: FileSystemEvent) -> None:
         """Runs on the observer thread: filter cheaply, then hand over to the loop."""

@@ -460,3 +460,14 @@ async def test_file_moved_out_is_a_delete_and_moved_in_is_a_new_file(
     assert collector.for_path("Arriving.md") == [
         LocalChange("changed", "Arriving.md", sha256=sha("arriving\n"))
     ]
+
+
+async def test_root_given_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    collector = Collector()
+    async with LocalWatcher(tmp_path / "link", collector, debounce=DEBOUNCE):
+        (real / "A.md").write_text("a\n")
+        await collector.wait_until(lambda: bool(collector.for_path("A.md")))
+    assert collector.for_path("A.md") == [LocalChange("changed", "A.md", sha256=sha("a\n"))]
