@@ -419,3 +419,33 @@ async def test_rate_limited_when_it_never_ends(site):
     finally:
         await control(emu, "POST", "reset", {"faults": True})
         await client.aclose()
+
+
+async def test_detection_from_the_site_root_and_with_a_bare_token(site):
+    emu, client = site
+    if client.deployment == "cloud":
+        # A Cloud site given without /wiki is found under /wiki.
+        found = await ConfluenceClient.open(settings_for(emu, base_url=emu.root_url))
+        assert (found.deployment, found.base_url) == ("cloud", emu.base_url)
+    else:
+        # A DC personal access token alone (no user name) is enough: bearer auth.
+        found = await ConfluenceClient.open(settings_for(emu, email=None))
+        assert (found.deployment, found.base_url) == ("datacenter", emu.base_url)
+    try:
+        assert (await found.get_space(emu.space_key)).key == emu.space_key
+    finally:
+        await found.aclose()
+
+
+async def test_a_rate_limit_storm_under_concurrency_completes(site):
+    emu, client = site
+    refs = [ref async for ref in client.iter_page_tree(emu.space_key)]
+    await control(emu, "POST", "faults", {"rate_limit_per_s": 10})
+    try:
+        started = client.stats.throttled
+        results = [item async for _, item in client.iter_pages([r.id for r in refs[:30]])]
+        assert all(not isinstance(item, Exception) for item in results)
+        assert len(results) == 30
+        assert client.stats.throttled > started  # the storm happened and was ridden out
+    finally:
+        await control(emu, "POST", "reset", {"faults": True})
