@@ -415,7 +415,7 @@ class _Validator:
         for section, keys in SCHEMA.items():
             raw = self.data.get(section)
             if raw is None:
-                if section in REQUIRED_SECTIONS:
+                if section in REQUIRED_SECTIONS and section not in self.data:
                     raise self.error(section, "missing section")
                 raw = {}
             if not isinstance(raw, dict):

@@ -205,7 +205,9 @@ def test_missing_required_key_and_section(tmp_path: Path) -> None:
     err = error_for(tmp_path, MINIMAL.replace("  space: DOCS\n", ""))
     assert err.key == "confluence.space" and err.line == 1
     err = error_for(tmp_path, MINIMAL.split("local:")[0])
-    assert err.key == "local"
+    assert err.key == "local" and "missing section" in err.message
+    err = error_for(tmp_path, MINIMAL.split("local:")[0] + "local:\n")
+    assert (err.key, err.line) == ("local.path", 6)
 
 
 def test_cloud_requires_email(tmp_path: Path) -> None:
