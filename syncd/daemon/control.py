@@ -21,7 +21,7 @@ import os
 import socket
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,10 @@ StatusProvider = Callable[[], Mapping[str, Any]]
 
 
 class ControlServer:
-    """Serves ``GET /status`` (JSON from ``status_provider``) on ``<state_dir>/control.sock``."""
+    """Serves ``GET /status`` (JSON from ``status_provider``) on ``<state_dir>/control.sock``.
+
+    ``extra_routes`` (aiohttp route definitions) extend the endpoint with commands.
+    """
 
     def __init__(
         self,
@@ -70,16 +73,20 @@ class ControlServer:
         status_provider: StatusProvider,
         *,
         socket_name: str = SOCKET_NAME,
+        extra_routes: Iterable[web.AbstractRouteDef] = (),
     ) -> None:
         self.state_dir = Path(state_dir)
         self.path = self.state_dir / socket_name
         self._status_provider = status_provider
+        self._extra_routes = list(extra_routes)
         self._runner: web.AppRunner | None = None
         self._inode: tuple[int, int] | None = None
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024)
         app.router.add_get("/status", self._handle_status)
+        # e.g. POST /sync, /pause, /resume, added by the main loop
+        app.router.add_routes(self._extra_routes)
         return app
 
     async def start(self) -> None:

@@ -13,8 +13,8 @@ process group is killed. Failures and time-outs are logged, never raised: the ho
 side channel and cannot stop a sync.
 
 The script is executed directly (no shell). Its environment is the daemon's minus
-secrets (``*TOKEN*``/``*SECRET*``/``*PASSWORD*`` variables) and the systemd notify
-variables, plus ``SYNCD_EVENT`` and ``SYNCD_PAGE_ID`` for convenience.
+syncd's own secrets and the systemd notify variables (see :func:`handler_env`), plus
+``SYNCD_EVENT`` and ``SYNCD_PAGE_ID`` for convenience.
 """
 
 from __future__ import annotations
@@ -27,14 +27,15 @@ import os
 import shlex
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 _STRIPPED_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID")
-_SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
+_SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "KEY")
+_OWN_PREFIXES = ("SYNCD_", "CONFLUENCE_", "ATLASSIAN_")
 OUTPUT_TAIL = 4096
 
 
@@ -90,11 +91,22 @@ def parse_command(command: str | os.PathLike[str] | Sequence[str]) -> list[str]:
     return [str(part) for part in command]
 
 
-def handler_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+def handler_env(
+    base: Mapping[str, str] | None = None, secrets: Iterable[str | None] = ()
+) -> dict[str, str]:
+    """The hook's environment: the daemon's, minus syncd's own secrets.
+
+    Removed: any variable whose value holds one of ``secrets`` (the Confluence token, the
+    webhook secret), secret-looking ``SYNCD_*``/``CONFLUENCE_*`` variables, and the systemd
+    notify/socket variables. The user's other variables (a chat bot token the script
+    needs, say) are kept.
+    """
     env = dict(os.environ if base is None else base)
-    for name in list(env):
+    values = [s for s in secrets if s and len(s) >= 3]
+    for name, value in list(env.items()):
         upper = name.upper()
-        if name in _STRIPPED_ENV or any(word in upper for word in _SECRET_WORDS):
+        ours = upper.startswith(_OWN_PREFIXES) and any(w in upper for w in _SECRET_WORDS)
+        if name in _STRIPPED_ENV or ours or any(secret in value for secret in values):
             del env[name]
     return env
 
@@ -110,6 +122,7 @@ class HandlerRunner:
         max_pending: int = 100,
         kill_grace: float = 2.0,
         env: Mapping[str, str] | None = None,
+        secrets: Iterable[str | None] = (),
         cwd: str | os.PathLike[str] | None = None,
     ) -> None:
         self.argv = parse_command(command)
@@ -117,7 +130,7 @@ class HandlerRunner:
             raise ValueError("sync.handler is empty")
         self.timeout = timeout
         self.kill_grace = kill_grace
-        self.env = handler_env(env)
+        self.env = handler_env(env, secrets)
         self.cwd = cwd
         self._queue: asyncio.Queue[AppliedChange] = asyncio.Queue(maxsize=max_pending)
         self._worker: asyncio.Task[None] | None = None

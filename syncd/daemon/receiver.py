@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024
 SIGNATURE_HEADER = "X-Hub-Signature"
-UNAUTHORIZED_LOG_INTERVAL = 60.0
+REPEAT_LOG_INTERVAL = 60.0
 
 
 def sign_body(secret: str, raw: bytes) -> str:
@@ -189,6 +189,35 @@ class ReceiverStats:
 HintCallback = Callable[[RemoteHint], Awaitable[None]]
 
 
+class RateLimitedLog:
+    """At most one line per ``interval`` for a repeating condition, with a count of the rest."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        *,
+        interval: float = REPEAT_LOG_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logger = logger
+        self.interval = interval
+        self._clock = clock
+        self._last: float | None = None
+        self.suppressed = 0
+
+    def warning(self, msg: str, *args: object) -> bool:
+        now = self._clock()
+        if self._last is not None and now - self._last < self.interval:
+            self.suppressed += 1
+            return False
+        if self.suppressed:
+            msg += f" ({self.suppressed} more like this since the last report)"
+        self._logger.warning(msg, *args)
+        self._last = now
+        self.suppressed = 0
+        return True
+
+
 class WebhookReceiver:
     """State and request handlers behind the app built by :func:`create_webhook_app`.
 
@@ -235,8 +264,8 @@ class WebhookReceiver:
         self.queue: asyncio.Queue[RemoteHint] = asyncio.Queue(maxsize=config.queue_size)
         self.accepting = True
         self._dispatcher: asyncio.Task[None] | None = None
-        self._last_401_log: float | None = None
-        self._logged_401 = 0
+        self._401_log = RateLimitedLog(log, clock=monotonic)
+        self._overflow_log = RateLimitedLog(log, clock=monotonic)
 
     # ---- lifecycle ----------------------------------------------------------------
 
@@ -352,7 +381,9 @@ class WebhookReceiver:
             self.queue.put_nowait(hint)
         except asyncio.QueueFull:
             self.stats.overflows += 1
-            log.warning("webhook queue full (%d): a full scan will catch up", cfg.queue_size)
+            self._overflow_log.warning(
+                "webhook queue full (%d): a full scan will catch up", cfg.queue_size
+            )
             if self._on_overflow is not None:
                 self._on_overflow("webhook queue full")
             return self._done("overflow", started)
@@ -365,25 +396,19 @@ class WebhookReceiver:
         now_mono = self._monotonic()
         last = self.stats.last_event_monotonic
         body = {
-            "status": "ok",
+            "status": "ok" if self.accepting else "stopping",
             "uptime": round(now_mono - self.started_monotonic, 3),
             "mode": self._mode() if self._mode is not None else None,
             "last_event_age": round(now_mono - last, 3) if last is not None else None,
         }
-        return web.json_response(body)
+        return web.json_response(body, status=200 if self.accepting else 503)
 
     def _unauthorized(self, request: web.Request, why: str) -> web.Response:
         self.stats.unauthorized += 1
-        # A flood of forged requests must not flood the log: one line a minute at most.
-        now = self._monotonic()
-        if self._last_401_log is None or now - self._last_401_log >= UNAUTHORIZED_LOG_INTERVAL:
-            suppressed = self.stats.unauthorized - self._logged_401 - 1
-            more = f" ({suppressed} more since the last report)" if suppressed > 0 else ""
-            log.warning(
-                "webhook delivery rejected (401): %s, from %s%s", why, request.remote or "?", more
-            )
-            self._last_401_log = now
-            self._logged_401 = self.stats.unauthorized
+        # A flood of forged requests must not flood the log.
+        self._401_log.warning(
+            "webhook delivery rejected (401): %s, from %s", why, request.remote or "?"
+        )
         return _result(401, "unauthorized")
 
     def _done(self, result: str, started: float) -> web.Response:

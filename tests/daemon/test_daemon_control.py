@@ -244,3 +244,22 @@ def test_status_exit_codes(status, unresponsive, code):
     from syncd.daemon.control import status_exit_code
 
     assert status_exit_code(status, unresponsive=unresponsive) == code
+
+
+async def test_extra_routes_extend_the_control_endpoint(state_dir):
+    import aiohttp
+    from aiohttp import web
+
+    calls = []
+
+    async def sync_now(request):
+        calls.append(request.query.get("page"))
+        return web.json_response({"queued": True})
+
+    routes = [web.post("/sync", sync_now)]
+    async with ControlServer(state_dir, dict, extra_routes=routes) as server:
+        connector = aiohttp.UnixConnector(path=str(server.path))
+        async with aiohttp.ClientSession(connector=connector) as session:
+            async with session.post("http://syncd/sync?page=42") as resp:
+                assert resp.status == 200 and (await resp.json()) == {"queued": True}
+    assert calls == ["42"]

@@ -47,11 +47,12 @@ async def test_records_stdin_json_and_env(tmp_path):
         "PATH": os.environ.get("PATH", ""),
         "SYNCD_CONFLUENCE_TOKEN": "t0ken",
         "SYNCD_WEBHOOK_SECRET": "s3cret",
-        "MY_API_PASSWORD": "pw",
+        "MY_TOKEN_COPY": "Bearer the-api-token-value",
+        "MY_SLACK_TOKEN": "xoxb-kept",
         "MY_SETTING": "kept",
         "NOTIFY_SOCKET": "/run/x",
     }
-    runner = HandlerRunner(rec, timeout=10, env=env)
+    runner = HandlerRunner(rec, timeout=10, env=env, secrets=["the-api-token-value"])
     result = await runner.run_once(CHANGE)
     assert result.ok, result
     doc = json.loads(out.read_text())
@@ -64,6 +65,7 @@ async def test_records_stdin_json_and_env(tmp_path):
         "path": "Guides/Setup.md",
     }
     assert doc["env"] == {
+        "MY_SLACK_TOKEN": "xoxb-kept",  # the user's own variables are the script's business
         "MY_SETTING": "kept",
         "SYNCD_EVENT": "page_updated",
         "SYNCD_PAGE_ID": "12345",
@@ -205,8 +207,17 @@ def test_parse_command(tmp_path):
         HandlerRunner("")
 
 
-def test_handler_env_strips_secrets_and_notify():
+def test_handler_env_strips_syncd_secrets_and_notify():
     env = handler_env(
-        {"HOME": "/h", "CONFLUENCE_API_TOKEN": "x", "NOTIFY_SOCKET": "/s", "db_password": "p"}
+        {
+            "HOME": "/h",
+            "CONFLUENCE_API_TOKEN": "x",
+            "SYNCD_WEBHOOK_SECRET": "y",
+            "NOTIFY_SOCKET": "/s",
+            "WATCHDOG_USEC": "1",
+            "OTHER": "has tok-123456 inside",
+            "GITHUB_TOKEN": "kept",
+        },
+        secrets=["tok-123456", None, ""],
     )
-    assert env == {"HOME": "/h"}
+    assert env == {"HOME": "/h", "GITHUB_TOKEN": "kept"}

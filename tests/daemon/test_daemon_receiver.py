@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -310,14 +311,19 @@ async def test_trash_with_current_version_is_not_stale(make_client, recorder):
     assert (await resp.json())["result"] == "accepted"
 
 
-async def test_full_queue_requests_full_scan_and_never_blocks(make_client, recorder):
+async def test_full_queue_requests_full_scan_and_never_blocks(make_client, recorder, caplog):
     recorder.release.clear()  # the consumer is stuck
     client = await make_client("dc", queue_size=2)
     results = []
-    for i in range(5):
-        body = dc_body(page_id=100 + i)
-        resp = await asyncio.wait_for(client.post("/webhook", data=body, headers=signed(body)), 2)
-        results.append((await resp.json())["result"])
+    with caplog.at_level("WARNING", logger="syncd.daemon.receiver"):
+        for i in range(5):
+            body = dc_body(page_id=100 + i)
+            resp = await asyncio.wait_for(
+                client.post("/webhook", data=body, headers=signed(body)), 2
+            )
+            results.append((await resp.json())["result"])
+    # regression: one log line for the whole overflow, not one per delivery
+    assert len([r for r in caplog.records if "queue full" in r.getMessage()]) == 1
     # one is taken by the stuck dispatcher, two wait in the queue, the rest overflow
     assert results.count("overflow") >= 2
     assert recorder.overflows and recorder.overflows[0] == "webhook queue full"
@@ -363,6 +369,8 @@ async def test_stopping_receiver_answers_503(make_client, recorder):
     body = dc_body()
     resp = await client.post("/webhook", data=body, headers=signed(body))
     assert resp.status == 503 and recorder.hints == []
+    health = await client.get("/health")
+    assert health.status == 503 and (await health.json())["status"] == "stopping"
 
 
 async def test_health_reports_mode_uptime_and_last_event_age(make_client):
@@ -527,3 +535,22 @@ async def test_unauthorized_flood_is_logged_once_a_minute(make_client, caplog):
     lines = [r for r in caplog.records if "401" in r.getMessage()]
     assert len(lines) == 1 and "missing or bad signature" in lines[0].getMessage()
     assert client.receiver.stats.unauthorized == 20
+
+
+def test_rate_limited_log_counts_what_it_suppressed(caplog):
+    from syncd.daemon.receiver import RateLimitedLog
+
+    now = [0.0]
+    limited = RateLimitedLog(
+        logging.getLogger("syncd.test.ratelimit"), interval=60, clock=lambda: now[0]
+    )
+    with caplog.at_level("WARNING", logger="syncd.test.ratelimit"):
+        assert limited.warning("bad %s", "x")
+        assert not limited.warning("bad %s", "y")
+        assert not limited.warning("bad %s", "z")
+        now[0] = 61.0
+        assert limited.warning("bad %s", "w")
+    assert [r.getMessage() for r in caplog.records] == [
+        "bad x",
+        "bad w (2 more like this since the last report)",
+    ]
