@@ -623,9 +623,7 @@ class Renderer:
                 language = "noformat"
             if language and (not re.fullmatch(r"[^\s`{}=\"]+", language)):
                 return ""
-            text = ""
-            runs_ok = True
-            pieces: list[str] = []
+            pieces: list[tuple[str, Node]] = []
             if body is not None:
                 for c in body.children:
                     if c.kind == "cdata":
@@ -644,7 +642,7 @@ class Renderer:
             if name == "code" and not language and not params:
                 info = ""
             cdata = [c for k, c in pieces if k == "cdata"]
-            if runs_ok and len(pieces) == 1 and cdata and self._sentinel_safe:
+            if len(pieces) == 1 and cdata and self._sentinel_safe:
                 c = cdata[0]
                 inner_end = c.end - 3 if self.src.endswith("]]>", c.start, c.end) else c.end
                 return _fence(info, self._raw_run(c.start + 9, inner_end), text)
@@ -1093,9 +1091,6 @@ def _label(src: str, node: Node) -> str:
                         )
                     )
     return xmltree.text_content(src, node)
-
-
-_MD_SPECIAL = set("\\`*_[]<>|~&!#")
 
 
 def _escape_char(ch: str, decoded: str, i: int, in_table: bool) -> str:

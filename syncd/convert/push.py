@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 
 from . import xmltree
 from .blocks import Block, Projection, project
-from .chunks import Chunk, normalise, split_chunks, to_html
+from .chunks import normalise, split_chunks, to_html
 from .fresh import Writer, cdata
 from .model import ConversionRefused, LinkResolver, PushResult, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
@@ -160,12 +160,16 @@ def _fill_region(
     rest = [u for u in users if u not in moved]
     pairs: dict[int, int] = {}
     if remaining_dirty and rest:
-        if (
-            len(remaining_dirty) == 1
-            and blocks[remaining_dirty[0]].chunk_hi - blocks[remaining_dirty[0]].chunk_lo > 1
-        ):
-            # One multi-chunk block edited: all the region's chunks belong to it.
-            pass
+        only = blocks[remaining_dirty[0]]
+        if len(remaining_dirty) == 1 and only.chunk_hi - only.chunk_lo > 1:
+            # One block made of several chunks was edited: the region's chunks are all its.
+            first, last = user_chunks[rest[0]], user_chunks[rest[-1]]
+            text = "\n".join(lines[first.first : last.last])
+            frag, next_task = _patch_block(only, text, first.first + 1, proj, resolver, next_task)
+            if frag is not None:
+                free.discard(remaining_dirty[0])
+                pieces = [("copy", moved[u], None) for u in users if u in moved]
+                return [*pieces, ("patched", remaining_dirty[0], frag)], 1, 0, next_task
         if len(remaining_dirty) == len(rest):
             pairs = dict(zip(rest, remaining_dirty, strict=True))
         else:
@@ -176,7 +180,7 @@ def _fill_region(
                     if b <= last or b in pairs.values():
                         continue
                     ratio = SequenceMatcher(None, blocks[b].md, user_chunks[u].text).quick_ratio()
-                    if ratio > best_ratio and _same_family(blocks[b], user_chunks[u]):
+                    if ratio > best_ratio:
                         best, best_ratio = b, ratio
                 if best is not None:
                     pairs[u] = best
@@ -203,10 +207,6 @@ def _fill_region(
         pieces.append(("fresh", None, frag))
         new += 1
     return pieces, changed, new, next_task
-
-
-def _same_family(block: Block, chunk: Chunk) -> bool:
-    return True
 
 
 def _assemble(pieces, proj: Projection) -> str:
