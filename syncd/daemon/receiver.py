@@ -98,7 +98,8 @@ class ReceiverConfig:
 
 
 class DeliveryDeduper:
-    """Bounded LRU with a time-to-live over delivery keys and (page, version, event) keys.
+    """Bounded LRU with a time-to-live over delivery keys and, for content versions,
+    (page, version, event) keys.
 
     Also remembers the highest content version seen per page, so an older version that
     arrives after a newer one is recognised as stale.
@@ -148,7 +149,9 @@ class DeliveryDeduper:
     @staticmethod
     def _keys(hint: RemoteHint) -> list[Any]:
         keys: list[Any] = [("delivery", hint.delivery_key)]
-        if hint.page_id is not None and hint.version is not None:
+        # Only a content version names one change: a page trashed, restored and trashed
+        # again keeps its version, and each of those events must get through.
+        if hint.version_is_content:
             keys.append(("version", hint.kind, hint.page_id, hint.version, hint.event))
         return keys
 

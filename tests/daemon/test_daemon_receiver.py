@@ -554,3 +554,25 @@ def test_rate_limited_log_counts_what_it_suppressed(caplog):
         "bad x",
         "bad w (2 more like this since the last report)",
     ]
+
+
+async def test_trash_restore_trash_at_one_version_all_get_through(make_client, recorder):
+    # regression: the (page, version) replay key must not swallow repeated lifecycle events
+    client = await make_client("cloud")
+    results = []
+    for ts, event in ((1, "page_trashed"), (2, "page_restored"), (3, "page_trashed")):
+        resp = await client.post(
+            f"/webhook?token={TOKEN}&event={event}", data=cloud_body(version=4, ts=ts)
+        )
+        results.append((await resp.json())["result"])
+    assert results == ["accepted", "accepted", "accepted"]
+    await until(
+        lambda: (
+            [h.event for h in recorder.hints] == ["page_trashed", "page_restored", "page_trashed"]
+        )
+    )
+    # the very same bytes again are still a duplicate
+    resp = await client.post(
+        f"/webhook?token={TOKEN}&event=page_trashed", data=cloud_body(version=4, ts=3)
+    )
+    assert (await resp.json())["result"] == "duplicate"
