@@ -40,10 +40,12 @@ def _ctx(request: web.Request) -> Ctx:
 
 
 def _content_id(request: web.Request, name: str = "id") -> str:
+    """A numeric content id; attachments may also be addressed as ``att<digits>``."""
     raw = request.match_info[name]
-    if not raw.isdigit():
+    digits = raw[3:] if raw.startswith("att") else raw
+    if not digits.isdigit():
         raise content_not_found(raw)
-    return str(int(raw))
+    return str(int(digits))
 
 
 def _visible(c: Content, request: web.Request) -> bool:
@@ -453,10 +455,6 @@ async def upload_attachment(request: web.Request) -> web.Response:
         allow_update=allow_update,
     )
     item = shapes_v1.attachment(ctx, a, {"version", "container"})
-    if ctx.flavor == "dc" and request.method == "POST":
-        return json_response(
-            {"results": [item], "size": 1, "_links": {"base": ctx.base, "context": ctx.context}}
-        )
     return json_response(
         {"results": [item], "size": 1, "_links": {"base": ctx.base, "context": ctx.context}}
     )

@@ -330,3 +330,15 @@ async def test_blogposts_over_v2(emulator: EmulatorServer):
 async def test_unknown_routes_are_404(emulator: EmulatorServer, path: str):
     async with client(emulator) as c:
         assert (await c.get(path)).status_code == 404
+
+
+async def test_attachment_is_content_addressable_with_its_att_id(emulator: EmulatorServer):
+    pid = emulator.store.create_page("DEMO", "Att ids").id
+    att = emulator.store.add_attachment(pid, "x.txt", b"x")
+    async with client(emulator) as c:
+        for ref in (att.id, att.id[3:]):
+            r = await c.get(f"/rest/api/content/{ref}")
+            assert r.status_code == 200 and r.json()["type"] == "attachment"
+            assert r.json()["title"] == "x.txt"
+        assert (await c.delete(f"/rest/api/content/{att.id}")).status_code == 204
+    assert att.status == "trashed"
