@@ -493,7 +493,11 @@ class ConfluenceClient:
             await self._backend.add_labels(str(page_id), names)
 
     async def remove_label(self, page_id: str, name: str) -> None:
-        await self._backend.remove_label(str(page_id), name)
+        try:
+            await self._backend.remove_label(str(page_id), name)
+        except NotFound as exc:
+            if exc.attempts <= 1:  # after a retry, "gone" means an earlier attempt removed it
+                raise
 
     # -- attachments -------------------------------------------------------------------------
 
@@ -588,8 +592,9 @@ class ConfluenceClient:
     async def _user_zone(self) -> dt.tzinfo | None:
         if self._cql_zone is False:
             zone: dt.tzinfo | None = None
+            configured = self._transport.settings.cql_timezone
             try:
-                name = (await self._backend.current_user()).get("timeZone")
+                name = configured or (await self._backend.current_user()).get("timeZone")
                 if isinstance(name, str) and name:
                     zone = ZoneInfo(name)
             except (ConfluenceError, ZoneInfoNotFoundError, ValueError) as exc:

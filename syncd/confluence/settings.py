@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Deployment = Literal["auto", "cloud", "datacenter"]
 AuthScheme = Literal["auto", "basic", "bearer"]
@@ -42,6 +43,9 @@ class ConnectionSettings:
     page_size: int = 250
     verify_tls: bool = True
     user_agent: str = "syncd"
+    #: IANA zone in which Confluence reads CQL dates for this user (e.g. "Europe/Paris").
+    #: None: ask Cloud's user profile; when unknown (DC), widen the window by 14 hours.
+    cql_timezone: str | None = None
 
     def __post_init__(self) -> None:
         if self.deployment not in ("auto", "cloud", "datacenter"):
@@ -54,6 +58,13 @@ class ConnectionSettings:
             raise ValueError("concurrency must be at least 1")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if self.cql_timezone is not None:
+            try:
+                ZoneInfo(self.cql_timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"cql_timezone is not a known time zone: {self.cql_timezone!r}"
+                ) from None
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://: {self.base_url!r}")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))

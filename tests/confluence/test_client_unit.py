@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import random
 
 import httpx
 import pytest
@@ -413,10 +412,24 @@ async def test_download_streams_atomically(make_client, tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["a.bin"]
 
 
+async def test_configured_cql_timezone_skips_the_profile_lookup(make_client):
+    queries: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert not request.url.path.endswith("/user/current")
+        queries.append(request.url.params["cql"])
+        return json_response(200, {"results": [], "_links": {}})
+
+    client = await make_client(handler, deployment="datacenter", cql_timezone="Asia/Tokyo")
+    await client.changes_since("ENG", dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC))
+    assert '"2026/01/05 18:58"' in queries[0]
+
+
 def test_settings_validate():
     with pytest.raises(ValueError):
         ConnectionSettings(base_url="ftp://x")
     with pytest.raises(ValueError):
         ConnectionSettings(base_url="http://x", deployment="server")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ConnectionSettings(base_url="http://x", cql_timezone="Mars/Olympus")
     assert ConnectionSettings(base_url="http://x/").base_url == "http://x"
-    random.Random(0)
