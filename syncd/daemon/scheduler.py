@@ -122,7 +122,13 @@ class ModeScheduler:
     async def run(self, stop: asyncio.Event) -> None:
         """Run due tasks until ``stop`` is set; sleeps (no CPU) between them."""
         while not stop.is_set():
-            await self.run_due()
+            try:
+                await self.run_due()
+            except Exception:
+                # A failing callback must neither end the poller nor make it spin.
+                log.exception("scheduler pass failed; retrying in %.0fs", self.retry_delay)
+                for task in self.machine.due():
+                    self.machine.defer(task, self.retry_delay)
             delay = min(self.max_sleep, max(0.0, self.machine.next_wakeup() - self._clock()))
             self._wake.clear()
             stop_wait = asyncio.ensure_future(stop.wait())
@@ -174,9 +180,12 @@ class ModeScheduler:
         if new:
             log.info("%s found %d change(s) not yet synced", task.value, len(new))
         self.watermark = started
-        if self._on_watermark is not None:
-            self._on_watermark(started)
         self._report(transition)
+        if self._on_watermark is not None:
+            try:
+                self._on_watermark(started)
+            except Exception:
+                log.exception("could not save the poll watermark")
 
     def _is_new(self, change: RemoteChange) -> bool:
         if self._known_version is None or change.version is None:

@@ -203,3 +203,31 @@ async def test_wake_re_evaluates_at_once(feed):
     stop.set()
     async with asyncio.timeout(2):
         await task
+
+
+async def test_failing_callback_neither_stops_nor_spins_the_loop(feed):
+    machine = ModeMachine(ModeSettings(poll_interval=0.01, silence_timeout=10))
+    machine.registration_failed("x")
+    feed.changes = [RemoteChange("3", 1)]
+
+    def broken_known(page_id: str) -> int | None:
+        raise RuntimeError("state db closed")
+
+    sched = ModeScheduler(
+        machine,
+        changes_since=feed,
+        dirty=DirtySet(),
+        watermark=0.0,
+        known_version=broken_known,
+        retry_delay=0.2,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(sched.run(stop))
+    async with asyncio.timeout(5):
+        while len(feed.calls) < 2:  # noqa: ASYNC110 (bounded)
+            await asyncio.sleep(0.01)
+    stop.set()
+    async with asyncio.timeout(2):
+        await task
+    # two passes took at least one retry delay: no hot loop despite a 10 ms poll interval
+    assert len(feed.calls) <= 3
