@@ -21,6 +21,7 @@ _MARKERS = re.compile(r"\s*(?:<!--cf:([0-9a-f]{8})\b[^>]*?-->\s*)+")
 _MARKER = re.compile(r"<!--cf:([0-9a-f]{8})\b.*?-->", re.S)
 _DETAILS_OPEN = re.compile(r"\s*<details(?:\s[^>]*)?>\s*<summary>(.*?)</summary>\s*", re.S)
 _DETAILS_CLOSE = re.compile(r"\s*</details>\s*")
+_SPAN_STATUS = re.compile(r'<span data-status(?:="([A-Za-z]*)")?(?: data-subtle="(true|false)")?>')
 _SPAN_CF = re.compile(r'<span data-cf="([0-9a-f]{8})">')
 _CM_OPEN = re.compile(r"<!--cm:([A-Za-z0-9_.:-]+)-->")
 _CM_CLOSE = "<!--/cm-->"
@@ -39,6 +40,17 @@ def escape_attr(text: str) -> str:
 
 def cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _status_macro(colour: str | None, subtle: str | None, title: str) -> str:
+    params = ""
+    if colour is not None:
+        params += f'<ac:parameter ac:name="colour">{escape_text(colour)}</ac:parameter>'
+    if title:
+        params += f'<ac:parameter ac:name="title">{escape_text(title)}</ac:parameter>'
+    if subtle:
+        params += f'<ac:parameter ac:name="subtle">{subtle}</ac:parameter>'
+    return f'<ac:structured-macro ac:name="status" ac:schema-version="1">{params}</ac:structured-macro>'
 
 
 class Writer:
@@ -158,9 +170,10 @@ class Writer:
         for child in item.children:
             if child.type == "paragraph":
                 inline = child.children[0]
+                was_task = strip_task
                 text = self.inline(inline, strip_task=strip_task)
                 strip_task = False
-                if child.hidden and not self.li_paragraphs:
+                if was_task or (child.hidden and not self.li_paragraphs):
                     parts.append(text)
                 else:
                     parts.append("<p>" + text + "</p>")
@@ -277,8 +290,11 @@ class Writer:
             out.append(escape_text(text))
             children = children[1:]
         line = self._line(node) if node.map else self.line_offset + 1
-        for child in children:
+        skip_until = -1
+        for index, child in enumerate(children):
             t = child.type
+            if index <= skip_until:
+                continue
             if skip_depth:
                 if t == "html_inline" and child.content.startswith("<span"):
                     skip_depth += 1
@@ -305,6 +321,12 @@ class Writer:
                 out.append(self.image(child))
             elif t == "html_inline":
                 content = child.content
+                m = _SPAN_STATUS.fullmatch(content)
+                if m:
+                    title, consumed = self._span_text(children, index + 1)
+                    skip_until = consumed
+                    out.append(_status_macro(m.group(1), m.group(2), title))
+                    continue
                 m = _SPAN_CF.fullmatch(content)
                 if m:
                     out.append(self.fragment(m.group(1), line))
@@ -326,6 +348,16 @@ class Writer:
                 out.append(escape_text(child.content or ""))
         return "".join(out)
 
+    def _span_text(self, children, start: int) -> tuple[str, int]:
+        """Plain text of inline tokens up to the closing ``</span>``; index of that token."""
+        parts = []
+        for i in range(start, len(children)):
+            c = children[i]
+            if c.type == "html_inline" and c.content == "</span>":
+                return "".join(parts), i
+            parts.append(c.content if c.type in ("text", "code_inline") else "")
+        return "".join(parts), len(children)
+
     def link(self, node: SyntaxTreeNode) -> str:
         href = node.attrs.get("href", "")
         title = node.attrs.get("title")
@@ -334,6 +366,18 @@ class Writer:
         text = "".join(c.content for c in node.children) if plain else ""
         target, _, anchor = href.partition("#")
         ri = None
+        if href.startswith("confluence-user:") and not title:
+            who = href[len("confluence-user:") :]
+            attr = "ri:account-id"
+            for prefix, name in (("userkey=", "ri:userkey"), ("username=", "ri:username")):
+                if who.startswith(prefix):
+                    attr, who = name, who[len(prefix) :]
+            body = (
+                f"<ac:plain-text-link-body>{cdata(text)}</ac:plain-text-link-body>"
+                if plain and text and text != "@user"
+                else ""
+            )
+            return f'<ac:link><ri:user {attr}="{escape_attr(who)}" />{body}</ac:link>'
         if href.startswith("ac:") and not title:
             rest = href[3:]
             rest, _, anchor = rest.partition("#") if "#" in rest else (rest, "", "")

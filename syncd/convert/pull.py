@@ -40,6 +40,8 @@ BLOCK_NAMES = frozenset(
     ac:task-list ac:structured-macro ac:macro ac:adf-extension ac:placeholder""".split()
 )
 
+USER_ATTRS = {"ri:account-id": "", "ri:userkey": "userkey=", "ri:username": "username="}
+
 INLINE_MACROS = frozenset({"status", "anchor", "jira", "mention", "inline-task", "emoticon"})
 
 # Panels shown as GitHub alerts, one-to-one.
@@ -768,6 +770,10 @@ class Renderer:
             return f"[{label}]({dest}{suffix})"
         if name == "ac:link":
             return self._ac_link(node, state, in_table)
+        if name == "ac:structured-macro" and node.attr("ac:name") == "status":
+            status = self._status(node, state, in_table)
+            if status is not None:
+                return status
         if name == "ac:image":
             return self._ac_image(node, state)
         if ":" not in name and name not in ("a", "code"):
@@ -796,6 +802,37 @@ class Renderer:
         if inner is None:
             inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
         return open_tag + inner + close
+
+    def _status(self, node: Node, state: dict, in_table: bool) -> str | None:
+        """Status lozenge as ``<span data-status="Colour">TITLE</span>``."""
+        params: dict[str, Node] = {}
+        for c in node.children:
+            if self._is_blank(c):
+                continue
+            if c.kind != "el" or c.lname != "ac:parameter" or c.elements():
+                return None
+            params[c.attr("ac:name")] = c
+        if set(params) - {"colour", "title", "subtle"}:
+            return None
+        colour = xmltree.text_content(self.src, params["colour"]) if "colour" in params else ""
+        subtle = xmltree.text_content(self.src, params["subtle"]) if "subtle" in params else ""
+        if not re.fullmatch(r"[A-Za-z]*", colour) or subtle not in ("", "true", "false"):
+            return None
+        if "subtle" in params and not subtle:
+            return None
+        state["start"] = False
+        title = ""
+        if "title" in params:
+            title = "".join(
+                self._text(c.start, c.end, state, in_table) if c.kind == "text" else ""
+                for c in params["title"].children
+            )
+            if "\n" in title or "<" in title:
+                return None
+        attrs = f' data-status="{colour}"' if "colour" in params else " data-status"
+        if subtle:
+            attrs += f' data-subtle="{subtle}"'
+        return f"<span{attrs}>{title}</span>"
 
     def _span_marker(self, node: Node, label: str) -> str:
         raw = self.src[node.start : node.end]
@@ -844,6 +881,19 @@ class Renderer:
                 path = self.resolver.attachment_path(fname)
                 target = path
                 default_label = fname
+            elif (
+                ri.lname == "ri:user"
+                and len(ri.attrs) == 1
+                and next(iter(ri.attrs)) in USER_ATTRS
+                and not ri.children
+                and not anchor
+            ):
+                kind_attr, value = next(iter(ri.attrs.items()))
+                prefix = USER_ATTRS[kind_attr]
+                if re.fullmatch(r"[^\s<>()\\#]+", value):
+                    target = "confluence-user:" + prefix + value
+                    default_label = "@user"
+                    anchor = ""
         if target is None:
             state["start"] = False
             return self._span_marker(node, _label(src, node))

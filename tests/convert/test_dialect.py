@@ -194,11 +194,32 @@ def test_preserved_inline_elements_survive_a_rebuilt_paragraph():
     storage = f"<p>State {status} {emoticon} ok</p>"
     pull = storage_to_markdown(storage)
     assert re.fullmatch(
-        r'State <span data-cf="[0-9a-f]{8}">DONE</span> <span data-cf="[0-9a-f]{8}">✅</span> ok\n',
+        r'State <span data-status="Green">DONE</span> <span data-cf="[0-9a-f]{8}">✅</span> ok\n',
         pull.markdown,
     )
     out = markdown_to_storage(pull.markdown.replace("ok", "*fine*"), sidecar=pull.sidecar).storage
-    assert status in out and emoticon in out and "<em>fine</em>" in out
+    assert emoticon in out and "<em>fine</em>" in out
+    assert '<ac:parameter ac:name="title">DONE</ac:parameter>' in out
+
+
+def test_status_and_mentions_are_readable_and_writable():
+    storage = (
+        '<p><ac:structured-macro ac:name="status"><ac:parameter ac:name="colour">Red</ac:parameter>'
+        '<ac:parameter ac:name="title">BLOCKED</ac:parameter><ac:parameter ac:name="subtle">true'
+        '</ac:parameter></ac:structured-macro> by <ac:link><ri:user ri:account-id="557058:aa-bb" />'
+        '</ac:link> and <ac:link><ri:user ri:userkey="8a7f" /></ac:link></p>'
+    )
+    md = md_of(storage)
+    assert md == (
+        '<span data-status="Red" data-subtle="true">BLOCKED</span> by '
+        "[@user](confluence-user:557058:aa-bb) and [@user](confluence-user:userkey=8a7f)\n"
+    )
+    fresh = storage_of(md)
+    assert fresh == storage.replace('ac:name="status">', 'ac:name="status" ac:schema-version="1">')
+    # A new mention and status written by hand.
+    out = storage_of('Ask [@Jane](confluence-user:abc123) <span data-status="Blue">NEW</span>\n')
+    assert '<ri:user ri:account-id="abc123" />' in out and "CDATA[@Jane]" in out
+    assert '<ac:parameter ac:name="colour">Blue</ac:parameter>' in out
 
 
 def test_opaque_macro_marker_moves_and_is_never_lost():
