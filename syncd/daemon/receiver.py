@@ -41,6 +41,7 @@ from aiohttp import web
 
 from syncd.daemon.events import (
     Flavor,
+    HintKind,
     MalformedPayload,
     RemoteHint,
     is_event_name,
@@ -85,6 +86,9 @@ class ReceiverConfig:
     space_key: str | None = None
     space_id: str | None = None
     max_body: int = DEFAULT_MAX_BODY
+    # sync.blog_posts / sync.attachments: events for what is not synced are ignored
+    blog_posts: bool = True
+    attachments: bool = True
     queue_size: int = 1000
     dedupe_size: int = 4096
     dedupe_ttl: float = 3600.0
@@ -351,6 +355,8 @@ class WebhookReceiver:
                 self._on_delivery(hint)
             except Exception:
                 log.exception("webhook on_delivery callback failed")
+        if hint is not None and not self._wanted(hint):
+            hint = None
         if hint is None:
             self.stats.ignored += 1
             log.debug("webhook delivery ignored (event %s)", doc.get("event") or event or "?")
@@ -394,6 +400,11 @@ class WebhookReceiver:
         self.stats.accepted += 1
         log.info("webhook %s", hint.describe())
         return self._done("accepted", started)
+
+    def _wanted(self, hint: RemoteHint) -> bool:
+        if hint.kind is HintKind.BLOGPOST and not self.config.blog_posts:
+            return False
+        return not (hint.kind is HintKind.ATTACHMENT and not self.config.attachments)
 
     async def handle_health(self, request: web.Request) -> web.Response:
         now_mono = self._monotonic()

@@ -576,3 +576,23 @@ async def test_trash_restore_trash_at_one_version_all_get_through(make_client, r
         f"/webhook?token={TOKEN}&event=page_trashed", data=cloud_body(version=4, ts=3)
     )
     assert (await resp.json())["result"] == "duplicate"
+
+
+async def test_blog_and_attachment_events_ignored_when_not_synced(make_client, recorder):
+    client = await make_client("dc", blog_posts=False, attachments=False)
+    blog = json.dumps({"timestamp": 1, "event": "blog_updated", "blog": {"id": 5}}).encode()
+    att = json.dumps(
+        {
+            "timestamp": 1,
+            "event": "attachment_created",
+            "attachedTo": {"id": 6},
+            "attachments": [{"id": 7}],
+        }
+    ).encode()
+    page = dc_body(page_id=8)
+    results = []
+    for body in (blog, att, page):
+        resp = await client.post("/webhook", data=body, headers=signed(body))
+        results.append((await resp.json())["result"])
+    assert results == ["ignored", "ignored", "accepted"]
+    await until(lambda: [h.page_id for h in recorder.hints] == ["8"])
