@@ -49,7 +49,7 @@ from .errors import (
 )
 from .models import Attachment, Change, Kind, Page, PageRef, Space, Webhook
 from .settings import ConnectionSettings
-from .transport import Clock, SecretAuth, Sleep, Transport, TransportStats, make_auth
+from .transport import Clock, Reply, SecretAuth, Sleep, Transport, TransportStats, make_auth
 
 log = logging.getLogger("syncd.confluence")
 
@@ -61,6 +61,17 @@ _UNKNOWN_ZONE_MARGIN = dt.timedelta(hours=14)
 def _same_text(a: str, b: str) -> bool:
     """Equal up to whitespace: servers may re-indent storage XHTML they store."""
     return a == b or " ".join(a.split()) == " ".join(b.split())
+
+
+def _is_listing(reply: Reply) -> bool:
+    """A JSON ``{"results": [...]}`` answer, not a proxy's login page or redirect."""
+    if reply.status != 200:
+        return False
+    try:
+        data = reply.json()
+    except ConfluenceError:  # not JSON
+        return False
+    return isinstance(data, dict) and isinstance(data.get("results"), list)
 
 
 def _cql_quote(value: str) -> str:
@@ -144,8 +155,11 @@ class ConfluenceClient:
         cloud_bases = [base] if base.endswith("/wiki") else [base, base + "/wiki"]
         for candidate in cloud_bases:
             try:
-                await pipe.request("GET", f"{candidate}/api/v2/spaces", params={"limit": "1"})
-                return "cloud", candidate
+                reply = await pipe.request(
+                    "GET", f"{candidate}/api/v2/spaces", params={"limit": "1"}
+                )
+                if _is_listing(reply):
+                    return "cloud", candidate
             except (AuthFailed, PermissionDenied) as exc:
                 refusals.append(exc)
             except (NotFound, DeploymentUnknown):
@@ -157,8 +171,9 @@ class ConfluenceClient:
             make_auth(cls._scheme(settings, "datacenter"), settings.email, settings.token)
         )
         try:
-            await pipe.request("GET", f"{base}/rest/api/space", params={"limit": "1"})
-            return "datacenter", base
+            reply = await pipe.request("GET", f"{base}/rest/api/space", params={"limit": "1"})
+            if _is_listing(reply):
+                return "datacenter", base
         except (AuthFailed, PermissionDenied) as exc:
             refusals.append(exc)
         except NotFound:

@@ -118,7 +118,14 @@ class Reply:
     def json(self) -> Any:
         if not self.content:
             return None
-        return json.loads(self.content)
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            raise ServerError(
+                "Confluence answered with something that is not JSON",
+                status=self.status,
+                url=errors.redact(_short_url(self.url)),
+            ) from None
 
     @property
     def text(self) -> str:
@@ -492,8 +499,19 @@ class Transport:
                     await self._sleep(delay)
                 continue  # the gate (if closed) makes this call, and all others, wait
 
+            if 300 <= status < 400:
+                location = errors.redact(response_headers.get("Location", "?"))
+                failure = InvalidRequest(
+                    f"unexpected redirect to {location}: check base_url (scheme, host, "
+                    "context path) or single sign-on in front of the REST API",
+                    status=status,
+                    method=method,
+                    url=_short_url(url),
+                )
+                failure.attempts = attempt
+                raise failure
             if status < 400:
-                if status < 300 and status != 429:
+                if status < 300:
                     self._throttle_delay = None  # storm over
                 if sink is not None:
                     assert isinstance(body, int)

@@ -102,6 +102,21 @@ async def test_detection_reports_refused_credentials(clock):
         await open_auto(handler, "http://host.test", clock)
 
 
+async def test_detection_is_not_fooled_by_a_proxy_answering_html_everywhere(clock):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/rest/api/space":
+            return json_response(200, {"results": [], "start": 0, "limit": 1, "size": 0})
+        return httpx.Response(
+            200, content=b"<html>Log in</html>", headers={"Content-Type": "text/html"}
+        )
+
+    client = await open_auto(handler, "http://dc.test", clock)
+    try:
+        assert client.deployment == "datacenter"
+    finally:
+        await client.aclose()
+
+
 async def test_detection_reports_nothing_there(clock):
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, content=b"not here")

@@ -342,3 +342,18 @@ async def test_error_bodies_in_html_are_summarised(make_client):
         await client.get_space("ENG")
     assert info.value.message == "Bad Gateway"
     json.dumps(str(info.value))
+
+
+async def test_redirects_and_non_json_answers_are_typed_errors(make_client):
+    handler, _ = counting(
+        [httpx.Response(302, headers={"Location": "https://sso.example.com/login"})]
+    )
+    client = await make_client(handler)
+    with pytest.raises(InvalidRequest) as info:
+        await client.get_space("ENG")
+    assert "sso.example.com" in str(info.value) and "base_url" in str(info.value)
+
+    handler, _ = counting([httpx.Response(200, content=b"<html>maintenance</html>")])
+    client = await make_client(handler)
+    with pytest.raises(ServerError):
+        await client.get_space("ENG")
