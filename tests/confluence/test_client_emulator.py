@@ -14,6 +14,7 @@ from syncd.confluence import (
     ConfluenceClient,
     ConnectionSettings,
     NotFound,
+    PermissionDenied,
     RateLimited,
     ServerError,
     TitleExists,
@@ -449,3 +450,16 @@ async def test_a_rate_limit_storm_under_concurrency_completes(site):
         assert client.stats.throttled > started  # the storm happened and was ridden out
     finally:
         await control(emu, "POST", "reset", {"faults": True})
+
+
+async def test_403_is_permission_denied(site):
+    """The emulator refuses an upload without the XSRF header with 403, as Confluence does."""
+    emu, client = site
+    home = await home_of(client, emu)
+    with pytest.raises(PermissionDenied) as info:
+        await client._transport.request(
+            "POST",
+            f"/rest/api/content/{home}/child/attachment",
+            files=lambda: {"file": ("a.txt", b"x", "text/plain")},
+        )
+    assert info.value.status == 403
