@@ -13,6 +13,7 @@ import re
 
 from markdown_it.tree import SyntaxTreeNode
 
+from . import xmltree
 from .chunks import md_parser
 from .model import ConversionRefused, DefaultResolver, LinkResolver
 from .pull import ADF_NOTE_ALERT, ALERT_TO_PANEL
@@ -51,6 +52,33 @@ def _status_macro(colour: str | None, subtle: str | None, title: str) -> str:
     if subtle:
         params += f'<ac:parameter ac:name="subtle">{subtle}</ac:parameter>'
     return f'<ac:structured-macro ac:name="status" ac:schema-version="1">{params}</ac:structured-macro>'
+
+
+_TAG = re.compile(
+    r"<([A-Za-z][A-Za-z0-9:-]*)((?:\s+[^\s/>=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*(/?)>"
+)
+_BARE_AMP = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+
+
+def xhtml(content: str) -> str:
+    """HTML typed in Markdown made well-formed: quoted attributes, closed void elements,
+    escaped bare ampersands.  Comments and CDATA pass through."""
+    out = []
+    pos = 0
+    for m in re.finditer(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[^<>]*>", content, re.S):
+        out.append(_BARE_AMP.sub("&amp;", content[pos : m.start()]))
+        tag = m.group(0)
+        t = _TAG.fullmatch(tag)
+        if t:
+            name, attrs, slash = t.groups()
+            parsed = xmltree.parse_attrs(attrs)
+            rebuilt = "".join(f' {k}="{escape_attr(v)}"' for k, v in parsed.items())
+            void = name.lower() in xmltree.VOID_ELEMENTS
+            tag = f"<{name}{rebuilt}{' /' if slash or void else ''}>"
+        out.append(tag)
+        pos = m.end()
+    out.append(_BARE_AMP.sub("&amp;", content[pos:]))
+    return "".join(out)
 
 
 class Writer:
@@ -131,10 +159,7 @@ class Writer:
         return self._raw_html(content, line)
 
     def _raw_html(self, content: str, line: int) -> str:
-        def sub_span(m: re.Match) -> str:
-            return m.group(0)
-
-        return re.sub(r"<br\s*>", "<br />", content)
+        return xhtml(content)
 
     def fragment(self, key: str, line: int) -> str:
         raw = self.fragments.get(key)
@@ -343,7 +368,7 @@ class Writer:
                 if m:
                     out.append(self.fragment(m.group(1), line))
                     continue
-                out.append(re.sub(r"^<br\s*>$", "<br />", content))
+                out.append(xhtml(content))
             else:
                 out.append(escape_text(child.content or ""))
         return "".join(out)

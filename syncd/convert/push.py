@@ -19,7 +19,7 @@ from difflib import SequenceMatcher
 from . import xmltree
 from .blocks import Block, Projection, project
 from .chunks import normalise, split_chunks, to_html
-from .fresh import Writer, cdata
+from .fresh import Writer, cdata, xhtml
 from .model import ConversionRefused, LinkResolver, PushResult, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
 
@@ -438,6 +438,7 @@ def _first_html_line(md: str) -> int:
 
 
 def _squash(html: str) -> str:
+    html = xhtml(html)
     html = re.sub(r"\s*<br\s*/?>\s*", "<br />", html)
     # Presentation the storage form does not keep: list tightness, column alignment,
     # markup inside an expand title.

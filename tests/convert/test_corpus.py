@@ -156,6 +156,18 @@ A new paragraph after the new blocks."""
 CONTENT_KINDS = ("p", "h1", "h2", "h3", "h4", "table", "macro:code")
 
 
+def _as_confluence_saves(body: str) -> str:
+    """Give every macro without an id a fresh ``ac:macro-id``, as Confluence does on save."""
+    counter = iter(range(1_000_000))
+    return re.sub(
+        r"<ac:structured-macro\b(?![^>]*ac:macro-id)([^>]*?)(/?)>",
+        lambda m: (
+            f'<ac:structured-macro{m.group(1)} ac:macro-id="saved-{next(counter)}"{m.group(2)}>'
+        ),
+        body,
+    )
+
+
 def _lines_of(md: str, block) -> tuple[int, int]:
     return block.first_line, block.first_line + block.md.count("\n") + 1
 
@@ -183,6 +195,8 @@ def test_structural_edits_keep_every_other_block(corpus_bodies, corpus_pulls):
             assert snippet in again, (name, snippet)
         assert '<ac:structured-macro ac:name="tip"' in out
         assert "<ac:task-list>" in out
+        # Confluence adds macro ids on save; the re-pull of our own write reads the same.
+        assert storage_to_markdown(_as_confluence_saves(out)).markdown == again, name
         counts["add"] += 1
         # Delete a content block (not one of two lists that would then merge).
         content = [b for b in blocks if b.kind in CONTENT_KINDS]

@@ -312,6 +312,13 @@ def test_new_page_from_scratch_is_clean_storage():
     assert md_of(out) == md
 
 
+def test_html_typed_in_markdown_becomes_well_formed_xhtml():
+    md = "<img src=logo.png width=24>\n\nA<br>B &amp; C\n\n<div class=note>AT&T</div>\n"
+    out = storage_of(md)
+    well_formed(out)
+    assert '<img src="logo.png" width="24" />' in out and "AT&amp;T" in out
+
+
 def test_unbalanced_html_in_new_content_is_refused():
     with pytest.raises(ConversionRefused) as err:
         storage_of("fine\n\n<div>unclosed\n")
