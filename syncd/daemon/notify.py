@@ -17,7 +17,6 @@ Watchdog pings come from an asyncio task on the main loop, so a blocked loop sto
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -35,7 +34,6 @@ class SystemdNotifier:
     ) -> None:
         self.address = address
         self.watchdog_usec = watchdog_usec if watchdog_usec and watchdog_usec > 0 else None
-        self._sock: socket.socket | None = None
         self._warned = False
 
     @classmethod
@@ -73,10 +71,11 @@ class SystemdNotifier:
         if target.startswith("@"):
             target = "\0" + target[1:]
         try:
-            if self._sock is None:
-                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                self._sock.setblocking(False)
-            self._sock.sendto(payload, target)
+            # One socket per message, as sd_notify(3) does: messages are rare, and nothing
+            # stays open to leak into child processes or outlive the notifier.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.setblocking(False)
+                sock.sendto(payload, target)
         except OSError as exc:
             if not self._warned:
                 log.warning("could not notify the service manager at %s: %s", self.address, exc)
@@ -129,10 +128,7 @@ class SystemdNotifier:
         )
 
     def close(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-            self._sock = None
+        """Nothing to release (kept so callers can treat the notifier as a resource)."""
 
 
 def _one_line(text: str) -> str:
