@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import threading
+from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -141,6 +142,42 @@ class JsonFormatter(logging.Formatter):
         return self.redactor.redact(line)
 
 
+class RecentErrors(logging.Handler):
+    """Keeps the last ``capacity`` warnings and errors for ``syncd status`` (``errors``).
+
+    Attach it to the ``syncd`` logger (``setup_logging`` does); messages are redacted
+    like log lines. ``as_list()`` gives ``[{"at": iso, "level": ..., "message": ...}]``.
+    """
+
+    def __init__(
+        self,
+        capacity: int = 20,
+        *,
+        redactor: SecretRedactor | None = None,
+        level: int = logging.WARNING,
+    ) -> None:
+        super().__init__(level)
+        self.capacity = capacity
+        self.redactor = redactor or SecretRedactor()
+        self._items: deque[dict[str, str]] = deque(maxlen=capacity)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.redactor.redact(record.getMessage()).splitlines()[0][:500]
+        except Exception:
+            return
+        at = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds")
+        self._items.append(
+            {"at": at.replace("+00:00", "Z"), "level": record.levelname.lower(), "message": message}
+        )
+
+    def as_list(self) -> list[dict[str, str]]:
+        return list(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
 class _OneLine(logging.StreamHandler):  # type: ignore[type-arg]
     """A stream handler that never lets a message break the one-line-per-event rule."""
 
@@ -159,11 +196,14 @@ def setup_logging(
     secrets: Iterable[str | None] = (),
     stream: TextIO | None = None,
     journald: bool | None = None,
+    recent: RecentErrors | None = None,
 ) -> SecretRedactor:
     """Configure the root logger for the daemon; returns the redactor for later secrets.
 
     ``verbosity``: 0 = INFO for syncd, WARNING for libraries; 1 (``-v``) = DEBUG for syncd;
     2 (``-vv``) = DEBUG everywhere. ``journald`` defaults to whether ``$JOURNAL_STREAM`` is set.
+    ``recent``: a :class:`RecentErrors` to attach to the ``syncd`` logger (it shares the
+    redactor, so secrets added later are masked there too).
     """
     if fmt not in ("plain", "json"):
         raise ValueError(f"log format must be 'plain' or 'json', not {fmt!r}")
@@ -181,7 +221,14 @@ def setup_logging(
     handler._syncd = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
-    logging.getLogger("syncd").setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)
+    syncd_logger = logging.getLogger("syncd")
+    syncd_logger.setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)
+    for old in list(syncd_logger.handlers):
+        if isinstance(old, RecentErrors):
+            syncd_logger.removeHandler(old)
+    if recent is not None:
+        recent.redactor = redactor
+        syncd_logger.addHandler(recent)
     # aiohttp's access log would print callback URLs (Cloud tokens): off unless -vv.
     logging.getLogger("aiohttp.access").setLevel(
         logging.DEBUG if verbosity >= 2 else logging.WARNING

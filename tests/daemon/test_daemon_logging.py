@@ -17,13 +17,17 @@ SECRET = 'wh-"secret"\\x'
 @pytest.fixture
 def restore_logging():
     root = logging.getLogger()
-    saved = (root.level, list(root.handlers), logging.getLogger("syncd").level)
+    syncd = logging.getLogger("syncd")
+    saved = (root.level, list(root.handlers), syncd.level, list(syncd.handlers))
     yield
     for h in list(root.handlers):
         if h not in saved[1]:
             root.removeHandler(h)
+    for h in list(syncd.handlers):
+        if h not in saved[3]:
+            syncd.removeHandler(h)
     root.setLevel(saved[0])
-    logging.getLogger("syncd").setLevel(saved[2])
+    syncd.setLevel(saved[2])
 
 
 def lines(stream: io.StringIO) -> list[str]:
@@ -125,3 +129,29 @@ def test_redactor_short_values_ignored_and_longest_first():
 def test_bad_format_rejected():
     with pytest.raises(ValueError):
         setup_logging(fmt="xml")
+
+
+def test_recent_errors_for_status_are_bounded_and_redacted(restore_logging):
+    from syncd.daemon.control import format_status
+    from syncd.daemon.logging_setup import RecentErrors
+
+    recent = RecentErrors(capacity=3)
+    redactor = setup_logging(stream=io.StringIO(), recent=recent)
+    redactor.add(TOKEN)
+    log = logging.getLogger("syncd.sync")
+    log.info("not an error")
+    for i in range(5):
+        log.warning("429 from server (%d), token %s", i, TOKEN)
+    log.error("first line\nsecond line")
+    items = recent.as_list()
+    assert len(items) == 3
+    assert [i["level"] for i in items] == ["warning", "warning", "error"]
+    assert items[-1]["message"] == "first line"
+    assert items[0]["message"] == "429 from server (3), token ***"
+    assert items[0]["at"].endswith("Z")
+    text = format_status({"running": True, "errors": items})
+    assert "429 from server (4), token ***" in text and TOKEN not in text
+    # setting up again replaces, not duplicates, the collector
+    setup_logging(stream=io.StringIO(), recent=recent)
+    log.warning("once")
+    assert [i["message"] for i in recent.as_list()].count("once") == 1
