@@ -14,6 +14,7 @@ its query string verbatim (userinfo stripped).
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -135,6 +136,9 @@ class Deliverer:
             payload = cloud_payload(event, st.store.user, st.base_url)
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8"}
+        if st.flavor == "dc" and hook.credentials:
+            pair = f"{hook.credentials['username']}:{hook.credentials.get('password', '')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         if st.flavor == "dc":
             secret = hook.secret or (st.webhook_secret or "")
             if secret:
@@ -207,7 +211,7 @@ class Deliverer:
             "outcome": outcome,
             "duplicate": item.duplicate,
             "error": error,
-            "headers": dict(item.headers),
+            "headers": {k: v for k, v in item.headers.items() if k != "Authorization"},
             "payload": json.loads(item.body),
         }
         self._next_log_id += 1

@@ -186,6 +186,7 @@ class Webhook:
     exclude_body: bool = False
     filters: dict = field(default_factory=dict)
     ssl_verification_required: bool = True
+    credentials: dict = field(default_factory=dict)  # DC: basic auth sent to the receiver
 
 
 @dataclass

@@ -25,7 +25,7 @@ from syncd.emulator.model import (
     Version,
     Webhook,
 )
-from syncd.emulator.store import Store
+from syncd.emulator.store import Store, title_key
 
 FORMAT = 1
 DEBOUNCE_S = 0.2
@@ -83,7 +83,7 @@ def load(data: dict, *, seed: int = 0) -> Store:
         c = Content(**raw)
         store.content[c.id] = c
         if c.type in ("page", "blogpost"):
-            store._by_title[(c.space_key, c.type, c.title)] = c.id
+            store._by_title[title_key(c.space_key, c.type, c.title)] = c.id
             store._listing.setdefault((c.space_key, c.type), []).append(int(c.id))
         for lb in c.labels.values():
             store._labels_by_name[(lb.prefix, lb.name)] = lb.id

@@ -154,6 +154,7 @@ def _dc_rest_webhook(hook: Webhook) -> dict:
         "configuration": {},
         "scopeType": "global",
         "sslVerificationRequired": hook.ssl_verification_required,
+        **({"credentials": {"username": hook.credentials["username"]}} if hook.credentials else {}),
     }
 
 
@@ -165,6 +166,7 @@ def _dc_webhook(hook: Webhook) -> dict:
         "active": hook.active,
         "configuration": {},
         "url": hook.url,
+        **({"credentials": {"username": hook.credentials["username"]}} if hook.credentials else {}),
         "createdDate": iso_ms(hook.created),
         "updatedDate": iso_ms(hook.updated),
         "sslVerificationRequired": hook.ssl_verification_required,
@@ -187,6 +189,12 @@ def _dc_fields(data: dict, partial: bool) -> dict:
         fields["active"] = bool(data["active"])
     if "sslVerificationRequired" in data:
         fields["ssl_verification_required"] = bool(data["sslVerificationRequired"])
+    creds = data.get("credentials")
+    if isinstance(creds, dict) and creds.get("username"):
+        fields["credentials"] = {
+            "username": str(creds["username"]),
+            "password": str(creds.get("password") or ""),
+        }
     config = data.get("configuration")
     if isinstance(config, dict) and "secret" in config:
         secret = config.get("secret") or ""

@@ -69,6 +69,11 @@ def guess_media_type(filename: str) -> str:
     )
 
 
+def title_key(space_key: str, type: str, title: str) -> tuple[str, str, str]:
+    """Titles are unique per space without regard to case ("Runbook" blocks "runbook")."""
+    return (space_key, type, title.casefold())
+
+
 def make_user(email: str) -> User:
     digest = hashlib.sha256(email.encode()).hexdigest()
     return User(
@@ -248,7 +253,7 @@ class Store:
         return c
 
     def by_title(self, space_key: str, title: str, type: str = "page") -> Content | None:
-        cid = self._by_title.get((space_key, type, title))
+        cid = self._by_title.get(title_key(space_key, type, title))
         return self.content.get(cid) if cid else None
 
     def children(self, parent_id: str) -> list[Content]:
@@ -319,7 +324,7 @@ class Store:
         if type in ("page", "blogpost"):
             if not title or not title.strip():
                 raise BadRequest("Title cannot be empty", title="Title cannot be empty")
-            if (space_key, type, title) in self._by_title:
+            if title_key(space_key, type, title) in self._by_title:
                 raise TitleExists(title)
         now = created if created is not None else self.clock.now_ms()
         cid = self._new_id()
@@ -337,7 +342,7 @@ class Store:
         )
         self.content[cid] = c
         if type in ("page", "blogpost"):
-            self._by_title[(space_key, type, title)] = cid
+            self._by_title[title_key(space_key, type, title)] = cid
             self._listing.setdefault((space_key, type), []).append(int(cid))
         if type == "page":
             siblings = (
@@ -413,15 +418,16 @@ class Store:
             if new_title != c.title and c.type in ("page", "blogpost"):
                 if not new_title.strip():
                     raise BadRequest("Title cannot be empty", title="Title cannot be empty")
-                if (c.space_key, c.type, new_title) in self._by_title:
+                taken = self._by_title.get(title_key(c.space_key, c.type, new_title))
+                if taken is not None and taken != c.id:
                     raise TitleExists(new_title)
             new_body = c.body if body is None else self.normalize(body)
             old_parent = c.parent_id
             if parent_id is not None and parent_id != c.parent_id and c.type == "page":
                 self._check_move(c, parent_id)
             if new_title != c.title:
-                del self._by_title[(c.space_key, c.type, c.title)]
-                self._by_title[(c.space_key, c.type, new_title)] = c.id
+                del self._by_title[title_key(c.space_key, c.type, c.title)]
+                self._by_title[title_key(c.space_key, c.type, new_title)] = c.id
             c.versions.append(
                 Version(
                     version,
@@ -564,7 +570,7 @@ class Store:
             self._children.pop(c.id, None)
             self._remove_from_siblings(c)
             del self.content[c.id]
-            self._by_title.pop((c.space_key, c.type, c.title), None)
+            self._by_title.pop(title_key(c.space_key, c.type, c.title), None)
             ids = self._listing.get((c.space_key, c.type), [])
             i = bisect.bisect_left(ids, int(c.id))
             if i < len(ids) and ids[i] == int(c.id):

@@ -181,3 +181,25 @@ async def test_unreachable_receiver_is_logged_and_does_not_block_rest(emulator_f
         assert r.status_code == 200
     assert await emu.deliverer.wait_for(lambda log: len(log) == 1)
     assert emu.deliveries[0]["outcome"] == "error" and emu.deliveries[0]["status"] is None
+
+
+async def test_dc_registration_credentials_become_basic_auth(emulator_factory, sink):
+    url, got = sink
+    emu = await emulator_factory(flavor="dc")
+    async with httpx.AsyncClient(
+        base_url=emu.base_url, headers={"Authorization": f"Bearer {emu.token}"}
+    ) as c:
+        r = await c.post(
+            "/rest/api/webhooks",
+            json={
+                "name": "auth",
+                "events": ["page_created"],
+                "url": url,
+                "credentials": {"username": "hook", "password": "pw"},
+            },
+        )
+        assert r.status_code == 201 and "pw" not in r.text
+    emu.store.create_page("DEMO", "Authenticated")
+    assert await emu.deliverer.wait_for(lambda log: len(log) == 1)
+    assert got[0][0]["Authorization"] == "Basic aG9vazpwdw=="
+    assert "Authorization" not in emu.deliveries[0]["headers"]

@@ -243,3 +243,11 @@ def test_clock_is_monotonic_and_can_advance(store: Store):
     wall = int(time.time() * 1000)
     store.clock.advance(120)
     assert store.clock.now_ms() >= wall + 120_000
+
+
+def test_title_uniqueness_ignores_case_but_a_page_may_change_its_own_case(store: Store):
+    page = store.create_page("ENG", "Runbook")
+    with pytest.raises(TitleExists):
+        store.create_page("ENG", "RUNBOOK")
+    store.update_content(page.id, version=2, title="RunBook")
+    assert store.by_title("ENG", "runbook") is page
