@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from syncd.sync.model import (
@@ -146,15 +146,11 @@ class _Planner:
                         f"{dup.path} carries the id of {keeper.path} (page {pid}); "
                         "it becomes a new page"
                     )
-        self.record_by_path: dict[str, PageRecord] = {
-            r.local_path: r for r in self.states.values()
-        }
+        self.record_by_path: dict[str, PageRecord] = {r.local_path: r for r in self.states.values()}
         # Pages whose file is gone locally but which still exist (a deleted parent
         # file whose folder is kept): their recorded path still names a page.
         self.live_by_path: dict[str, PageRecord] = {
-            r.local_path: r
-            for r in self.states.values()
-            if r.tombstone is None and r.page_id not in self.local
+            r.local_path: r for r in self.states.values() if r.page_id not in self.local
         }
         # Page files whose folder holds pages (at any depth), and direct children.
         self.folders_with_pages: set[str] = set()
@@ -222,19 +218,88 @@ class _Planner:
         owner = self.by_path.get(parent_path)
         if owner is not None:
             if owner.page_id and self.local.get(owner.page_id) is owner:
-                if (
-                    self._remote_status(owner.page_id) == "absent"
-                    and owner.page_id not in self.states
-                ):
-                    return (None, parent_path)  # stale id: recreated in this plan
+                if self._remote_status(owner.page_id) == "absent":
+                    return (None, parent_path)  # purged: re-created in this plan
                 return (self._norm(owner.page_id), None)
             self._create_new_file(owner)  # a new parent file outside the dirty set
             return (None, parent_path)
         record = self.live_by_path.get(parent_path)
         if record is not None:  # the parent file was deleted; the page is kept (see _decide)
+            if self._remote_status(record.page_id) == "absent":
+                return (None, parent_path)  # purged: replaced if a child needs it
             return (self._norm(record.page_id), None)
         self._ensure_placeholder(parent_path)
         return (None, parent_path)
+
+    def _same_parent(self, ref: ParentRef, parent_id: str | None) -> bool:
+        """Is `ref` the recorded parent? A purged parent still in its place counts."""
+        if ref == (self._norm(parent_id), None):
+            return True
+        record = self.states.get(parent_id) if parent_id else None
+        return ref[0] is None and record is not None and ref[1] == record.local_path
+
+    def _materialize_parents(self) -> None:
+        """Give every parent referenced by path a page: a purged parent that a
+        child is created or moved under is re-created (its file kept instead of
+        trashed), or replaced by a placeholder when its file is gone too."""
+        changed = True
+        while changed:
+            changed = self._revive_parents_by_id()
+            for action in list(self.actions):
+                path = getattr(action, "parent_path", None)
+                if path is None or path in self.created_paths:
+                    continue
+                changed = True
+                owner = self.by_path.get(path)
+                if owner is not None and owner.page_id:
+                    self.actions = [
+                        a
+                        for a in self.actions
+                        if not (isinstance(a, MoveLocalToTrash) and a.path == path)
+                    ]
+                    self.notes.append(
+                        f"{path}: re-creating the page deleted in Confluence because pages "
+                        "are added under it"
+                    )
+                    self._create_new_file(owner, recreate_of=owner.page_id)
+                else:
+                    self._ensure_placeholder(path)
+                self.created_paths.add(path)
+
+    def _revive_parents_by_id(self) -> bool:
+        """A page created or moved under a parent deleted in Confluence brings the
+        parent back: restored from the trash, or (purged) re-created by path."""
+        changed = False
+        restoring = {a.page_id for a in self.actions if isinstance(a, RestoreRemote)}
+        for action in list(self.actions):
+            if not isinstance(action, CreateRemote | MoveRemote) or action.parent_id is None:
+                continue
+            parent = action.parent_id
+            status = self._remote_status(parent)
+            if status == "current" or parent in restoring:
+                continue
+            changed = True
+            record = self.states.get(parent)
+            if status == "trashed":
+                restoring.add(parent)
+                trashed_here = [
+                    a
+                    for a in self.actions
+                    if isinstance(a, MoveLocalToTrash | Forget) and a.page_id == parent
+                ]
+                for a in trashed_here:
+                    self.actions.remove(a)
+                self.notes.append(f"restoring page {parent}: pages are added under it")
+                self.actions.append(RestoreRemote(parent, record.local_path if record else ""))
+                if record is not None and parent not in self.local:
+                    self._pull_back(record, self.remotes[parent], "restored")
+            else:  # purged: refer to it by path; _materialize_parents re-creates it
+                path = record.local_path if record else None
+                if path is None:
+                    continue
+                index = self.actions.index(action)
+                self.actions[index] = replace(action, parent_id=None, parent_path=path)
+        return changed
 
     def _ensure_placeholder(self, path: str) -> None:
         if path in self.placeholders or path in self.created_paths:
@@ -243,7 +308,11 @@ class _Planner:
         title = PurePosixPath(path).stem
         parent = self._parent_of_path(default_parent_path(path))
         key = ("page", title)
-        if parent[1] in self.blocked_folders or key in self.titles_in_use or key in self.claimed_titles:
+        if (
+            parent[1] in self.blocked_folders
+            or key in self.titles_in_use
+            or key in self.claimed_titles
+        ):
             # Confluence titles are unique per space: a folder named like another
             # page cannot get its own page. Its files wait until it is renamed.
             self.blocked_folders.add(path)
@@ -317,7 +386,9 @@ class _Planner:
         # Pages that exist only locally (new files, pages to re-create) hang where
         # their folder puts them.
         for entry in self.entries:
-            key = entry.page_id if entry.page_id and self.local.get(entry.page_id) is entry else None
+            key = (
+                entry.page_id if entry.page_id and self.local.get(entry.page_id) is entry else None
+            )
             key = key or f"path:{entry.path}"
             target.setdefault(key, self._peek_parent(entry))
 
@@ -352,6 +423,7 @@ class _Planner:
             self._create_new_file(entry)
         for pid in ids:
             self._decide(pid)
+        self._materialize_parents()
         blocked = self._guard_deletions()
         ordered = sorted(self.actions, key=self._order_key)
         return Plan(
@@ -423,6 +495,8 @@ class _Planner:
             if status == "current":
                 assert remote is not None
                 self._pull_back(record, remote, "restored")
+            elif self._revive_for_children(record, remote, status):
+                pass
             elif status == "absent":
                 self.actions.append(
                     Forget(pid, record.local_path, "deleted on both sides and purged in Confluence")
@@ -472,11 +546,14 @@ class _Planner:
         child folder along.
         """
         parent = self._norm(remote.parent_id) if remote.kind == "page" else None
-        folder_owner = (
-            self._peek_path(default_parent_path(record.local_path))
-            if remote.kind == "page"
-            else None
-        )
+        folder_owner: str | None = None
+        folder_page = default_parent_path(record.local_path) if remote.kind == "page" else None
+        if folder_page is not None:
+            # Only a parent whose file is present pins the folder: a parent that is
+            # itself coming back may land elsewhere.
+            owner = self.by_path.get(folder_page)
+            present = owner is not None and owner.page_id and self.local.get(owner.page_id) is owner
+            folder_owner = self._norm(owner.page_id) if present else f"path:{folder_page}"  # type: ignore[union-attr]
         in_place = remote.title == record.title and folder_owner == parent
         keep_path = in_place or self._has_local_children(record)
         self.actions.append(
@@ -493,6 +570,28 @@ class _Planner:
         if keep_path and not in_place:
             self.actions.append(MoveLocal(record.page_id, record.local_path, remote.title, parent))
 
+    def _revive_for_children(
+        self, record: PageRecord, remote: RemoteEntry | None, status: str
+    ) -> bool:
+        """A page gone on both sides whose folder keeps pages comes back for them:
+        restored from the trash (and its file pulled), or, when purged, replaced
+        by an empty placeholder page. Returns False when nothing needs it."""
+        if not self._folder_gains_pages(record.local_path, record.page_id):
+            return False
+        self.notes.append(
+            f"{record.local_path} is gone on both sides but its folder keeps pages; "
+            "bringing the page back for them"
+        )
+        if status == "trashed" and remote is not None:
+            self.actions.append(RestoreRemote(record.page_id, record.local_path))
+            self._pull_back(record, remote, "restored")
+        else:
+            self.actions.append(
+                Forget(record.page_id, record.local_path, "purged; replaced by a placeholder")
+            )
+            self._ensure_placeholder(record.local_path)
+        return True
+
     def _has_local_children(self, record: PageRecord) -> bool:
         return record.local_path in self.folders_with_pages
 
@@ -506,6 +605,9 @@ class _Planner:
             if record is None:
                 return True
             if remote is None or remote.status != "current":
+                # deleted remotely too: it stays only if edited (the edit wins)
+                if e.body_hash != record.local_hash or e.title != record.title:
+                    return True
                 continue
             moved_in = self._norm(record.parent_id) != self._norm(pid)
             if moved_in and self._norm(remote.parent_id) == self._norm(record.parent_id):
@@ -517,7 +619,8 @@ class _Planner:
     ) -> None:
         pid = record.page_id
         if status != "current":
-            self.actions.append(Forget(pid, record.local_path, "deleted on both sides"))
+            if not self._revive_for_children(record, remote, status):
+                self.actions.append(Forget(pid, record.local_path, "deleted on both sides"))
             return
         assert remote is not None
         remote_changed = (
@@ -548,7 +651,7 @@ class _Planner:
         if self._blocked_parent(pid, entry.path, local_parent):
             return
         record_parent: ParentRef = (self._norm(record.parent_id), None)
-        parent_changed = not is_root and local_parent != record_parent
+        parent_changed = not is_root and not self._same_parent(local_parent, record.parent_id)
         meta_changed = title_changed or parent_changed
 
         if entry.has_conflict_markers and body_changed:
@@ -590,6 +693,8 @@ class _Planner:
         remote_title_changed = remote.title != record.title
         remote_parent: ParentRef = (self._norm(remote.parent_id), None)
         remote_parent_changed = not is_root and remote_parent != record_parent
+        if remote_parent[0] is not None and self._remote_status(remote_parent[0]) != "current":
+            remote_parent_changed = False  # under a deleted page (a restore): not a place to follow
         target_title = remote.title if remote_title_changed else entry.title
         if title_changed and remote_title_changed and entry.title != remote.title:
             self.notes.append(
@@ -761,7 +866,9 @@ class _Planner:
             isinstance(action, Pull) and action.reason == "changed"
         ):
             return (2, self._path_depth(action.path or ""), 0, action.path or "")
-        if isinstance(action, CreateRemote | MoveRemote):
+        if isinstance(action, CreateRemote | MoveRemote) or (
+            isinstance(action, RestoreRemote) and action.path
+        ):
             depth = self._path_depth(action.path)
         elif isinstance(action, MoveLocal):  # depth of where it goes
             if action.parent_id is not None:

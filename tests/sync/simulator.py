@@ -107,13 +107,18 @@ class World:
         return self.cur(parent_path)
 
     def resolve_parent(self, parent_id: str | None, parent_path: str | None) -> str:
+        """Like Confluence: a parent must be a current page (or the root)."""
         if parent_id:
-            return parent_id
-        if parent_path:
+            owner = parent_id
+        elif parent_path:
             owner = self.local[self.cur(parent_path)].page_id
             assert owner, f"parent {parent_path} was not created before its child"
-            return owner
-        return ROOT
+        else:
+            return ROOT
+        assert owner in self.remote and self.remote[owner].status == "current", (
+            f"parent {owner} is not a current page"
+        )
+        return owner
 
     def record(self, pid: str, path: str, **kw: object) -> None:
         f = self.local[path]
@@ -225,9 +230,17 @@ class World:
         if a.parent_changed:
             r.parent = self.resolve_parent(a.parent_id, a.parent_path)
         r.version += 1
-        version = r.version if rec and fetched == rec.remote_version else (rec.remote_version if rec else 0)
+        version = (
+            r.version
+            if rec and fetched == rec.remote_version
+            else (rec.remote_version if rec else 0)
+        )
         self.record(
-            a.page_id, self.path_of(a.page_id), title=r.title, parent_id=r.parent, remote_version=version
+            a.page_id,
+            self.path_of(a.page_id),
+            title=r.title,
+            parent_id=r.parent,
+            remote_version=version,
         )
 
     def _do_MoveLocal(self, a: MoveLocal) -> None:
@@ -247,7 +260,9 @@ class World:
         self.record(a.page_id, new, title=a.title, parent_id=parent)
 
     def _do_RecordLocal(self, a: RecordLocal) -> None:
-        self.record(a.page_id, self.path_of(a.page_id), title=a.title, parent_id=a.parent_id or ROOT)
+        self.record(
+            a.page_id, self.path_of(a.page_id), title=a.title, parent_id=a.parent_id or ROOT
+        )
 
     def _do_TrashRemote(self, a: TrashRemote) -> None:
         self._remote_delete(a.page_id, "trashed")
@@ -264,9 +279,14 @@ class World:
             del self.state[a.page_id]
 
     def _do_RestoreRemote(self, a: RestoreRemote) -> None:
-        self.remote[a.page_id].status = "current"
-        if a.page_id in self.state:
-            self.record(a.page_id, self.path_of(a.page_id))
+        r = self.remote[a.page_id]
+        r.status = "current"
+        parent = self.remote.get(r.parent)
+        if r.parent != ROOT and (parent is None or parent.status != "current"):
+            r.parent = ROOT  # restored without its parent: at the top, like Confluence
+        path = self.path_of(a.page_id)
+        if a.page_id in self.state and path is not None:  # else the Pull that follows records
+            self.record(a.page_id, path)
 
     def _do_Forget(self, a: Forget) -> None:
         del self.state[a.page_id]
@@ -297,4 +317,6 @@ class World:
 
 
 def all_actions(plan: Plan) -> list[Action]:
-    return list(plan.actions) + list(plan.blocked_deletions.actions if plan.blocked_deletions else [])
+    return list(plan.actions) + list(
+        plan.blocked_deletions.actions if plan.blocked_deletions else []
+    )

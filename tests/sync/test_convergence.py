@@ -83,7 +83,9 @@ def mutate_local(world: World, rng: random.Random, tokens: set[str]) -> None:
             world.local[world.free_path(f.title, target)] = world.local.pop(path)
         elif op == "new":
             target = rng.choice([None, path])
-            world.local[world.free_path(f"New-{token}", target)] = LFile(None, f"New-{token}", token + "\n")
+            world.local[world.free_path(f"New-{token}", target)] = LFile(
+                None, f"New-{token}", token + "\n"
+            )
             tokens.add(token)
 
 
@@ -96,6 +98,9 @@ def mutate_remote(world: World, rng: random.Random, tokens: set[str]) -> None:
         if r.status == "trashed":
             if rng.random() < 0.6:
                 r.status = "current"  # restored in Confluence
+                parent = world.remote.get(r.parent)
+                if r.parent != ROOT and (parent is None or parent.status != "current"):
+                    r.parent = ROOT  # its parent is gone: it comes back at the top
             continue
         op = rng.choice(["edit", "trash", "purge", "rename", "move", "new"])
         if op == "edit":

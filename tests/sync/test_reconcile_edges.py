@@ -448,3 +448,74 @@ def test_everything_in_sync_is_an_empty_plan():
     states, local, remotes = _many(5)
     plan = reconcile(states, local, remotes, options=OPTS)
     assert plan.in_sync and plan.describe() == []
+
+
+# ------------------------------------------------------------------ regressions found by the convergence test
+
+
+def test_cross_moves_that_would_form_a_loop_keep_the_confluence_side():
+    # Locally B was moved into A's folder; in Confluence A was moved under B.
+    states, _local, _ = tracked(("a", "A.md", "A", ROOT), ("b", "B.md", "B", ROOT))
+    local = [loc("a", "A.md", "A"), loc("b", "A/B.md", "B")]
+    remotes = {"a": rem("a", "A", "b"), "b": rem("b", "B", ROOT)}
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert list(plan.actions) == [
+        MoveLocal("b", "A/B.md", "B", None),
+        MoveLocal("a", "A.md", "A", "b"),
+    ]
+    assert any("own subtree" in n for n in plan.notes)
+
+
+def test_folder_named_like_another_page_without_its_page_file_is_held_not_duplicated():
+    states, local, remotes = tracked(("t", "T.md", "T", ROOT), ("c", "C.md", "C", ROOT))
+    local = [loc("t", "T.md", "T"), loc("c", "X/T/C.md", "C"), loc("x", "X.md", "X")]
+    states["x"], remotes["x"] = rec("x", "X.md", "X"), rem("x", "X")
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert not any(isinstance(a, CreateRemote) for a in plan.actions)
+    assert [h.path for h in plan.held] == ["X/T/C.md"]
+    assert "folder X/T/" in plan.held[0].reason
+
+
+def test_trashed_page_edited_in_confluence_before_trash_is_merged_after_restore():
+    states = {"a": rec("a", "A.md", "A", v=1)}
+    local = [loc("a", "A.md", "A", body="local edit\n")]
+    remotes = {"a": rem("a", "A", v=3, status="trashed")}
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert list(plan.actions) == [RestoreRemote("a", "A.md"), Merge("a", "A.md", 1, 3)]
+
+
+def test_page_trashed_remotely_whose_folder_gets_a_new_file_is_restored():
+    states, local, remotes = tracked(("a", "A.md", "A", ROOT))
+    local = [*local, loc(None, "A/New.md", "New")]
+    remotes["a"] = rem("a", "A", status="trashed")
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert list(plan.actions) == [RestoreRemote("a", "A.md"), CreateRemote("A/New.md", "New", "a")]
+    purged = reconcile(states, local, {}, options=OPTS)
+    assert list(purged.actions) == [
+        CreateRemote("A.md", "A", None, recreate_of="a"),
+        CreateRemote("A/New.md", "New", None, parent_path="A.md"),
+    ]
+
+
+def test_parent_trashed_and_edited_child_purged_restores_the_parent_first():
+    states, local, remotes = tracked(("a", "A.md", "A", ROOT), ("b", "A/B.md", "B", "a"))
+    local = [loc("a", "A.md", "A"), loc("b", "A/B.md", "B", body="edited\n")]
+    remotes = {"a": rem("a", "A", status="trashed")}
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert list(plan.actions) == [
+        RestoreRemote("a", "A.md"),
+        CreateRemote("A/B.md", "B", "a", recreate_of="b"),
+    ]
+
+
+def test_deleted_subtree_changed_remotely_comes_back_by_layout_parents_first():
+    # Both files deleted; A moved and B edited in Confluence: B must follow A.
+    states, _local, _ = tracked(
+        ("a", "A.md", "A", ROOT), ("b", "A/B.md", "B", "a"), ("g", "G.md", "G", ROOT)
+    )
+    remotes = {"a": rem("a", "A", "g"), "b": rem("b", "B", "a", v=2), "g": rem("g", "G")}
+    plan = reconcile(states, [loc("g", "G.md", "G")], remotes, options=OPTS)
+    assert list(plan.actions) == [
+        Pull("a", None, 1, "A", "g", "undelete"),
+        Pull("b", None, 2, "B", "a", "undelete"),
+    ]
