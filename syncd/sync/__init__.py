@@ -1,1 +1,10 @@
+"""The sync engine: state, decisions and merge.
 
+* `state.StateDB`: the SQLite state (merge base per page, tombstones,
+  attachments, conflicts, webhook registration, poll watermark, delivery
+  dedupe keys, create intents) and the one-instance lock.
+* `model`: snapshot types (`LocalEntry`, `RemoteEntry`), actions, `Plan`,
+  `ReconcileOptions`, and the executor contract.
+* `reconcile.reconcile`: the pure decision step (state, local, remote) -> Plan.
+* `merge.merge_markdown`: three-way merge with git-style conflict markers.
+"""

@@ -11,9 +11,39 @@ Vocabulary
   they were last in sync: the merge base.
 * An **action** is one step the executor performs. Actions are *intents*: paths and
   versions in them are the planning-time values used for descriptions and logs.
-  The executor resolves the page's current path, base version and base Markdown
-  from the state database at execution time, because an earlier action of the
-  same plan (a `MoveLocal`, a `RestoreRemote`) may have changed them.
+
+Executor contract (tests/sync/simulator.py is a reference implementation that
+the convergence property test runs against the planner)
+---------------------------------------------------------------------------
+1. Apply `Plan.actions` in order. Each applied action commits its record(s) in
+   one `StateDB.transaction()` *after* its effect (see `syncd.sync.state`).
+   Recording a page (any action but the deletions) clears its tombstone.
+2. Current values come from the state, not the action: the base version and
+   base Markdown of a page are the record's at execution time (an earlier
+   `RestoreRemote` or `MoveRemote` of the same plan may have changed them).
+3. Paths are planning-time paths. `MoveLocal` is the only action that moves
+   files; the executor keeps the list of moves it made in this run (file
+   `A.md -> B.md` and folder `A/ -> B/`, descendants' records updated) and
+   rewrites every later path (`path`, `from_path`, `parent_path`) through it.
+   A page with an id is best found by id (record, or the file whose front
+   matter has it).
+4. Parents: `parent_id` None means the space root page; `parent_path` set
+   means "the page recorded at that (rewritten) path", created earlier in the
+   plan (`StateDB.find_page_by_path`).
+5. A 409 on an update (Push, MoveRemote) means the remote moved on: re-fetch
+   and handle it as `Merge`, never overwrite.
+6. After every remote write, re-read the page and record what Confluence
+   stored (storage, sidecar, converted Markdown as base) so the next run sees
+   no change and nothing loops.
+7. Conflicts (`Merge`/`Link` not clean), by `sync.on_conflict`:
+   `merge`: write the merged text with markers, record the remote version and
+   Markdown as base, add a "markers" conflict; the page is held (reconcile
+   sees local edits with markers) until the user removes them, then pushed.
+   `keep-both`: write the remote Markdown to the file, the local text beside
+   it as `<stem>.conflict-<YYYYMMDD-HHMMSS>.md` (the scanner must skip
+   `*.conflict-*.md`), record as synced, add a "keep-both" conflict.
+   `local` / `remote`: push the local text / write the remote one; the loser
+   stays in Confluence's history / the local trash.
 """
 
 from __future__ import annotations

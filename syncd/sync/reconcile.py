@@ -15,35 +15,48 @@ front-matter title = *renamed*; parent page of the folder = *moved*; path alone
 means both sides were deleted by an earlier run (restorable); a current remote
 page then is *restored*.
 
-Decision table (S present; "meta" = rename or move)
+Decision table (S present). tests/sync/test_reconcile_matrix.py pins all 48
+cells; "meta" = title (renamed) or parent (moved).
 
-    local \\ remote   unchanged    edited        trashed              purged               moved/renamed            restored (S tombstoned)
-    unchanged        -            Pull          MoveLocalToTrash     MoveLocalToTrash     MoveLocal (+Pull)        Pull (file comes back)
-    edited           Push         Merge         RestoreRemote+Push   CreateRemote(recr.)  MoveLocal+Push/Merge     Push / Merge
-    deleted          TrashRemote  Pull(undel.)  Forget               Forget               Pull(undelete)           Pull (file comes back)
-    moved/renamed    MoveRemote   MoveRemote    RestoreRemote+       CreateRemote(recr.)  per field: only one      MoveRemote
-                                  +Pull         MoveRemote                                side changed -> mirror;
-                                                                                          both, differently ->
-                                                                                          remote wins (+note)
+    local \\ remote  unchanged    edited       trashed            purged              moved/renamed            restored (S tombstoned)
+    unchanged       -            Pull         MoveLocalToTrash   MoveLocalToTrash    MoveLocal (+Pull)        Pull (file comes back)
+    edited          Push         Merge        RestoreRemote+     CreateRemote        MoveLocal+Push/Merge     Push / Merge
+                                              Push/Merge         (recreate_of)
+    deleted         TrashRemote  Pull         Forget             Forget              Pull (at the new place)  Pull (file comes back)
+                                 (undelete)
+    moved/renamed   MoveRemote   MoveRemote   RestoreRemote+     CreateRemote        field by field: a side   MoveRemote
+                                 +Pull        MoveRemote         (recreate_of)       that changed alone wins;
+                                                                                     both differently ->
+                                                                                     Confluence wins (+note)
+    new file        CreateRemote (beside any of the above); Link when a new remote page has the same
+                    title and parent (the "new x new" cell); a title used elsewhere -> held
 
-New local file (no id) -> CreateRemote under the page of its folder (a folder
-without a page file gets a placeholder CreateRemote first), or Link when an
-untracked remote page with the same title and parent exists; a title already
-used elsewhere in the space -> held. New remote page -> Pull(new). A file with
-an id but no record (state lost, file copied in) -> Link when the page exists,
-RestoreRemote+Link when trashed, CreateRemote when gone. Two files with the same
-id: the one at the recorded path keeps it, the others are new pages.
+Other inputs: new remote page -> Pull(new). A file with an id but no record
+(state lost, file copied in) -> Link when the page exists, RestoreRemote+Link
+when trashed, CreateRemote when gone. Two files with the same id: the one at
+the recorded path keeps it, the others are new pages. A tombstoned record with
+no file: current -> Pull(restored), trashed -> nothing, purged -> Forget.
 
-Edge rules: an edit beats a delete on the other side (both ways); a local
-delete of a page whose folder still holds pages is not propagated (the file is
-pulled back, the children need their parent); a file still holding conflict
-markers is held (never pushed, listed as a conflict); a deletion of more than
-`max_delete` pages on either side, or any deletion while one side's snapshot
-is empty, is withheld (`Plan.blocked_deletions`) unless `allow_delete`.
+Edge rules
+* An edit beats a delete on the other side, both ways; any remote change (even
+  a move) beats a local delete.
+* A page a folder still needs is not deleted: a local delete of a page file
+  whose folder holds pages pulls it back (in place, then MoveLocal takes the
+  folder along if Confluence moved it); a page deleted in Confluence whose
+  folder gains pages (new files, pages moved in, edited children) is restored
+  from the trash, re-created, or replaced by an empty placeholder.
+* A folder without a page file gets a placeholder page, unless its name is
+  the title of another page (titles are unique per space): its files are held.
+* Cross moves that would form a parent loop: the Confluence side wins.
+* A file still holding conflict markers is held (never pushed, a conflict).
+* Renaming to a title another page has is held.
+* More than `max_delete` deletions on either side, or any deletion while one
+  side's snapshot is empty (unmounted folder, failed listing), are withheld
+  (`Plan.blocked_deletions`) unless `allow_delete`.
 
-Order of the plan: state-only steps; creates/links/restores/pulls of new pages
-and moves, parents first; content (push, pull, merge); deletions children
-first.
+Order of the plan: state-only steps; creates, links, restores, pulls of new
+pages and moves, parents first (by the depth of where each page goes);
+content (push, pull, merge); deletions, children first.
 """
 
 from __future__ import annotations

@@ -519,3 +519,57 @@ def test_deleted_subtree_changed_remotely_comes_back_by_layout_parents_first():
         Pull("a", None, 1, "A", "g", "undelete"),
         Pull("b", None, 2, "B", "a", "undelete"),
     ]
+
+
+def test_parent_gone_on_both_sides_comes_back_for_an_edited_child():
+    # A.md deleted locally and trashed in Confluence; A/B.md edited, B purged.
+    states, _local, _ = tracked(("a", "A.md", "A", ROOT), ("b", "A/B.md", "B", "a"))
+    local = [loc("b", "A/B.md", "B", body="edited\n")]
+    remotes = {"a": rem("a", "A", status="trashed")}
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert list(plan.actions) == [
+        RestoreRemote("a", "A.md"),
+        Pull("a", "A.md", 1, "A", None, "restored"),
+        CreateRemote("A/B.md", "B", "a", recreate_of="b"),
+    ]
+    # ... and purged instead: an empty placeholder replaces it.
+    plan = reconcile(states, local, {}, options=OPTS)
+    assert list(plan.actions) == [
+        Forget("a", "A.md", "purged; replaced by a placeholder"),
+        CreateRemote("A.md", "A", None, placeholder=True),
+        CreateRemote("A/B.md", "B", None, parent_path="A.md", recreate_of="b"),
+    ]
+
+
+def test_unchanged_children_of_a_purged_parent_are_not_local_moves():
+    states, local, _ = tracked(("a", "A.md", "A", ROOT), ("b", "A/B.md", "B", "a"))
+    plan = reconcile(states, local, {}, options=ReconcileOptions(ROOT, allow_delete=True))
+    assert list(plan.actions) == [
+        MoveLocalToTrash("b", "A/B.md", "absent"),
+        MoveLocalToTrash("a", "A.md", "absent"),
+    ]
+
+
+def test_restore_is_ordered_before_creates_beneath_it():
+    # T moved under S in Confluence (remote depth 2) but P is still at depth 2 locally.
+    states, local, remotes = tracked(
+        ("s", "S.md", "S", ROOT), ("t", "T.md", "T", ROOT), ("p", "T/P.md", "P", "t")
+    )
+    remotes["t"] = rem("t", "T", "s")
+    remotes["p"] = rem("p", "P", "t", status="trashed")
+    local = [*local, loc(None, "T/P/New.md", "New")]
+    plan = reconcile(states, local, remotes, options=OPTS)
+    kinds = [type(a).__name__ for a in plan.actions]
+    assert kinds.index("RestoreRemote") < kinds.index("CreateRemote")
+
+
+def test_a_remote_parent_that_is_itself_deleted_is_not_followed():
+    # B was moved locally under C; in Confluence B is trashed under A, which is purged.
+    states, _local, _ = tracked(("b", "B.md", "B", ROOT), ("c", "C.md", "C", ROOT))
+    local = [loc("b", "C/B.md", "B"), loc("c", "C.md", "C")]
+    remotes = {"b": rem("b", "B", "a", status="trashed"), "c": rem("c", "C")}
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert list(plan.actions) == [
+        RestoreRemote("b", "C/B.md"),
+        MoveRemote("b", "C/B.md", parent_changed=True, parent_id="c"),
+    ]
