@@ -9,6 +9,8 @@ last page; limits are capped (``MAX_LIMIT``) and the capped value is echoed in `
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
 from syncd.emulator import cql, shapes_v1
@@ -22,7 +24,7 @@ from syncd.emulator.pagination import (
     parse_start,
     v1_links,
 )
-from syncd.emulator.requests_util import flag, int_param, read_json, site_base
+from syncd.emulator.requests_util import flag, int_param, multi, read_json, site_base
 from syncd.emulator.shapes_v1 import Ctx, parse_expand
 from syncd.emulator.state import state_of
 
@@ -50,7 +52,7 @@ def _content_id(request: web.Request, name: str = "id") -> str:
 
 def _visible(c: Content, request: web.Request) -> bool:
     """GET content defaults to status=current; trashed content needs ?status=trashed|any."""
-    wanted = [s.strip() for s in request.query.get("status", "current").split(",") if s.strip()]
+    wanted = multi(request, "status") or ["current"]
     return (
         "any" in wanted or c.status in wanted or ("historical" in wanted and c.status == "current")
     )
@@ -83,7 +85,7 @@ async def list_content(request: web.Request) -> web.Response:
     type_ = request.query.get("type", "page")
     if type_ not in ("page", "blogpost"):
         raise BadRequest(f"Invalid content type: {type_}")
-    statuses = set((request.query.get("status") or "current").split(","))
+    statuses = set(multi(request, "status") or ["current"])
     space_keys = [k for k in request.query.get("spaceKey", "").split(",") if k]
     title = request.query.get("title")
     expand = parse_expand(request.query.get("expand"))
@@ -589,60 +591,60 @@ async def remove_label(request: web.Request) -> web.Response:
 # ---- search -------------------------------------------------------------------------
 
 
-async def search(request: web.Request) -> web.Response:
+def _search_response(request: web.Request, render) -> web.Response:
+    """Run the request's CQL and answer one page: a ``cursor`` on Cloud, ``start`` on DC
+    (Cloud also honours an explicit ``start``). ``render`` turns a Content into a result."""
     st = state_of(request)
     ctx = _ctx(request)
     raw = request.query.get("cql")
     if not raw:
         raise BadRequest("The cql parameter is required")
     limit = parse_limit(request, 25, SEARCH_MAX_LIMIT)
-    expand = parse_expand(request.query.get("expand"))
     found = cql.search(ctx.store, raw)
-    if st.flavor == "cloud" and "start" not in request.query:
+    cursor_mode = st.flavor == "cloud" and "start" not in request.query
+    if cursor_mode:
         start = int(decode_cursor(request.query.get("cursor")).get("offset", 0))
     else:
         start = parse_start(request)
     window = found[start : start + limit]
     more = start + limit < len(found)
-    results = [shapes_v1.content(ctx, c, expand) for c in window]
-    if st.flavor == "cloud" and "start" not in request.query:
+    if cursor_mode:
+        path = request.path.removeprefix(ctx.context)
         items = [(k, v) for k, v in request.query.items() if k not in ("cursor", "limit")]
-        from urllib.parse import urlencode
 
         def url(offset: int) -> str:
             query = [*items, ("limit", str(limit))]
             if offset:
                 query.append(("cursor", encode_cursor({"offset": offset})))
-            return f"/rest/api/content/search?{urlencode(query)}"
+            return f"{path}?{urlencode(query)}"
 
         links = {"base": ctx.base, "context": ctx.context, "self": f"{ctx.base}{url(start)}"}
         if more:
             links["next"] = url(start + limit)
         if start:
             links["prev"] = url(max(0, start - limit))
-        return json_response(
-            {
-                "results": results,
-                "start": start,
-                "limit": limit,
-                "size": len(results),
-                "totalSize": len(found),
-                "cqlQuery": raw,
-                "_links": links,
-            }
-        )
-    out = {
-        "results": results,
-        "start": start,
-        "limit": limit,
-        "size": len(results),
-        "totalSize": len(found),
-        "cqlQuery": raw,
-        "_links": v1_links(
+    else:
+        links = v1_links(
             request, base=ctx.base, context=ctx.context, start=start, limit=limit, more=more
-        ),
-    }
-    return json_response(out)
+        )
+    return json_response(
+        {
+            "results": [render(ctx, c) for c in window],
+            "start": start,
+            "limit": limit,
+            "size": len(window),
+            "totalSize": len(found),
+            "cqlQuery": raw,
+            "searchDuration": 1,
+            "_links": links,
+        }
+    )
+
+
+async def search(request: web.Request) -> web.Response:
+    """``content/search``: results are Content objects."""
+    expand = parse_expand(request.query.get("expand"))
+    return _search_response(request, lambda ctx, c: shapes_v1.content(ctx, c, expand))
 
 
 # ---- spaces and users ---------------------------------------------------------------

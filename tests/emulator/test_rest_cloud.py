@@ -342,3 +342,18 @@ async def test_attachment_is_content_addressable_with_its_att_id(emulator: Emula
             assert r.json()["title"] == "x.txt"
         assert (await c.delete(f"/rest/api/content/{att.id}")).status_code == 204
     assert att.status == "trashed"
+
+
+async def test_v1_status_filter_accepts_repeated_and_comma_forms(emulator: EmulatorServer):
+    pid = emulator.store.create_page("DEMO", "Status forms").id
+    emulator.store.trash(pid)
+    async with client(emulator) as c:
+        for params in (
+            [("status", "current"), ("status", "trashed")],
+            [("status", "current,trashed")],
+            [("status", "any")],
+        ):
+            r = await c.get(f"/rest/api/content/{pid}", params=params)
+            assert r.status_code == 200, params
+        r = await c.get("/rest/api/content", params=[("spaceKey", "DEMO"), ("status", "trashed")])
+        assert [p["id"] for p in r.json()["results"]] == [pid]
