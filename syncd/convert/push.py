@@ -12,16 +12,18 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from difflib import SequenceMatcher
 
 from . import xmltree
 from .blocks import Block, Projection, project
-from .chunks import normalise, split_chunks, to_html
+from .chunks import md_parser, normalise, split_chunks, to_html
 from .fresh import Writer, cdata, xhtml
 from .model import ConversionRefused, LinkResolver, PushResult, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
+from .xmltree import Node
 
 _TEXT_FORBIDDEN = re.compile(r"[\\`*_\[\]<>|~&!#\n\ue000\ue001]")
 _RAW_FORBIDDEN = re.compile(r"[<&\n\ue000\ue001]|\]\]>")
@@ -344,6 +346,9 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
             return _rebuild_panel(node, new, body, proj, resolver)
     if name in ("ul", "ol", "ac:task-list"):
         li_p = bool(re.search(r"<li[^>]*>\s*<p[\s>]", body[node.start : node.end]))
+        frag = _rebuild_list_items(node, block, new, proj, resolver, li_p)
+        if frag is not None and _renders_as(frag, new, resolver):
+            return frag
         writer = Writer(
             proj.fragments, resolver, li_paragraphs=li_p, next_task_id=_max_task_id(body) + 1
         )
@@ -358,6 +363,140 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
             frag = opener + frag[close:] if opener.startswith(tag) else frag
         return frag
     return None
+
+
+_ITEM_MARKER = re.compile(r"\A(?:\d{1,9}[.)]|[-*+])[ \t]*")
+_CHECKBOX = re.compile(r"\A\[[ xX]\][ \t]*")
+
+
+def _md_items(md: str) -> list[str] | None:
+    """The top-level items of a Markdown text that is exactly one list."""
+    tokens = md_parser().parse(md)
+    top = [t for t in tokens if t.level == 0 and t.nesting == 1]
+    if len(top) != 1 or top[0].type not in ("bullet_list_open", "ordered_list_open"):
+        return None
+    lines = md.split("\n")
+    items = [t for t in tokens if t.level == 1 and t.type == "list_item_open" and t.map]
+    return ["\n".join(lines[t.map[0] : t.map[1]]).rstrip("\n") for t in items]
+
+
+def _item_key(text: str) -> str:
+    """An item's text without its marker or numbering (renumbering is not an edit)."""
+    return _ITEM_MARKER.sub("", text, count=1)
+
+
+def _pair_items(old: list[str], new: list[str]) -> dict[int, int]:
+    """Pair edited items with the originals they most resemble, keeping their order."""
+    if len(old) == len(new):
+        return {k: k for k in range(len(new))}
+    pairs: dict[int, int] = {}
+    last = -1
+    for k, text in enumerate(new):
+        best, best_ratio = None, 0.5
+        for o in range(last + 1, len(old)):
+            a, b = _item_key(old[o]), _item_key(text)
+            kept = sum(m.size for m in SequenceMatcher(None, a, b).get_matching_blocks())
+            ratio = max(kept / max(len(a), 1), kept / max(len(b), 1)) if kept else 0.0
+            if ratio > best_ratio:
+                best, best_ratio = o, ratio
+        if best is not None:
+            pairs[k] = best
+            last = best
+    return pairs
+
+
+def _patch_task(body: str, old: Node, fresh: str, old_md: str, new_md: str) -> str:
+    """The original task with the new state and, if its text changed, the new body."""
+    status = old.find("ac:task-status")
+    task_body = old.find("ac:task-body")
+    m = re.search(
+        r"<ac:task-status>(\w+)</ac:task-status><ac:task-body>(.*)</ac:task-body></ac:task>\Z",
+        fresh,
+        re.S,
+    )
+    if status is None or task_body is None or m is None or not task_body.closed:
+        return fresh
+    same_text = _CHECKBOX.sub("", _item_key(old_md)) == _CHECKBOX.sub("", _item_key(new_md))
+    inner = body[task_body.open_end : task_body.close_start] if same_text else m.group(2)
+    return (
+        body[old.start : status.open_end]
+        + m.group(1)
+        + body[status.close_start : task_body.open_end]
+        + inner
+        + body[task_body.close_start : old.end]
+    )
+
+
+def _rebuild_list_items(node, block: Block, new: str, proj: Projection, resolver, li_p: bool):
+    """Rebuild a list item by item: unchanged items keep their bytes, edited ones their tag."""
+    body = proj.body
+    task_list = node.lname == "ac:task-list"
+    item_tag = "ac:task" if task_list else "li"
+    items = []
+    for c in node.children:
+        if c.kind == "el" and c.lname == item_tag and c.closed:
+            items.append(c)
+        elif not (c.kind == "text" and not body[c.start : c.end].strip()):
+            return None
+    old_items = _md_items(block.md)
+    new_items = _md_items(new)
+    if not items or old_items is None or new_items is None or len(old_items) != len(items):
+        return None
+    writer = Writer(
+        proj.fragments, resolver, li_paragraphs=li_p, next_task_id=_max_task_id(body) + 1
+    )
+    matcher = SequenceMatcher(
+        None, [_item_key(t) for t in old_items], [_item_key(t) for t in new_items], autojunk=False
+    )
+    pieces: list[tuple[int | None, str]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pieces.extend(
+                (i1 + k, body[items[i1 + k].start : items[i1 + k].end]) for k in range(i2 - i1)
+            )
+            continue
+        partner = _pair_items(old_items[i1:i2], new_items[j1:j2])
+        for k, text in enumerate(new_items[j1:j2]):
+            paired = k in partner
+            ok = i1 + partner[k] if paired else None
+            fresh = writer.document(
+                text if not text[:1].isdigit() else "1" + text.lstrip("0123456789")
+            )
+            if task_list:
+                m = re.fullmatch(
+                    r"<ac:task-list>(<ac:task>.*</ac:task>)</ac:task-list>", fresh, re.S
+                )
+                if not m:
+                    return None
+                item = m.group(1)
+                if paired:
+                    item = _patch_task(body, items[ok], item, old_items[ok], text)
+                pieces.append((ok, item))
+            else:
+                m = re.fullmatch(r"<(ul|ol)[^>]*><li>(.*)</li></\1>", fresh, re.S)
+                if not m:
+                    return None
+                if paired:
+                    old = items[ok]
+                    item = (
+                        body[old.start : old.open_end]
+                        + m.group(2)
+                        + body[old.close_start : old.end]
+                    )
+                else:
+                    item = "<li>" + m.group(2) + "</li>"
+                pieces.append((ok, item))
+    gaps = [body[a.end : b.start] for a, b in itertools.pairwise(items)]
+    default_gap = gaps[0] if gaps else ""
+    out = [body[node.start : items[0].start]]
+    prev: int | None = None
+    for n, (origin, text) in enumerate(pieces):
+        if n:
+            out.append(gaps[prev] if prev is not None and origin == prev + 1 else default_gap)
+        out.append(text)
+        prev = origin
+    out.append(body[items[-1].end : node.end])
+    return "".join(out)
 
 
 def _rebuild_code(node, block: Block, new: str, body: str) -> str | None:

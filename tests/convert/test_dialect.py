@@ -337,3 +337,45 @@ def test_sidecar_round_trips_through_json():
     pull = storage_to_markdown("<p>x&nbsp;é</p>")
     again = Sidecar.from_json(pull.sidecar.to_json())
     assert again == pull.sidecar
+
+
+def test_list_edits_keep_untouched_items_byte_for_byte():
+    storage = (
+        '<ul local-id="l"><li local-id="a"><p>one</p></li><li local-id="b"><p>two</p></li>'
+        '<li local-id="c"><p>three</p></li></ul>'
+    )
+    pull = storage_to_markdown(storage)
+    assert pull.markdown == "- one\n- two\n- three\n"
+    out = markdown_to_storage("- one\n- two *and a half*\n- new\n- three\n", sidecar=pull.sidecar)
+    assert out.storage == (
+        '<ul local-id="l"><li local-id="a"><p>one</p></li><li local-id="b"><p>two <em>and a half'
+        '</em></p></li><li><p>new</p></li><li local-id="c"><p>three</p></li></ul>'
+    )
+
+
+def test_task_edits_keep_other_tasks_byte_for_byte():
+    task = (
+        "<ac:task><ac:task-id>{id}</ac:task-id><ac:task-uuid>u-{id}</ac:task-uuid><ac:task-status>"
+        'incomplete</ac:task-status><ac:task-body><span class="placeholder-inline-tasks">{text}'
+        "</span></ac:task-body></ac:task>"
+    )
+    storage = (
+        "<ac:task-list>\n"
+        + task.format(id=1, text="a")
+        + "\n"
+        + task.format(id=2, text="b")
+        + "\n</ac:task-list>"
+    )
+    pull = storage_to_markdown(storage)
+    edited = pull.markdown.replace("- [ ]", "- [x]", 1) + "- [ ] c\n"
+    out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
+    assert task.format(id=2, text="b") in out
+    assert "<ac:task-id>1</ac:task-id>" in out and "complete" in out
+    new = re.search(
+        r"<ac:task-id>(\d+)</ac:task-id><ac:task-status>incomplete</ac:task-status>"
+        r"<ac:task-body>c</ac:task-body>",
+        out,
+    )
+    assert new and int(new.group(1)) > 2
+    # The ticked task keeps its id, uuid and body bytes; only the state changed.
+    assert task.format(id=1, text="a").replace(">incomplete<", ">complete<") in out
