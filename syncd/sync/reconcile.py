@@ -178,6 +178,8 @@ class _Planner:
                 folder = default_parent_path(folder)
         self.placeholders: dict[str, CreateRemote] = {}
         self.blocked_folders: set[str | None] = set()
+        #: Paths that will have no page after this plan (held new files).
+        self.unborn: set[str] = set()
         self.created_paths: set[str] = set()
         self.linked_remote: set[str] = set()
         titles: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -341,18 +343,21 @@ class _Planner:
         self.actions.append(self.placeholders[path])
 
     def _blocked_parent(self, pid: str | None, path: str, parent: ParentRef) -> bool:
-        """Hold a page whose folder cannot get a page (see `_ensure_placeholder`)."""
-        if parent[1] is None or parent[1] not in self.blocked_folders:
+        """Hold a page whose parent cannot get a page in this plan: a folder without
+        a page file named like another page, or a parent file that is held."""
+        if parent[1] is None:
             return False
-        folder = parent[1][:-3]
-        self.held.append(
-            Held(
-                pid,
-                path,
-                f"folder {folder}/ has no page file and its name is the title of another "
-                "page; rename the folder or add its page file",
+        if parent[1] in self.blocked_folders:
+            reason = (
+                f"folder {parent[1][:-3]}/ has no page file and its name is the title of "
+                "another page; rename the folder or add its page file"
             )
-        )
+        elif parent[1] in self.unborn:
+            reason = f"its parent {parent[1]} is held; resolve that first"
+        else:
+            return False
+        self.held.append(Held(pid, path, reason))
+        self.unborn.add(path)
         return True
 
     # ------------------------------------------------------------------ cross moves
@@ -451,6 +456,7 @@ class _Planner:
         if entry.path in self.created_paths:
             return
         self.created_paths.add(entry.path)
+        self.unborn.add(entry.path)  # until an action below gives it a page
         if entry.has_conflict_markers:
             self.held.append(Held(None, entry.path, "conflict markers in the file"))
             return
@@ -471,6 +477,7 @@ class _Planner:
                 ):
                     self.linked_remote.add(twin)
                     self.actions.append(Link(twin, entry.path, self.remotes[twin].version))
+                    self.unborn.discard(entry.path)
                     return
             if twins or claim in self.claimed_titles:
                 used = f"page {twins[0]}" if twins else "another new file"
@@ -484,6 +491,7 @@ class _Planner:
                 )
                 return
             self.claimed_titles.add(claim)
+        self.unborn.discard(entry.path)
         self.actions.append(
             CreateRemote(
                 path=entry.path,

@@ -573,3 +573,14 @@ def test_a_remote_parent_that_is_itself_deleted_is_not_followed():
         RestoreRemote("b", "C/B.md"),
         MoveRemote("b", "C/B.md", parent_changed=True, parent_id="c"),
     ]
+
+
+def test_files_under_a_held_new_file_are_held_too():
+    states, local, remotes = tracked(("x", "X.md", "X", ROOT))
+    local = [*local, loc(None, "N.md", "X"), loc(None, "N/Child.md", "Child")]
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert plan.actions == ()
+    assert [(h.path, h.reason.split(";")[0]) for h in plan.held] == [
+        ("N.md", "title 'X' is already used by page x in the space"),
+        ("N/Child.md", "its parent N.md is held"),
+    ]
