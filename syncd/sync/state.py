@@ -83,6 +83,10 @@ class StateTooNew(StateError):
     """The database was written by a newer syncd (schema version above ours)."""
 
 
+class StateCorrupt(StateError):
+    """The state file is not a readable SQLite database."""
+
+
 # One entry per schema version: MIGRATIONS[i] upgrades user_version i -> i + 1.
 MIGRATIONS: list[Sequence[str]] = [
     (
@@ -253,6 +257,14 @@ class StateDB:
                 db._migrate()
                 if folder is not None:
                     db._check_folder(Path(folder))
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                if isinstance(exc, sqlite3.OperationalError) and "syntax" in str(exc):
+                    raise  # a broken migration is a bug, not a corrupt file
+                raise StateCorrupt(
+                    f"{path} is not a usable state database ({exc}); move it away to "
+                    "start over (syncd then re-links files and pages without deleting any)"
+                ) from exc
             except BaseException:
                 conn.close()
                 raise

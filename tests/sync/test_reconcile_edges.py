@@ -584,3 +584,14 @@ def test_files_under_a_held_new_file_are_held_too():
         ("N.md", "title 'X' is already used by page x in the space"),
         ("N/Child.md", "its parent N.md is held"),
     ]
+
+
+def test_reconcile_does_not_mutate_its_inputs():
+    import copy
+
+    states, local, remotes = _many(4)
+    remotes["p1"] = rem("p1", "P1", v=5)
+    local = [*local[1:], loc(None, "A/New.md", "New")]
+    before = copy.deepcopy((states, local, remotes))
+    reconcile(states, local, remotes, options=OPTS)
+    assert (states, local, remotes) == before

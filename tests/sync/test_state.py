@@ -16,7 +16,7 @@ import pytest
 from syncd.sync import state as state_mod
 from syncd.sync.model import body_hash
 from syncd.sync.records import AttachmentRecord, PageRecord, Tombstone, WebhookRecord
-from syncd.sync.state import StateDB, StateError, StateLocked, StateTooNew
+from syncd.sync.state import StateCorrupt, StateDB, StateError, StateLocked, StateTooNew
 
 
 def page(page_id: str = "101", **kw) -> PageRecord:
@@ -332,3 +332,18 @@ def test_committed_transaction_survives_sigkill(tmp_path: Path):
             child.kill()
     with StateDB.open(state_dir) as state:
         assert state.get_page("7").remote_version == 5
+
+
+def test_corrupt_database_gives_a_clear_error_and_releases_the_lock(tmp_path: Path):
+    state_dir = tmp_path / "s"
+    state_dir.mkdir()
+    (state_dir / "state.db").write_bytes(b"this is not sqlite, just some bytes" * 100)
+    with pytest.raises(StateCorrupt, match="not a usable state database"):
+        StateDB.open(state_dir)
+    (state_dir / "state.db").unlink()
+    StateDB.open(state_dir).close()  # the failed open did not keep the lock
+
+
+def test_update_of_a_missing_page_raises_key_error(db: StateDB):
+    with pytest.raises(KeyError):
+        db.update_page("nope", title="x")
