@@ -203,3 +203,61 @@ async def test_dc_registration_credentials_become_basic_auth(emulator_factory, s
     assert await emu.deliverer.wait_for(lambda log: len(log) == 1)
     assert got[0][0]["Authorization"] == "Basic aG9vazpwdw=="
     assert "Authorization" not in emu.deliveries[0]["headers"]
+
+
+async def test_a_stalled_receiver_never_blocks_rest_responses(emulator_factory):
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def stall(request: web.Request) -> web.Response:
+        arrived.set()
+        await release.wait()
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/slow", stall)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        emu = await emulator_factory(flavor="dc")
+        emu.store.add_webhook(
+            name="slow",
+            url=f"http://127.0.0.1:{port}/slow",
+            events=["page_created", "page_updated"],
+        )
+        async with httpx.AsyncClient(
+            base_url=emu.base_url, headers={"Authorization": f"Bearer {emu.token}"}
+        ) as c:
+            r = await c.post(
+                "/rest/api/content",
+                json={
+                    "type": "page",
+                    "title": "Stalled",
+                    "space": {"key": "DEMO"},
+                    "body": {"storage": {"value": "<p/>", "representation": "storage"}},
+                },
+            )
+            assert r.status_code == 200
+            await asyncio.wait_for(arrived.wait(), 5)  # the receiver now holds the delivery
+            start = time.monotonic()
+            for n in range(2, 12):
+                r = await c.put(
+                    f"/rest/api/content/{r.json()['id']}",
+                    json={
+                        "type": "page",
+                        "title": "Stalled",
+                        "version": {"number": n},
+                        "body": {"storage": {"value": f"<p>{n}</p>", "representation": "storage"}},
+                    },
+                )
+                assert r.status_code == 200
+            assert time.monotonic() - start < 2.0
+        release.set()
+        assert await emu.deliverer.wait_for(lambda log: len(log) == 11, 10)
+        assert [d["event"] for d in emu.deliveries] == ["page_created"] + ["page_updated"] * 10
+    finally:
+        release.set()
+        await runner.cleanup()

@@ -148,3 +148,42 @@ async def test_search_pages_with_start_and_limit(emulator_dc: EmulatorServer):
             r = await c.get(body["_links"]["base"] + nxt)
         expected = [c.id for c in emulator_dc.store.listing("DEMO", "page")]
         assert seen == expected and len(seen) == 13
+
+
+async def test_space_update_comment_and_tree_routes(emulator_dc: EmulatorServer):
+    store = emulator_dc.store
+    events: list[str] = []
+    store.listeners.append(lambda e: events.append(e.name))
+    home = store.space("DEMO").homepage_id
+    async with client(emulator_dc) as c:
+        r = await c.put(
+            "/rest/api/space/DEMO",
+            json={
+                "name": "Demo space",
+                "description": {"plain": {"value": "About", "representation": "plain"}},
+            },
+        )
+        assert r.status_code == 200 and r.json()["name"] == "Demo space"
+        assert r.json()["description"]["plain"]["value"] == "About"
+        r = await c.post(
+            "/rest/api/content",
+            json={
+                "type": "comment",
+                "container": {"id": home, "type": "page"},
+                "body": {"storage": {"value": "<p>hi</p>", "representation": "storage"}},
+            },
+        )
+        assert r.status_code == 200 and r.json()["type"] == "comment"
+        comments = (await c.get(f"/rest/api/content/{home}/child/comment")).json()
+        assert [x["id"] for x in comments["results"]] == [r.json()["id"]]
+        child = (await c.get(f"/rest/api/content/{home}/child", params={"expand": "page"})).json()
+        assert len(child["page"]["results"]) == len(store.children(home))
+        desc = (
+            await c.get(f"/rest/api/content/{home}/descendant/page", params={"limit": 100})
+        ).json()
+        assert desc["size"] == 12
+        roots = (await c.get("/rest/api/space/DEMO/content/page", params={"depth": "root"})).json()
+        assert [p["id"] for p in roots["results"]] == [home]
+        spaces = (await c.get("/rest/api/space")).json()
+        assert [s["key"] for s in spaces["results"]] == ["DEMO"]
+    assert events == ["space_updated", "comment_created"]
