@@ -344,6 +344,8 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
             return _rebuild_code(node, block, new, body)
         if macro in PANEL_TO_ALERT:
             return _rebuild_panel(node, new, body, proj, resolver)
+    if name == "table" and block.md.startswith("|"):
+        return _rebuild_table_rows(node, block, new, proj, resolver)
     if name in ("ul", "ol", "ac:task-list"):
         li_p = bool(re.search(r"<li[^>]*>\s*<p[\s>]", body[node.start : node.end]))
         frag = _rebuild_list_items(node, block, new, proj, resolver, li_p)
@@ -496,6 +498,112 @@ def _rebuild_list_items(node, block: Block, new: str, proj: Projection, resolver
         out.append(text)
         prev = origin
     out.append(body[items[-1].end : node.end])
+    return "".join(out)
+
+
+def _table_rows(node: Node) -> list[Node] | None:
+    rows: list[Node] = []
+    for c in node.children:
+        if c.kind == "el" and c.lname in ("thead", "tbody", "tfoot"):
+            rows.extend(r for r in c.children if r.kind == "el" and r.lname == "tr")
+        elif c.kind == "el" and c.lname == "tr":
+            rows.append(c)
+    return rows if all(r.closed for r in rows) else None
+
+
+def _cells(node: Node) -> list[Node]:
+    return [c for c in node.children if c.kind == "el" and c.lname in ("td", "th")]
+
+
+def _split_row(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return [c.strip() for c in re.split(r"(?<!\\)\|", inner)]
+
+
+def _rebuild_table_rows(node, block: Block, new: str, proj: Projection, resolver) -> str | None:
+    """Rebuild a GFM-projected table row by row, keeping the table's own markup."""
+    body = proj.body
+    rows = _table_rows(node)
+    old_lines = block.md.split("\n")
+    new_lines = new.split("\n")
+    if not rows or len(old_lines) != len(rows) + 1 or len(new_lines) < 2:
+        return None
+    if not re.fullmatch(r"\|(?:\s*:?-+:?\s*\|)+", new_lines[1].replace(" ", "")):
+        return None
+    width = len(_cells(rows[0]))
+    old_rows = [old_lines[0], *old_lines[2:]]
+    new_rows = [new_lines[0], *new_lines[2:]]
+    if any(len(_split_row(r)) != width for r in new_rows):
+        return None
+    writer = Writer(proj.fragments, resolver)
+    wrap_p = bool(re.search(r"<t[dh][^>]*>\s*<p[\s>]", body[node.start : node.end]))
+
+    def cell_storage(text: str) -> str:
+        inner = writer.inline_md(text)
+        return f"<p>{inner}</p>" if wrap_p else inner
+
+    def patched_row(old: Node, old_md: str, new_md: str) -> str:
+        out = [body[old.start : old.open_end]]
+        cells = _cells(old)
+        old_cells, new_cells = _split_row(old_md), _split_row(new_md)
+        pos = old.open_end
+        for cell, before, after in zip(cells, old_cells, new_cells, strict=True):
+            out.append(body[pos : cell.start])
+            if before == after:
+                out.append(body[cell.start : cell.end])
+            else:
+                out.append(
+                    body[cell.start : cell.open_end]
+                    + cell_storage(after)
+                    + body[cell.close_start : cell.end]
+                )
+            pos = cell.end
+        out.append(body[pos : old.end])
+        return "".join(out)
+
+    pieces: list[tuple[int | None, str]] = []
+    head_same = old_rows[0] == new_rows[0]
+    pieces.append(
+        (
+            0,
+            body[rows[0].start : rows[0].end]
+            if head_same
+            else patched_row(rows[0], old_rows[0], new_rows[0]),
+        )
+    )
+    matcher = SequenceMatcher(None, old_rows[1:], new_rows[1:], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pieces.extend(
+                (1 + i1 + k, body[rows[1 + i1 + k].start : rows[1 + i1 + k].end])
+                for k in range(i2 - i1)
+            )
+            continue
+        partner = _pair_items(old_rows[1 + i1 : 1 + i2], new_rows[1 + j1 : 1 + j2])
+        for k in range(j2 - j1):
+            text = new_rows[1 + j1 + k]
+            if k in partner:
+                o = 1 + i1 + partner[k]
+                pieces.append((o, patched_row(rows[o], old_rows[o], text)))
+            else:
+                cells = "".join(f"<td>{cell_storage(c)}</td>" for c in _split_row(text))
+                pieces.append((None, f"<tr>{cells}</tr>"))
+    gaps = [body[a.end : b.start] for a, b in itertools.pairwise(rows)]
+    plain = [g for g in gaps[1:] if not g.strip()] or [""]
+    out = [body[node.start : rows[0].start], pieces[0][1]]
+    prev = 0
+    for n, (origin, text) in enumerate(pieces[1:]):
+        if n == 0:
+            out.append(gaps[0] if gaps else "")
+        else:
+            out.append(gaps[prev] if prev is not None and origin == prev + 1 else plain[0])
+        out.append(text)
+        prev = origin
+    if len(pieces) == 1 and gaps and gaps[0].strip():
+        return None  # every body row deleted: the section structure would change
+    out.append(body[rows[-1].end : node.end])
     return "".join(out)
 
 

@@ -379,3 +379,23 @@ def test_task_edits_keep_other_tasks_byte_for_byte():
     assert new and int(new.group(1)) > 2
     # The ticked task keeps its id, uuid and body bytes; only the state changed.
     assert task.format(id=1, text="a").replace(">incomplete<", ">complete<") in out
+
+
+def test_table_row_edits_keep_table_markup_and_other_rows():
+    storage = (
+        '<table data-layout="wide"><colgroup><col style="width: 10px" /><col /></colgroup>'
+        "<thead><tr><th><p>A</p></th><th><p>B</p></th></tr></thead><tbody>"
+        '<tr local-id="r1"><td><p>1</p></td><td><p>2</p></td></tr>'
+        '<tr local-id="r2"><td><p>3</p></td><td data-highlight-colour="red"><p>4</p></td></tr>'
+        "</tbody></table>"
+    )
+    pull = storage_to_markdown(storage)
+    assert pull.markdown == "| A | B |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n"
+    edited = pull.markdown.replace("| 3 | 4 |", "| 3 | **four** |\n| 5 | 6 |")
+    out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
+    assert out == storage.replace("<p>4</p>", "<p><strong>four</strong></p>").replace(
+        "</tr></tbody>", "</tr><tr><td><p>5</p></td><td><p>6</p></td></tr></tbody>"
+    )
+    out = markdown_to_storage(pull.markdown.replace("| 1 | 2 |\n", ""), sidecar=pull.sidecar)
+    assert '<tr local-id="r1">' not in out.storage and '<tr local-id="r2">' in out.storage
+    assert out.storage.startswith('<table data-layout="wide"><colgroup>')
