@@ -530,7 +530,9 @@ class Store:
     # ---- trash, purge, restore ------------------------------------------------------
 
     def trash(self, content_id: str) -> Content:
-        """Move to the trash. The title stays taken; the page keeps its place in the tree."""
+        """Move to the trash. The title stays taken. As in Confluence, the page's children are
+        not deleted: they move up to its parent (no event is sent for them; whether Confluence
+        sends one is unverified, so clients must not count on it)."""
         with self.lock:
             c = self.get(content_id)
             if c.status == "trashed":
@@ -538,6 +540,8 @@ class Store:
             if c.type == "page" and self.spaces[c.space_key].homepage_id == c.id:
                 raise BadRequest("The home page of a space cannot be deleted")
             c.status = "trashed"
+            if c.type == "page":
+                self._lift_children(c)
             if c.type == "page":
                 self._emit("page_trashed", c.space_key, page=self.snapshot(c))
             elif c.type == "blogpost":
@@ -559,14 +563,7 @@ class Store:
                     title="Content must be trashed before it can be purged",
                 )
             snap = self.snapshot(c)
-            # children of a purged page move up to its parent, as in Confluence
-            for child_id in list(self._children.get(c.id, [])):
-                child = self.content[child_id]
-                self._remove_from_siblings(child)
-                child.parent_id = c.parent_id
-                sib = self._sibling_list(child)
-                child.position = len(sib)
-                sib.append(child.id)
+            self._lift_children(c)
             self._children.pop(c.id, None)
             self._remove_from_siblings(c)
             del self.content[c.id]
@@ -584,6 +581,15 @@ class Store:
             else:
                 self._emit("blog_removed", c.space_key, blog=snap)
 
+    def _lift_children(self, c: Content) -> None:
+        for child_id in list(self._children.get(c.id, [])):
+            child = self.content[child_id]
+            self._remove_from_siblings(child)
+            child.parent_id = c.parent_id
+            sib = self._sibling_list(child)
+            child.position = len(sib)
+            sib.append(child.id)
+
     def _remove_from_siblings(self, c: Content) -> None:
         sib = self._sibling_list(c)
         if c.id in sib:
@@ -591,12 +597,21 @@ class Store:
             self._renumber(sib)
 
     def restore(self, content_id: str) -> Content:
-        """Restore from the trash: status only, no new version."""
+        """Restore from the trash: status only, no new version. The page goes back under its
+        old parent, or under the home page when that parent is gone or trashed."""
         with self.lock:
             c = self.get(content_id)
             if c.status == "current":
                 return c
             c.status = "current"
+            if c.type == "page" and c.parent_id:
+                parent = self.content.get(c.parent_id)
+                if parent is None or parent.status != "current":
+                    self._remove_from_siblings(c)
+                    c.parent_id = self.spaces[c.space_key].homepage_id
+                    sib = self._sibling_list(c)
+                    c.position = len(sib)
+                    sib.append(c.id)
             if c.type == "page":
                 self._emit("page_restored", c.space_key, page=self.snapshot(c))
             elif c.type == "blogpost":

@@ -106,13 +106,22 @@ def test_only_trashed_pages_can_be_purged(store: Store):
         store.purge(page.id)
 
 
-def test_purging_a_parent_lifts_its_children(store: Store):
+def test_trashing_a_parent_lifts_its_children_and_restore_finds_a_home(store: Store):
     parent = store.create_page("ENG", "Parent")
     child = store.create_page("ENG", "Child", parent_id=parent.id)
+    grandchild = store.create_page("ENG", "Grandchild", parent_id=child.id)
+    store.trash(child.id)
+    assert grandchild.parent_id == parent.id, "children move up, they are not deleted"
+    assert grandchild.status == "current"
+    store.trash(parent.id)
+    assert grandchild.parent_id == home(store)
+    store.restore(child.id)
+    assert child.parent_id == home(store), "its old parent is in the trash"
+    store.restore(parent.id)
+    assert parent.parent_id == home(store) and store.children(parent.id) == []
     store.trash(parent.id)
     store.purge(parent.id)
-    assert child.parent_id == home(store)
-    assert child in store.children(home(store))
+    assert store.find(parent.id) is None and grandchild in store.children(home(store))
 
 
 def test_move_append_before_after_and_events(store: Store, events: list[Event]):
