@@ -220,7 +220,11 @@ class Query:
             "parent": lambda c: [c.parent_id or ""],
             "ancestor": lambda c: [a.id for a in store.ancestors(c.id)],
             "label": lambda c: list(c.labels),
-            "creator": lambda c: [c.author, store.user.username, store.user.user_key],
+            "creator": lambda c: [
+                c.author,
+                store.user_by_account(c.author).username,
+                store.user_by_account(c.author).user_key,
+            ],
             "text": lambda c: [c.title + " " + c.body],
         }
         if field not in getters:

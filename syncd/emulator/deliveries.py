@@ -131,9 +131,9 @@ class Deliverer:
         st = self.state
         url = hook.url
         if st.flavor == "dc":
-            payload = dc_payload(event, st.store.user)
+            payload = dc_payload(event, event.user or st.store.user)
         else:
-            payload = cloud_payload(event, st.store.user, st.base_url)
+            payload = cloud_payload(event, event.user or st.store.user, st.base_url)
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if st.flavor == "dc" and hook.credentials:

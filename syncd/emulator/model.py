@@ -198,3 +198,4 @@ class Event:
     timestamp: int
     space_key: str
     data: dict
+    user: User | None = None  # who acted; None means the token's owner

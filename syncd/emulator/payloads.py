@@ -64,11 +64,11 @@ def _cloud_content(snap: dict, user: User, base: str) -> dict:
     title = quote(snap["title"].replace(" ", "+"), safe="+")
     return {
         "idAsString": snap["id"],
-        "creatorAccountId": user.account_id,
+        "creatorAccountId": snap.get("creator") or user.account_id,
         "spaceKey": snap["space_key"],
         "spaceId": snap["space_id"],
         "modificationDate": snap["modified"],
-        "lastModifierAccountId": user.account_id,
+        "lastModifierAccountId": snap.get("modifier") or user.account_id,
         "self": f"{base}/spaces/{snap['space_key']}/{kind}/{snap['id']}/{title}",
         "id": _num(snap["id"]),
         "title": snap["title"],

@@ -36,6 +36,7 @@ def dump(store: Store) -> dict:
         return {
             "format": FORMAT,
             "user": asdict(store.user),
+            "users": [asdict(u) for u in store.users.values()],
             "next_id": store._next_id,
             "next_label_id": store._next_label_id,
             "next_webhook_id": store._next_webhook_id,
@@ -68,6 +69,9 @@ def load(data: dict, *, seed: int = 0) -> Store:
     if data.get("format") != FORMAT:
         raise ValueError(f"unsupported emulator data format: {data.get('format')!r}")
     store = Store(User(**data["user"]), seed=seed)
+    for raw in data.get("users", []):
+        other = User(**raw)
+        store.users.setdefault(other.account_id, other)
     store._next_id = data["next_id"]
     store._next_label_id = data["next_label_id"]
     store._next_webhook_id = data["next_webhook_id"]

@@ -118,7 +118,7 @@ def space(ctx: Ctx, s: Space, expand: set[str] | None = None) -> dict:
 
 def version(ctx: Ctx, c: Content, v: Version) -> dict:
     out = {
-        "by": user(ctx, ctx.store.user),
+        "by": user(ctx, ctx.store.user_by_account(v.author)),
         "when": iso_ms(v.when),
         "friendlyWhen": "just a moment ago",
         "message": v.message,
@@ -175,7 +175,7 @@ def content(ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None
     if "history" in expand:
         history: dict = {
             "latest": not historical,
-            "createdBy": user(ctx, ctx.store.user),
+            "createdBy": user(ctx, ctx.store.user_by_account(c.author)),
             "createdDate": iso_ms(c.created),
             "_expandable": {
                 "lastUpdated": "",
@@ -321,7 +321,7 @@ def attachment(ctx: Ctx, a: Attachment, expand: set[str]) -> dict:
     v = a.version
     if "version" in expand:
         out["version"] = {
-            "by": user(ctx, ctx.store.user),
+            "by": user(ctx, ctx.store.user_by_account(v.author)),
             "when": iso_ms(v.when),
             "friendlyWhen": "just a moment ago",
             "message": v.comment,

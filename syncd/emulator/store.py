@@ -18,6 +18,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from syncd.emulator.errors import (
@@ -92,6 +93,8 @@ class Store:
         self.lock = threading.RLock()
         self.clock = Clock()
         self.user = user or make_user("demo@example.com")
+        self.users: dict[str, User] = {self.user.account_id: self.user}
+        self._actor: User | None = None
         self.spaces: dict[str, Space] = {}
         self.spaces_by_id: dict[int, Space] = {}
         self.content: dict[str, Content] = {}
@@ -109,6 +112,33 @@ class Store:
         self.listeners: list[Listener] = []
         self.change_listeners: list[Callable[[], None]] = []
 
+    # ---- who acts -------------------------------------------------------------------
+
+    @property
+    def actor(self) -> User:
+        """The user changes are attributed to: the token's owner unless inside ``act_as``."""
+        return self._actor or self.user
+
+    @contextmanager
+    def act_as(self, email: str) -> Iterator[User]:
+        """Make changes as another Confluence user (versions, webhook payloads name them):
+
+        with emu.store.act_as("colleague@example.com"):
+            emu.store.edit(page_id, "<p>their edit</p>")
+        """
+        with self.lock:
+            other = make_user(email)
+            other = self.users.setdefault(other.account_id, other)
+            previous = self._actor
+            self._actor = other
+            try:
+                yield other
+            finally:
+                self._actor = previous
+
+    def user_by_account(self, account_id: str) -> User:
+        return self.users.get(account_id, self.user)
+
     # ---- ids and events -------------------------------------------------------------
 
     def _new_id(self) -> str:
@@ -122,7 +152,13 @@ class Store:
         return normalize_storage(body, self.new_macro_id)
 
     def _emit(self, name: str, space_key: str, **data: Any) -> None:
-        event = Event(name=name, timestamp=self.clock.now_ms(), space_key=space_key, data=data)
+        event = Event(
+            name=name,
+            timestamp=self.clock.now_ms(),
+            space_key=space_key,
+            data=data,
+            user=self.actor,
+        )
         for listener in list(self.listeners):
             listener(event)
         self._changed()
@@ -145,6 +181,8 @@ class Store:
             "version": c.version.number,
             "status": c.status,
             "parent_id": c.parent_id,
+            "creator": c.author,
+            "modifier": c.version.author,
         }
 
     def attachment_snapshot(self, a: Attachment) -> dict:
@@ -192,7 +230,7 @@ class Store:
                 description="",
                 homepage_id=None,
                 created=now,
-                author=self.user.account_id,
+                author=self.actor.account_id,
             )
             self.spaces[key] = space
             self.spaces_by_id[space.id] = space
@@ -335,9 +373,9 @@ class Store:
             type=type,
             space_key=space_key,
             status="current",
-            versions=[Version(1, now, title, body, message=message, author=self.user.account_id)],
+            versions=[Version(1, now, title, body, message=message, author=self.actor.account_id)],
             created=now,
-            author=self.user.account_id,
+            author=self.actor.account_id,
             parent_id=parent_id,
         )
         self.content[cid] = c
@@ -436,7 +474,7 @@ class Store:
                     new_body,
                     message=message,
                     minor_edit=minor_edit,
-                    author=self.user.account_id,
+                    author=self.actor.account_id,
                 )
             )
             if c.type == "page":
@@ -752,7 +790,7 @@ class Store:
                 created=now,
                 versions=[
                     AttachmentVersion(
-                        1, now, bytes(data), comment, minor_edit, self.user.account_id
+                        1, now, bytes(data), comment, minor_edit, self.actor.account_id
                     )
                 ],
                 file_id=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
@@ -789,7 +827,7 @@ class Store:
                     bytes(data),
                     comment,
                     minor_edit,
-                    self.user.account_id,
+                    self.actor.account_id,
                 )
             )
             if media_type:

@@ -137,3 +137,19 @@ def test_purged_page_payload_keeps_what_it_knew(recorded):
     store, events = recorded
     removed = cloud_payload(events["page_removed"], store.user, BASE)["page"]
     assert removed["title"] == "A" and store.find(removed["idAsString"]) is None
+
+
+def test_payloads_name_the_acting_user():
+    store = Store()
+    store.create_space("ENG")
+    got: list[Event] = []
+    store.listeners.append(got.append)
+    page = store.create_page("ENG", "Mine")
+    with store.act_as("other@example.com") as other:
+        store.edit(page.id, "<p>x</p>")
+    dc = dc_payload(got[-1], got[-1].user)
+    assert dc["userKey"] == other.user_key
+    cloud = cloud_payload(got[-1], got[-1].user, BASE)
+    assert cloud["userAccountId"] == other.account_id
+    assert cloud["page"]["lastModifierAccountId"] == other.account_id
+    assert cloud["page"]["creatorAccountId"] == store.user.account_id

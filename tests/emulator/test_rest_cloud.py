@@ -357,3 +357,15 @@ async def test_v1_status_filter_accepts_repeated_and_comma_forms(emulator: Emula
             assert r.status_code == 200, params
         r = await c.get("/rest/api/content", params=[("spaceKey", "DEMO"), ("status", "trashed")])
         assert [p["id"] for p in r.json()["results"]] == [pid]
+
+
+async def test_edits_by_another_user_show_in_version_by(emulator: EmulatorServer):
+    pid = emulator.store.create_page("DEMO", "Two hands").id
+    with emulator.store.act_as("colleague@example.com") as other:
+        emulator.store.edit(pid, "<p>theirs</p>")
+    async with client(emulator) as c:
+        v1 = (await c.get(f"/rest/api/content/{pid}", params={"expand": "version,history"})).json()
+        assert v1["version"]["by"]["accountId"] == other.account_id
+        assert v1["history"]["createdBy"]["accountId"] == emulator.store.user.account_id
+        v2 = (await c.get(f"/api/v2/pages/{pid}")).json()
+        assert v2["version"]["authorId"] == other.account_id

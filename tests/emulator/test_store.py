@@ -260,3 +260,22 @@ def test_title_uniqueness_ignores_case_but_a_page_may_change_its_own_case(store:
         store.create_page("ENG", "RUNBOOK")
     store.update_content(page.id, version=2, title="RunBook")
     assert store.by_title("ENG", "runbook") is page
+
+
+def test_act_as_attributes_changes_to_another_user(store: Store, events: list[Event]):
+    page = store.create_page("ENG", "Shared")
+    with store.act_as("colleague@example.com") as other:
+        store.edit(page.id, "<p>theirs</p>")
+    store.edit(page.id, "<p>mine</p>")
+    assert other.account_id != store.user.account_id
+    assert [v.author for v in page.versions] == [
+        store.user.account_id,
+        other.account_id,
+        store.user.account_id,
+    ]
+    assert [e.user.email for e in events] == [
+        "demo@example.com",
+        "colleague@example.com",
+        "demo@example.com",
+    ]
+    assert store.user_by_account(other.account_id) is other
