@@ -29,10 +29,11 @@ class Projection:
     blocks: list[Block]
     chunks: list[Chunk]
     fragments: dict[str, str]
+    reuse: dict[tuple, str] = field(default_factory=dict)
 
 
 def project(storage: str, resolver: LinkResolver | None = None) -> Projection:
-    units, fragments = render(storage, resolver)
+    units, fragments, reuse = render(storage, resolver)
     markdown = join_units(units)
     chunks = split_chunks(markdown)
     # Line range of each unit.
@@ -92,7 +93,7 @@ def project(storage: str, resolver: LinkResolver | None = None) -> Projection:
         while ci < len(chunks) and chunks[ci].first < last_line:
             ci += 1
         blk.chunk_hi = ci
-    return Projection(storage, markdown, blocks, chunks, fragments)
+    return Projection(storage, markdown, blocks, chunks, fragments, reuse)
 
 
 def _find(parent: list[int], i: int) -> int:

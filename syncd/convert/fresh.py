@@ -90,8 +90,10 @@ class Writer:
         line_offset: int = 0,
         li_paragraphs: bool = False,
         next_task_id: int = 1,
+        reuse: dict[tuple, str] | None = None,
     ) -> None:
         self.fragments = fragments
+        self.reuse = reuse or {}
         self.resolver = resolver or DefaultResolver()
         self.line_offset = line_offset
         self.li_paragraphs = li_paragraphs
@@ -389,6 +391,8 @@ class Writer:
         inner = self.inline(node)
         plain = all(c.type == "text" for c in node.children)
         text = "".join(c.content for c in node.children) if plain else ""
+        if plain and not title and ("link", text, href) in self.reuse:
+            return self.reuse[("link", text, href)]
         target, _, anchor = href.partition("#")
         ri = None
         if href.startswith("confluence-user:") and not title:
@@ -440,6 +444,9 @@ class Writer:
         src = node.attrs.get("src", "")
         alt = "".join(c.content for c in node.children if c.type == "text")
         title = node.attrs.get("title")
+        known = self.reuse.get(("img", alt, src, title or ""))
+        if known is not None:
+            return known
         attrs = f' ac:alt="{escape_attr(alt)}"' if alt else ""
         if title:
             attrs += f' ac:title="{escape_attr(title)}"'

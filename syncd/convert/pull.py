@@ -95,6 +95,9 @@ class Renderer:
         self.src = src
         self.resolver = resolver or DefaultResolver()
         self.fragments: dict[str, str] = {}
+        # Links and images as Markdown shows them -> their storage, so that a rebuilt
+        # paragraph keeps an image's size or a link's version attributes.
+        self.reuse: dict[tuple, str] = {}
         self._runs: list[tuple[int, str]] = []
         self._sentinel_safe = RUN_OPEN not in src and RUN_CLOSE not in src
 
@@ -932,6 +935,12 @@ class Renderer:
             label = _escape_inline_text(default_label)
         if not label.strip() or "\n" in label:
             return self._span_marker(node, _label(src, node))
+        if kind != "rich":
+            plain_label = default_label if kind == "none" else text
+            href = dest[1:-1] if dest.startswith("<") else dest
+            self.reuse.setdefault(
+                ("link", re.sub(r"\s+", " ", plain_label), href), src[node.start : node.end]
+            )
         return f"[{label}]({dest})"
 
     def _ac_image(self, node: Node, state: dict) -> str:
@@ -955,6 +964,9 @@ class Renderer:
         alt = node.attr("ac:alt")
         title = node.attr("ac:title")
         suffix = f' "{_escape_title(title)}"' if title else ""
+        self.reuse.setdefault(
+            ("img", re.sub(r"\s+", " ", alt), path, title), src[node.start : node.end]
+        )
         return f"![{_escape_inline_text(alt)}]({dest}{suffix})"
 
     def _text(self, start: int, end: int, state: dict, in_table: bool) -> str:
@@ -1190,13 +1202,15 @@ def _link_dest(target: str) -> str | None:
     return f"<{target}>"
 
 
-def render(src: str, resolver: LinkResolver | None = None) -> tuple[list[Unit], dict[str, str]]:
+def render(
+    src: str, resolver: LinkResolver | None = None
+) -> tuple[list[Unit], dict[str, str], dict[tuple, str]]:
     """Cut ``src`` into units and render each to Markdown."""
     root = xmltree.parse(src)
     r = Renderer(src, resolver)
     r._index = {n.start: n for n in root.iter() if n.kind == "el"}
     units = r.units(root)
-    return units, r.fragments
+    return units, r.fragments, r.reuse
 
 
 def join_units(units: list[Unit]) -> str:

@@ -52,7 +52,11 @@ def _patch_document(md: str, proj: Projection, resolver) -> tuple[str, int, int]
     body = proj.body
     blocks = proj.blocks
     if not blocks:
-        return Writer(proj.fragments, resolver).document(md), 0, len(split_chunks(md))
+        return (
+            Writer(proj.fragments, resolver, reuse=proj.reuse).document(md),
+            0,
+            len(split_chunks(md)),
+        )
     user_chunks = split_chunks(md)
     lines = md.split("\n")
     base_texts = [c.text for c in proj.chunks]
@@ -202,7 +206,11 @@ def _fill_region(
                 changed += 1
                 continue
         writer = Writer(
-            proj.fragments, resolver, line_offset=user_chunks[u].first, next_task_id=next_task
+            proj.fragments,
+            resolver,
+            line_offset=user_chunks[u].first,
+            next_task_id=next_task,
+            reuse=proj.reuse,
         )
         frag = writer.document(text)
         next_task = writer.next_task_id
@@ -320,7 +328,7 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
         return None
     node = block.units[0].node
     body = proj.body
-    writer = Writer(proj.fragments, resolver)
+    writer = Writer(proj.fragments, resolver, reuse=proj.reuse)
     name = node.lname
     if name == "p" or re.fullmatch(r"h[1-6]", name):
         level = int(name[1]) if name != "p" else 0
@@ -352,7 +360,11 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
         if frag is not None and _renders_as(frag, new, resolver):
             return frag
         writer = Writer(
-            proj.fragments, resolver, li_paragraphs=li_p, next_task_id=_max_task_id(body) + 1
+            proj.fragments,
+            resolver,
+            li_paragraphs=li_p,
+            next_task_id=_max_task_id(body) + 1,
+            reuse=proj.reuse,
         )
         frag = writer.document(new)
         if name == "ac:task-list":
@@ -445,7 +457,11 @@ def _rebuild_list_items(node, block: Block, new: str, proj: Projection, resolver
     if not items or old_items is None or new_items is None or len(old_items) != len(items):
         return None
     writer = Writer(
-        proj.fragments, resolver, li_paragraphs=li_p, next_task_id=_max_task_id(body) + 1
+        proj.fragments,
+        resolver,
+        li_paragraphs=li_p,
+        next_task_id=_max_task_id(body) + 1,
+        reuse=proj.reuse,
     )
     matcher = SequenceMatcher(
         None, [_item_key(t) for t in old_items], [_item_key(t) for t in new_items], autojunk=False
@@ -537,7 +553,7 @@ def _rebuild_table_rows(node, block: Block, new: str, proj: Projection, resolver
     new_rows = [new_lines[0], *new_lines[2:]]
     if any(len(_split_row(r)) != width for r in new_rows):
         return None
-    writer = Writer(proj.fragments, resolver)
+    writer = Writer(proj.fragments, resolver, reuse=proj.reuse)
     wrap_p = bool(re.search(r"<t[dh][^>]*>\s*<p[\s>]", body[node.start : node.end]))
 
     def cell_storage(text: str) -> str:

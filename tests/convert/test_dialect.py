@@ -399,3 +399,19 @@ def test_table_row_edits_keep_table_markup_and_other_rows():
     out = markdown_to_storage(pull.markdown.replace("| 1 | 2 |\n", ""), sidecar=pull.sidecar)
     assert '<tr local-id="r1">' not in out.storage and '<tr local-id="r2">' in out.storage
     assert out.storage.startswith('<table data-layout="wide"><colgroup>')
+
+
+def test_rebuilt_paragraph_keeps_image_and_link_attributes():
+    image = (
+        '<ac:image ac:height="250" ac:align="center"><ri:attachment ri:filename="a.png" '
+        'ri:version-at-save="3" /></ac:image>'
+    )
+    link = (
+        '<ac:link><ri:page ri:content-title="Other" ri:version-at-save="2" />'
+        "<ac:plain-text-link-body><![CDATA[other page]]></ac:plain-text-link-body></ac:link>"
+    )
+    storage = f"<p>See {image} and {link} now</p>"
+    pull = storage_to_markdown(storage)
+    assert pull.markdown == "See ![](attachments/a.png) and [other page](ac:Other) now\n"
+    out = markdown_to_storage(pull.markdown.replace("now", "**now**"), sidecar=pull.sidecar)
+    assert out.storage == f"<p>See {image} and {link} <strong>now</strong></p>"
