@@ -193,6 +193,9 @@ class Deliverer:
                 self._record(
                     item, status=None, outcome="error", error=str(exc) or type(exc).__name__
                 )
+            except Exception as exc:  # never let one delivery stop the worker
+                log.exception("webhook delivery to %s failed", item.url)
+                self._record(item, status=None, outcome="error", error=repr(exc))
         finally:
             self._in_flight -= 1
             await self._notify()
