@@ -695,7 +695,7 @@ def _keep_task_ids(fresh: str, original: str) -> str:
 
 def _first_html_line(md: str) -> int:
     for i, line in enumerate(md.split("\n")):
-        if re.search(r"</?[A-Za-z][A-Za-z0-9-]*[\s/>]", line):
+        if re.search(r"</?[A-Za-z][A-Za-z0-9-]*[\s/>]|<!--cf:", line):
             return i + 1
     return 0
 
@@ -728,7 +728,10 @@ def _verify(md: str, storage: str, resolver, base: str | None = None) -> None:
         xmltree.defects(xmltree.parse(base)) if base else 0
     ):
         raise ConversionRefused(
-            "html", _first_html_line(md), "unbalanced HTML tags: Confluence would reject the page"
+            "html",
+            _first_html_line(md),
+            "unbalanced tags (an HTML tag or a container marker <!--cf:…--> without its pair): "
+            "Confluence would reject the page",
         )
     back = project(storage, resolver).markdown
     if back == md or _html_equal(back, md):

@@ -301,3 +301,12 @@ def test_reverse_sync_example_applies_like_the_reference(corpus_bodies):
     edited = replace_word(pull.markdown, *found)
     out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
     assert out.replace(NEW_WORD, found[1]) == body
+
+
+def test_half_deleted_container_marker_is_refused(corpus_pulls):
+    pull = corpus_pulls["xwiki-syntax__layout-two-equal-breakout.xml"]
+    opening = re.match(r"<!--cf:[0-9a-f]{8} layout-->", pull.markdown)
+    assert opening
+    with pytest.raises(ConversionRefused) as err:
+        markdown_to_storage(pull.markdown[opening.end() :], sidecar=pull.sidecar)
+    assert err.value.construct == "html" and err.value.line == 1
