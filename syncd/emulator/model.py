@@ -44,11 +44,6 @@ def iso_ms(ms: int) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def iso_dc(ms: int) -> str:
-    """``2025-01-05T10:00:00.000Z`` as well; DC renders the server zone, we use UTC."""
-    return iso_ms(ms)
-
-
 @dataclass
 class User:
     """The one account the emulator serves (the user whose token the client holds)."""

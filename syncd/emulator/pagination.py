@@ -84,11 +84,6 @@ def v2_page(
     return json_response({"results": results, "_links": links}, headers=headers)
 
 
-def offset_window(items: list[T], start: int, limit: int) -> tuple[list[T], bool]:
-    window = items[start : start + limit]
-    return window, start + limit < len(items)
-
-
 def take(it: Iterable[T], limit: int) -> tuple[list[T], bool]:
     """Up to ``limit`` items and whether at least one more exists."""
     out: list[T] = []
