@@ -239,9 +239,8 @@ class Renderer:
         if not md.strip():
             md = self._raw_or_opaque(start, end, kind)
         md, runs = self._finish(md)
-        bullet = ""
-        if kind in ("ul", "ol", "tasks"):
-            bullet = md[:1] if kind != "ol" else (re.match(r"\d+([.)])", md) or [None, "."])[1]
+        bullet = _bullet_of(md, kind)
+        if bullet:
             prev = units[-1] if units else None
             if (
                 prev is not None
@@ -428,9 +427,10 @@ class Renderer:
             if not md.strip():
                 md = self._raw_or_opaque_nested(node)
             kind = self._kind(node)
-            if kind in ("ul", "tasks") and parts and prev_bullet == md[:1]:
-                md = re.sub(r"^-( |$)", r"*\1", md, flags=re.M)
-            prev_bullet = md[:1] if kind in ("ul", "tasks") else ""
+            bullet = _bullet_of(md, kind)
+            if bullet and parts and prev_bullet == bullet:
+                md, _, bullet = self._swap_bullet(md, [], kind)
+            prev_bullet = bullet
             parts.append(md)
             kinds.append(kind)
         flush()
@@ -1049,6 +1049,16 @@ class Renderer:
 _HTML_OPEN = re.compile(
     r"<[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*\s*/?>"
 )
+
+
+def _bullet_of(md: str, kind: str) -> str:
+    """The list marker a rendered list starts with ("" for anything but a list)."""
+    if kind in ("ul", "tasks"):
+        return md[:1]
+    if kind == "ol":
+        m = re.match(r"\d+([.)])", md)
+        return m.group(1) if m else ""
+    return ""
 
 
 def _plain_comment(raw: str) -> bool:
