@@ -54,7 +54,10 @@ def _body_format(request: web.Request) -> str | None:
         return None
     if fmt not in BODY_FORMATS:
         raise BadRequest(f"Invalid body-format: {fmt}")
-    # the emulator stores storage format only; other representations echo it
+    if fmt == "atlas_doc_format":
+        # better a clear refusal than storage XML labelled as ADF
+        raise BadRequest("body-format=atlas_doc_format is not supported by the emulator")
+    # the emulator stores storage format only; the HTML views echo it
     return fmt
 
 
