@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .chunks import Chunk, split_chunks
 from .model import LinkResolver
-from .pull import Run, Unit, join_units, render
+from .pull import Run, Unit, fragment_key, join_units, render
 
 
 @dataclass
@@ -33,6 +33,24 @@ class Projection:
 
 
 def project(storage: str, resolver: LinkResolver | None = None) -> Projection:
+    try:
+        return _project(storage, resolver)
+    except RecursionError:
+        # Pathologically deep nesting: keep the whole body as one preserved fragment.
+        return _opaque(storage)
+
+
+def _opaque(storage: str) -> Projection:
+    if not storage.strip():
+        return Projection(storage, "", [], [], {})
+    key = fragment_key(storage)
+    md = f"<!--cf:{key} page (too deeply nested to show)-->"
+    unit = Unit(0, len(storage), "opaque", md)
+    block = Block(0, len(storage), "opaque", md, [], 0, 0, 1, [unit])
+    return Projection(storage, md + "\n", [block], split_chunks(md + "\n"), {key: storage})
+
+
+def _project(storage: str, resolver: LinkResolver | None) -> Projection:
     units, fragments, reuse = render(storage, resolver)
     markdown = join_units(units)
     chunks = split_chunks(markdown)

@@ -98,6 +98,7 @@ class Writer:
         self.line_offset = line_offset
         self.li_paragraphs = li_paragraphs
         self.next_task_id = next_task_id
+        self.depth = 0
 
     # ---------------------------------------------------------------- blocks
     def document(self, md: str) -> str:
@@ -110,12 +111,16 @@ class Writer:
         return (node.map[0] if node.map else 0) + 1 + self.line_offset
 
     def _sub(self, md: str, line: int) -> str:
+        self.depth += 1
         saved = self.line_offset
         self.line_offset = line - 1
         try:
+            if self.depth > 40:
+                raise ConversionRefused("blockquote", line, "nested too deeply")
             return self.document(md)
         finally:
             self.line_offset = saved
+            self.depth -= 1
 
     def block(self, node: SyntaxTreeNode, lines: list[str]) -> str:
         t = node.type
@@ -265,6 +270,11 @@ class Writer:
             line[m.end() :] if (m := re.match(r"[ \t]*> ?", line)) else line.lstrip()
             for line in lines[first:last]
         ]
+        if inner_lines and not re.match(r"[ \t]*>", lines[first]):
+            # The quote starts after a list marker on its first line ("- > text").
+            head = lines[first]
+            cut = head.find(">")
+            inner_lines[0] = head[cut + 1 :].removeprefix(" ") if cut >= 0 else head
         m = _ALERT.fullmatch(inner_lines[0]) if inner_lines else None
         line = first + 1 + self.line_offset
         if m:

@@ -67,9 +67,12 @@ class Node:
         return self.start >= other.end
 
     def iter(self):
-        yield self
-        for c in self.children:
-            yield from c.iter()
+        """This node and all below it, in document order (no recursion: bodies nest deep)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
 
 
 def parse_attrs(text: str) -> dict[str, str]:
@@ -172,16 +175,22 @@ def _append(parent: Node, node: Node) -> None:
         p = p.parent
 
 
-def _merge_texts(node: Node) -> None:
-    merged: list[Node] = []
-    for c in node.children:
-        if c.kind == "text" and merged and merged[-1].kind == "text" and merged[-1].end == c.start:
-            merged[-1].end = c.end
-        else:
-            merged.append(c)
-        if c.children:
-            _merge_texts(c)
-    node.children = merged
+def _merge_texts(root: Node) -> None:
+    for node in root.iter():
+        if len(node.children) < 2:
+            continue
+        merged: list[Node] = []
+        for c in node.children:
+            if (
+                c.kind == "text"
+                and merged
+                and merged[-1].kind == "text"
+                and merged[-1].end == c.start
+            ):
+                merged[-1].end = c.end
+            else:
+                merged.append(c)
+        node.children = merged
 
 
 def defects(root: Node) -> int:
@@ -198,10 +207,10 @@ def cdata_text(src: str, node: Node) -> str:
 
 def text_content(src: str, node: Node) -> str:
     """All character data below ``node`` (entities decoded, CDATA unwrapped)."""
-    if node.kind == "text":
-        return html.unescape(src[node.start : node.end])
-    if node.kind == "cdata":
-        return cdata_text(src, node)
-    if node.kind in ("el", "root"):
-        return "".join(text_content(src, c) for c in node.children)
-    return ""
+    parts = []
+    for n in node.iter():
+        if n.kind == "text":
+            parts.append(html.unescape(src[n.start : n.end]))
+        elif n.kind == "cdata":
+            parts.append(cdata_text(src, n))
+    return "".join(parts)

@@ -75,3 +75,18 @@ def test_edit_after_an_unclosed_element_is_refused_not_swallowed():
     pull = storage_to_markdown(body)
     with pytest.raises(ConversionRefused):
         markdown_to_storage(pull.markdown + "\nAn added paragraph.\n", sidecar=pull.sidecar)
+
+
+def test_pathologically_deep_body_is_kept_whole():
+    body = "<span>" * 3000 + "deep text"
+    pull = storage_to_markdown(body)
+    assert pull.markdown.startswith("<!--cf:")
+    assert pull.sidecar.reassemble() == body
+    assert markdown_to_storage(pull.markdown, sidecar=pull.sidecar).storage is None
+    assert "deep text" in project(body).fragments[pull.markdown[7:15]]
+
+
+def test_quote_after_a_list_marker_in_new_content():
+    """Regression: "* > text" once recursed without end."""
+    out = markdown_to_storage("* > [!WARNING]\n> Warning\n", sidecar=None).storage
+    assert "<blockquote>" in out or 'ac:name="note"' in out
