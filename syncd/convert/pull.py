@@ -944,12 +944,20 @@ class Renderer:
         return f"[{label}]({dest})"
 
     def _ac_image(self, node: Node, state: dict) -> str:
+        """``![alt](path "title")``; a caption shows as the title when there is none."""
         src = self.src
         state["start"] = False
-        res = [c for c in node.children if c.kind == "el"]
-        if len(res) != 1 or any(
-            c.kind not in ("el",) and not self._is_blank(c) for c in node.children
-        ):
+        res, captions = [], []
+        for c in node.children:
+            if self._is_blank(c):
+                continue
+            if c.kind == "el" and c.lname.startswith("ri:"):
+                res.append(c)
+            elif c.kind == "el" and c.lname == "ac:caption":
+                captions.append(c)
+            elif not (c.kind == "el" and c.lname == "ac:adf-mark"):
+                return self._span_marker(node, _label(src, node))
+        if len(res) != 1 or len(captions) > 1:
             return self._span_marker(node, _label(src, node))
         ri = res[0]
         if ri.lname == "ri:attachment" and not ri.children:
@@ -963,6 +971,11 @@ class Renderer:
             return self._span_marker(node, _label(src, node))
         alt = node.attr("ac:alt")
         title = node.attr("ac:title")
+        if captions:
+            caption = re.sub(r"\s+", " ", xmltree.text_content(src, captions[0])).strip()
+            if title and caption:
+                return self._span_marker(node, _label(src, node))
+            title = title or caption
         suffix = f' "{_escape_title(title)}"' if title else ""
         self.reuse.setdefault(
             ("img", re.sub(r"\s+", " ", alt), path, title), src[node.start : node.end]

@@ -415,3 +415,17 @@ def test_rebuilt_paragraph_keeps_image_and_link_attributes():
     assert pull.markdown == "See ![](attachments/a.png) and [other page](ac:Other) now\n"
     out = markdown_to_storage(pull.markdown.replace("now", "**now**"), sidecar=pull.sidecar)
     assert out.storage == f"<p>See {image} and {link} <strong>now</strong></p>"
+
+
+def test_captioned_image_is_a_markdown_image_and_keeps_its_caption():
+    image = (
+        '<ac:image ac:align="center" ac:width="760"><ri:attachment ri:filename="shot.png" />'
+        '<ac:caption><p>Login page</p></ac:caption><ac:adf-mark key="border" size="1" /></ac:image>'
+    )
+    storage = f"<p>Before</p>{image}<p>After</p>"
+    pull = storage_to_markdown(storage)
+    assert pull.markdown == 'Before\n\n![](attachments/shot.png "Login page")\n\nAfter\n'
+    # Moving the image and editing text around it keeps the image's storage intact.
+    edited = 'After all\n\n![](attachments/shot.png "Login page")\n\nBefore\n'
+    out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
+    assert image in out
