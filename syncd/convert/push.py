@@ -42,7 +42,21 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
     if storage == sidecar.body:
         return PushResult(None)
     _verify(md, storage, resolver, sidecar.body)
-    return PushResult(storage, changed_blocks=changed, new_blocks=new)
+    return PushResult(
+        storage,
+        changed_blocks=changed,
+        new_blocks=new,
+        warnings=_orphaned_comments(sidecar.body, storage),
+    )
+
+
+_COMMENT_REF = re.compile(r'<ac:inline-comment-marker\b[^>]*\bac:ref="([^"]+)"')
+
+
+def _orphaned_comments(before: str, after: str) -> list[str]:
+    """Inline comments whose marked text the edit deleted (Confluence shows them as resolved)."""
+    gone = sorted(set(_COMMENT_REF.findall(before)) - set(_COMMENT_REF.findall(after)))
+    return [f"inline comment {ref} lost its anchor: the text it marked was deleted" for ref in gone]
 
 
 # --------------------------------------------------------------------------- document

@@ -429,3 +429,13 @@ def test_captioned_image_is_a_markdown_image_and_keeps_its_caption():
     edited = 'After all\n\n![](attachments/shot.png "Login page")\n\nBefore\n'
     out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
     assert image in out
+
+
+def test_deleting_commented_text_is_reported():
+    storage = '<p>keep</p><p>see <ac:inline-comment-marker ac:ref="c-9">this</ac:inline-comment-marker></p>'
+    pull = storage_to_markdown(storage)
+    result = markdown_to_storage("keep\n", sidecar=pull.sidecar)
+    assert result.storage == "<p>keep</p>"
+    assert result.warnings == ["inline comment c-9 lost its anchor: the text it marked was deleted"]
+    kept = markdown_to_storage(pull.markdown.replace("see", "look at"), sidecar=pull.sidecar)
+    assert kept.warnings == []
