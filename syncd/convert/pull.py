@@ -100,6 +100,11 @@ class Renderer:
         self.reuse: dict[tuple, str] = {}
         self._runs: list[tuple[int, str]] = []
         self._sentinel_safe = RUN_OPEN not in src and RUN_CLOSE not in src
+        self._index: dict[int, Node] = {}
+
+    def index(self, root: Node) -> None:
+        """Elements by start offset, to find the element a unit's span starts with."""
+        self._index = {n.start: n for n in root.iter() if n.kind == "el"}
 
     # ----------------------------------------------------------------- units
     def units(self, root: Node) -> list[Unit]:
@@ -209,7 +214,7 @@ class Renderer:
         return self._finish(f"<details><summary>{text}</summary>")
 
     def _node_at(self, start: int) -> Node | None:
-        return self._index.get(start) if hasattr(self, "_index") else None
+        return self._index.get(start)
 
     def _marker(self, start: int, end: int, label: str) -> str:
         raw = self.src[start:end]
@@ -749,6 +754,8 @@ class Renderer:
             )
             if pad == " " and text.startswith(" ") and text.endswith(" "):
                 return self._span_marker(node, text)
+            if in_table:
+                text = text.replace("|", "\\|")  # GFM splits cells before code spans
             return ticks + pad + text + pad + ticks
         if (name in VERBATIM_INLINE and name != "span") or (
             name == "span" and not node.attr("data-cf")
@@ -1231,7 +1238,7 @@ def render(
     """Cut ``src`` into units and render each to Markdown."""
     root = xmltree.parse(src)
     r = Renderer(src, resolver)
-    r._index = {n.start: n for n in root.iter() if n.kind == "el"}
+    r.index(root)
     units = r.units(root)
     return units, r.fragments, r.reuse
 

@@ -70,6 +70,10 @@ def test_simple_table_is_gfm_and_merged_cells_stay_html():
     merged = '<table><tbody><tr><th colspan="2">AB</th></tr><tr><td>1</td><td>2</td></tr></tbody></table>'
     assert md_of(merged) == merged + "\n"
     well_formed(storage_of("| A | B |\n|---|---|\n| 1 | 2 |\n"))
+    # A pipe inside inline code in a cell is escaped too (GFM splits cells first).
+    code = "<table><tbody><tr><th>A</th></tr><tr><td><code>x | y</code></td></tr></tbody></table>"
+    assert md_of(code) == "| A |\n|---|\n| `x \\| y` |\n"
+    assert "<code>x | y</code>" in storage_of(md_of(code))
 
 
 def test_code_macro_is_a_fence_with_language_and_parameters():
