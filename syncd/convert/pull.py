@@ -443,7 +443,9 @@ class Renderer:
         for i, part in enumerate(parts):
             if i:
                 tight_join = (
-                    tight and kinds[i] in ("ul", "ol", "tasks") and kinds[i - 1] in ("p", "inline")
+                    tight
+                    and kinds[i - 1] in ("p", "inline")
+                    and _interrupts_paragraph(kinds[i], part)
                 )
                 out += "\n" if tight_join else "\n\n"
             out += part
@@ -837,7 +839,7 @@ class Renderer:
                 self._text(c.start, c.end, state, in_table) if c.kind == "text" else ""
                 for c in params["title"].children
             )
-            if "\n" in title or "<" in title:
+            if "\n" in title:
                 return None
         attrs = f' data-status="{colour}"' if "colour" in params else " data-status"
         if subtle:
@@ -1069,6 +1071,15 @@ class Renderer:
 _HTML_OPEN = re.compile(
     r"<[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*\s*/?>"
 )
+
+
+def _interrupts_paragraph(kind: str, md: str) -> bool:
+    """Whether this block may follow paragraph text on the next line (a tight list item)."""
+    if kind in ("ul", "tasks", "blockquote", "macro:code", "macro:noformat", "pre"):
+        return True
+    if kind == "ol":
+        return bool(re.match(r"1[.)] ", md))
+    return bool(re.fullmatch(r"h[1-6]", kind)) or md.startswith(("> [!", "```", "~~~"))
 
 
 def _bullet_of(md: str, kind: str) -> str:

@@ -728,7 +728,7 @@ def _squash(html: str) -> str:
         flags=re.S,
     )
     html = re.sub(r"<li>\s*<p>", "<li>", html)
-    html = re.sub(r"</p>\s*(</li>|<ul>|<ol>)", r"\1", html)
+    html = re.sub(r"</p>\s*(?=</li>|<ul|<ol|<pre|<blockquote|<h[1-6]|<table|<details|<hr)", "", html)
     html = re.sub(r"\s+", " ", html)
     return re.sub(r"\s*(<[^>]+>)\s*", r"\1", html).strip()
 

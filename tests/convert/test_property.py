@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,8 +47,17 @@ def inline(draw) -> str:
     parts = []
     for _ in range(draw(st.integers(1, 6))):
         word = draw(WORDS)
-        style = draw(st.sampled_from(["", "", "", "**", "*", "`", "~~", "link"]))
-        if style == "link":
+        style = draw(
+            st.sampled_from(["", "", "", "**", "*", "`", "~~", "link", "page", "status", "user"])
+        )
+        if style == "page":
+            parts.append(f"[{word.strip(LINK_STRIP) or 'p'}](ac:SPACE:Some Page#sec)")
+        elif style == "status":
+            title = re.sub(r"[^\w ]", "", word) or "OK"
+            parts.append(f'<span data-status="Green">{title}</span>')
+        elif style == "user":
+            parts.append("[@user](confluence-user:5570:ab-cd)")
+        elif style == "link":
             label = word.strip(LINK_STRIP) or "x"
             parts.append(f"[{label}](https://example.com/{len(parts)})")
         elif style == "`":
@@ -71,7 +82,8 @@ def block(draw) -> str:
         return "#" * draw(st.integers(1, 6)) + " " + draw(inline())
     if kind in ("ul", "ol", "tasks"):
         items = []
-        for i in range(draw(st.integers(1, 4))):
+        start = draw(st.sampled_from([1, 1, 3]))
+        for i in range(start, start + draw(st.integers(1, 4))):
             mark = (
                 "-"
                 if kind == "ul"
@@ -80,8 +92,13 @@ def block(draw) -> str:
                 else draw(st.sampled_from(["- [ ]", "- [x]"]))
             )
             items.append(f"{mark} {draw(inline())}")
-            if kind == "ul" and draw(st.booleans()):
-                items.append(f"  - {draw(inline())}")
+            if kind != "tasks" and draw(st.booleans()):
+                indent = " " * (len(mark) + 1)
+                nested = draw(st.sampled_from(["- ", "1. ", "> ", "```\n"]))
+                if nested == "```\n":
+                    items.append(f"{indent}```\n{indent}code\n{indent}```")
+                else:
+                    items.append(f"{indent}{nested}{draw(inline())}")
         return "\n".join(items)
     if kind == "code":
         lang = draw(st.sampled_from(["", "python", "bash", "noformat"]))
