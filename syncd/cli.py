@@ -17,6 +17,11 @@ from syncd import __version__
 # name -> (module implementing add_arguments/run, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("syncd.emulator.command", "run a local Confluence emulator"),
+    "sync": ("syncd.sync.command", "sync the folder with Confluence once and exit"),
+    "restore": ("syncd.sync.restore", "bring a file back from the local trash"),
+    "run": ("syncd.daemon.run", "run the sync daemon (webhooks, file watcher, polling)"),
+    "status": ("syncd.daemon.status_command", "show what the daemon is doing"),
+    "webhook": ("syncd.daemon.webhook_command", "list, register or delete syncd's webhooks"),
 }
 
 
