@@ -28,7 +28,7 @@ _CM_OPEN = re.compile(r"<!--cm:([A-Za-z0-9_.:-]+)-->")
 _CM_CLOSE = "<!--/cm-->"
 _ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(.*)")
 _TASK = re.compile(r"\[([ xX])\](?:[ \t]+|$)")
-_PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+_PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*|)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
 
 
 def escape_text(text: str) -> str:
@@ -79,6 +79,50 @@ def xhtml(content: str) -> str:
         pos = m.end()
     out.append(_BARE_AMP.sub("&amp;", content[pos:]))
     return "".join(out)
+
+
+_INFO_TOKEN = re.compile(r'\s*(?:([A-Za-z_][A-Za-z0-9_-]*|)=("(?:[^"\\]|\\.)*"|[^\s"]*)|(\S+))')
+_FLAGS = {"collapse", "linenumbers"}
+
+
+def parse_info(info: str) -> tuple[str, list[tuple[str, str]]]:
+    """Fence info string -> (language, code macro parameters).
+
+    ``py title="Run it" linenumbers=true`` is the form syncd writes; mark's form
+    ``bash collapse title A b c`` (bare flags, ``title`` taking the words after it) is read too.
+    """
+    language, _, rest = info.strip().partition(" ")
+    params: list[tuple[str, str]] = []
+    words: list[str] = []
+    pos = 0
+    while pos < len(rest):
+        m = _INFO_TOKEN.match(rest, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        if m.group(3) is not None:
+            words.append(m.group(3))
+            continue
+        value = m.group(2)
+        if value.startswith('"'):
+            value = re.sub(
+                r"\\(.)", lambda g: "\n" if g.group(1) == "n" else g.group(1), value[1:-1]
+            )
+        params.append((m.group(1), value))
+    other: list[str] = []
+    while words:
+        word = words.pop(0)
+        if word == "title" and words:
+            params.append(("title", " ".join(words)))
+            words = []
+        elif word in _FLAGS:
+            params.append((word, "true"))
+        else:
+            other.append(word)
+    if other:
+        # Words with no meaning to us are kept, as the macro's unnamed parameter.
+        params.append(("", " ".join(other)))
+    return language, params
 
 
 class Writer:
@@ -240,15 +284,7 @@ class Writer:
         text = node.content
         if text.endswith("\n"):
             text = text[:-1]
-        language, _, rest = info.partition(" ")
-        params = []
-        for m in _PARAM.finditer(rest):
-            value = m.group(2)
-            if value.startswith('"'):
-                value = re.sub(
-                    r"\\(.)", lambda g: "\n" if g.group(1) == "n" else g.group(1), value[1:-1]
-                )
-            params.append((m.group(1), value))
+        language, params = parse_info(info)
         if language == "noformat":
             name = "noformat"
             ps = params

@@ -895,12 +895,13 @@ class Renderer:
                 default_label = fname
             elif (
                 ri.lname == "ri:user"
-                and len(ri.attrs) == 1
-                and next(iter(ri.attrs)) in USER_ATTRS
+                and len(set(ri.attrs) & set(USER_ATTRS)) == 1
+                and set(ri.attrs) <= {*USER_ATTRS, "ri:local-id"}
                 and not ri.children
                 and not anchor
             ):
-                kind_attr, value = next(iter(ri.attrs.items()))
+                kind_attr = next(a for a in ri.attrs if a in USER_ATTRS)
+                value = ri.attrs[kind_attr]
                 prefix = USER_ATTRS[kind_attr]
                 if re.fullmatch(r"[^\s<>()\\#]+", value):
                     target = "confluence-user:" + prefix + value

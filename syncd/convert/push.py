@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 from . import xmltree
 from .blocks import Block, Projection, project
 from .chunks import md_parser, normalise, split_chunks, to_html
-from .fresh import Writer, cdata, xhtml
+from .fresh import Writer, cdata, parse_info, xhtml
 from .model import ConversionRefused, LinkResolver, PushResult, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
 from .xmltree import Node
@@ -728,13 +728,21 @@ def _squash(html: str) -> str:
         flags=re.S,
     )
     html = re.sub(r"<li>\s*<p>", "<li>", html)
-    html = re.sub(r"</p>\s*(?=</li>|<ul|<ol|<pre|<blockquote|<h[1-6]|<table|<details|<hr)", "", html)
+    html = re.sub(
+        r"</p>\s*(?=</li>|<ul|<ol|<pre|<blockquote|<h[1-6]|<table|<details|<hr)", "", html
+    )
     html = re.sub(r"\s+", " ", html)
     return re.sub(r"\s*(<[^>]+>)\s*", r"\1", html).strip()
 
 
 def _html_equal(a: str, b: str) -> bool:
-    return _squash(to_html(a)) == _squash(to_html(b))
+    """Same meaning: same rendered HTML (presentation aside) and same fence info strings,
+    which carry code macro parameters the HTML does not show."""
+    return _squash(to_html(a)) == _squash(to_html(b)) and _fence_infos(a) == _fence_infos(b)
+
+
+def _fence_infos(md: str) -> list[list[str]]:
+    return [parse_info(t.info) for t in md_parser().parse(md) if t.type in ("fence", "code_block")]
 
 
 def _verify(md: str, storage: str, resolver, base: str | None = None) -> None:

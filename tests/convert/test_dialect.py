@@ -443,3 +443,22 @@ def test_deleting_commented_text_is_reported():
     assert result.warnings == ["inline comment c-9 lost its anchor: the text it marked was deleted"]
     kept = markdown_to_storage(pull.markdown.replace("see", "look at"), sidecar=pull.sidecar)
     assert kept.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("info", "params"),
+    [
+        (
+            'py title="Run it" linenumbers=true',
+            {"language": "py", "title": "Run it", "linenumbers": "true"},
+        ),
+        ("bash collapse title A b c", {"language": "bash", "collapse": "true", "title": "A b c"}),
+        ("sql unknown words", {"language": "sql", "": "unknown words"}),
+    ],
+)
+def test_fence_info_parameters_are_never_dropped(info, params):
+    out = storage_of(f"```{info}\nselect 1\n```\n")
+    found = dict(re.findall(r'<ac:parameter ac:name="([^"]*)">([^<]*)</ac:parameter>', out))
+    assert found == params
+    again = md_of(out)
+    assert md_of(storage_of(again)) == again
