@@ -22,6 +22,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("syncd.daemon.run", "run the sync daemon (webhooks, file watcher, polling)"),
     "status": ("syncd.daemon.status_command", "show what the daemon is doing"),
     "webhook": ("syncd.daemon.webhook_command", "list, register or delete syncd's webhooks"),
+    "init": ("syncd.init_command", "create a config, checked against Confluence"),
+    "doctor": ("syncd.doctor", "check the config, server, webhooks, folder and clock"),
+    "service": ("syncd.service", "install or remove the background service (systemd/launchd)"),
 }
 
 
