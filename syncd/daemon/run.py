@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 
 log = logging.getLogger("syncd.daemon")
 
@@ -38,20 +39,16 @@ def run(args: argparse.Namespace) -> int:
     from syncd.daemon.logging_setup import RecentErrors, setup_logging
     from syncd.daemon.runtime import Daemon, RunOptions
 
+    recent = RecentErrors()
+    # Logging first, so the config's own warnings come out formatted.
+    redactor = setup_logging(fmt=args.log_format, verbosity=args.verbose, recent=recent)
     try:
         config = load_config(args.config)
     except ConfigError as err:
-        print(f"syncd: {err}", file=__import__("sys").stderr)
+        print(f"syncd: {err}", file=sys.stderr)
         return 2
-    recent = RecentErrors()
-    redactor = setup_logging(
-        fmt=args.log_format,
-        verbosity=args.verbose,
-        secrets=[config.confluence.token, config.webhook.secret],
-        recent=recent,
-    )
-    for warning in config.warnings:
-        log.warning("%s", warning)
+    redactor.add(config.confluence.token)
+    redactor.add(config.webhook.secret)
 
     async def main() -> int:
         daemon = Daemon(

@@ -179,8 +179,6 @@ class Daemon:
         cfg = self.config
         from syncd.sync.state import StateLocked
 
-        folder = cfg.local.path
-        folder.mkdir(parents=True, exist_ok=True)
         self.watcher = self._make_watcher()
         factory = self._engine_factory or _default_engine_factory()
         try:
@@ -199,6 +197,9 @@ class Daemon:
             return 1
         if self.stop_event.is_set():
             return 0
+        # The engine refuses a missing folder that has pages tracked (an unmounted disk);
+        # past that point the folder exists or is new, and the watcher needs it.
+        cfg.local.path.mkdir(parents=True, exist_ok=True)
 
         self.handler = self._make_handler()
         self.machine = ModeMachine(

@@ -231,9 +231,7 @@ async def test_startup_registration_triggers_and_clean_stop(flavor: str, tmp_pat
             # a local save -> run_once with that path
             folder = Path(config.local.path)
             (folder / "New.md").write_text("# new\n")
-            await until(
-                lambda: any(r is not None and "New.md" in r.paths for r in engine.requests)
-            )
+            await until(lambda: any(r is not None and "New.md" in r.paths for r in engine.requests))
             assert await h.stop() == 0
         assert engine.closed
         # unregister_on_exit removed the registrations; the socket is gone
@@ -346,7 +344,7 @@ async def test_space_removed_stops_syncing_and_deletes_nothing(tmp_path: Path) -
             st = await h.status()
             assert st["mode"] == "stopped" and "removed" in st["blocked"]
             count = len(h.engine.requests)
-            page = [c.id for c in emu.store.all_content("page")][0]
+            page = next(c.id for c in emu.store.all_content("page"))
             emu.store.edit(page, "<p>after removal</p>")
             await asyncio.sleep(0)  # nothing to wait for: triggers are dropped
             assert len(h.engine.requests) == count
