@@ -125,9 +125,7 @@ class Init:
         hint = f" [{default}]" if default else ""
         while True:
             print(f"{question}{hint}: ", end="", file=self.out, flush=True)
-            line = sys.stdin.readline()
-            if not line:
-                raise EOFError
+            line = self.read_line()
             answer = line.strip() or (default or "")
             if answer or not required:
                 return answer
@@ -144,15 +142,20 @@ class Init:
             if answer in ("n", "no"):
                 return False
 
+    def read_line(self) -> str:
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        if not sys.stdin.isatty():
+            print(file=self.out)  # the answer was not echoed: end the prompt's line
+        return line
+
     def ask_secret(self, question: str) -> str:
         if sys.stdin.isatty():
             return getpass.getpass(f"{question}: ")
         # Not a terminal (a pipe or a file): there is no echo to turn off.
         print(f"{question}: ", end="", file=self.out, flush=True)
-        line = sys.stdin.readline()
-        if not line:
-            raise EOFError
-        return line.strip()
+        return self.read_line().strip()
 
     # -- the flow
 

@@ -398,6 +398,12 @@ def _missing_service_env(config_path: Path, env_path: Path) -> list[str]:
     return [name for name in referenced_variables(text) if name not in in_file]
 
 
+def run_command(argv: Sequence[str]) -> int:
+    """Run a service-manager command in the foreground (the one place syncd does)."""
+    sys.stdout.flush()
+    return subprocess.run(list(argv), check=False).returncode
+
+
 def _run_commands(commands: Sequence[Sequence[str]], *, tolerate_first: bool = False) -> int:
     for index, argv in enumerate(commands):
         if shutil.which(argv[0]) is None:
@@ -405,11 +411,11 @@ def _run_commands(commands: Sequence[Sequence[str]], *, tolerate_first: bool = F
             for rest in commands[index:]:
                 print("  " + shlex.join(rest), file=sys.stderr)
             return 1
-        print("$ " + shlex.join(argv))
-        result = subprocess.run(list(argv), check=False)
-        if result.returncode and not (tolerate_first and index == 0):
+        print("$ " + shlex.join(argv), flush=True)
+        code = run_command(argv)
+        if code and not (tolerate_first and index == 0):
             print(
-                f"syncd service: `{shlex.join(argv)}` failed with status {result.returncode}",
+                f"syncd service: `{shlex.join(argv)}` failed with status {code}",
                 file=sys.stderr,
             )
             return 1
@@ -520,7 +526,7 @@ def status(target: ServiceTarget) -> int:
     print(f"service manager: {shlex.join(manager_view)}")
     print(f"logs: {target.logs_hint()}")
     if shutil.which(manager_view[0]):
-        subprocess.run(manager_view, check=False)
+        run_command(manager_view)
     print()
     syncd_status = [*_program(), "status", "--config", str(config_path)]
     print("syncd's own view: " + shlex.join(["syncd", "status", "--config", str(config_path)]))
@@ -528,4 +534,4 @@ def status(target: ServiceTarget) -> int:
 
     if "status" not in COMMANDS:
         return 0
-    return subprocess.run(syncd_status, check=False).returncode
+    return run_command(syncd_status)
