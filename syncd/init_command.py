@@ -307,9 +307,12 @@ class Init:
         """Connect and read the space; returns the detected deployment or None on failure."""
         self.say(f"checking {answers.url} ...")
         text = render_config(answers, answers.deployment)
-        config = parse_config(
-            text, env={**os.environ, answers.token_env: self.token or ""}, path=None
-        )
+        try:
+            config = parse_config(
+                text, env={**os.environ, answers.token_env: self.token or "unset"}, path=None
+            )
+        except ConfigError as err:
+            raise InitAborted(f"the answers do not make a valid config: {err}") from None
         result = asyncio.run(_check_server(config))
         for line in result.lines:
             self.say(line)

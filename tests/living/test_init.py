@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -206,4 +207,38 @@ def test_interactive_failed_check_asks_before_writing(home: Home, emu_dc) -> Non
     assert result.code == 1, result.out + result.err
     assert "refused the credentials" in result.out
     assert "Write the config anyway?" in result.out
+    assert not home.config_path.exists()
+
+
+def test_token_from_the_os_keyring(home: Home, emu_dc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the optional keyring package present and no variable set, init checks the
+    server with the keyring's token (entry "syncd" / the site URL)."""
+    asked: list[tuple[str, str]] = []
+
+    class FakeKeyring(types.ModuleType):
+        def get_password(self, service: str, user: str) -> str | None:
+            asked.append((service, user))
+            return TOKEN if (service, user) == ("syncd", emu_dc.base_url) else None
+
+    monkeypatch.setitem(sys.modules, "keyring", FakeKeyring("keyring"))
+    result = run_syncd(*flags(emu_dc, home))
+    assert result.code == 0, result.out + result.err
+    assert asked == [("syncd", emu_dc.base_url)]
+    assert "OS keyring" in result.out
+    assert TOKEN not in home.config_path.read_text()
+
+
+def test_bad_space_key_is_refused_before_contacting_the_server(home: Home) -> None:
+    result = run_syncd(
+        "init",
+        "--url",
+        "https://confluence.example.com",
+        "--space",
+        "no spaces",
+        "--no-check",
+        "--deployment",
+        "datacenter",
+    )
+    assert result.code == 2
+    assert "confluence.space" in result.err
     assert not home.config_path.exists()
