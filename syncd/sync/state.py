@@ -241,7 +241,7 @@ class StateDB:
         `StateTooNew` when the schema is newer than this code.
         """
         state_dir = Path(state_dir)
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # copies of pages, secrets
         locks = [_FileLock(state_dir / LOCK_NAME)]
         try:
             if folder is not None:
