@@ -60,6 +60,11 @@ _ENTITY_OR_WS = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*)
 _INVISIBLE = re.compile(r"[\s\u00a0\u200b-\u200f\u2028-\u202f\u2060\ufeff\x00-\x1f\x7f]")
 _LINE_START_TRIGGER = re.compile(r"(#{1,6}(?:\s|$)|>|[-+](?:\s|$)|=+\s*$|-+\s*$)")
 _ORDERED_TRIGGER = re.compile(r"\d{1,9}([.)])(?:\s|$)")
+_BLOCK_START = re.compile(
+    r"[-*+] |\d+[.)] |>|```|~~~|#{1,6} |<!--cf:|</?(?:"
+    + "|".join(sorted(HTML_BLOCK_NAMES, key=len, reverse=True))
+    + r")[\s/>]"
+)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -543,9 +548,11 @@ class Renderer:
             state = xmltree.text_content(self.src, status).strip()
             box = "[x]" if state == "complete" else "[ ]"
             text = self.container(body.children, tight=True)
-            if text.startswith("- ") or text.startswith("* "):
-                text = ""  # a task whose body is only a nested list: keep verbatim
-            lines.append(_list_item("-", box + " " + text) if text else "- " + box)
+            if _BLOCK_START.match(text):
+                # A block cannot share the checkbox line: it starts on the next one.
+                lines.append(_list_item("-", box + "\n" + text))
+            else:
+                lines.append(_list_item("-", box + " " + text) if text else "- " + box)
         if not lines:
             return ""
         return "\n".join(lines)

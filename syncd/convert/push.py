@@ -731,8 +731,14 @@ def _squash(html: str) -> str:
     html = re.sub(
         r"</p>\s*(?=</li>|<ul|<ol|<pre|<blockquote|<h[1-6]|<table|<details|<hr)", "", html
     )
-    html = re.sub(r"\s+", " ", html)
-    return re.sub(r"\s*(<[^>]+>)\s*", r"\1", html).strip()
+    # Whitespace is insignificant except inside code blocks.
+    parts = re.split(r"(<pre>.*?</pre>)", html, flags=re.S)
+    for i in range(1, len(parts), 2):
+        parts[i] = re.sub(r"\n+(</code></pre>)\Z", r"\1", parts[i])
+    for i in range(0, len(parts), 2):
+        squashed = re.sub(r"\s+", " ", parts[i])
+        parts[i] = re.sub(r"\s*(<[^>]+>)\s*", r"\1", squashed)
+    return "".join(parts).strip()
 
 
 def _html_equal(a: str, b: str) -> bool:

@@ -462,3 +462,14 @@ def test_fence_info_parameters_are_never_dropped(info, params):
     assert found == params
     again = md_of(out)
     assert md_of(storage_of(again)) == again
+
+
+def test_task_whose_body_starts_with_a_list_keeps_the_list():
+    """Regression: such a task once rendered as an empty checkbox, dropping the list."""
+    storage = (
+        "<ac:task-list><ac:task><ac:task-id>1</ac:task-id><ac:task-status>complete"
+        "</ac:task-status><ac:task-body><ul><li>alpha</li></ul></ac:task-body></ac:task>"
+        "</ac:task-list>"
+    )
+    assert md_of(storage) == "- [x]\n  - alpha\n"
+    assert md_of(storage_of(md_of(storage))) == "- [x]\n  - alpha\n"
