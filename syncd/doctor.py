@@ -646,7 +646,12 @@ async def check_delivery_dc(raw: httpx.AsyncClient, base_url: str, public_url: s
                 f"Confluence reached {public_url} but it answered HTTP {code}",
                 "check the reverse proxy or tunnel in front of the receiver",
             )
-        return Check("ok", topic, f"Confluence reached the receiver at {public_url} (HTTP {code})")
+        note = (
+            " (HTTP 401: the unsigned test ping was refused, as it should be)"
+            if code == 401
+            else f" (HTTP {code})"
+        )
+        return Check("ok", topic, f"Confluence reached the receiver at {public_url}{note}")
     message = data.get("message") if isinstance(data, dict) else None
     return Check(
         "warning",

@@ -112,7 +112,7 @@ def test_dc_all_ok_with_a_reachable_receiver(home: Home, emu_dc, token: str, rec
     result = run_syncd("doctor", "--config", str(config))
     assert result.code == 0, result.out
     assert set(lines_by_topic(result.out).values()) == {"ok"}, result.out
-    assert f"Confluence reached the receiver at {receiver} (HTTP 401)" in result.out
+    assert f"Confluence reached the receiver at {receiver} (HTTP 401: the unsigned" in result.out
 
 
 def test_dc_unreachable_receiver_is_a_warning_with_a_fix(home: Home, emu_dc, token: str) -> None:

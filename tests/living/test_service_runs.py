@@ -10,6 +10,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -113,6 +114,10 @@ def test_unit_command_starts_the_daemon_and_speaks_notify(
         wait_for(sock, "READY=1", time.monotonic() + 90, seen)
         wait_for(sock, "WATCHDOG=1", time.monotonic() + 10, seen)
         assert (folder / "README.md").exists(), "the catch-up synced the home page"
+        # Regression: the state directory (page copies, webhook secret) is owner-only even
+        # when the process umask is not (here the test's, not the unit's UMask=0077).
+        state_dir = home.state_home / "syncd" / "DEMO"
+        assert stat.S_IMODE(state_dir.stat().st_mode) == 0o700
         proc.send_signal(signal.SIGTERM)
         wait_for(sock, "STOPPING=1", time.monotonic() + 30, seen)
         code = proc.wait(timeout=45)  # the unit's TimeoutStopSec
@@ -127,3 +132,47 @@ def test_unit_command_starts_the_daemon_and_speaks_notify(
     lines = [line for line in output.splitlines() if line.strip()]
     assert lines and all(line.lstrip().startswith("{") for line in lines), output[:2000]
     assert TOKEN not in output
+
+
+def test_doctor_reaches_the_running_daemon_on_data_center(
+    home: Home, emu_dc, monkeypatch: pytest.MonkeyPatch, notify_socket
+) -> None:
+    """Data Center's delivery test hits the real receiver of a running daemon, and the
+    daemon's own registration shows up in the webhook check."""
+    monkeypatch.setenv("SYNCD_T", TOKEN)
+    init = run_syncd(
+        "init",
+        "--url",
+        emu_dc.base_url,
+        "--space",
+        "DEMO",
+        "--token-env",
+        "SYNCD_T",
+        "--folder",
+        str(home.root / "docs"),
+        "--listen",
+        f"127.0.0.1:{free_port()}",
+    )
+    assert init.code == 0, init.out + init.err
+    assert run_syncd("service", "install", "--manager", "systemd", "--copy-env").code == 0
+    unit = parse_unit((home.unit_dir / "syncd.service").read_text())
+    argv = shlex.split(one(unit, "Service", "ExecStart").replace("$$", "$").replace("%%", "%"))
+    env = unit_environment(unit, home)
+    sock, path = notify_socket
+    env["NOTIFY_SOCKET"] = path
+    proc = subprocess.Popen(
+        argv, env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(sock, "READY=1", time.monotonic() + 90, [])
+        result = run_syncd("doctor")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert result.code == 0, result.out
+    assert "Confluence reached the receiver" in result.out
+    assert "1 by syncd" in result.out
