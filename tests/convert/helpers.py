@@ -41,3 +41,25 @@ def replace_word(markdown: str, offset: int, word: str, new: str = NEW_WORD) -> 
 def blocks_of(storage: str, kinds) -> list[tuple[Projection, Block]]:
     proj = project(storage)
     return [(proj, b) for b in proj.blocks if kinds(b)]
+
+
+def canonical(storage: str) -> list:
+    """Canonical form for comparison: element names, attributes as a set, decoded text
+    (CDATA and entities unwrapped), self-closing == empty, whitespace between tags ignored."""
+    from syncd.convert import xmltree
+
+    def walk(node) -> list:
+        out: list = []
+        for c in node.children:
+            if c.kind == "el":
+                out.append((c.lname, tuple(sorted(c.attrs.items())), tuple(walk(c))))
+            elif c.kind in ("text", "cdata"):
+                text = xmltree.text_content(storage, c)
+                if text.strip():
+                    if out and isinstance(out[-1], str):
+                        out[-1] += text
+                    else:
+                        out.append(text)
+        return out
+
+    return walk(xmltree.parse(storage))
