@@ -272,7 +272,7 @@ class Renderer:
 
     def _finish(self, md: str) -> tuple[str, list[Run]]:
         """Strip sentinels, turning them into runs."""
-        md = _strip_trailing_ws(md)
+        md = _strip_trailing_ws(md.replace("\r\n", "\n").replace("\r", "\n"))
         if RUN_OPEN not in md or not self._sentinel_safe:
             self._runs = []
             return md, []
@@ -398,9 +398,10 @@ class Renderer:
         out: list[str] = []
         pos = start
         for line in text.split("\n"):
-            if line:
+            body = line.removesuffix("\r")
+            if body:
                 self._runs.append((pos, "raw"))
-                out.append(RUN_OPEN + line + RUN_CLOSE)
+                out.append(RUN_OPEN + body + RUN_CLOSE)
             pos += len(line) + 1
             out.append("\n")
         return "".join(out)[:-1]

@@ -304,3 +304,22 @@ def test_reverse_sync_example_applies_like_the_reference(corpus_bodies):
     ).storage
     assert canonical(out) == canonical(reference)
     assert out == body.replace("Kubenetes", "Kubernetes")
+
+
+def test_crlf_bodies_read_without_carriage_returns_and_patch_exactly(corpus_bodies):
+    edited_pages = 0
+    for name, body in corpus_bodies.items():
+        body = body.replace("\n", "\r\n")
+        pull = storage_to_markdown(body)
+        assert "\r" not in pull.markdown, name
+        assert markdown_to_storage(pull.markdown, sidecar=pull.sidecar).storage is None, name
+        proj = project(body)
+        for block in proj.blocks:
+            found = editable_word(proj, block)
+            if found:
+                edited = replace_word(pull.markdown, *found)
+                out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
+                assert out.replace(NEW_WORD, found[1]) == body, name
+                edited_pages += 1
+                break
+    assert edited_pages >= 70
