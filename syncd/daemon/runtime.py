@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,7 @@ log = logging.getLogger("syncd.daemon")
 
 FILE_PREFIX = "file:"
 MAX_BACKOFF = 300.0
+REPORTED_MEMORY = 50_000
 # meta keys in the state database, read by `syncd status` when the daemon is stopped
 META_PREFIX = "daemon."
 
@@ -142,6 +144,7 @@ class Daemon:
         self._main_task: asyncio.Task[None] | None = None
         self._signals: ShutdownSignals | None = None
         self._space_id: str | None = None
+        self._reported: OrderedDict[tuple[str, int], None] = OrderedDict()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -453,7 +456,20 @@ class Daemon:
             dt.datetime.fromtimestamp(since, dt.UTC),
             include_blogposts=self.config.sync.blog_posts,
         )
-        return [RemoteChange(str(c.id), c.version) for c in changes]
+        # The feed's window overlaps (minute precision; on Data Center a wide margin for an
+        # unknown time zone), so the same (page, version) comes back poll after poll. The
+        # mode machine keeps what it has not judged yet, so each is reported once: pages
+        # unchanged for hours must not count as "not delivered" at every poll.
+        fresh: list[RemoteChange] = []
+        for c in changes:
+            key = (str(c.id), c.version)
+            if key in self._reported:
+                continue
+            self._reported[key] = None
+            fresh.append(RemoteChange(str(c.id), c.version))
+        while len(self._reported) > REPORTED_MEMORY:
+            self._reported.popitem(last=False)
+        return fresh
 
     def known_version(self, page_id: str) -> int | None:
         try:
