@@ -16,6 +16,7 @@ from syncd import __version__
 
 # name -> (module implementing add_arguments/run, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("syncd.demo", "try syncd offline: emulator + daemon syncing into ./syncd-demo"),
     "emulator": ("syncd.emulator.command", "run a local Confluence emulator"),
     "sync": ("syncd.sync.command", "sync the folder with Confluence once and exit"),
     "restore": ("syncd.sync.restore", "bring a file back from the local trash"),
