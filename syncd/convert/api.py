@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .blocks import project
-from .model import LinkResolver, PullResult, PushResult, Sidecar
+from .model import LinkResolver, PullResult, PushResult, RecordingResolver, Sidecar
 from .push import push
 
 
 def storage_to_markdown(storage: str, *, resolver: LinkResolver | None = None) -> PullResult:
     """Project a storage body to Markdown; the sidecar keeps what a push needs."""
-    proj = project(storage, resolver)
+    recorder = RecordingResolver(resolver)
+    proj = project(storage, recorder)
     blocks = [
         {
             "start": b.start,
@@ -20,7 +21,8 @@ def storage_to_markdown(storage: str, *, resolver: LinkResolver | None = None) -
         }
         for b in proj.blocks
     ]
-    return PullResult(proj.markdown, Sidecar(body=storage, markdown=proj.markdown, blocks=blocks))
+    sidecar = Sidecar(body=storage, markdown=proj.markdown, blocks=blocks, links=recorder.links())
+    return PullResult(proj.markdown, sidecar)
 
 
 def markdown_to_storage(

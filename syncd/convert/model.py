@@ -74,6 +74,66 @@ class DefaultResolver:
         return None
 
 
+class RecordingResolver:
+    """Wraps a resolver and remembers its answers (stored in the sidecar)."""
+
+    def __init__(self, inner: LinkResolver | None) -> None:
+        self.inner = inner or DefaultResolver()
+        self.pages: dict[tuple[str | None, str | None], str] = {}
+        self.attachments: dict[str, str] = {}
+
+    def page_path(self, title, space_key=None, page_id=None):
+        path = self.inner.page_path(title, space_key, page_id)
+        if path is not None:
+            self.pages[(title, space_key)] = path
+        return path
+
+    def page_for_path(self, path):
+        return self.inner.page_for_path(path)
+
+    def attachment_path(self, filename, page_title=None):
+        path = self.inner.attachment_path(filename, page_title)
+        if path is not None and page_title is None:
+            self.attachments[filename] = path
+        return path
+
+    def attachment_for_path(self, path):
+        return self.inner.attachment_for_path(path)
+
+    def links(self) -> dict[str, list[list[Any]]]:
+        return {
+            "pages": [[t, s, p] for (t, s), p in sorted(self.pages.items(), key=str)],
+            "attachments": [[f, p] for f, p in sorted(self.attachments.items())],
+        }
+
+
+class ReplayResolver:
+    """Answers as at pull time (from the sidecar), then asks the live resolver."""
+
+    def __init__(self, links: dict[str, list[list[Any]]], live: LinkResolver | None) -> None:
+        self.live = live or DefaultResolver()
+        self.pages = {(t, s): p for t, s, p in links.get("pages", [])}
+        self.by_path = {p: (t, s) for (t, s), p in self.pages.items()}
+        self.attachments = {f: p for f, p in links.get("attachments", [])}
+        self.by_file_path = {p: f for f, p in self.attachments.items()}
+
+    def page_path(self, title, space_key=None, page_id=None):
+        if (title, space_key) in self.pages:
+            return self.pages[(title, space_key)]
+        return self.live.page_path(title, space_key, page_id)
+
+    def page_for_path(self, path):
+        return self.by_path.get(path) or self.live.page_for_path(path)
+
+    def attachment_path(self, filename, page_title=None):
+        if page_title is None and filename in self.attachments:
+            return self.attachments[filename]
+        return self.live.attachment_path(filename, page_title)
+
+    def attachment_for_path(self, path):
+        return self.by_file_path.get(path) or self.live.attachment_for_path(path)
+
+
 @dataclass
 class Sidecar:
     """What a push needs besides the Markdown: the pulled body and its block map.
@@ -87,6 +147,9 @@ class Sidecar:
     markdown: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     format: int = SIDECAR_FORMAT
+    # How links were resolved at pull time: [title, space, path] and [filename, path].
+    # A push resolves the same way, so a page renamed since does not turn into a plain link.
+    links: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -95,6 +158,7 @@ class Sidecar:
                 "body": self.body,
                 "markdown": self.markdown,
                 "blocks": self.blocks,
+                "links": self.links,
             },
             ensure_ascii=False,
         )
@@ -107,6 +171,7 @@ class Sidecar:
             markdown=data["markdown"],
             blocks=list(data.get("blocks", [])),
             format=int(data.get("format", SIDECAR_FORMAT)),
+            links=dict(data.get("links", {})),
         )
 
     def reassemble(self) -> str:

@@ -21,7 +21,7 @@ from . import xmltree
 from .blocks import Block, Projection, project
 from .chunks import md_parser, normalise, split_chunks, to_html
 from .fresh import Writer, cdata, parse_info, xhtml
-from .model import ConversionRefused, LinkResolver, PushResult, Sidecar
+from .model import ConversionRefused, LinkResolver, PushResult, ReplayResolver, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
 from .xmltree import Node
 
@@ -37,6 +37,7 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
         return PushResult(storage, new_blocks=len(split_chunks(md)))
     if md == normalise(sidecar.markdown):
         return PushResult(None)
+    resolver = ReplayResolver(sidecar.links, resolver)
     proj = project(sidecar.body, resolver)
     storage, changed, new = _patch_document(md, proj, resolver)
     if storage == sidecar.body:

@@ -473,3 +473,22 @@ def test_task_whose_body_starts_with_a_list_keeps_the_list():
     )
     assert md_of(storage) == "- [x]\n  - alpha\n"
     assert md_of(storage_of(md_of(storage))) == "- [x]\n  - alpha\n"
+
+
+def test_push_resolves_links_as_the_pull_did():
+    """The page was renamed (or its file moved) since the pull: an edit next to the link
+    must not turn the page link into a plain link to a Markdown file."""
+    storage = (
+        '<p>See <ac:link><ri:page ri:content-title="Other Page" /><ac:plain-text-link-body>'
+        "<![CDATA[the other page]]></ac:plain-text-link-body></ac:link> now</p>"
+    )
+    pull = storage_to_markdown(storage, resolver=TitleResolver())
+    assert pull.markdown == "See [the other page](../other-page.md) now\n"
+    from syncd.convert import Sidecar
+
+    sidecar = Sidecar.from_json(pull.sidecar.to_json())
+    out = markdown_to_storage(
+        pull.markdown.replace("now", "**now**"), sidecar=sidecar, resolver=DefaultResolver()
+    )
+    assert '<ri:page ri:content-title="Other Page" />' in out.storage
+    assert "<strong>now</strong>" in out.storage
