@@ -1,0 +1,277 @@
+"""Shared plumbing for the end-to-end benchmarks (first sync, no-change sync, side by side).
+
+Every measured tool runs as its own child process, so the peak RSS reported is that
+process's own (``os.wait4`` gives the rusage of exactly one child, unlike
+``RUSAGE_CHILDREN``, which keeps the maximum over every child ever waited for). The
+emulator runs as a separate ``syncd emulator`` process on loopback; its request counters
+(``GET /_emulator/requests``, reset with ``POST /_emulator/reset``) count the API calls of
+each run. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+SYNCD = ROOT / ".venv" / "bin" / "syncd"
+TOKEN_ENV = "SYNCD_BENCH_TOKEN"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(url: str, method: str = "GET", timeout: float = 30.0) -> dict:
+    data = b"{}" if method == "POST" else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    # Never route control calls through a proxy a caller may have set for a measured tool.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(req, timeout=timeout) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+@dataclass
+class Emulator:
+    """A ``syncd emulator`` subprocess serving one seeded space on loopback."""
+
+    flavor: str
+    pages: int
+    seed: int = 1
+    space: str = "DEMO"
+    user: str = "demo@example.com"
+    token: str = "demo-token"
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + ("/wiki" if self.flavor == "cloud" else "")
+
+    def start(self, startup_timeout: float = 600.0) -> Emulator:
+        self.port = free_port()
+        OUT.mkdir(parents=True, exist_ok=True)
+        self.log_path = OUT / f"emulator-{self.flavor}-{self.pages}.log"
+        log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [
+                str(SYNCD),
+                "emulator",
+                "--flavor",
+                self.flavor,
+                "--port",
+                str(self.port),
+                "--pages",
+                str(self.pages),
+                "--seed",
+                str(self.seed),
+                "--space",
+                self.space,
+                "--user",
+                self.user,
+                "--token",
+                self.token,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"emulator exited early, see {self.log_path}")
+            try:
+                health = http_json(f"{self.root_url}/_emulator/health", timeout=5)
+                if health.get("ok"):
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"emulator not healthy after {startup_timeout}s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset_counters(self) -> None:
+        http_json(f"{self.root_url}/_emulator/reset", method="POST")
+
+    def requests(self) -> dict:
+        return http_json(f"{self.root_url}/_emulator/requests")
+
+    def page_count(self) -> int:
+        return int(http_json(f"{self.root_url}/_emulator/health").get("pages", 0))
+
+
+@dataclass
+class RunResult:
+    wall_s: float
+    peak_rss_mib: float
+    cpu_s: float
+    returncode: int
+    requests: int = 0
+    by_route: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def run_measured(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    log_path: Path,
+    timeout: float,
+) -> RunResult:
+    """Run ``cmd`` as a child, wait with a deadline, return wall time, peak RSS and CPU."""
+    with open(log_path, "wb") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                wall = time.perf_counter() - start
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                wall = time.perf_counter() - start
+                break
+            time.sleep(0.005)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    rss = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    return RunResult(
+        wall_s=wall,
+        peak_rss_mib=rss,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        returncode=proc.returncode,
+    )
+
+
+def write_syncd_config(run_dir: Path, emu: Emulator) -> Path:
+    """A syncd config for a one-shot sync: no webhook, token from the environment."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "confluence:",
+        f"  base_url: {emu.base_url}",
+        f"  deployment: {'cloud' if emu.flavor == 'cloud' else 'datacenter'}",
+        f"  space: {emu.space}",
+    ]
+    if emu.flavor == "cloud":
+        lines.append(f"  email: {emu.user}")
+    lines += [
+        f"  token: ${{{TOKEN_ENV}}}",
+        "local:",
+        "  path: ./folder",
+        "webhook:",
+        "  enabled: false",
+        "state_dir: ./state",
+    ]
+    path = run_dir / "config.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def syncd_env(emu: Emulator) -> dict[str, str]:
+    env = dict(os.environ)
+    env[TOKEN_ENV] = emu.token
+    for var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        env.pop(var, None)
+    return env
+
+
+def run_syncd_sync(
+    emu: Emulator, run_dir: Path, *, timeout: float = 1800.0, reset: bool = True
+) -> RunResult:
+    """One ``syncd sync --config ...`` subprocess; counts its API requests on the emulator."""
+    config = run_dir / "config.yaml"
+    if not config.exists():
+        write_syncd_config(run_dir, emu)
+    if reset:
+        emu.reset_counters()
+    result = run_measured(
+        [str(SYNCD), "sync", "--config", str(config)],
+        env=syncd_env(emu),
+        cwd=run_dir,
+        log_path=run_dir / f"sync-{time.time_ns()}.log",
+        timeout=timeout,
+    )
+    counts = emu.requests()
+    result.requests = int(counts["total"])
+    result.by_route = counts["by_route"]
+    folder = run_dir / "folder"
+    result.extra["md_files"] = sum(1 for _ in folder.rglob("*.md")) if folder.exists() else 0
+    return result
+
+
+def fresh_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    return (
+        f"{os.cpu_count()} vCPU ({cpu}){mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def fmt_row(cells: list[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
