@@ -25,9 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="webhook_action", metavar="ACTION", required=True)
     lst = sub.add_parser("list", help="list registered webhooks (ours marked *)")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
-    sub.add_parser("register", help="register (or update) this folder's webhook now")
+    reg = sub.add_parser("register", help="register (or update) this folder's webhook now")
     delete = sub.add_parser("delete", help="delete this folder's webhook(s), or the ids given")
     delete.add_argument("ids", nargs="*", metavar="ID", help="webhook ids (default: ours)")
+    for action in (lst, reg, delete):  # `syncd webhook list --config C` works too
+        action.add_argument("--config", "-c", metavar="PATH", default=argparse.SUPPRESS)
 
 
 def connection_settings(config: Any) -> Any:
