@@ -109,7 +109,11 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
 
 def _config(**webhook: object):
     doc = {
-        "confluence": {"base_url": "https://acme.atlassian.net/wiki", "space": "DOCS", "token": "t"},
+        "confluence": {
+            "base_url": "https://acme.atlassian.net/wiki",
+            "space": "DOCS",
+            "token": "t",
+        },
         "local": {"path": "/tmp/docs-x"},
         "webhook": webhook,
         "state_dir": "/tmp/state-x",
@@ -118,7 +122,7 @@ def _config(**webhook: object):
 
 
 def test_loopback_public_url_for_a_remote_site_is_refused_with_what_to_do() -> None:
-    with pytest.raises(NoPublicUrl, match="set webhook.public_url"):
+    with pytest.raises(NoPublicUrl, match=r"set webhook\.public_url"):
         check_public_url(_config())
     check_public_url(_config(public_url="https://hooks.example.com/syncd"))
 
