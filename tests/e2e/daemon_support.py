@@ -77,7 +77,7 @@ def write_config(tmp: Path, emu: Any, **over: Any) -> Path:
 class Daemon:
     """One ``syncd run`` subprocess; stderr goes to ``log_path``."""
 
-    def __init__(self, config: Path, *extra: str) -> None:
+    def __init__(self, config: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.config = config
         cfg = yaml.safe_load(config.read_text())
         self.state_dir = Path(cfg["state_dir"])
@@ -85,8 +85,10 @@ class Daemon:
         self.public_url = cfg["webhook"]["public_url"]
         self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "wb")
+        extra_env = env
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("NOTIFY_SOCKET", None)
+        env = {**env, **(extra_env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "syncd", "run", "--config", str(config), "-v", *extra],
             stdout=self._log,

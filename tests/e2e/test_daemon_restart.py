@@ -4,7 +4,11 @@ middle of a burst of pulls exits cleanly and leaves no partial file."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import socket
+import sys
 import time
 
 import pytest
@@ -30,12 +34,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 @pytest.mark.parametrize("flavor", ["dc", "cloud"])
 def test_restart_catches_up_with_both_sides(flavor: str, tmp_path) -> None:
+    notify_path = tmp_path / "notify.sock"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(notify_path))
+    notify.settimeout(5)
     with server.ThreadedEmulator(flavor=flavor, pages=3, space="DEMO") as emu:
         config = write_config(tmp_path, emu)
-        with Daemon(config) as daemon:
+        with Daemon(config, env={"NOTIFY_SOCKET": str(notify_path)}) as daemon:
             daemon.wait_ready()
             assert daemon.stop() == 0
         assert not (daemon.state_dir / "control.sock").exists()
+        datagrams = []
+        with contextlib.suppress(TimeoutError):
+            while not any(d.startswith("STOPPING=1") for d in datagrams):
+                datagrams.append(notify.recv(4096).decode())
+        notify.close()
+        assert any(d.startswith("READY=1\nSTATUS=webhook") for d in datagrams), datagrams
+        assert datagrams[-1].startswith("STOPPING=1")
 
         code, st = status_json(config)
         assert code == 3  # not running
@@ -50,7 +65,13 @@ def test_restart_catches_up_with_both_sides(flavor: str, tmp_path) -> None:
         assert fb is not None
         fb.write_text(fb.read_text() + "\nlocal-while-stopped\n")
 
-        with Daemon(config) as again:
+        calls = tmp_path / "handler-calls.jsonl"
+        handler = tmp_path / "on-change"
+        handler.write_text(
+            f"#!{sys.executable}\nimport sys\nopen({str(calls)!r}, 'a').write(sys.stdin.read())\n"
+        )
+        handler.chmod(0o755)
+        with Daemon(config, "--handler", str(handler), "--log-format", "json") as again:
             again.wait_ready()
             until(
                 lambda: (f := file_of(again.folder, a)) and "remote-while-stopped" in f.read_text(),
@@ -61,7 +82,15 @@ def test_restart_catches_up_with_both_sides(flavor: str, tmp_path) -> None:
             assert hooks == (1 if flavor == "dc" else hooks)  # reused, not added
             code, st = status_json(config)
             assert code == 0 and st["running"] is True and st["pending"] == 0
+            until(lambda: calls.exists() and len(calls.read_text().splitlines()) >= 2)
             assert again.stop() == 0
+        hooked = [json.loads(line) for line in calls.read_text().splitlines()]
+        by_page = {h["page"]["id"]: h for h in hooked}
+        assert by_page[a]["direction"] == "pull" and by_page[a]["page"]["spaceKey"] == "DEMO"
+        assert by_page[b]["direction"] == "push" and by_page[b]["page"]["path"].endswith(".md")
+        lines = [json.loads(line) for line in again.log().splitlines() if line.strip()]
+        assert {"ts", "level", "logger", "msg"} <= set(lines[0])
+        assert any(line["msg"].startswith("ready:") for line in lines)
 
 
 def test_sigterm_during_a_burst_exits_cleanly_without_partial_files(tmp_path) -> None:
