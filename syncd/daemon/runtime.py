@@ -565,7 +565,9 @@ class Daemon:
             loop = asyncio.get_running_loop()
             if self._retry_handle is not None:
                 self._retry_handle.cancel()
-            self._retry_handle = loop.call_later(delay, self._requeue, batch)
+            # Pages only: a full scan that met a broken file must not become a full
+            # listing every few minutes; the scheduled full scan retries those.
+            self._retry_handle = loop.call_later(delay, self._requeue, batch, False)
         else:
             self._error_runs = 0
         return True
@@ -574,13 +576,14 @@ class Daemon:
         factory = self._request_factory or _default_request_factory()
         return factory(**fields)
 
-    def _requeue(self, batch: DirtyBatch) -> None:
+    def _requeue(self, batch: DirtyBatch, full: bool = True) -> None:
         if self.stop_event.is_set():
             return
         for key, entry in batch.entries.items():
             self.dirty.add(key, source="retry", version=entry.max_version)
-        for reason in batch.full_scan_reasons:
-            self.dirty.request_full_scan(reason)
+        if full:
+            for reason in batch.full_scan_reasons:
+                self.dirty.request_full_scan(reason)
 
     async def _sync_request(self, request: Any) -> None:
         """One ``run_once``; its report goes to the log, the status and the handler."""

@@ -137,6 +137,12 @@ def test_live_sync_both_ways_without_echo(flavor: str, tmp_path) -> None:
             assert pulls_of(daemon, c) <= 3
             set_faults(emu, webhooks="deliver")
 
+            # a page trashed in Confluence goes to the local trash, not oblivion
+            emu.call(lambda: emu.store.trash(a))
+            until(lambda: file_of(daemon.folder, a) is None, what="the trashed page's file moved")
+            trash = daemon.state_dir / "trash"
+            assert any("remote-marker-1" in p.read_text() for p in trash.rglob("*.md"))
+
             # a second instance is refused, naming the running one
             second = syncd_cli("run", "--config", str(config))
             assert second.returncode == 2
