@@ -43,6 +43,19 @@ def cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
+def _plain_text(node: SyntaxTreeNode) -> str:
+    """Text of inline tokens without their markup (an image's alt text)."""
+    parts = []
+    for c in node.children:
+        if c.type in ("text", "code_inline"):
+            parts.append(c.content)
+        elif c.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif c.children:
+            parts.append(_plain_text(c))
+    return "".join(parts)
+
+
 def _status_macro(colour: str | None, subtle: str | None, title: str) -> str:
     params = ""
     if colour is not None:
@@ -488,7 +501,7 @@ class Writer:
 
     def image(self, node: SyntaxTreeNode) -> str:
         src = node.attrs.get("src", "")
-        alt = "".join(c.content for c in node.children if c.type == "text")
+        alt = _plain_text(node)
         title = node.attrs.get("title")
         known = self.reuse.get(("img", alt, src, title or ""))
         if known is not None:
