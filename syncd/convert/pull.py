@@ -336,14 +336,14 @@ class Renderer:
         raw = self.src[start:end]
         node = self._node_at(start)
         if (
+            # Block XHTML Markdown keeps as an HTML block: it must be one element and contain
+            # no blank line (that would end the HTML block early).
             node is not None
             and node.kind == "el"
+            and node.end == end
             and node.lname in HTML_BLOCK_NAMES
-            and not _BLANK_LINE.search(raw)
-            and not raw.rstrip().endswith("\n")
-            and "\n\n" not in raw
+            and not _BLANK_LINE.search(raw.replace("\r", ""))
             and self._sentinel_safe
-            and raw.strip() == raw
         ):
             self._runs = []
             return self._raw_html(node)
