@@ -690,7 +690,7 @@ class Renderer:
         head = f"> [!{alert}]{title.rstrip()}"
         if not inner.strip():
             return head
-        return head + "\n" + _prefix_lines(inner, "> ")
+        return head + _alert_gap(inner) + _prefix_lines(inner, "> ")
 
     def _adf(self, node: Node) -> str:
         adf = node.find("ac:adf-node")
@@ -712,7 +712,7 @@ class Renderer:
             return ""
         inner = self.container(content.children)
         head = f"> [!{ADF_NOTE_ALERT}]"
-        return head + ("\n" + _prefix_lines(inner, "> ") if inner.strip() else "")
+        return head + (_alert_gap(inner) + _prefix_lines(inner, "> ") if inner.strip() else "")
 
     # --------------------------------------------------------------- inline
     def inline(self, nodes: list[Node], *, at_start: bool = False, in_table: bool = False) -> str:
@@ -1080,6 +1080,15 @@ class Renderer:
 _HTML_OPEN = re.compile(
     r"<[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*\s*/?>"
 )
+
+
+def _alert_gap(inner: str) -> str:
+    """Separator after an alert's first line: a blank quote line when the body would
+    otherwise continue that line (a setext underline or a table header)."""
+    first = inner.split("\n", 1)[0]
+    if re.fullmatch(r"(?:=+|-+|(?:[-*_] *){3,})\s*", first) or first.startswith("|"):
+        return "\n>\n"
+    return "\n"
 
 
 def _interrupts_paragraph(kind: str, md: str) -> bool:

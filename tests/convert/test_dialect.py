@@ -492,3 +492,14 @@ def test_push_resolves_links_as_the_pull_did():
     )
     assert '<ri:page ri:content-title="Other Page" />' in out.storage
     assert "<strong>now</strong>" in out.storage
+
+
+@pytest.mark.parametrize(
+    "body", ["<hr />", "<table><tbody><tr><th>a</th></tr><tr><td>1</td></tr></tbody></table>"]
+)
+def test_alert_body_that_would_join_the_alert_line_is_set_apart(body):
+    """Regression: a rule right under "> [!NOTE]" read back as a setext heading."""
+    storage = f'<ac:structured-macro ac:name="info"><ac:rich-text-body>{body}</ac:rich-text-body></ac:structured-macro>'
+    md = md_of(storage)
+    assert md.startswith("> [!NOTE]\n>\n> ")
+    assert md_of(storage_of(md)) == md
