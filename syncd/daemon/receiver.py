@@ -5,7 +5,8 @@ Order of work on ``POST <path>`` (see docs/reliability §3):
 1. While stopping: 503 (a sender that retries will come back; Confluence does not retry,
    and the next start's catch-up covers the gap).
 2. Cloud: the URL token is checked before the body is read (constant time).
-3. The body is read with a size cap (``Content-Length`` and a streaming guard): 413.
+3. The body is read with a size cap (``Content-Length`` and a streaming guard): 413,
+   and a time cap (``body_timeout``, a slowloris client dribbling bytes): 408.
 4. Data Center: ``X-Hub-Signature: sha256=<hex>`` is checked over the raw bytes with
    :func:`hmac.compare_digest`: 401 on a bad or missing signature, nothing processed.
 5. Malformed JSON: 400. Unknown or irrelevant events, other spaces: 200 ``ignored``.
@@ -21,7 +22,10 @@ Order of work on ``POST <path>`` (see docs/reliability §3):
 Cloud callback URLs are ``<public path>?token=<token>&event=<event>`` (see
 :func:`syncd.daemon.events.cloud_callback_url`); ``<public path>/<event>`` works too. The token
 rides in the query string, so run the app with :func:`start_receiver`, which turns the
-aiohttp access log off (syncd logs one redacted line per delivery instead).
+aiohttp access log off (syncd logs one redacted line per delivery instead), and bounds
+how long any connection may hold the daemon: headers must arrive within
+``CONNECTION_IDLE_TIMEOUT`` of connecting, and shutdown waits at most ``SHUTDOWN_TIMEOUT``
+for deliveries in flight.
 """
 
 from __future__ import annotations
@@ -52,6 +56,17 @@ from syncd.daemon.events import (
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024
+# Confluence gives up on a delivery after about 10 s, so a body still arriving after that
+# is not from Confluence.
+DEFAULT_BODY_TIMEOUT = 10.0
+# An open connection that has not sent a full request head in this time is closed (it is
+# also aiohttp's keep-alive timeout, which aiohttp arms when a connection opens).
+CONNECTION_IDLE_TIMEOUT = 15.0
+# After answering early (413, 408), read and discard what the client still sends for at
+# most this long, so it can see the answer; then close.
+LINGER_TIME = 2.0
+# Shutdown: deliveries still in flight after this are cancelled.
+SHUTDOWN_TIMEOUT = 2.0
 SIGNATURE_HEADER = "X-Hub-Signature"
 REPEAT_LOG_INTERVAL = 60.0
 
@@ -86,6 +101,7 @@ class ReceiverConfig:
     space_key: str | None = None
     space_id: str | None = None
     max_body: int = DEFAULT_MAX_BODY
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
     # sync.blog_posts / sync.attachments: events for what is not synced are ignored
     blog_posts: bool = True
     attachments: bool = True
@@ -185,6 +201,7 @@ class ReceiverStats:
     overflows: int = 0
     unauthorized: int = 0
     too_large: int = 0
+    too_slow: int = 0
     malformed: int = 0
     handler_errors: int = 0
     persist_errors: int = 0
@@ -322,11 +339,22 @@ class WebhookReceiver:
             return self._unauthorized(request, "missing or wrong token")
 
         try:
-            raw = await _read_capped(request, cfg.max_body)
+            async with asyncio.timeout(cfg.body_timeout):
+                raw = await _read_capped(request, cfg.max_body)
         except _TooLarge:
             self.stats.too_large += 1
             log.warning("webhook delivery rejected: body larger than %d bytes", cfg.max_body)
             return _result(413, "body too large")
+        except TimeoutError:
+            self.stats.too_slow += 1
+            log.warning(
+                "webhook delivery rejected: body not received within %gs, from %s",
+                cfg.body_timeout,
+                request.remote or "?",
+            )
+            response = _result(408, "body too slow")
+            response.force_close()
+            return response
 
         if cfg.flavor is Flavor.DC and not verify_signature(
             cfg.secret, raw, request.headers.get(SIGNATURE_HEADER)
@@ -458,8 +486,19 @@ def create_webhook_app(
 
 
 async def start_receiver(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve the app on ``host:port`` with the access log off (URLs hold the Cloud token)."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    """Serve the app on ``host:port`` with the access log off (URLs hold the Cloud token).
+
+    No client can hold a connection (or the daemon's shutdown) open for long: see
+    ``CONNECTION_IDLE_TIMEOUT``, ``LINGER_TIME`` and ``SHUTDOWN_TIMEOUT``.
+    """
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=CONNECTION_IDLE_TIMEOUT,
+        lingering_time=LINGER_TIME,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

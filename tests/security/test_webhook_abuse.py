@@ -1,0 +1,445 @@
+"""Hostile webhook traffic against the real ``syncd run`` (a subprocess) and the emulator.
+
+Each case gets a clear answer (401, 400, 404, 408, 413, or 200 without effect) and nothing
+is fetched or written: the emulator's request counter stands still and the folder keeps
+its bytes. Forged deliveries are also covered by tests/e2e/test_daemon_live.py; these add
+missing and altered signatures, replays of genuine deliveries, slow and oversized bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.daemon.receiver import sign_body
+
+from .support import (
+    Daemon,
+    file_of,
+    files_outside,
+    http,
+    page_reads,
+    quiet,
+    request_total,
+    result_of,
+    snapshot_tree,
+    until,
+    write_config,
+)
+
+server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+JSON = {"Content-Type": "application/json"}
+
+
+class Rig:
+    def __init__(self, root: Path, emu: Any, daemon: Daemon) -> None:
+        self.root, self.emu, self.daemon = root, emu, daemon
+
+    def page_ids(self) -> list[str]:
+        return self.emu.call(
+            lambda: [c.id for c in self.emu.store.all_content("page") if c.status == "current"]
+        )
+
+    def post(self, target: str, body: bytes, headers: dict[str, str] | None = None):
+        return http(self.daemon.address, "POST", target, body, {**JSON, **(headers or {})})
+
+    def assert_nothing_happens(self, total: int, folder: dict[str, bytes]) -> None:
+        """No request reached Confluence and the folder kept its bytes."""
+        assert quiet(self.emu, 1.0) == total, "the daemon contacted Confluence"
+        assert snapshot_tree(self.daemon.folder) == folder
+        assert files_outside(self.root, self.allowed()) == []
+
+    def allowed(self) -> list[Path]:
+        d = self.daemon
+        return [d.folder, d.state_dir, d.config, *self.root.glob("daemon-*.log")]
+
+
+@pytest.fixture(scope="module")
+def world_traversable_root() -> Iterator[Path]:
+    """A root other users may traverse, so the control socket's own modes are what keeps
+    them out (pytest's tmp_path sits in a 0700 directory)."""
+    root = Path(tempfile.mkdtemp(prefix="syncd-security-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _start(root: Path, flavor: str, *, config_mode: int = 0o600) -> Iterator[Rig]:
+    root.mkdir(parents=True, exist_ok=True)
+    with server.ThreadedEmulator(flavor=flavor, pages=3, space="DEMO") as emu:
+        config = write_config(root, emu, mode=config_mode)
+        daemon = Daemon(config)
+        try:
+            daemon.wait_ready()
+            yield Rig(root, emu, daemon)
+            assert daemon.stop() == 0, daemon.log()
+            assert "Traceback" not in daemon.log()
+        finally:
+            daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def dc(world_traversable_root: Path) -> Iterator[Rig]:
+    # The config holds a literal token and is readable by others (0644): `syncd run`
+    # must warn about it (checked below) and run anyway.
+    yield from _start(world_traversable_root / "dc", "dc", config_mode=0o644)
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    yield from _start(tmp_path_factory.mktemp("cloud"), "cloud")
+
+
+def dc_body(page_id: str, version: int = 99, event: str = "page_updated") -> bytes:
+    doc = {
+        "timestamp": int(time.time() * 1000),
+        "event": event,
+        "userKey": "ff80",
+        "page": {"id": int(page_id), "version": version, "spaceKey": "DEMO"},
+    }
+    return json.dumps(doc).encode()
+
+
+# ---- Data Center: signatures -------------------------------------------------------------
+
+
+def test_dc_missing_forged_and_altered_signatures_are_401_and_fetch_nothing(dc: Rig) -> None:
+    secret = dc.daemon.secret()
+    page = dc.page_ids()[1]
+    body = dc_body(page)
+    other = dc_body(page, version=100)
+    total, folder = quiet(dc.emu, 0.5), snapshot_tree(dc.daemon.folder)
+    cases = {
+        "missing": {},
+        "empty": {"X-Hub-Signature": ""},
+        "bare prefix": {"X-Hub-Signature": "sha256="},
+        "other secret": {"X-Hub-Signature": sign_body("guessed-secret", body)},
+        "other body": {"X-Hub-Signature": sign_body(secret, other)},
+        "sha1 form": {"X-Hub-Signature": "sha1=" + sign_body(secret, body)[7:]},
+        "truncated": {"X-Hub-Signature": sign_body(secret, body)[:-2]},
+        "raw secret": {"X-Hub-Signature": secret},
+        "wrong header": {"X-Hub-Signature-256": sign_body(secret, body)},
+    }
+    for name, headers in cases.items():
+        code, answer = dc.post("/hook", body, headers)
+        assert code == 401, (name, answer)
+        assert result_of(answer) == "unauthorized"
+    # the signature is checked before the body is parsed: a forged non-JSON body is 401, not 400
+    assert dc.post("/hook", b"{not json", {"X-Hub-Signature": "sha256=00"})[0] == 401
+    dc.assert_nothing_happens(total, folder)
+    assert "rejected (401)" in dc.daemon.log()
+    assert secret not in dc.daemon.log()
+
+
+def test_dc_replayed_delivery_is_acknowledged_without_a_second_pull(dc: Rig) -> None:
+    page = dc.page_ids()[2]
+    version = dc.emu.call(lambda: dc.emu.store.edit(page, "<p>replay-marker</p>").version.number)
+    until(
+        lambda: (f := file_of(dc.daemon.folder, page)) and "replay-marker" in f.read_text(),
+        what="the genuine delivery's pull",
+    )
+    delivery = until(
+        lambda: next(
+            (
+                d
+                for d in reversed(dc.emu.call(lambda: list(dc.emu.deliveries)))
+                if d["payload"].get("page", {}).get("id") in (page, int(page))
+                and d["status"] == 200
+            ),
+            None,
+        ),
+        what="the delivery in the emulator's log",
+    )
+    # The emulator signs compact JSON; rebuild the exact bytes it sent.
+    raw = json.dumps(delivery["payload"], separators=(",", ":")).encode()
+    signature = delivery["headers"]["X-Hub-Signature"]
+    assert sign_body(dc.daemon.secret(), raw) == signature
+    assert delivery["payload"]["page"].get("version", version) == version
+
+    total, folder = quiet(dc.emu, 1.0), snapshot_tree(dc.daemon.folder)
+    reads = page_reads(dc.emu)
+    for _ in range(3):  # the same signed bytes, posted again later
+        code, answer = dc.post("/hook", raw, {"X-Hub-Signature": signature})
+        assert code == 200, answer
+        assert result_of(answer) in ("duplicate", "stale")
+    dc.assert_nothing_happens(total, folder)
+    assert page_reads(dc.emu) == reads
+
+
+def test_dc_malformed_json_is_400_and_fetches_nothing(dc: Rig) -> None:
+    secret = dc.daemon.secret()
+    total, folder = quiet(dc.emu, 0.5), snapshot_tree(dc.daemon.folder)
+    bodies = {
+        "truncated": b'{"event": "page_updated", "page": {"id": 1',
+        "not an object": b"[1, 2, 3]",
+        "not utf-8": b'{"event": "\xff\xfe"}',
+        "empty": b"",
+        "deep nesting": b'{"a":' * 60_000 + b"1" + b"}" * 60_000,
+    }
+    for name, body in bodies.items():
+        code, answer = dc.post("/hook", body, {"X-Hub-Signature": sign_body(secret, body)})
+        assert code == 400, (name, answer)
+        assert result_of(answer) == "malformed JSON"
+    # Well-formed but hostile fields: ids that are not ids are ignored, never requested.
+    for page in ("../../rest/api/space", "1 OR 1=1", "9" * 70, {"$ne": 1}, None):
+        body = json.dumps({"event": "page_updated", "page": {"id": page}}).encode()
+        code, answer = dc.post("/hook", body, {"X-Hub-Signature": sign_body(secret, body)})
+        assert code == 200 and result_of(answer) == "ignored", (page, answer)
+    dc.assert_nothing_happens(total, folder)
+    assert dc.daemon.proc.poll() is None
+
+
+# ---- size and time bounds ------------------------------------------------------------------
+
+
+def test_oversized_bodies_are_413_whether_declared_or_streamed(dc: Rig) -> None:
+    secret = dc.daemon.secret()
+    total, folder = quiet(dc.emu, 0.5), snapshot_tree(dc.daemon.folder)
+    pad = "x" * (2 * 1024 * 1024)
+    big = json.dumps({"event": "page_updated", "page": {"id": 1}, "pad": pad}).encode()
+    # declared by Content-Length, even with a valid signature
+    code, answer = dc.post("/hook", big, {"X-Hub-Signature": sign_body(secret, big)})
+    assert code == 413 and result_of(answer) == "body too large"
+    # streamed in chunks with no length up front
+    chunk = b"x" * 65536
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
+    code, answer = dc.post("/hook", chunked, {"Transfer-Encoding": "chunked"})
+    assert code == 413
+    dc.assert_nothing_happens(total, folder)
+    assert "body larger than" in dc.daemon.log()
+
+
+def _slow_client(address: tuple[str, int], head: bytes) -> socket.socket:
+    sock = socket.create_connection(address, timeout=5)
+    sock.sendall(head)
+    sock.setblocking(False)
+    return sock
+
+
+def _dribble(sock: socket.socket, byte: bytes) -> bytes | None:
+    """Send one byte; what the server answered (b"" = closed), or None if nothing yet."""
+    try:
+        sock.sendall(byte)
+    except OSError:
+        return b""
+    try:
+        return sock.recv(4096)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
+def test_slow_bodies_and_headers_are_cut_off_and_never_tie_up_the_daemon(dc: Rig) -> None:
+    """Slowloris: one byte a second. The body read times out (408) and a request head that
+    never ends is dropped, while genuine deliveries keep flowing meanwhile."""
+    slow_body = _slow_client(
+        dc.daemon.address,
+        b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 4096\r\n\r\n{",
+    )
+    slow_head = _slow_client(dc.daemon.address, b"POST /hook HTTP/1.1\r\nHost: x\r\n")
+    started = time.monotonic()
+    page = dc.page_ids()[1]
+    try:
+        # Meanwhile a genuine change is delivered and pulled at once.
+        dc.emu.call(lambda: dc.emu.store.edit(page, "<p>during-slowloris</p>"))
+        until(
+            lambda: (f := file_of(dc.daemon.folder, page)) and "during-slowloris" in f.read_text(),
+            within=5,
+            what="a genuine delivery while slow clients hold connections",
+        )
+        assert dc.daemon.status() is not None
+        answers: dict[str, tuple[float, bytes]] = {}
+        deadline = started + 25
+        while len(answers) < 2 and time.monotonic() < deadline:
+            for name, sock, byte in (("body", slow_body, b" "), ("head", slow_head, b"X")):
+                if name not in answers and (got := _dribble(sock, byte)) is not None:
+                    answers[name] = (time.monotonic() - started, got)
+            time.sleep(1.0)  # the attacker's pace, not synchronisation
+    finally:
+        slow_body.close()
+        slow_head.close()
+    assert set(answers) == {"body", "head"}, f"still open after 25 s: {answers}"
+    body_at, body_answer = answers["body"]
+    assert body_answer.startswith(b"HTTP/1.1 408"), body_answer
+    assert body_at < 14
+    head_at, head_answer = answers["head"]
+    assert head_answer == b"" and head_at < 19
+    assert "body not received within" in dc.daemon.log()
+
+
+def test_shutdown_is_not_held_up_by_a_slow_client(tmp_path: Path) -> None:
+    with server.ThreadedEmulator(flavor="dc", pages=0) as emu:
+        daemon = Daemon(write_config(tmp_path, emu))
+        try:
+            daemon.wait_ready()
+            sock = _slow_client(
+                daemon.address, b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{"
+            )
+            until(lambda: "ready:" in daemon.log())
+            started = time.monotonic()
+            assert daemon.stop(within=8) == 0
+            assert time.monotonic() - started < 5
+            sock.close()
+        finally:
+            daemon.stop()
+
+
+# ---- what the webhook port serves ----------------------------------------------------------
+
+
+def test_webhook_port_does_not_serve_the_control_api(dc: Rig) -> None:
+    for method, target in (
+        ("GET", "/status"),
+        ("POST", "/status"),
+        ("GET", "/hook/../status"),
+        ("GET", "/sync"),
+        ("POST", "/sync"),
+    ):
+        code, body = http(dc.daemon.address, method, target)
+        assert code in (404, 405), (method, target, code)
+        assert b"running" not in body and str(dc.daemon.folder).encode() not in body
+    code, body = http(dc.daemon.address, "GET", "/health")
+    assert code == 200
+    health = json.loads(body)
+    assert set(health) <= {"status", "uptime", "mode", "last_event_age"}
+
+
+# ---- the control socket ----------------------------------------------------------------------
+
+
+NOBODY = 65534
+
+
+def _connect_as(uid: int, path: Path) -> str:
+    """Connect to a Unix socket from a forked child running as ``uid``: "connected",
+    "denied" or "error <errno>"."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: stdlib calls only, then _exit
+        outcome = b"error setuid"
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(3)
+            try:
+                sock.connect(os.fspath(path))
+                outcome = b"connected"
+            except PermissionError:
+                outcome = b"denied"
+            except OSError as exc:
+                outcome = b"error %d" % exc.errno
+        finally:
+            os.write(write_end, outcome)
+            os._exit(0)
+    os.close(write_end)
+    try:
+        os.waitpid(pid, 0)
+        return os.read(read_end, 100).decode()
+    finally:
+        os.close(read_end)
+
+
+def test_control_socket_is_owner_only(dc: Rig) -> None:
+    sock_path = dc.daemon.state_dir / "control.sock"
+    st_dir, st_sock = os.stat(dc.daemon.state_dir), os.stat(sock_path)
+    assert stat.S_ISSOCK(st_sock.st_mode)
+    assert stat.S_IMODE(st_dir.st_mode) == 0o700
+    assert stat.S_IMODE(st_sock.st_mode) == 0o600
+    assert st_dir.st_uid == st_sock.st_uid == os.getuid()
+    assert dc.daemon.status() is not None  # the owner gets in
+
+    if sys.platform == "win32" or os.geteuid() != 0:
+        pytest.skip("connecting as another user needs root to setuid in a child")
+    # Positive control: the other user can reach a socket open to all in the same place.
+    probe_path = dc.root / "open.sock"
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.bind(os.fspath(probe_path))
+        probe_path.chmod(0o777)
+        probe.listen(1)
+        assert _connect_as(NOBODY, probe_path) == "connected"
+    finally:
+        probe.close()
+        probe_path.unlink(missing_ok=True)
+    assert _connect_as(NOBODY, sock_path) == "denied"
+    # The socket's own mode is a second lock: with the directory opened up it still refuses.
+    dc.daemon.state_dir.chmod(0o755)
+    try:
+        assert _connect_as(NOBODY, sock_path) == "denied"
+    finally:
+        dc.daemon.state_dir.chmod(0o700)
+    assert dc.daemon.status() is not None
+
+
+# ---- the configuration -------------------------------------------------------------------------
+
+
+def test_run_warns_about_a_literal_token_readable_by_others(dc: Rig) -> None:
+    log = dc.daemon.log()
+    assert "readable by other users" in log and "confluence.token" in log
+    assert "chmod 600" in log
+    assert "demo-token" not in log
+
+
+# ---- Cloud: the URL token ------------------------------------------------------------------------
+
+
+def test_cloud_wrong_or_missing_token_is_401_and_nothing_changes(cloud: Rig) -> None:
+    secret = cloud.daemon.secret()
+    page = cloud.page_ids()[1]
+    body = json.dumps(
+        {"page": {"id": page, "version": 99, "spaceKey": "DEMO"}, "timestamp": 1}
+    ).encode()
+    total, folder = quiet(cloud.emu, 0.5), snapshot_tree(cloud.daemon.folder)
+    targets = [
+        "/hook?event=page_updated",
+        "/hook?event=page_updated&token=",
+        "/hook?event=page_updated&token=guess",
+        f"/hook?event=page_updated&token={secret[:-1]}",
+        f"/hook?event=page_updated&token={secret}x",
+        f"/hook?event=page_updated&token={secret.upper()}",
+        f"/hook?event=page_updated&Token={secret}",
+        f"/hook/{secret}?event=page_updated",
+    ]
+    for target in targets:
+        code, answer = cloud.post(target, body)
+        assert code in (401, 404), (target, code, answer)
+    code, _ = cloud.post(
+        "/hook?event=page_updated", body, {"Authorization": f"Bearer {secret}", "X-Token": secret}
+    )
+    assert code == 401
+    code, _ = cloud.post(
+        "/hook?event=page_updated", body, {"X-Hub-Signature": sign_body(secret, body)}
+    )
+    assert code == 401
+    cloud.assert_nothing_happens(total, folder)
+    status = cloud.daemon.status()
+    assert status is not None and status["last_event_at"] is None
+    assert secret not in cloud.daemon.log()
+
+    # Control: the right token gets the same body through, and the page is read.
+    reads = page_reads(cloud.emu)
+    code, answer = cloud.post(f"/hook?event=page_updated&token={secret}", body)
+    assert code == 200 and result_of(answer) == "accepted"
+    until(lambda: page_reads(cloud.emu) > reads, within=5, what="the page read")
+    assert request_total(cloud.emu) > total
