@@ -76,9 +76,12 @@ def file_for(root: Path, page_id: str) -> Path | None:
 
 
 def request_counts(emu) -> dict[str, int]:
-    with urllib.request.urlopen(emu.root_url + "/_emulator/requests") as r:
-        data = json.loads(r.read())
-    return dict(data["by_route"])
+    """Requests served so far by route (in-process: read the counter, never over HTTP,
+    which would block the event loop the emulator runs on)."""
+    if hasattr(emu, "call"):  # ThreadedEmulator: ask over HTTP from this thread
+        with urllib.request.urlopen(emu.root_url + "/_emulator/requests") as r:
+            return dict(json.loads(r.read())["by_route"])
+    return dict(emu.requests)
 
 
 def diff_counts(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

@@ -1,0 +1,129 @@
+"""`syncd sync`: one full reconcile of the whole space, then exit.
+
+Exit status: 0 in sync, 1 conflicts remain or deletions were blocked by the
+mass-deletion guard, 2 on error (bad config, refused credentials, Confluence
+unreachable, folder locked by a running syncd): one clear line on stderr,
+the traceback only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+import traceback
+from typing import TextIO
+
+from syncd.config import ConfigError, config_error_exit, load_config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", metavar="C", help="configuration file")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    parser.add_argument(
+        "--allow-delete",
+        action="store_true",
+        help="confirm deletions above sync.max_delete (the mass-deletion guard)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+
+
+class TerminalProgress:
+    """A one-line progress display on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 60
+        text = f"[{done}/{total}] {message}"
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=[logging.ERROR, logging.WARNING, logging.DEBUG][min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        config_error_exit(err)
+    for warning in config.warnings:
+        print(f"syncd: warning: {warning}", file=sys.stderr)
+    try:
+        return asyncio.run(_sync(config, args))
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        print(f"syncd: {describe_error(exc)}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return 2
+
+
+def describe_error(exc: BaseException) -> str:
+    from syncd.confluence import AuthFailed, ConfluenceError, Unreachable
+    from syncd.sync.state import StateError
+
+    if isinstance(exc, AuthFailed):
+        return f"Confluence refused the credentials: {exc} (check confluence.email/token)"
+    if isinstance(exc, Unreachable):
+        return f"cannot reach Confluence: {exc} (check confluence.base_url and the network)"
+    if isinstance(exc, ConfluenceError | StateError | FileNotFoundError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def _sync(config, args: argparse.Namespace) -> int:
+    from syncd.sync.engine import SyncEngine
+
+    progress = TerminalProgress() if sys.stderr.isatty() and not args.dry_run else None
+    engine = await SyncEngine.open(config, progress=progress, interactive=True)
+    try:
+        report = await engine.run_once(None, dry_run=args.dry_run, allow_delete=args.allow_delete)
+    finally:
+        if progress is not None:
+            progress.finish()
+        await engine.close()
+    out = sys.stdout
+    if args.dry_run:
+        lines = report.plan.describe()
+        for line in lines:
+            print(line, file=out)
+        if not lines:
+            print("nothing to do: in sync", file=out)
+    else:
+        for change in report.applied:
+            print(f"{change.event_type}: {change.path}", file=out)
+        summary = f"{len(report.applied)} change(s) applied"
+        print(summary if report.applied else "in sync: nothing to do", file=out)
+    for note in report.plan.notes:
+        if not args.dry_run:
+            print(f"note: {note}", file=out)
+    for error in report.errors:
+        print(f"syncd: {error}", file=sys.stderr)
+    for path in report.conflicts:
+        print(f"syncd: conflict: {path}", file=sys.stderr)
+    if report.blocked_deletions:
+        print(f"syncd: {report.blocked_deletions}", file=sys.stderr)
+    if report.conflicts or report.blocked_deletions:
+        return 1
+    return 0 if report.in_sync or args.dry_run else 1

@@ -1,0 +1,437 @@
+"""The one entry point every trigger goes through: `SyncEngine.run_once`.
+
+Startup catch-up, webhook hints, file events, polls and `syncd sync` all build a
+`SyncRequest` (or pass None for a full reconcile); the engine snapshots both
+sides for what the request names, asks the pure `reconcile` step for a plan
+and hands it to the `Executor`. Calls are serialised by a lock.
+
+Cost: a full run lists the space tree (no bodies) and scans the folder
+(re-reading only files whose size/mtime changed). A targeted run fetches only
+the named pages and reads only the named files; every other page is stood in
+for by its record, so nothing is listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from syncd.config import Config
+from syncd.confluence import ConfluenceClient, ConnectionSettings
+from syncd.local import frontmatter
+from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
+from syncd.local.layout import Layout, compute_layout
+from syncd.local.layout import PageRecord as LayoutRecord
+from syncd.sync.executor import Executor, ExecutorSettings
+from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
+from syncd.sync.reconcile import reconcile
+from syncd.sync.records import PageRecord
+from syncd.sync.resolver import PageIndex
+from syncd.sync.snapshots import (
+    BLOG_FOLDER,
+    RemoteListing,
+    confirm_pages,
+    list_remote,
+    local_entries_for_paths,
+    read_text,
+    scan_local,
+)
+from syncd.sync.state import StateDB
+
+log = logging.getLogger(__name__)
+
+TRASH_FOLDER = "trash"
+
+
+class Progress(Protocol):
+    def __call__(self, done: int, total: int, message: str) -> None: ...
+
+
+class WriteObserver(Protocol):
+    def expect_write(self, rel: str, sha256: str) -> None: ...
+    def expect_delete(self, rel: str) -> None: ...
+
+
+@dataclass
+class SyncRequest:
+    """What to look at. Empty (and `full` False) with `run_once(None)` = everything."""
+
+    page_ids: set[str] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    full: bool = False
+
+    @property
+    def targeted(self) -> bool:
+        return not self.full and bool(self.page_ids or self.paths)
+
+
+@dataclass
+class AppliedChange:
+    event_type: str
+    direction: str
+    page_id: str | None
+    title: str
+    space_key: str
+    version: int | None
+    path: str
+
+
+@dataclass
+class SyncReport:
+    plan: Plan
+    applied: list[AppliedChange] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    blocked_deletions: str | None = None
+    in_sync: bool = True
+
+
+def trash_dir(config: Config) -> Path:
+    return Path(config.state_dir) / TRASH_FOLDER
+
+
+def connection_settings(config: Config, *, interactive: bool = False) -> ConnectionSettings:
+    """Client settings from the config; `interactive` (a one-shot command someone waits
+    for) gives up on an unreachable server after a few seconds instead of minutes."""
+    c = config.confluence
+    settings = ConnectionSettings(
+        base_url=c.base_url, token=c.token, email=c.email, deployment=c.deployment
+    )
+    if interactive:
+        settings = replace(settings, max_attempts=3, backoff_base=1.0, backoff_cap=10.0)
+    return settings
+
+
+def open_state(config: Config) -> StateDB:
+    """Lock and open the state; the folder is created on a first sync only."""
+    root = Path(config.local.path)
+    existed = root.is_dir()
+    db = StateDB.open(config.state_dir, folder=root)  # creates the folder (its lock)
+    tracked = db.count_pages()
+    if not existed and tracked:
+        db.close()
+        raise FileNotFoundError(
+            f"the sync folder {root} is missing although {tracked} pages are tracked "
+            "(unmounted?); nothing was done"
+        )
+    return db
+
+
+class SyncEngine:
+    """Two-way sync of one folder with one space. Open with `await SyncEngine.open(config)`."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: StateDB,
+        client: ConfluenceClient,
+        *,
+        own_client: bool,
+        observer: WriteObserver | None,
+        progress: Progress | None,
+    ) -> None:
+        self.config = config
+        self.state = db
+        self.client = client
+        self._own_client = own_client
+        self.observer = observer
+        self.progress = progress
+        self.root = Path(config.local.path)
+        self.space_key = config.confluence.space
+        self.index = PageIndex(self.space_key)
+        self.layout: Layout = Layout(root_id=None, paths={})
+        self.root_id: str | None = config.confluence.root_page
+        self._lock = asyncio.Lock()
+        self._last_sync_at: float | None = None
+        self._pending = 0
+        self._recent_errors: deque[str] = deque(maxlen=20)
+        self._index_loaded = False
+
+    @classmethod
+    async def open(
+        cls,
+        config: Config,
+        *,
+        client: ConfluenceClient | None = None,
+        observer: WriteObserver | None = None,
+        progress: Progress | None = None,
+        interactive: bool = False,
+    ) -> SyncEngine:
+        """Take the state lock, open the client (unless given). Raises StateLocked."""
+        db = open_state(config)
+        own = client is None
+        try:
+            if client is None:
+                client = await ConfluenceClient.open(
+                    connection_settings(config, interactive=interactive)
+                )
+        except BaseException:
+            db.close()
+            raise
+        return cls(config, db, client, own_client=own, observer=observer, progress=progress)
+
+    async def close(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
+        self.state.close()
+
+    async def __aenter__(self) -> SyncEngine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "pages": self.state.count_pages(),
+            "pending": self._pending,
+            "conflicts": sorted({c.path for c in self.state.conflicts()}),
+            "last_sync_at": self._last_sync_at,
+            "errors": list(self._recent_errors),
+        }
+
+    # ------------------------------------------------------------------ run
+
+    async def run_once(
+        self,
+        request: SyncRequest | None = None,
+        *,
+        dry_run: bool = False,
+        allow_delete: bool = False,
+    ) -> SyncReport:
+        async with self._lock:
+            return await self._run(request, dry_run=dry_run, allow_delete=allow_delete)
+
+    async def _run(
+        self, request: SyncRequest | None, *, dry_run: bool, allow_delete: bool
+    ) -> SyncReport:
+        sync = self.config.sync
+        records = self.state.pages()
+        if not dry_run:
+            await asyncio.to_thread(remove_stale_temp_files, self.root)
+        if request is not None and request.targeted:
+            local, remotes, dirty = await self._targeted_inputs(request, records)
+        else:
+            listing = await list_remote(
+                self.client,
+                self.space_key,
+                root_page=self.config.confluence.root_page,
+                blog_posts=sync.blog_posts,
+                records=records,
+            )
+            self.root_id = listing.root_id
+            self._set_layout(listing, records)
+            if not dry_run:
+                await self._finish_pending_creates(listing, records)
+            local = await asyncio.to_thread(
+                scan_local, self.root, self.state, blog_posts=sync.blog_posts, records=records
+            )
+            remotes, dirty = listing.remotes, None
+        options = ReconcileOptions(
+            root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
+        )
+        plan = reconcile(records, local.entries, remotes, dirty=dirty, options=options)
+        errors = list(local.errors)
+        errors += [
+            f"{path}: {message}; the file is held until its front matter is fixed"
+            for path, message in sorted(local.broken.items())
+        ]
+        blocked = plan.blocked_deletions.describe() if plan.blocked_deletions else None
+        if plan.blocked_deletions is not None:
+            blocked = plan.blocked_deletions.reason
+        if dry_run:
+            return SyncReport(
+                plan=plan,
+                conflicts=sorted({h.path for h in plan.held}),
+                errors=errors,
+                blocked_deletions=blocked,
+                in_sync=plan.in_sync and not errors,
+            )
+        executor = Executor(
+            self.root,
+            self.state,
+            self.client,
+            self.index,
+            ExecutorSettings(
+                space_key=self.space_key,
+                root_id=self.root_id,
+                on_conflict=sync.on_conflict,
+                trash_dir=trash_dir(self.config),
+                blog_posts=sync.blog_posts,
+            ),
+            observer=self.observer,
+            layout_paths=dict(self.layout.paths),
+            progress=self.progress,
+        )
+        self._pending = len(plan.actions)
+        try:
+            result = await executor.apply(plan)
+        finally:
+            self._pending = 0
+        errors += result.errors
+        self._forget_resolved_copies()
+        applied = [
+            AppliedChange(
+                a.event_type, a.direction, a.page_id, a.title, self.space_key, a.version, a.path
+            )
+            for a in result.applied
+        ]
+        conflicts = sorted(
+            {h.path for h in plan.held}
+            | set(result.held)
+            | {c.path for c in self.state.conflicts()}
+        )
+        for line in errors:
+            self._recent_errors.append(line)
+        self._last_sync_at = time.time()
+        return SyncReport(
+            plan=plan,
+            applied=applied,
+            conflicts=conflicts,
+            errors=errors,
+            blocked_deletions=blocked,
+            in_sync=not conflicts and not errors and blocked is None,
+        )
+
+    # ------------------------------------------------------------------ inputs
+
+    def _set_layout(self, listing: RemoteListing, records: dict[str, PageRecord]) -> None:
+        reserved = (BLOG_FOLDER, BLOG_FOLDER + ".md") if self.config.sync.blog_posts else ()
+        self.layout = compute_layout(listing.tree, listing.root_id, reserved_root_names=reserved)
+        index = PageIndex(self.space_key)
+        for pid, entry in listing.remotes.items():
+            index.set_page(pid, entry.title, self.layout.path_of(pid))
+        for record in records.values():
+            if record.tombstone is None:
+                title = (
+                    listing.remotes[record.page_id].title
+                    if record.page_id in listing.remotes
+                    else record.title
+                )
+                index.set_page(record.page_id, title, record.local_path)
+        self.index = index
+        self._index_loaded = True
+
+    def _load_index_from_records(self, records: dict[str, PageRecord]) -> None:
+        if self._index_loaded:
+            return
+        for record in records.values():
+            if record.tombstone is None:
+                self.index.set_page(record.page_id, record.title, record.local_path)
+        tree = [
+            LayoutRecord(r.page_id, r.title, r.parent_id)
+            for r in records.values()
+            if r.kind == "page" and r.tombstone is None
+        ]
+        self.layout = compute_layout(tree, self.root_id)
+        self._index_loaded = True
+
+    async def _targeted_inputs(
+        self, request: SyncRequest, records: dict[str, PageRecord]
+    ) -> tuple[Any, dict[str, RemoteEntry], set[str]]:
+        if self.root_id is None:
+            space = await self.client.get_space(self.space_key)
+            self.root_id = space.homepage_id
+        self._load_index_from_records(records)
+        by_path = {r.local_path: r for r in records.values()}
+        ids = set(request.page_ids)
+        for path in request.paths:
+            if path in by_path:
+                ids.add(by_path[path].page_id)
+        # Stand-ins: every other page as it was when last synced.
+        remotes: dict[str, RemoteEntry] = {}
+        for r in records.values():
+            status = "trashed" if r.tombstone is not None else "current"
+            parent = None if r.parent_id == self.root_id else r.parent_id
+            remotes[r.page_id] = RemoteEntry(
+                r.page_id,
+                r.title,
+                parent,
+                r.remote_version,
+                status,
+                r.kind,  # type: ignore[arg-type]
+            )
+        fetched: set[str] = set()
+        wanted = set(ids)
+        for _ in range(32):  # parents unknown locally are fetched too (bounded depth)
+            todo = wanted - fetched
+            if not todo:
+                break
+            found = await confirm_pages(self.client, sorted(todo), records, self.root_id)
+            fetched |= todo
+            for pid in todo:
+                remotes.pop(pid, None)
+            remotes.update(found)
+            for entry in found.values():
+                self.index.set_page(entry.page_id, entry.title, None)
+                parent = entry.parent_id
+                if parent and parent != self.root_id and parent not in records:
+                    wanted.add(parent)
+        ids |= fetched
+        paths = set(request.paths) | {
+            records[i].local_path for i in ids if i in records and records[i].tombstone is None
+        }
+        local = await asyncio.to_thread(
+            local_entries_for_paths,
+            self.root,
+            paths,
+            records,
+            blog_posts=self.config.sync.blog_posts,
+        )
+        return local, remotes, ids | set(request.paths)
+
+    async def _finish_pending_creates(
+        self, listing: RemoteListing, records: dict[str, PageRecord]
+    ) -> None:
+        """A crash between creating a page and writing its id into the file: write it now.
+
+        The intent journal names the file and title; a page with that title that no
+        record knows is the one created (titles are unique per space). The next
+        reconcile then links file and page (compare, record) instead of creating again.
+        """
+        for intent in self.state.pending_creates():
+            match = [
+                e
+                for e in listing.remotes.values()
+                if e.title == intent.title and e.kind == intent.kind and e.page_id not in records
+            ]
+            path = intent.local_path
+            if match and (self.root / path).is_file():
+                text = read_text(self.root, path)
+                try:
+                    doc = frontmatter.parse(text)
+                except frontmatter.FrontMatterError:
+                    doc = None
+                if doc is not None and not doc.meta.page_id:
+                    meta = frontmatter.FrontMatter(
+                        page_id=match[0].page_id,
+                        title=doc.meta.title or intent.title,
+                        labels=doc.meta.labels,
+                        extra=doc.meta.extra,
+                    )
+                    new_text = frontmatter.render(meta, doc.body)
+                    from syncd.local.atomic import atomic_write
+
+                    data = new_text.encode("utf-8", errors="surrogateescape")
+                    if self.observer is not None:
+                        self.observer.expect_write(path, sha256_bytes(data))
+                    atomic_write(self.root, path, data)
+            self.state.resolve_pending_create(intent.client_key)
+
+    def _forget_resolved_copies(self) -> None:
+        """A keep-both conflict ends when the user deletes the conflict copy."""
+        for conflict in self.state.conflicts():
+            if conflict.kind == "keep-both" and conflict.detail:
+                if not (self.root / conflict.detail).exists():
+                    self.state.clear_conflicts(conflict.page_id, path=conflict.path)
+
+
+ProgressFn = Callable[[int, int, str], None]

@@ -1,0 +1,909 @@
+"""Apply a Plan to the folder and to Confluence, one action at a time.
+
+This is the real counterpart of tests/sync/simulator.py and follows the
+executor contract in `syncd.sync.model` point by point: effect first, record
+second (one transaction per action); current values from the state; planning
+paths rewritten through the moves made so far; a 409 becomes a merge; after
+every remote write the page is re-read and what Confluence stored becomes the
+base, so the next run makes no request and nothing loops.
+
+Bodies are fetched ahead of time for runs of `Pull` actions (bounded window),
+but applied in plan order, so a first sync streams: fetch, convert, write,
+record per page, with at most `prefetch` bodies in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound, VersionConflict
+from syncd.confluence.models import Page
+from syncd.convert import ConversionRefused, Sidecar, markdown_to_storage, storage_to_markdown
+from syncd.local import frontmatter
+from syncd.local.atomic import (
+    MISSING,
+    ChangedOnDiskError,
+    atomic_write,
+    move_to_trash,
+    sha256_bytes,
+)
+from syncd.local.frontmatter import FrontMatter
+from syncd.local.layout import HOME_FILE, attachments_dir_of
+from syncd.local.names import claimed_names, fold, safe_stem, with_suffix_id
+from syncd.sync.merge import merge_markdown
+from syncd.sync.model import (
+    CreateRemote,
+    Forget,
+    Link,
+    Merge,
+    MoveLocal,
+    MoveLocalToTrash,
+    MoveRemote,
+    Plan,
+    Pull,
+    Push,
+    RecordLocal,
+    RestoreRemote,
+    TrashRemote,
+    body_hash,
+)
+from syncd.sync.records import PageRecord, Tombstone
+from syncd.sync.resolver import PageIndex
+from syncd.sync.snapshots import BLOG_FOLDER, read_text
+from syncd.sync.state import StateDB
+
+log = logging.getLogger(__name__)
+
+CONFLICT_STAMP = "%Y%m%d-%H%M%S"
+
+
+class WriteObserver(Protocol):
+    def expect_write(self, rel: str, sha256: str) -> None: ...
+    def expect_delete(self, rel: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One change made on either side (the engine turns these into AppliedChange)."""
+
+    event_type: str
+    direction: str
+    page_id: str | None
+    title: str
+    version: int | None
+    path: str
+
+
+class Held(Exception):
+    """This page cannot be synced now; the message names title, path and what to do."""
+
+
+@dataclass
+class ExecutionResult:
+    applied: list[Applied] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # paths held during execution
+
+
+@dataclass
+class ExecutorSettings:
+    space_key: str
+    root_id: str | None
+    on_conflict: str = "merge"
+    trash_dir: Path | None = None
+    blog_posts: bool = False
+    prefetch: int = 16
+
+
+class Executor:
+    def __init__(
+        self,
+        root: Path,
+        db: StateDB,
+        client: ConfluenceClient,
+        index: PageIndex,
+        settings: ExecutorSettings,
+        *,
+        observer: WriteObserver | None = None,
+        layout_paths: dict[str, str] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> None:
+        self.root = root
+        self.db = db
+        self.client = client
+        self.index = index
+        self.s = settings
+        self.observer = observer
+        self.layout_paths = layout_paths or {}
+        self.progress = progress
+        self.moves: list[tuple[str, str]] = []
+        self.result = ExecutionResult()
+
+    # ================================================================== driver
+
+    async def apply(self, plan: Plan) -> ExecutionResult:
+        actions = list(plan.actions)
+        fetches: dict[int, asyncio.Task[Page | ConfluenceError]] = {}
+        total = len(actions)
+        try:
+            for i, action in enumerate(actions):
+                for j in range(i, min(total, i + self.s.prefetch)):
+                    if j not in fetches and isinstance(actions[j], Pull):
+                        fetches[j] = asyncio.ensure_future(self._fetch(actions[j]))
+                prefetched = fetches.pop(i, None)
+                try:
+                    if prefetched is not None:
+                        await self._do_pull(action, await prefetched)  # type: ignore[arg-type]
+                    else:
+                        await getattr(self, f"_do_{type(action).__name__}")(action)
+                except Held as held:
+                    self.result.errors.append(str(held))
+                    self.result.held.append(getattr(action, "path", None) or "")
+                except ChangedOnDiskError as exc:
+                    self.result.errors.append(
+                        f"{getattr(action, 'path', '')}: changed while syncing ({exc.strerror}); "
+                        "it is synced on the next run"
+                    )
+                except (ConfluenceError, ConversionRefused, OSError) as exc:
+                    if _fatal(exc):
+                        raise
+                    self.result.errors.append(f"{action.describe()}: failed: {exc}")
+                    log.warning("%s failed: %s", action.describe(), exc)
+                if self.progress is not None:
+                    self.progress(i + 1, total, action.describe())
+        finally:
+            for task in fetches.values():
+                task.cancel()
+        return self.result
+
+    async def _fetch(self, action: Pull) -> Page | ConfluenceError:
+        try:
+            return await self.client.get_page(action.page_id, kind=action.kind, ancestors=False)
+        except ConfluenceError as exc:
+            return exc
+
+    # ================================================================== helpers: paths
+
+    def cur(self, path: str | None) -> str | None:
+        """A planning-time path after the moves made earlier in this run."""
+        for old, new in self.moves:
+            if path is None:
+                return None
+            if path == old:
+                path = new
+            else:
+                old_dir = old[:-3] + "/"
+                if path.startswith(old_dir):
+                    path = new[:-3] + "/" + path[len(old_dir) :]
+        return path
+
+    def _exists(self, rel: str | None) -> bool:
+        return bool(rel) and os.path.lexists(self.root / rel)  # type: ignore[operator]
+
+    def _file_of(self, page_id: str, planned: str | None) -> str | None:
+        """The file carrying `page_id`: its record's path, else the planned path."""
+        record = self.db.get_page(page_id)
+        if record is not None and record.tombstone is None and self._exists(record.local_path):
+            return record.local_path
+        path = self.cur(planned)
+        return path if self._exists(path) else None
+
+    def _children_folder(self, parent_id: str | None, kind: str) -> str:
+        if kind == "blogpost":
+            return BLOG_FOLDER
+        if parent_id is None or parent_id == self.s.root_id:
+            return ""
+        record = self.db.get_page(parent_id)
+        path = record.local_path if record and record.tombstone is None else None
+        path = path or self.index.path_of(parent_id)
+        if not path or path == HOME_FILE:
+            return ""
+        return path[:-3]
+
+    def _folder_of_parent_path(self, parent_path: str | None) -> str:
+        path = self.cur(parent_path)
+        if not path or path == HOME_FILE:
+            return ""
+        return path[:-3]
+
+    def _taken(self, folder: str, own: str | None) -> set[str]:
+        """Folded names already used in `folder` (on disk), minus those of `own`."""
+        try:
+            names = {fold(n) for n in os.listdir(self.root / folder if folder else self.root)}
+        except FileNotFoundError:
+            names = set()
+        if own is not None:
+            names -= set(claimed_names(PurePosixPath(own).stem))
+        if folder == "":
+            names |= {fold(HOME_FILE), fold("README.attachments")}
+            if self.s.blog_posts:
+                names |= {fold(BLOG_FOLDER), fold(BLOG_FOLDER + ".md")}
+        return names
+
+    def _free_path(
+        self, folder: str, title: str, page_id: str | None, own: str | None = None
+    ) -> str:
+        """Where a page titled `title` goes in `folder` (collision suffix by page id)."""
+        taken = self._taken(folder, own)
+        stem = safe_stem(title)
+        n = 0
+        while True:
+            candidate = stem if n == 0 else with_suffix_id(stem, page_id or "new", n)
+            # A page's own name (a rename in place) is free for it.
+            if own is not None and fold(
+                f"{folder}/{candidate}.md" if folder else candidate + ".md"
+            ) == fold(own):
+                break
+            if taken.isdisjoint(claimed_names(candidate)):
+                break
+            n += 1
+        return f"{folder}/{candidate}.md" if folder else f"{candidate}.md"
+
+    def _new_page_path(self, page_id: str, title: str, parent_id: str | None, kind: str) -> str:
+        if page_id == self.s.root_id:
+            return HOME_FILE
+        folder = self._children_folder(parent_id, kind)
+        planned = self.layout_paths.get(page_id)
+        if (
+            planned
+            and PurePosixPath(planned).parent.as_posix() in (folder, "." if not folder else folder)
+            and not self._exists(planned)
+            and not self._exists(planned[:-3])
+        ):
+            return planned
+        return self._free_path(folder, title, page_id)
+
+    # ================================================================== helpers: files
+
+    def _read(self, rel: str) -> tuple[str, frontmatter.Document]:
+        text = read_text(self.root, rel)
+        try:
+            doc = frontmatter.parse(text)
+        except frontmatter.FrontMatterError as exc:
+            raise Held(f"{rel}: {exc}; fix the front matter to sync this page") from None
+        return text, doc
+
+    def _write(self, rel: str, text: str, *, expect: str | None = None) -> None:
+        """Atomic write; `expect` is the sha256 the file must still have (MISSING: absent)."""
+        data = text.encode("utf-8", errors="surrogateescape")
+        if self.observer is not None:
+            self.observer.expect_write(rel, sha256_bytes(data))
+        atomic_write(self.root, rel, data, if_hash=expect)
+
+    def _render(
+        self,
+        page_id: str | None,
+        title: str,
+        labels: tuple[str, ...],
+        body: str,
+        old: frontmatter.Document | None = None,
+    ) -> str:
+        extra = dict(old.meta.extra) if old is not None else {}
+        meta = FrontMatter(page_id=page_id, title=title, labels=tuple(labels), extra=extra)
+        return frontmatter.render(meta, body)
+
+    def _sha_of(self, rel: str) -> str:
+        try:
+            with open(self.root / rel, "rb") as f:
+                return sha256_bytes(f.read())
+        except FileNotFoundError:
+            return MISSING
+
+    def _stat(self, rel: str) -> tuple[int | None, int | None]:
+        try:
+            st = os.stat(self.root / rel, follow_symlinks=False)
+        except OSError:
+            return None, None
+        return st.st_mtime_ns, st.st_size
+
+    def _convert(self, page: Page, path: str) -> tuple[str, Sidecar]:
+        result = storage_to_markdown(page.body, resolver=self.index.for_page(path))
+        return result.markdown, result.sidecar
+
+    # ================================================================== helpers: state
+
+    def _record(
+        self,
+        page: Page,
+        path: str,
+        markdown: str,
+        sidecar: Sidecar | None,
+        *,
+        labels: tuple[str, ...] | None = None,
+        title: str | None = None,
+        parent_id: str | None = None,
+        drop: str | None = None,
+    ) -> PageRecord:
+        mtime, size = self._stat(path)
+        old = self.db.get_page(page.id)
+        record = PageRecord(
+            page_id=page.id,
+            local_path=path,
+            title=title if title is not None else page.title,
+            parent_id=parent_id if parent_id is not None else self._parent_of(page),
+            remote_version=page.version,
+            base_markdown=markdown,
+            local_hash=body_hash(markdown),
+            kind=page.kind,
+            base_sidecar=sidecar.to_json() if sidecar is not None else None,
+            labels=tuple(
+                sorted(
+                    labels if labels is not None else (page.labels or (old.labels if old else ()))
+                )
+            ),
+            local_mtime_ns=mtime,
+            local_size=size,
+            synced_at=time.time(),
+            tombstone=None,
+        )
+        with self.db.transaction():
+            if drop is not None and drop != page.id:
+                self.db.delete_page(drop)
+            self.db.put_page(record)
+        self.index.set_page(page.id, record.title, path)
+        return record
+
+    def _parent_of(self, page: Page) -> str | None:
+        if page.kind != "page" or page.id == self.s.root_id:
+            return None
+        return page.parent_id or self.s.root_id
+
+    def _remote_parent(self, parent_id: str | None, parent_path: str | None) -> str | None:
+        """A parent reference of an action -> the page id to use in Confluence."""
+        if parent_id is not None:
+            return parent_id
+        if parent_path is not None:
+            record = self.db.find_page_by_path(self.cur(parent_path) or parent_path)
+            if record is None:
+                raise Held(
+                    f"{parent_path}: its page could not be created earlier in this run; "
+                    "the pages below it wait for the next run"
+                )
+            return record.page_id
+        return self.s.root_id
+
+    def _applied(
+        self,
+        event: str,
+        direction: str,
+        page_id: str | None,
+        title: str,
+        version: int | None,
+        path: str,
+    ) -> None:
+        self.result.applied.append(Applied(event, direction, page_id, title, version, path))
+
+    # ================================================================== pull
+
+    async def _do_Pull(self, a: Pull) -> None:
+        await self._do_pull(a, await self._fetch(a))
+
+    async def _do_pull(self, a: Pull, fetched: Page | ConfluenceError) -> None:
+        if isinstance(fetched, NotFound):
+            self.result.errors.append(
+                f"pull {a.path or a.title!r}: page {a.page_id} is gone; handled on the next run"
+            )
+            return
+        if isinstance(fetched, ConfluenceError):
+            raise fetched
+        page = fetched
+        path = self._file_of(a.page_id, a.path)
+        if path is None:
+            wanted = self.cur(a.path)
+            if wanted and not self._exists(wanted):
+                path = wanted
+            else:
+                path = self._new_page_path(page.id, page.title, self._norm_parent(page), page.kind)
+        # The index must know where this page lives before links to it are resolved.
+        self.index.set_page(page.id, page.title, path)
+        markdown, sidecar = self._convert(page, path)
+        old_doc: frontmatter.Document | None = None
+        expect = MISSING
+        if self._exists(path):
+            old_text, old_doc = self._read(path)
+            expect = sha256_bytes(old_text.encode("utf-8", errors="surrogateescape"))
+        labels = tuple(sorted(page.labels or ()))
+        text = self._render(page.id, page.title, labels, markdown, old_doc)
+        if old_doc is None or text != old_text:
+            self._write(path, text, expect=expect)
+            event = "created_local" if old_doc is None else "pulled"
+            self._applied(event, "remote->local", page.id, page.title, page.version, path)
+        self._record(page, path, markdown, sidecar, labels=labels)
+        self.db.clear_conflicts(page.id)
+
+    def _norm_parent(self, page: Page) -> str | None:
+        parent = self._parent_of(page)
+        return None if parent == self.s.root_id else parent
+
+    # ================================================================== push
+
+    async def _do_Push(self, a: Push) -> None:
+        record = self.db.get_page(a.page_id)
+        path = self._file_of(a.page_id, a.path)
+        if record is None or path is None:
+            raise Held(f"{a.path}: the file or its record disappeared; synced on the next run")
+        _text, doc = self._read(path)
+        sidecar = Sidecar.from_json(record.base_sidecar) if record.base_sidecar else None
+        storage = self._to_storage(doc, sidecar, path, record.title)
+        labels_changed = doc.has_front_matter and tuple(sorted(doc.meta.labels)) != tuple(
+            sorted(record.labels)
+        )
+        if storage is None:
+            # Nothing Confluence would see changed in the body: no update at all.
+            if labels_changed:
+                await self._push_labels(a.page_id, record.labels, doc.meta.labels)
+            mtime, size = self._stat(path)
+            self.db.update_page(
+                a.page_id,
+                base_markdown=doc.body,
+                local_hash=body_hash(doc.body),
+                labels=tuple(sorted(doc.meta.labels)) if doc.has_front_matter else record.labels,
+                local_path=path,
+                local_mtime_ns=mtime,
+                local_size=size,
+                synced_at=time.time(),
+            )
+            return
+        try:
+            await self.client.update_page(
+                a.page_id,
+                title=record.title,
+                body=storage,
+                base_version=record.remote_version,
+                kind=record.kind,
+            )
+        except VersionConflict:
+            log.info("%s: changed in Confluence meanwhile (409); merging", path)
+            await self._merge(a.page_id, path, record.base_markdown)
+            return
+        if labels_changed:
+            await self._push_labels(a.page_id, record.labels, doc.meta.labels)
+        page = await self._after_remote_write(a.page_id, path, doc, record.kind)
+        self._applied("pushed", "local->remote", a.page_id, page.title, page.version, path)
+
+    def _to_storage(
+        self, doc: frontmatter.Document, sidecar: Sidecar | None, path: str, title: str
+    ) -> str | None:
+        try:
+            return markdown_to_storage(
+                doc.body, sidecar=sidecar, resolver=self.index.for_page(path)
+            ).storage
+        except ConversionRefused as exc:
+            line = exc.line + doc.body_line - 1 if exc.line else doc.body_line
+            self.db.clear_conflicts(path=path)
+            self.db.add_conflict(None, path, "refused", f"line {line}: {exc.message}")
+            raise Held(
+                f"{title!r} ({path}, line {line}): {exc.construct} cannot be converted: "
+                f"{exc.message}; nothing was pushed. Edit that part of the file to sync it."
+            ) from None
+
+    async def _push_labels(
+        self, page_id: str, before: tuple[str, ...], after: tuple[str, ...]
+    ) -> None:
+        add = sorted(set(after) - set(before))
+        if add:
+            await self.client.add_labels(page_id, add)
+        for name in sorted(set(before) - set(after)):
+            await self.client.remove_label(page_id, name)
+
+    async def _after_remote_write(
+        self, page_id: str, path: str, doc: frontmatter.Document | None, kind: str
+    ) -> Page:
+        """Re-read the page and record what Confluence stored as the new base.
+
+        The user's file is rewritten only when the stored page reads back
+        differently (Confluence normalised something visible).
+        """
+        page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        markdown, sidecar = self._convert(page, path)
+        labels = tuple(sorted(page.labels or ()))
+        if (
+            doc is None
+            or markdown != doc.body
+            or (
+                doc.has_front_matter
+                and (doc.meta.page_id != page.id or doc.meta.title != page.title)
+            )
+        ):
+            text = self._render(page.id, page.title, labels, markdown, doc)
+            self._write(path, text)
+        self._record(page, path, markdown, sidecar, labels=labels)
+        self.db.clear_conflicts(page_id)
+        return page
+
+    # ================================================================== merge, link
+
+    async def _do_Merge(self, a: Merge) -> None:
+        record = self.db.get_page(a.page_id)
+        path = self._file_of(a.page_id, a.path)
+        if record is None or path is None:
+            raise Held(f"{a.path}: the file or its record disappeared; synced on the next run")
+        await self._merge(a.page_id, path, record.base_markdown)
+
+    async def _do_Link(self, a: Link) -> None:
+        path = self.cur(a.path)
+        if path is None or not self._exists(path):
+            raise Held(f"{a.path}: the file disappeared; synced on the next run")
+        await self._merge(a.page_id, path, None, link=True)
+
+    async def _merge(
+        self, page_id: str, path: str, base: str | None, *, link: bool = False
+    ) -> None:
+        record = self.db.get_page(page_id)
+        kind = record.kind if record else "page"
+        page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        self.index.set_page(page_id, page.title, path)
+        remote_md, sidecar = self._convert(page, path)
+        text, doc = self._read(path)
+        file_sha = sha256_bytes(text.encode("utf-8", errors="surrogateescape"))
+        local_md = doc.body
+        labels = tuple(sorted(page.labels or ()))
+        if doc.has_front_matter and record is not None:
+            local_labels = set(doc.meta.labels)
+            remote_labels = set(labels)
+            base_labels = set(record.labels)
+            labels = tuple(
+                sorted(
+                    (remote_labels | (local_labels - base_labels)) - (base_labels - local_labels)
+                )
+            )
+        result = merge_markdown(base, local_md, remote_md)
+        if result.clean and result.text == remote_md:
+            # Both sides agree (a false conflict, e.g. after a crash): only record.
+            new_text = self._render(page.id, page.title, labels, remote_md, doc)
+            if new_text != text:
+                self._write(path, new_text, expect=file_sha)
+            self._record(page, path, remote_md, sidecar, labels=labels)
+            if labels != tuple(sorted(page.labels or ())):
+                await self._push_labels(page_id, tuple(page.labels or ()), labels)
+            self.db.clear_conflicts(page_id)
+            self._applied("merged", "both", page_id, page.title, page.version, path)
+            return
+        if result.clean:
+            await self._push_merged(page, path, result.text, sidecar, labels, doc, file_sha)
+            return
+        mode = self.s.on_conflict
+        if mode == "local":
+            await self._push_merged(page, path, local_md, sidecar, labels, doc, file_sha)
+            return
+        if mode == "remote":
+            self._save_loser(path, text)
+            self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
+            self._record(page, path, remote_md, sidecar, labels=labels)
+            self._applied("pulled", "remote->local", page_id, page.title, page.version, path)
+            return
+        if mode == "keep-both":
+            copy = self._conflict_copy_path(path)
+            self._write(copy, text, expect=MISSING)
+            self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
+            self._record(page, path, remote_md, sidecar, labels=labels)
+            self.db.clear_conflicts(page_id)
+            self.db.add_conflict(page_id, path, "keep-both", copy)
+            self._applied("conflict", "both", page_id, page.title, page.version, path)
+            self.result.errors.append(
+                f"{page.title!r} ({path}): edited on both sides; Confluence's version is in the "
+                f"file, yours in {copy}"
+            )
+            return
+        # merge (default): markers in the file, page held until they are resolved.
+        self._write(
+            path, self._render(page.id, page.title, labels, result.text, doc), expect=file_sha
+        )
+        self._record(page, path, remote_md, sidecar, labels=labels)
+        self.db.clear_conflicts(page_id)
+        self.db.add_conflict(page_id, path, "markers", f"{result.conflicts} conflict(s)")
+        self._applied("conflict", "both", page_id, page.title, page.version, path)
+        self.result.held.append(path)
+
+    async def _push_merged(
+        self,
+        page: Page,
+        path: str,
+        merged: str,
+        sidecar: Sidecar,
+        labels: tuple[str, ...],
+        doc: frontmatter.Document,
+        file_sha: str,
+    ) -> None:
+        new_doc = replace(doc, body=merged)
+        storage = self._to_storage(new_doc, sidecar, path, page.title)
+        if storage is not None:
+            try:
+                await self.client.update_page(
+                    page.id,
+                    title=page.title,
+                    body=storage,
+                    base_version=page.version,
+                    kind=page.kind,
+                )
+            except VersionConflict:
+                raise Held(
+                    f"{page.title!r} ({path}): Confluence changed again while merging; "
+                    "synced on the next run"
+                ) from None
+        if labels != tuple(sorted(page.labels or ())):
+            await self._push_labels(page.id, tuple(page.labels or ()), labels)
+        if merged != doc.body:
+            self._write(
+                path, self._render(page.id, page.title, labels, merged, doc), expect=file_sha
+            )
+            _, doc = self._read(path)
+        if storage is None:
+            self._record(page, path, merged, sidecar, labels=labels)
+            self.db.clear_conflicts(page.id)
+        else:
+            page = await self._after_remote_write(page.id, path, doc, page.kind)
+        self._applied("merged", "both", page.id, page.title, page.version, path)
+
+    def _conflict_copy_path(self, path: str) -> str:
+        stamp = time.strftime(CONFLICT_STAMP, time.gmtime())
+        base = f"{path[:-3]}.conflict-{stamp}"
+        candidate, n = f"{base}.md", 1
+        while self._exists(candidate):
+            n += 1
+            candidate = f"{base}-{n}.md"
+        return candidate
+
+    def _save_loser(self, path: str, text: str) -> None:
+        """Keep the local text that `on_conflict: remote` overrides in the local trash."""
+        if self.s.trash_dir is None:
+            return
+        dest = Path(self.s.trash_dir) / time.strftime(CONFLICT_STAMP, time.gmtime()) / path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="utf-8", errors="surrogateescape")
+
+    # ================================================================== create
+
+    async def _do_CreateRemote(self, a: CreateRemote) -> None:
+        path = self.cur(a.path) or a.path
+        parent = self._remote_parent(a.parent_id, a.parent_path)
+        if a.kind != "page":
+            parent = None
+        if a.placeholder:
+            doc = None
+            text = None
+            body = ""
+            labels: tuple[str, ...] = ()
+            title = a.title
+            storage = ""
+        else:
+            if not self._exists(path):
+                raise Held(f"{path}: the file disappeared before its page was created")
+            text, doc = self._read(path)
+            body = doc.body
+            labels = tuple(sorted(doc.meta.labels))
+            title = a.title
+            storage = self._to_storage(doc, None, path, title) or ""
+        intent = self.db.add_pending_create(path, title, parent, a.kind)
+        page = await self.client.create_page(
+            self.s.space_key, title, storage, parent_id=parent, kind=a.kind
+        )
+        if labels:
+            await self.client.add_labels(page.id, labels)
+        # Write the new id into the file before anything else can be lost.
+        new_text = self._render(page.id, title, labels, body, doc)
+        self._write(
+            path,
+            new_text,
+            expect=MISSING
+            if text is None
+            else sha256_bytes(text.encode("utf-8", errors="surrogateescape")),
+        )
+        _, new_doc = self._read(path)
+        self.index.set_page(page.id, title, path)
+        page = await self._after_remote_write(page.id, path, new_doc, a.kind)
+        with self.db.transaction():
+            if a.recreate_of:
+                self.db.delete_page(a.recreate_of)
+            self.db.resolve_pending_create(intent.client_key)
+        self._applied("created_remote", "local->remote", page.id, page.title, page.version, path)
+
+    # ================================================================== moves
+
+    async def _do_MoveRemote(self, a: MoveRemote) -> None:
+        record = self.db.get_page(a.page_id)
+        kind = record.kind if record else "page"
+        page = await self.client.get_page(a.page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        title = a.title if a.title is not None else page.title
+        parent = self._remote_parent(a.parent_id, a.parent_path) if a.parent_changed else None
+        try:
+            updated = await self.client.update_page(
+                a.page_id,
+                title=title,
+                body=page.body,
+                base_version=page.version,
+                parent_id=parent,
+                kind=kind,  # type: ignore[arg-type]
+            )
+        except VersionConflict:
+            raise Held(
+                f"{a.path}: changed in Confluence while moving it; synced on the next run"
+            ) from None
+        new_parent = parent if a.parent_changed else page.parent_id
+        if record is not None:
+            version = (
+                updated.version if page.version == record.remote_version else record.remote_version
+            )
+            self.db.update_page(
+                a.page_id,
+                title=title,
+                parent_id=new_parent if kind == "page" else None,
+                remote_version=version,
+                local_path=self._file_of(a.page_id, a.path) or record.local_path,
+                tombstone=None,
+            )
+        self.index.set_page(a.page_id, title, None)
+        self._applied("moved_remote", "local->remote", a.page_id, title, updated.version, a.path)
+
+    async def _do_MoveLocal(self, a: MoveLocal) -> None:
+        record = self.db.get_page(a.page_id)
+        old = self._file_of(a.page_id, a.from_path)
+        if old is None or record is None:
+            raise Held(f"{a.from_path}: the file disappeared before it could be moved")
+        kind = record.kind
+        if a.parent_path is not None:
+            folder = self._folder_of_parent_path(a.parent_path)
+            parent_id = self._remote_parent(None, a.parent_path)
+        else:
+            folder = self._children_folder(a.parent_id, kind)
+            parent_id = a.parent_id or self.s.root_id
+        new = (
+            HOME_FILE
+            if a.page_id == self.s.root_id
+            else self._free_path(folder, a.title, a.page_id, own=old)
+        )
+        text, doc = self._read(old)
+        new_text = (
+            self._render(a.page_id, a.title, doc.meta.labels, doc.body, doc)
+            if (doc.has_front_matter)
+            else text
+        )
+        if new != old:
+            self._move_tree(old, new)
+        if new_text != text:
+            self._write(new, new_text)
+        mtime, size = self._stat(new)
+        with self.db.transaction():
+            if new != old:
+                old_dir, new_dir = old[:-3] + "/", new[:-3] + "/"
+                for other in self.db.pages().values():
+                    if other.local_path.startswith(old_dir):
+                        moved = new_dir + other.local_path[len(old_dir) :]
+                        self.db.update_page(other.page_id, local_path=moved)
+                        self.index.set_page(other.page_id, None, moved)
+            self.db.update_page(
+                a.page_id,
+                local_path=new,
+                title=a.title,
+                parent_id=parent_id if kind == "page" else None,
+                local_mtime_ns=mtime,
+                local_size=size,
+            )
+        if new != old:
+            self.moves.append((old, new))
+        self.index.set_page(a.page_id, a.title, new)
+        self._applied(
+            "moved_local", "remote->local", a.page_id, a.title, record.remote_version, new
+        )
+
+    def _move_tree(self, old: str, new: str) -> None:
+        """Move a page file with its children folder and attachments folder."""
+        pairs = [
+            (old, new),
+            (old[:-3], new[:-3]),
+            (attachments_dir_of(old), attachments_dir_of(new)),
+        ]
+        for src, dst in pairs:
+            if not self._exists(src):
+                continue
+            if self._exists(dst) and fold(src) != fold(dst):
+                raise Held(f"{old}: cannot move to {new}: {dst} already exists")
+            if self.observer is not None:
+                for rel in self._files_under(src):
+                    self.observer.expect_delete(rel)
+                    sha = self._sha_of(rel)
+                    self.observer.expect_write(dst + rel[len(src) :], sha)
+            (self.root / dst).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.root / src, self.root / dst)
+        parent = PurePosixPath(old).parent.as_posix()
+        if parent not in (".", ""):
+            with contextlib.suppress(OSError):
+                os.rmdir(self.root / parent)  # only succeeds when it is left empty
+
+    def _files_under(self, rel: str) -> list[str]:
+        full = self.root / rel
+        if full.is_file():
+            return [rel]
+        out = []
+        for dirpath, _dirs, files in os.walk(full):
+            for name in files:
+                out.append((Path(dirpath) / name).relative_to(self.root).as_posix())
+        return out
+
+    async def _do_RecordLocal(self, a: RecordLocal) -> None:
+        record = self.db.get_page(a.page_id)
+        path = self._file_of(a.page_id, a.path)
+        if record is None or path is None:
+            return
+        _text, _doc = self._read(path)
+        mtime, size = self._stat(path)
+        self.db.update_page(
+            a.page_id,
+            local_path=path,
+            title=a.title,
+            parent_id=(a.parent_id or self.s.root_id) if record.kind == "page" else None,
+            local_mtime_ns=mtime,
+            local_size=size,
+            tombstone=None,
+        )
+        self.index.set_page(a.page_id, a.title, path)
+
+    # ================================================================== deletions
+
+    async def _do_TrashRemote(self, a: TrashRemote) -> None:
+        record = self.db.get_page(a.page_id)
+        kind = record.kind if record else "page"
+        try:
+            await self.client.trash_page(a.page_id, kind=kind)  # type: ignore[arg-type]
+        except NotFound:
+            pass  # already gone: the tombstone below is still right
+        if record is not None:
+            self.db.update_page(a.page_id, tombstone=Tombstone("local", time.time(), None))
+        self._applied("trashed_remote", "local->remote", a.page_id, a.title, None, a.path)
+
+    async def _do_MoveLocalToTrash(self, a: MoveLocalToTrash) -> None:
+        path = self._file_of(a.page_id, a.path)
+        record = self.db.get_page(a.page_id)
+        trash_rel = None
+        if path is not None and self.s.trash_dir is not None:
+            if self.observer is not None:
+                self.observer.expect_delete(path)
+            entry = move_to_trash(self.root, path, self.s.trash_dir)
+            trash_rel = str(entry.trash_path)
+            atts = attachments_dir_of(path)
+            if self._exists(atts):
+                move_to_trash(self.root, atts, self.s.trash_dir)
+        if record is not None:
+            if a.remote_status == "trashed":
+                self.db.update_page(
+                    a.page_id, tombstone=Tombstone("remote", time.time(), trash_rel)
+                )
+            else:
+                self.db.delete_page(a.page_id)
+        title = record.title if record else a.path
+        self._applied("trashed_local", "remote->local", a.page_id, title, None, path or a.path)
+
+    async def _do_RestoreRemote(self, a: RestoreRemote) -> None:
+        record = self.db.get_page(a.page_id)
+        kind = record.kind if record else "page"
+        page = await self.client.restore_page(a.page_id, kind=kind)  # type: ignore[arg-type]
+        if record is not None:
+            path = self._file_of(a.page_id, a.path)
+            changes: dict[str, Any] = {
+                "remote_version": page.version,
+                "parent_id": self._parent_of(page),
+            }
+            if path is not None:
+                changes["local_path"] = path
+                changes["tombstone"] = None
+            self.db.update_page(a.page_id, **changes)
+        self._applied("restored", "local->remote", a.page_id, page.title, page.version, a.path)
+
+    async def _do_Forget(self, a: Forget) -> None:
+        self.db.delete_page(a.page_id)
+        self.index.forget(a.page_id)
+
+
+def _fatal(exc: BaseException) -> bool:
+    """Errors that stop the whole run (nothing else would work either)."""
+    from syncd.confluence import AuthFailed, Unreachable
+
+    return isinstance(exc, AuthFailed | Unreachable)
