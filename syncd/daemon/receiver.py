@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from syncd.daemon.events import (
     Flavor,
@@ -495,6 +496,7 @@ async def start_receiver(app: web.Application, host: str, port: int) -> web.AppR
         app,
         access_log=None,
         handle_signals=False,
+        logger=ClientErrorLog(log),
         keepalive_timeout=CONNECTION_IDLE_TIMEOUT,
         lingering_time=LINGER_TIME,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
@@ -503,6 +505,33 @@ async def start_receiver(app: web.Application, host: str, port: int) -> web.AppR
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
     return runner
+
+
+class ClientErrorLog:
+    """The server log aiohttp writes to for the webhook port.
+
+    aiohttp logs every request it cannot parse (a request line or header over its limits,
+    bytes that are not HTTP) as an ERROR with a traceback. The port may face the internet,
+    so anyone could fill the log that way: such a request becomes one rate-limited warning
+    line. Errors raised by syncd's own handlers keep their traceback.
+    """
+
+    def __init__(self, logger: logging.Logger, *, clock: Callable[[], float] = time.monotonic):
+        self._logger = logger
+        self._bad_requests = RateLimitedLog(logger, clock=clock)
+
+    def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._logger.debug(msg, *args, **kwargs)
+
+    def exception(self, msg: str, *args: Any, exc_info: Any = True, **kwargs: Any) -> None:
+        exc = exc_info if isinstance(exc_info, BaseException) else None
+        if isinstance(exc, HttpProcessingError):
+            detail = str(exc.message).splitlines()[0][:120] if exc.message else ""
+            self._bad_requests.warning(
+                "webhook port: malformed HTTP request rejected (%s): %s", exc.code, detail
+            )
+            return
+        self._logger.error(msg, *args, exc_info=exc_info, **kwargs)
 
 
 def bound_port(runner: web.AppRunner) -> int | None:

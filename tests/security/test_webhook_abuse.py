@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -19,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -148,29 +150,8 @@ def test_dc_missing_forged_and_altered_signatures_are_401_and_fetch_nothing(dc: 
 
 
 def test_dc_replayed_delivery_is_acknowledged_without_a_second_pull(dc: Rig) -> None:
-    page = dc.page_ids()[2]
-    version = dc.emu.call(lambda: dc.emu.store.edit(page, "<p>replay-marker</p>").version.number)
-    until(
-        lambda: (f := file_of(dc.daemon.folder, page)) and "replay-marker" in f.read_text(),
-        what="the genuine delivery's pull",
-    )
-    delivery = until(
-        lambda: next(
-            (
-                d
-                for d in reversed(dc.emu.call(lambda: list(dc.emu.deliveries)))
-                if d["payload"].get("page", {}).get("id") in (page, int(page))
-                and d["status"] == 200
-            ),
-            None,
-        ),
-        what="the delivery in the emulator's log",
-    )
-    # The emulator signs compact JSON; rebuild the exact bytes it sent.
-    raw = json.dumps(delivery["payload"], separators=(",", ":")).encode()
-    signature = delivery["headers"]["X-Hub-Signature"]
-    assert sign_body(dc.daemon.secret(), raw) == signature
-    assert delivery["payload"]["page"].get("version", version) == version
+    _, raw, headers = _capture_delivery(dc, dc.page_ids()[2], "replay-marker")
+    signature = headers["X-Hub-Signature"]
 
     total, folder = quiet(dc.emu, 1.0), snapshot_tree(dc.daemon.folder)
     reads = page_reads(dc.emu)
@@ -205,6 +186,129 @@ def test_dc_malformed_json_is_400_and_fetches_nothing(dc: Rig) -> None:
     assert dc.daemon.proc.poll() is None
 
 
+def _capture_delivery(rig: Rig, page: str, marker: str) -> tuple[str, bytes, dict[str, str]]:
+    """Edit ``page`` in Confluence, wait for the pull, and return what the emulator sent:
+    (target with its query string, the exact body bytes, the signature header if any)."""
+    rig.emu.call(lambda: rig.emu.store.edit(page, f"<p>{marker}</p>"))
+    until(
+        lambda: (f := file_of(rig.daemon.folder, page)) and marker in f.read_text(),
+        what="the genuine delivery's pull",
+    )
+
+    def delivered() -> dict[str, Any] | None:
+        for d in reversed(rig.emu.call(lambda: list(rig.emu.deliveries))):
+            if str(d["payload"].get("page", {}).get("id")) == page and d["status"] == 200:
+                return d
+        return None
+
+    delivery = until(delivered, what="the delivery in the emulator's log")
+    url = urlsplit(delivery["url"])
+    target = url.path + (f"?{url.query}" if url.query else "")
+    # The emulator sends compact JSON; these are the bytes it signed.
+    raw = json.dumps(delivery["payload"], separators=(",", ":")).encode()
+    headers = {}
+    if "X-Hub-Signature" in delivery["headers"]:
+        headers["X-Hub-Signature"] = delivery["headers"]["X-Hub-Signature"]
+        assert sign_body(rig.daemon.secret(), raw) == headers["X-Hub-Signature"]
+    return target, raw, headers
+
+
+def pulls_logged(daemon: Daemon, page: str) -> int:
+    return len(re.findall(rf"syncd\.daemon: pulled .* page {page} ->", daemon.log()))
+
+
+@pytest.mark.parametrize("flavor", ["dc", "cloud"])
+def test_replay_after_a_restart_pulls_nothing(flavor: str, tmp_path: Path) -> None:
+    """The in-memory replay cache is gone after a restart. A Cloud payload names its
+    version, which the state already has: stale. A Data Center payload names none: one
+    GET confirms the page is unchanged (docs/reliability §3.2), and nothing is pulled."""
+    with server.ThreadedEmulator(flavor=flavor, pages=2) as emu:
+        config = write_config(tmp_path, emu)
+        rig = Rig(tmp_path, emu, Daemon(config))
+        try:
+            rig.daemon.wait_ready()
+            page = rig.page_ids()[1]
+            target, raw, headers = _capture_delivery(rig, page, "before-restart")
+            assert rig.daemon.stop() == 0
+            rig.daemon = Daemon(config)
+            rig.daemon.wait_ready()
+            writes = sum(
+                n
+                for r, n in emu.call(lambda: dict(emu.requests)).items()
+                if not r.startswith("GET")
+            )
+            reads, folder = page_reads(emu), snapshot_tree(rig.daemon.folder)
+            quiet(emu, 0.5)
+            reads = page_reads(emu)
+            for _ in range(2):
+                code, answer = rig.post(target, raw, headers)
+                assert code == 200, answer
+            quiet(emu, 1.0)
+            assert page_reads(emu) - reads <= (0 if flavor == "cloud" else 1)
+            assert (
+                sum(
+                    n
+                    for r, n in emu.call(lambda: dict(emu.requests)).items()
+                    if not r.startswith("GET")
+                )
+                == writes
+            )
+            assert snapshot_tree(rig.daemon.folder) == folder
+            assert pulls_logged(rig.daemon, page) == 0
+        finally:
+            rig.daemon.stop()
+
+
+# ---- hostile content arriving live -----------------------------------------------------------
+
+
+def test_hostile_titles_arriving_by_webhook_stay_inside(dc: Rig) -> None:
+    """The targeted pull a webhook triggers names files as safely as a full sync."""
+    titles = ["../../live-escape", "/etc/live-passwd", "LPT1", "..", "nul\x00live\x1b[0m"]
+    store = dc.emu.store
+    ids = [dc.emu.call(lambda t=t: store.create_page("DEMO", t, "<p>live</p>").id) for t in titles]
+    first = ids[0]
+    ids.append(
+        dc.emu.call(lambda: store.create_page("DEMO", "../kid", "<p>k</p>", parent_id=first).id)
+    )
+    for page_id in ids:
+        until(lambda p=page_id: file_of(dc.daemon.folder, p), what=f"page {page_id} on disk")
+    dc.emu.call(lambda: store.edit(ids[1], "<p>renamed</p>", title="../../../renamed-escape"))
+    until(
+        lambda: (f := file_of(dc.daemon.folder, ids[1])) and "renamed" in f.read_text(),
+        what="the rename on disk",
+    )
+    quiet(dc.emu, 0.5)
+    assert files_outside(dc.root, dc.allowed()) == []
+    for page_id in ids:
+        path = file_of(dc.daemon.folder, page_id)
+        assert path is not None and dc.daemon.folder in path.resolve().parents
+
+
+def test_links_to_outside_are_never_uploaded_by_the_watcher(dc: Rig, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Leak.md").write_text("---\ntitle: Leak in linked folder\n---\nsecret one\n")
+    (outside / "secret.md").write_text("---\ntitle: Leak by link\n---\nsecret two\n")
+    folder = dc.daemon.folder
+    (folder / "Linked").symlink_to(outside, target_is_directory=True)
+    (folder / "Leak by link.md").symlink_to(outside / "secret.md")
+    (outside / "secret.md").write_text("---\ntitle: Leak by link\n---\nsecret three\n")
+    # Control: a plain file saved after the links is uploaded, so the watcher was looking.
+    (folder / "Plain new page.md").write_text("---\ntitle: Plain new page\n---\nhello\n")
+
+    def titles() -> set[str]:
+        return dc.emu.call(lambda: {c.title for c in dc.emu.store.all_content("page")})
+
+    until(lambda: "Plain new page" in titles(), what="the plain file uploaded")
+    quiet(dc.emu, 0.5)
+    assert not {"Leak in linked folder", "Leak by link"} & titles()
+    bodies = dc.emu.call(lambda: [c.body for c in dc.emu.store.all_content("page")])
+    assert not any("secret" in body for body in bodies)
+    assert (outside / "Leak.md").read_text().endswith("secret one\n")
+    assert sorted(os.listdir(outside)) == ["Leak.md", "secret.md"]
+
+
 # ---- size and time bounds ------------------------------------------------------------------
 
 
@@ -221,7 +325,16 @@ def test_oversized_bodies_are_413_whether_declared_or_streamed(dc: Rig) -> None:
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
     code, answer = dc.post("/hook", chunked, {"Transfer-Encoding": "chunked"})
     assert code == 413
+    # request heads larger than the server reads, and garbage that is not HTTP: 400, and
+    # one warning line (the port may face the internet), not a traceback per request
+    for _ in range(3):
+        code, _ = dc.post("/hook", b"{}", {"X-Padding": "p" * 200_000})
+        assert code in (400, 413, 431)
+        assert http(dc.daemon.address, "POST", "/hook?" + "q" * 20_000)[0] in (400, 414)
     dc.assert_nothing_happens(total, folder)
+    log = dc.daemon.log()
+    assert "malformed HTTP request rejected" in log
+    assert "Traceback" not in log and log.count("malformed HTTP request") == 1
     assert "body larger than" in dc.daemon.log()
 
 
@@ -366,7 +479,9 @@ def test_control_socket_is_owner_only(dc: Rig) -> None:
     assert stat.S_IMODE(st_dir.st_mode) == 0o700
     assert stat.S_IMODE(st_sock.st_mode) == 0o600
     assert st_dir.st_uid == st_sock.st_uid == os.getuid()
-    assert dc.daemon.status() is not None  # the owner gets in
+    status = dc.daemon.status()  # the owner gets in, and sees no secret
+    assert status is not None
+    assert dc.daemon.secret() not in json.dumps(status) and "demo-token" not in json.dumps(status)
 
     if sys.platform == "win32" or os.geteuid() != 0:
         pytest.skip("connecting as another user needs root to setuid in a child")
