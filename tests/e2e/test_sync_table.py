@@ -300,7 +300,7 @@ async def test_remote_edit_beats_local_delete(emu, tmp_path):
 async def test_mass_deletion_guard_blocks_then_allow_delete_proceeds(emu, tmp_path):
     for n in range(4):
         add_page(emu, f"Bulk {n}")
-    config, docs, ids = await start(tmp_path, emu, max_delete=2)
+    config, docs, _ids = await start(tmp_path, emu, max_delete=2)
     for n in range(4):
         (docs / f"Bulk {n}.md").unlink()
     report = await run_sync(config)
