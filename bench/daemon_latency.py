@@ -63,10 +63,25 @@ def requests(emu) -> int:
     return sum(emu.call(lambda: dict(emu.requests)).values())
 
 
-def one_run(flavor: str, edits: int, debounce: float, pages: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp, ThreadedEmulator(
-        flavor=flavor, pages=pages, space="BENCH"
-    ) as emu:
+def by_route(emu) -> dict[str, int]:
+    return emu.call(lambda: dict(emu.requests))
+
+
+def per_change(after: dict[str, int], before: dict[str, int], n: int) -> str:
+    return ", ".join(
+        f"{route} {(count - before.get(route, 0)) / n:.2f}"
+        for route, count in sorted(after.items())
+        if count != before.get(route, 0)
+    )
+
+
+def one_run(
+    flavor: str, edits: int, debounce: float, pages: int, verbose: bool = False
+) -> dict[str, float]:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        ThreadedEmulator(flavor=flavor, pages=pages, space="BENCH") as emu,
+    ):
         tmp_path = Path(tmp)
         port = free_port()
         cfg = {
@@ -114,6 +129,7 @@ def one_run(flavor: str, edits: int, debounce: float, pages: int) -> dict[str, f
             # remote edit -> file on disk
             remote: list[float] = []
             before = requests(emu)
+            routes0 = by_route(emu)
             for n in range(edits):
                 pid = ids[n % len(ids)]
                 marker = f"remote-{n}-mark"
@@ -124,6 +140,7 @@ def one_run(flavor: str, edits: int, debounce: float, pages: int) -> dict[str, f
                 remote.append((time.perf_counter() - t0) * 1000)
             time.sleep(1.0)  # let trailing requests land before counting
             remote_requests = (requests(emu) - before) / edits
+            routes1 = by_route(emu)
 
             # local save -> page updated
             local: list[float] = []
@@ -136,8 +153,8 @@ def one_run(flavor: str, edits: int, debounce: float, pages: int) -> dict[str, f
                 t0 = time.perf_counter()
                 path.write_text(text.rstrip("\n") + f"\n\n{marker}\n")
                 wait(
-                    lambda pid=pid, marker=marker: marker in emu.call(
-                        lambda: emu.store.get(pid).body
+                    lambda pid=pid, marker=marker: (
+                        marker in emu.call(lambda: emu.store.get(pid).body)
                     ),
                     30,
                     marker,
@@ -145,6 +162,9 @@ def one_run(flavor: str, edits: int, debounce: float, pages: int) -> dict[str, f
                 local.append((time.perf_counter() - t0) * 1000)
             time.sleep(max(1.0, debounce * 3))
             local_requests = (requests(emu) - before) / edits
+            if verbose:
+                print("  remote, per change:", per_change(routes1, routes0, edits))
+                print("  local, per change:", per_change(by_route(emu), routes1, edits))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(20)
@@ -166,10 +186,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--debounce", type=float, default=0.2)
     parser.add_argument("--flavor", choices=("dc", "cloud"), default="dc")
+    parser.add_argument("--routes", action="store_true", help="requests per change by route")
     args = parser.parse_args()
     results = []
     for run in range(args.runs):
-        r = one_run(args.flavor, args.edits, args.debounce, args.pages)
+        r = one_run(args.flavor, args.edits, args.debounce, args.pages, args.routes)
         results.append(r)
         print(
             f"run {run + 1}: remote p50 {r['remote_p50']:.1f} ms p99 {r['remote_p99']:.1f} ms | "

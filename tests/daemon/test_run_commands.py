@@ -4,6 +4,8 @@ point, against a ThreadedEmulator; plus the registration helpers' edge rules."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,10 +103,20 @@ def test_status_of_a_never_started_daemon(tmp_path: Path, capsys) -> None:
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "config.yaml"
     bad.write_text("confluence:\n  base_url: nope\n")
-    for command in (["run"], ["status"], ["webhook", "list"]):
+    for command in (["status"], ["webhook", "list"]):
         assert main([*command, "--config", str(bad)]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("syncd: ") and "\n" not in err and "confluence" in err
+    # `run` sets up the process's logging: run it as its own process
+    done = subprocess.run(
+        [sys.executable, "-m", "syncd", "run", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    err = done.stderr.strip()
+    assert done.returncode == 2
+    assert err.startswith("syncd: ") and "\n" not in err and "confluence" in err
 
 
 def _config(**webhook: object):

@@ -306,7 +306,9 @@ async def test_registration_refused_runs_in_polling_mode(tmp_path: Path, caplog)
             await until(lambda: h.daemon.known_version(page) == 2)
             st = await h.status()
             assert st["last_poll_at"] is not None
-        said = [r.getMessage() for r in caplog.records if "polling mode" in r.getMessage()]
+        said = [
+            r.getMessage() for r in caplog.records if "running in polling mode" in r.getMessage()
+        ]
         assert len(said) == 1  # said once
 
 
