@@ -23,7 +23,7 @@ import pytest
 
 from syncd.config import Config, parse_config
 from syncd.local import frontmatter
-from syncd.sync.engine import SyncEngine
+from syncd.sync.engine import SyncEngine, SyncRequest
 
 from .support import PROJECT_ROOT, files_outside, snapshot_tree
 
@@ -183,7 +183,19 @@ def _page(store: Any, space: str, title: str, parent: str | None = None) -> str:
     return store.create_page(space, title, f"<p>{title} v1</p>", parent_id=parent).id
 
 
-async def test_a_page_file_linked_outside_is_never_written_through(emu, tmp_path: Path) -> None:
+HOW = pytest.mark.parametrize("targeted", [False, True], ids=["full", "targeted"])
+
+
+def request(targeted: bool, page_ids: set[str], paths: set[str]) -> SyncRequest | None:
+    """A full run (``syncd sync``, the daemon's catch-up) or what a webhook and the
+    watcher hand the daemon: these ids and paths only."""
+    return SyncRequest(page_ids=page_ids, paths=paths) if targeted else None
+
+
+@HOW
+async def test_a_page_file_linked_outside_is_never_written_through(
+    emu, tmp_path: Path, targeted: bool
+) -> None:
     store, space = emu.store, emu.space_key
     alpha = _page(store, space, "Alpha")
     config = make_config(tmp_path, emu)
@@ -197,7 +209,7 @@ async def test_a_page_file_linked_outside_is_never_written_through(emu, tmp_path
     link.symlink_to(victim)
 
     store.edit(alpha, "<p>remote edit that must not land outside</p>")
-    report = await sync(config)
+    report = await sync(config, request=request(targeted, {alpha}, {link.name}))
     assert victim.read_text() == "precious outside file\n"
     assert link.is_symlink()
     assert any(link.name in e and "link" in e for e in report.errors), report.errors
@@ -207,7 +219,10 @@ async def test_a_page_file_linked_outside_is_never_written_through(emu, tmp_path
     assert contained(tmp_path, config) == [str(victim.relative_to(tmp_path))]
 
 
-async def test_a_linked_folder_is_not_traversed_for_writes(emu, tmp_path: Path) -> None:
+@HOW
+async def test_a_linked_folder_is_not_traversed_for_writes(
+    emu, tmp_path: Path, targeted: bool
+) -> None:
     store, space = emu.store, emu.space_key
     parent = _page(store, space, "Parent")
     kid = _page(store, space, "Kid", parent)
@@ -220,8 +235,8 @@ async def test_a_linked_folder_is_not_traversed_for_writes(emu, tmp_path: Path) 
     before = snapshot_tree(outside)
 
     store.edit(kid, "<p>kid edited remotely</p>")
-    _page(store, space, "NewKid", parent)
-    report = await sync(config)
+    new_kid = _page(store, space, "NewKid", parent)
+    report = await sync(config, request=request(targeted, {kid, new_kid}, set()))
     assert snapshot_tree(outside) == before  # no new file, no changed byte
     assert any("Parent" in e and "link" in e for e in report.errors), report.errors
     assert contained(tmp_path, config) == sorted(
@@ -416,3 +431,32 @@ async def test_a_file_that_lost_its_page_id_does_not_trash_the_page(
     await sync(config)
     assert "edited" in path.read_text()  # held as written, or re-joined with its page
     assert emu.store.get(page).status == "current"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="syncd/sync/snapshots.py local_entries_for_paths (the daemon's watcher path) "
+    "drops a named file whose front matter does not parse without standing in its record "
+    "(scan_local does): the page counts as deleted locally and is trashed in Confluence, "
+    "while the report says the file is held",
+)
+@pytest.mark.parametrize("kind", ["python tag", "unclosed"])
+async def test_broken_front_matter_saved_while_running_is_held_not_trashed(
+    emu, tmp_path: Path, kind: str
+) -> None:
+    page = _page(emu.store, emu.space_key, "P 0")
+    config = make_config(tmp_path, emu)
+    engine = await SyncEngine.open(config)
+    try:
+        assert (await engine.run_once()).in_sync
+        path = page_files(config.local.path)[page][0]
+        text = hostile_front_matter(page, "P 0", kind, tmp_path)
+        path.write_text(text)
+        before = writes(emu)
+        report = await engine.run_once(SyncRequest(paths={path.name}))
+        assert any(path.name in e and "front matter" in e for e in report.errors)
+        assert path.read_text() == text
+        assert emu.store.get(page).status == "current"
+        assert writes(emu) == before
+    finally:
+        await engine.close()
