@@ -363,3 +363,34 @@ async def test_second_instance_is_refused_with_the_pid(tmp_path: Path, caplog) -
             holder.close()
         assert code == 2
         assert any("already running" in r.getMessage() for r in caplog.records)
+
+
+async def test_webhooks_disabled_polls_and_counts_as_healthy(tmp_path: Path) -> None:
+    from syncd.daemon.control import status_exit_code
+
+    async with emulator_server.EmulatorServer(flavor="dc", pages=1, space="DEMO") as emu:
+        config = make_config(tmp_path, emu, webhook={"enabled": False})
+        async with Harness(config) as h:
+            st = await h.status()
+            assert st["mode"] == "polling" and "disabled" in st["mode_reason"]
+            assert st["webhook"]["registered"] is False and st["webhook"]["url"] is None
+            assert status_exit_code(st) == 0  # polling by choice is not degraded
+            assert not emu.store.webhooks
+            page = [c.id for c in emu.store.all_content("page")][1]
+            emu.store.edit(page, "<p>polled</p>")
+            await until(lambda: h.daemon.known_version(page) == 2)
+
+
+async def test_port_in_use_says_so_and_polls(tmp_path: Path) -> None:
+    async with emulator_server.EmulatorServer(flavor="dc", pages=1, space="DEMO") as emu:
+        config = make_config(tmp_path, emu)
+        with socket.socket() as busy:
+            busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+            busy.bind((config.webhook.host, config.webhook.port))
+            busy.listen(1)
+            async with Harness(config) as h:
+                st = await h.status()
+                assert st["mode"] == "polling"
+                assert "cannot listen on" in st["webhook"]["reason"]
+                assert any("webhook.listen" in e for e in st["errors"])
+                assert not emu.store.webhooks
