@@ -26,8 +26,9 @@ from syncd.config import Config
 from syncd.confluence import ConfluenceClient, ConnectionSettings
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
-from syncd.local.layout import Layout, compute_layout
+from syncd.local.layout import Layout, attachments_dir_of, compute_layout
 from syncd.local.layout import PageRecord as LayoutRecord
+from syncd.sync.attachments import AttachmentSync
 from syncd.sync.executor import Executor, ExecutorSettings
 from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
 from syncd.sync.reconcile import reconcile
@@ -232,7 +233,12 @@ class SyncEngine:
             if not dry_run:
                 await self._finish_pending_creates(listing, records)
             local = await asyncio.to_thread(
-                scan_local, self.root, self.state, blog_posts=sync.blog_posts, records=records
+                scan_local,
+                self.root,
+                self.state,
+                blog_posts=sync.blog_posts,
+                records=records,
+                attachments=sync.attachments,
             )
             remotes, dirty = listing.remotes, None
         options = ReconcileOptions(
@@ -270,10 +276,13 @@ class SyncEngine:
             observer=self.observer,
             layout_paths=dict(self.layout.paths),
             progress=self.progress,
+            attachments=self._attachment_sync(),
         )
         self._pending = len(plan.actions)
         try:
             result = await executor.apply(plan)
+            if executor.attachments is not None:
+                await self._sync_attachments(executor, request, local)
         finally:
             self._pending = 0
         errors += result.errors
@@ -425,6 +434,63 @@ class SyncEngine:
                         self.observer.expect_write(path, sha256_bytes(data))
                     atomic_write(self.root, path, data)
             self.state.resolve_pending_create(intent.client_key)
+
+    def _attachment_sync(self) -> AttachmentSync | None:
+        if not self.config.sync.attachments:
+            return None
+        staging = Path(self.config.state_dir) / "staging"
+        return AttachmentSync(self.root, self.state, self.client, staging, self.observer)
+
+    async def _sync_attachments(
+        self, executor: Executor, request: SyncRequest | None, local: Any
+    ) -> None:
+        """Attachment changes that no page action carried.
+
+        Full run: files in a page's attachments folder that are new or whose hash
+        differs from the record are uploaded (local only unless something changed).
+        Targeted run: hinted pages not pulled this run have their attachments checked
+        (an attachment event does not change the page version), and attachment files
+        named by file events are uploaded.
+        """
+        sync = executor.attachments
+        assert sync is not None
+        pages = {
+            attachments_dir_of(r.local_path): r
+            for r in self.state.pages().values()
+            if r.tombstone is None and r.page_id not in executor.held_ids
+        }
+        files: dict[str, dict[str, str]] = {}
+        if request is not None and request.targeted:
+            for pid in sorted(request.page_ids - executor.pulled):
+                record = self.state.get_page(pid)
+                if record is not None and record.tombstone is None:
+                    await self._guarded(executor, sync.pull(pid, record.local_path, record.kind))
+            for path in request.paths:
+                folder = path.rsplit("/", 1)[0] if "/" in path else ""
+                if folder in pages:
+                    files.setdefault(folder, {})
+        else:
+            for rel, entry in local.snapshot.attachments.items():
+                folder = rel.rsplit("/", 1)[0]
+                if folder in pages:
+                    files.setdefault(folder, {})[rel] = entry.sha256
+        for folder, found in sorted(files.items()):
+            record = pages[folder]
+            known = {a.file_name: a.hash for a in self.state.attachments(record.page_id)}
+            if found and all(known.get(rel.rsplit("/", 1)[1]) == sha for rel, sha in found.items()):
+                continue
+            await self._guarded(
+                executor,
+                sync.push(record.page_id, record.local_path, record.kind, files=found or None),
+            )
+
+    async def _guarded(self, executor: Executor, coro: Any) -> None:
+        from syncd.confluence import ConfluenceError
+
+        try:
+            await coro
+        except (ConfluenceError, OSError) as exc:
+            executor.result.errors.append(f"attachments: {exc}")
 
     def _forget_resolved_copies(self) -> None:
         """A keep-both conflict ends when the user deletes the conflict copy."""

@@ -38,6 +38,7 @@ from syncd.local.atomic import (
 from syncd.local.frontmatter import FrontMatter
 from syncd.local.layout import HOME_FILE, attachments_dir_of
 from syncd.local.names import claimed_names, fold, safe_stem, with_suffix_id
+from syncd.sync.attachments import AttachmentSync
 from syncd.sync.merge import merge_markdown
 from syncd.sync.model import (
     CreateRemote,
@@ -115,7 +116,9 @@ class Executor:
         observer: WriteObserver | None = None,
         layout_paths: dict[str, str] | None = None,
         progress: Callable[[int, int, str], None] | None = None,
+        attachments: AttachmentSync | None = None,
     ) -> None:
+        self.attachments = attachments
         self.root = root
         self.db = db
         self.client = client
@@ -126,6 +129,8 @@ class Executor:
         self.progress = progress
         self.moves: list[tuple[str, str]] = []
         self.result = ExecutionResult()
+        self.pulled: set[str] = set()
+        self.held_ids: set[str] = set()
 
     # ================================================================== driver
 
@@ -146,6 +151,8 @@ class Executor:
                         await getattr(self, f"_do_{type(action).__name__}")(action)
                 except Held as held:
                     self.result.errors.append(str(held))
+                    if getattr(action, "page_id", None):
+                        self.held_ids.add(action.page_id)  # type: ignore[attr-defined]
                     self.result.held.append(getattr(action, "path", None) or "")
                 except ChangedOnDiskError as exc:
                     self.result.errors.append(
@@ -418,6 +425,9 @@ class Executor:
             self._applied(event, "remote->local", page.id, page.title, page.version, path)
         self._record(page, path, markdown, sidecar, labels=labels)
         self.db.clear_conflicts(page.id)
+        self.pulled.add(page.id)
+        if self.attachments is not None:
+            await self.attachments.pull(page.id, path, page.kind)
 
     def _norm_parent(self, page: Page) -> str | None:
         parent = self._parent_of(page)
@@ -452,6 +462,8 @@ class Executor:
                 synced_at=time.time(),
             )
             return
+        if self.attachments is not None:
+            await self.attachments.push(a.page_id, path, record.kind)
         try:
             await self.client.update_page(
                 a.page_id,
@@ -615,6 +627,8 @@ class Executor:
     ) -> None:
         new_doc = replace(doc, body=merged)
         storage = self._to_storage(new_doc, sidecar, path, page.title)
+        if self.attachments is not None:
+            await self.attachments.push(page.id, path, page.kind)
         if storage is not None:
             try:
                 await self.client.update_page(
@@ -704,6 +718,8 @@ class Executor:
             if a.recreate_of:
                 self.db.delete_page(a.recreate_of)
             self.db.resolve_pending_create(intent.client_key)
+        if self.attachments is not None and not a.placeholder:
+            await self.attachments.push(page.id, path, a.kind)
         self._applied("created_remote", "local->remote", page.id, page.title, page.version, path)
 
     # ================================================================== moves

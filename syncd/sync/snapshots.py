@@ -137,7 +137,8 @@ def _load_cache(db: StateDB) -> tuple[Snapshot | None, dict[str, ParsedFile]]:
         data = json.loads(raw)
         pages = {p: FileEntry(p, *v[:4]) for p, v in data["files"].items()}
         parsed = {p: ParsedFile.from_list(v[4]) for p, v in data["files"].items()}
-        return Snapshot(pages=pages, started_ns=int(data["started_ns"])), parsed
+        atts = {p: FileEntry(p, *v[:4]) for p, v in data.get("attachments", {}).items()}
+        return Snapshot(pages=pages, attachments=atts, started_ns=int(data["started_ns"])), parsed
     except (ValueError, KeyError, TypeError, IndexError):
         return None, {}
 
@@ -148,26 +149,33 @@ def save_cache(db: StateDB, snapshot: Snapshot, parsed: Mapping[str, ParsedFile]
         for p, e in snapshot.pages.items()
         if p in parsed
     }
+    atts = {p: [e.size, e.mtime_ns, e.sha256, e.inode] for p, e in snapshot.attachments.items()}
     db.set_meta(
         SCAN_CACHE_KEY,
-        json.dumps({"started_ns": snapshot.started_ns, "files": files}, ensure_ascii=False),
+        json.dumps(
+            {"started_ns": snapshot.started_ns, "files": files, "attachments": atts},
+            ensure_ascii=False,
+        ),
     )
 
 
 def scan_local(
-    root: Path, db: StateDB, *, blog_posts: bool, records: Mapping[str, PageRecord]
+    root: Path,
+    db: StateDB,
+    *,
+    blog_posts: bool,
+    records: Mapping[str, PageRecord],
+    attachments: bool = False,
 ) -> LocalScan:
     """Every page file of the folder, hashing and parsing only what changed."""
     previous, cache = _load_cache(db)
-    snapshot = scan(root, previous, attachments=False)
+    snapshot = scan(root, previous, attachments=attachments)
     by_path = {r.local_path: r for r in records.values() if r.tombstone is None}
     entries: list[LocalEntry] = []
     parsed_now: dict[str, ParsedFile] = {}
     errors: list[str] = []
     broken: dict[str, str] = {}
     for path, fe in snapshot.pages.items():
-        if not blog_posts and path.startswith(BLOG_FOLDER + "/") and path not in by_path:
-            pass  # a blog folder while blog posts are off is still plain pages
         parsed = cache.get(path)
         if parsed is None or parsed.sha256 != fe.sha256:
             try:

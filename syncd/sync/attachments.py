@@ -1,0 +1,172 @@
+"""Attachments both ways, beside each page in ``<Title>.attachments/``.
+
+Down: when a page is pulled (its version changed, or a hint named it), its
+attachment list is read and every attachment whose version differs from the
+recorded one is downloaded. A file the user changed since it was recorded is
+not overwritten: the local version is uploaded instead.
+
+Up: when a page is pushed or created, and on every full run for files whose
+hash changed, each file in the page's attachments folder that is new or whose
+sha256 differs from the record is uploaded (a new version when the name
+exists), before the page body that references it.
+
+Records are matched by file name inside the page's current attachments folder,
+so moving or renaming a page (which moves the folder along) needs no rewrite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from syncd.confluence import ConfluenceClient
+from syncd.confluence.models import Attachment
+from syncd.local.atomic import atomic_write, sha256_bytes
+from syncd.local.ignore import is_ignored_name
+from syncd.local.layout import attachments_dir_of
+from syncd.local.names import truncate_utf8
+from syncd.sync.records import AttachmentRecord
+from syncd.sync.state import StateDB
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+
+
+def safe_file_name(title: str, attachment_id: str) -> str:
+    """An attachment's title as a file name that stays inside its folder."""
+    name = _UNSAFE.sub("_", title).strip(" .")
+    name = truncate_utf8(name, 200)
+    if not name or is_ignored_name(name):
+        name = f"attachment-{attachment_id}" + (f"-{name}" if name else "")
+    return name
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class AttachmentSync:
+    def __init__(
+        self,
+        root: Path,
+        db: StateDB,
+        client: ConfluenceClient,
+        staging: Path,
+        observer: object | None = None,
+    ) -> None:
+        self.root = root
+        self.db = db
+        self.client = client
+        self.staging = staging
+        self.observer = observer
+
+    def _local(self, rel: str) -> tuple[str | None, os.stat_result | None]:
+        try:
+            st = os.stat(self.root / rel, follow_symlinks=False)
+            with open(self.root / rel, "rb") as f:
+                return sha256_bytes(f.read()), st
+        except OSError:
+            return None, None
+
+    async def pull(self, page_id: str, page_path: str, kind: str = "page") -> list[str]:
+        """Download new or changed attachments of a page; returns the paths written."""
+        attachments = await self.client.list_attachments(page_id, kind=kind)  # type: ignore[arg-type]
+        known = {r.attachment_id: r for r in self.db.attachments(page_id)}
+        folder = attachments_dir_of(page_path)
+        written: list[str] = []
+        for att in attachments:
+            if att.status != "current":
+                continue
+            name = safe_file_name(att.title, att.id)
+            rel = f"{folder}/{name}"
+            record = known.get(att.id)
+            local_sha, _ = self._local(rel)
+            if record is not None and record.version == att.version and local_sha == record.hash:
+                continue
+            if record is not None and local_sha is not None and local_sha != record.hash:
+                continue  # edited locally since recorded: the upload side handles it
+            data = await self._download(att)
+            sha = sha256_bytes(data)
+            if local_sha != sha:
+                if self.observer is not None:
+                    self.observer.expect_write(rel, sha)  # type: ignore[attr-defined]
+                result = atomic_write(self.root, rel, data)
+                written.append(rel)
+                size, mtime = result.size, result.mtime_ns
+            else:
+                _, st = self._local(rel)
+                size, mtime = (st.st_size, st.st_mtime_ns) if st else (None, None)
+            self.db.put_attachment(
+                AttachmentRecord(page_id, att.id, name, att.version, rel, sha, size, mtime)
+            )
+        return written
+
+    async def _download(self, att: Attachment) -> bytes:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="att-")
+        os.close(fd)
+        try:
+            await self.client.download_attachment(att, tmp)
+            return await asyncio.to_thread(Path(tmp).read_bytes)
+        finally:
+            _remove(tmp)
+
+    async def push(
+        self,
+        page_id: str,
+        page_path: str,
+        kind: str = "page",
+        files: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Upload new or changed files of the page's attachments folder.
+
+        `files` (relative path -> sha256) comes from a scan; without it the folder is read.
+        """
+        folder = attachments_dir_of(page_path)
+        if files is None:
+            files = {}
+            try:
+                names = sorted(os.listdir(self.root / folder))
+            except (FileNotFoundError, NotADirectoryError):
+                names = []
+            for name in names:
+                rel = f"{folder}/{name}"
+                if is_ignored_name(name) or not (self.root / rel).is_file():
+                    continue
+                sha, _ = self._local(rel)
+                if sha is not None:
+                    files[rel] = sha
+        by_name = {r.file_name: r for r in self.db.attachments(page_id)}
+        uploaded: list[str] = []
+        for rel, sha in sorted(files.items()):
+            name = rel[len(folder) + 1 :]
+            if "/" in name:
+                continue
+            record = by_name.get(name)
+            if record is not None and record.hash == sha:
+                continue
+            att = await self.client.upload_attachment(page_id, self.root / rel, filename=name)
+            _, st = self._local(rel)
+            self.db.put_attachment(
+                AttachmentRecord(
+                    page_id,
+                    att.id,
+                    name,
+                    att.version,
+                    rel,
+                    sha,
+                    st.st_size if st else None,
+                    st.st_mtime_ns if st else None,
+                )
+            )
+            uploaded.append(rel)
+        return uploaded
