@@ -1,0 +1,26 @@
+from _pages import BASIC
+
+
+def projects_parent(ctx):
+    projects = ctx.store.by_title(ctx.emu.space_key, "Projects")
+    assert projects is not None and projects.status == "current", "no page for the new folder"
+    assert str(ctx.page("a").parent_id) == str(projects.id), ctx.page("a").parent_id
+    assert ctx.page("a").version.number == 1 or "Alpha middle." in ctx.page("a").body
+
+
+SCENARIO = {
+    "covers": ["C5", "E5"],
+    "space": {"pages": BASIC},
+    "steps": [
+        {"op": "sync", "in_sync": True},
+        {"op": "local.mkdir", "path": "Projects"},
+        {"op": "local.rename", "page": "a", "to": "Projects/Alpha.md"},
+        {"op": "sync"},
+    ],
+    "expect": {
+        "files": {"a": {"path": "Projects/Alpha.md", "contains": ["Alpha middle."]}},
+        "pages": {"a": {"contains": ["Alpha middle."]}},
+        "titles": {"Alpha": {"contains": ["Alpha middle."]}},
+    },
+    "checks": [projects_parent],
+}
