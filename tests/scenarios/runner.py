@@ -131,6 +131,9 @@ class Ctx:
     captured: dict[str, Any] = field(default_factory=dict)  # steps may stash things here
     edits: list[str] = field(default_factory=list)  # every marker text written on either side
     client_overrides: dict[str, Any] = field(default_factory=dict)
+    # wrap the client each sync opens (inject a remote edit between GET and PUT, and so on)
+    client_hooks: list[Callable[[Ctx, ConfluenceClient], None]] = field(default_factory=list)
+    transport: httpx.AsyncBaseTransport | None = None  # e.g. one that resets connections
 
     @property
     def docs(self) -> Path:
@@ -212,7 +215,10 @@ class Ctx:
             read_timeout=10.0,
             **self.client_overrides,
         )
-        return await ConfluenceClient.open(settings)
+        client = await ConfluenceClient.open(settings, transport=self.transport)
+        for hook in self.client_hooks:
+            hook(self, client)
+        return client
 
     async def sync(
         self,
@@ -670,18 +676,37 @@ async def build_space(ctx: Ctx) -> None:
     ctx.keys["home"] = str(ctx.store.space(ctx.emu.space_key).homepage_id)
 
 
-def emulator_kwargs(scenario: dict[str, Any]) -> dict[str, Any]:
+def emulator_kwargs(scenario: dict[str, Any], tmp: Path) -> dict[str, Any]:
     space = scenario.get("space") or {}
-    return {
+    kwargs = {
         "flavor": scenario.get("flavor", "cloud"),
         "pages": space.get("seeded", 0),
         "seed": scenario.get("seed", 1),
         **(scenario.get("emulator") or {}),
     }
+    if scenario.get("persist"):
+        kwargs["data"] = tmp / "emulator.json"
+    return kwargs
+
+
+async def restart_emulator(ctx: Ctx) -> None:
+    """Stop the emulator and start it again on the same port from its data file."""
+    port = ctx.emu.port
+    await ctx.emu.stop()
+    kwargs = emulator_kwargs(ctx.scenario, ctx.tmp)
+    assert "data" in kwargs, "restart needs a scenario with persist: True"
+    emu = EmulatorServer(**{**kwargs, "port": port})
+    await emu.start()
+    ctx.emu = emu
+
+
+@step("emulator.restart")
+async def _emulator_restart(ctx: Ctx, s: dict[str, Any]) -> None:
+    await restart_emulator(ctx)
 
 
 async def run_scenario(scenario: dict[str, Any], tmp: Path) -> Ctx:
-    emu = EmulatorServer(**emulator_kwargs(scenario))
+    emu = EmulatorServer(**emulator_kwargs(scenario, tmp))
     await emu.start()
     ctx = Ctx(scenario=scenario, tmp=tmp, emu=emu)
     try:

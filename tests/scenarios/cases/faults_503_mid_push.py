@@ -1,0 +1,41 @@
+"""503s on a third of the requests while five edits are pushed: every edit lands once."""
+
+MARKERS = [f"Pushed through 503s, page {i}." for i in range(5)]
+
+
+def edit_five(ctx):
+    from scenarios.runner import page_files, read_doc
+
+    from syncd.local import frontmatter
+
+    files = [p for rel, p in page_files(ctx.docs).items() if rel != "README.md"][:5]
+    ctx.captured["ids"] = []
+    for marker, path in zip(MARKERS, files, strict=True):
+        doc = read_doc(path)
+        path.write_text(frontmatter.render(doc.meta, doc.body + "\n" + marker + "\n"))
+        ctx.captured["ids"].append(str(doc.meta.page_id))
+        ctx.edits.append(marker)
+
+
+def once_each(ctx):
+    for pid, marker in zip(ctx.captured["ids"], MARKERS, strict=True):
+        page = ctx.store.get(pid)
+        with_marker = [v for v in page.versions if marker in v.body]
+        assert page.version.number == 2, (page.title, page.version.number)
+        assert len(with_marker) == 1, (page.title, [v.number for v in with_marker])
+
+
+SCENARIO = {
+    "covers": ["A2", "F5"],
+    "space": {"seeded": 8},
+    "steps": [
+        {"op": "sync", "in_sync": True},
+        {"op": "call", "fn": edit_five},
+        {"op": "faults", "set": {"error_rate": 0.35, "error_status": 503}},
+        {"op": "sync"},
+        {"op": "sync"},
+        {"op": "faults", "set": {"error_rate": 0}},
+    ],
+    "expect": {"conflict_copies": 0},
+    "checks": [once_each],
+}
