@@ -77,9 +77,21 @@ class AttachmentSync:
         except OSError:
             return None, None
 
-    async def pull(self, page_id: str, page_path: str, kind: str = "page") -> list[str]:
-        """Download new or changed attachments of a page; returns the paths written."""
-        attachments = await self.client.list_attachments(page_id, kind=kind)  # type: ignore[arg-type]
+    async def pull(
+        self,
+        page_id: str,
+        page_path: str,
+        kind: str = "page",
+        *,
+        listed: list[Attachment] | None = None,
+    ) -> list[str]:
+        """Download new or changed attachments of a page; returns the paths written.
+
+        `listed` is the page's attachment list when the caller fetched it already.
+        """
+        attachments = (
+            listed if listed is not None else await self.client.list_attachments(page_id, kind=kind)  # type: ignore[arg-type]
+        )
         known = {r.attachment_id: r for r in self.db.attachments(page_id)}
         folder = attachments_dir_of(page_path)
         written: list[str] = []

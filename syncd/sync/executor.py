@@ -130,6 +130,7 @@ class Executor:
         self.moves: list[tuple[str, str]] = []
         self.result = ExecutionResult()
         self.pulled: set[str] = set()
+        self._listed: dict[str, list] = {}  # attachment lists fetched with the page
         self.held_ids: set[str] = set()
 
     # ================================================================== driver
@@ -172,8 +173,16 @@ class Executor:
         return self.result
 
     async def _fetch(self, action: Pull) -> Page | ConfluenceError:
+        """The page body (and, ahead of need, its attachment list) for a Pull."""
         try:
-            return await self.client.get_page(action.page_id, kind=action.kind, ancestors=False)
+            page_task = self.client.get_page(action.page_id, kind=action.kind, ancestors=False)
+            if self.attachments is None:
+                return await page_task
+            page, listed = await asyncio.gather(
+                page_task, self.client.list_attachments(action.page_id, kind=action.kind)
+            )
+            self._listed[action.page_id] = listed
+            return page
         except ConfluenceError as exc:
             return exc
 
@@ -427,7 +436,8 @@ class Executor:
         self.db.clear_conflicts(page.id)
         self.pulled.add(page.id)
         if self.attachments is not None:
-            await self.attachments.pull(page.id, path, page.kind)
+            listed = self._listed.pop(page.id, None)
+            await self.attachments.pull(page.id, path, page.kind, listed=listed)
 
     def _norm_parent(self, page: Page) -> str | None:
         parent = self._parent_of(page)
