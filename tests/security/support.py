@@ -132,9 +132,11 @@ def request_total(emu: Any) -> int:
 
 
 def page_reads(emu: Any) -> int:
-    """GETs of single pages (what a pull costs), whatever the flavor's route."""
+    """GETs of single pages (``.../content/{id}``, ``.../pages/{id}``), whatever the flavor."""
     counts = emu.call(lambda: dict(emu.requests))
-    return sum(n for route, n in counts.items() if route.startswith("GET ") and "{id}" in route)
+    return sum(
+        n for route, n in counts.items() if route.startswith("GET ") and route.endswith("{id}")
+    )
 
 
 def quiet(emu: Any, quiet_for: float = 1.0, within: float = 15.0) -> int:
@@ -217,11 +219,13 @@ def files_outside(root: Path, allowed: Iterable[Path]) -> list[str]:
 
 
 def snapshot_tree(root: Path) -> dict[str, bytes]:
-    """Relative path -> bytes of every regular file under ``root`` (links not followed)."""
+    """Relative path -> bytes of every regular file under ``root`` (links not followed;
+    syncd's lock file in the folder left out)."""
     out = {}
     for dirpath, _dirs, filenames in os.walk(root):
         for name in filenames:
             path = Path(dirpath) / name
-            if not path.is_symlink():
-                out[str(path.relative_to(root))] = path.read_bytes()
+            rel = path.relative_to(root).as_posix()
+            if not path.is_symlink() and rel != ".syncd/lock":  # holds a pid and a time
+                out[rel] = path.read_bytes()
     return out

@@ -176,6 +176,35 @@ async def test_hostile_titles_stay_inside_the_folder_and_round_trip(emu, tmp_pat
     assert {"../../../escaped", "/tmp/abs", "..\\..\\up", "NUL"} <= titles
 
 
+async def test_forged_page_ids_never_write_another_spaces_page(emu, tmp_path: Path) -> None:
+    """A local file can name any page id: one in another space, or one that does not
+    exist, must never reach that page; hostile titles in new files stay titles."""
+    store, space = emu.store, emu.space_key
+    store.create_space("OTHER", "Other space")
+    foreign = store.create_page("OTHER", "Secret plan", "<p>other space</p>").id
+    config = make_config(tmp_path, emu)
+    assert (await sync(config)).in_sync
+    folder = config.local.path
+    (folder / "Foreign.md").write_text(
+        f"---\npage_id: '{foreign}'\ntitle: Secret plan\n---\noverwritten from DEMO\n"
+    )
+    (folder / "Ghost.md").write_text("---\npage_id: '999999'\ntitle: Ghost\n---\nghost\n")
+    (folder / "Evil.md").write_text("---\ntitle: ../../evil\n---\nnew page\n")
+    await sync(config)
+    other = store.get(foreign)
+    assert other.version.number == 1 and other.body == "<p>other space</p>"
+    assert other.space_key == "OTHER"
+    created = {c.title: c for c in store.all_content("page") if c.space_key == space}
+    assert {"../../evil", "Ghost"} <= set(created)
+    # the text became a new page of this space, never an edit of the other one
+    assert "overwritten from DEMO" in created["Secret plan"].body
+    assert created["Secret plan"].id != foreign
+    assert contained(tmp_path, config) == []
+    before = writes(emu)
+    await sync(config)
+    assert writes(emu) == before
+
+
 # ---- symbolic links -----------------------------------------------------------------------------
 
 
