@@ -137,3 +137,55 @@ def test_syncd_sync_errors_exit_2_with_one_line(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_guard_exit_code_allow_delete_and_restore_command(tmp_path):
+    from syncd.emulator.server import ThreadedEmulator
+
+    with ThreadedEmulator(flavor="dc", pages=6, seed=4) as emu:
+        cfg = write_config(tmp_path, emu, max_delete=2)
+        assert syncd_cli("sync", "--config", str(cfg)).returncode == 0
+        docs = tmp_path / "docs"
+        victims = [p for rel, p in md_files(docs).items() if rel != "README.md" and "/" not in rel]
+        victims = victims[:3]
+        ids = [read_doc(p).meta.page_id for p in victims]
+        for p in victims:
+            p.unlink()
+        blocked = syncd_cli("sync", "--config", str(cfg))
+        assert blocked.returncode == 1
+        assert "max_delete" in blocked.stderr and "--allow-delete" in blocked.stderr
+        assert all(emu.store.get(i).status == "current" for i in ids)
+        allowed = syncd_cli("sync", "--config", str(cfg), "--allow-delete")
+        assert allowed.returncode == 0, allowed.stderr
+        assert all(emu.store.get(i).status == "trashed" for i in ids)
+
+        # trashed in Confluence -> local trash -> `syncd restore PATH` -> page restored
+        keep = next(p for rel, p in md_files(docs).items() if rel != "README.md")
+        rel = keep.relative_to(docs).as_posix()
+        pid = read_doc(keep).meta.page_id
+        emu.store.trash(pid)
+        assert syncd_cli("sync", "--config", str(cfg)).returncode == 0
+        assert not keep.exists()
+        missing = syncd_cli("restore", "--config", str(cfg), "no/such.md")
+        assert missing.returncode == 1 and "not in the local trash" in missing.stderr
+        restored = syncd_cli("restore", "--config", str(cfg), rel)
+        assert restored.returncode == 0, restored.stderr
+        assert read_doc(keep).meta.page_id == pid
+        assert syncd_cli("sync", "--config", str(cfg)).returncode == 0
+        assert emu.store.get(pid).status == "current"
+
+
+def test_progress_display_draws_one_line_and_clears_it():
+    import io
+
+    from syncd.sync.command import TerminalProgress
+
+    out = io.StringIO()
+    progress = TerminalProgress(out)
+    progress(1, 3, "pull A.md")
+    progress(3, 3, "pull " + "x" * 100)
+    progress.finish()
+    text = out.getvalue()
+    assert "[1/3] pull A.md" in text and "[3/3]" in text
+    assert "\n" not in text and text.endswith("\r\x1b[K")
+    assert all(len(part) <= 70 for part in text.split("\r"))
