@@ -14,6 +14,8 @@ for by its record, so nothing is listed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import time
 from collections import deque
@@ -48,6 +50,7 @@ from syncd.sync.state import StateDB
 log = logging.getLogger(__name__)
 
 TRASH_FOLDER = "trash"
+ALIASES_KEY = "path_aliases"
 
 
 class Progress(Protocol):
@@ -287,6 +290,7 @@ class SyncEngine:
             self._pending = 0
         errors += result.errors
         self._forget_resolved_copies()
+        self._save_aliases()
         applied = [
             AppliedChange(
                 a.event_type, a.direction, a.page_id, a.title, self.space_key, a.version, a.path
@@ -316,22 +320,22 @@ class SyncEngine:
         reserved = (BLOG_FOLDER, BLOG_FOLDER + ".md") if self.config.sync.blog_posts else ()
         self.layout = compute_layout(listing.tree, listing.root_id, reserved_root_names=reserved)
         index = PageIndex(self.space_key)
+        live = {pid: r for pid, r in records.items() if r.tombstone is None}
         for pid, entry in listing.remotes.items():
-            index.set_page(pid, entry.title, self.layout.path_of(pid))
-        for record in records.values():
-            if record.tombstone is None:
-                title = (
-                    listing.remotes[record.page_id].title
-                    if record.page_id in listing.remotes
-                    else record.title
-                )
-                index.set_page(record.page_id, title, record.local_path)
+            record = live.get(pid)
+            path = record.local_path if record else self.layout.path_of(pid)
+            index.set_page(pid, entry.title, path)
+        for pid, record in live.items():
+            if pid not in listing.remotes:
+                index.set_page(pid, record.title, record.local_path)
+        self._load_aliases(index)
         self.index = index
         self._index_loaded = True
 
     def _load_index_from_records(self, records: dict[str, PageRecord]) -> None:
         if self._index_loaded:
             return
+        self._load_aliases(self.index)
         for record in records.values():
             if record.tombstone is None:
                 self.index.set_page(record.page_id, record.title, record.local_path)
@@ -491,6 +495,21 @@ class SyncEngine:
             await coro
         except (ConfluenceError, OSError) as exc:
             executor.result.errors.append(f"attachments: {exc}")
+
+    def _load_aliases(self, index: PageIndex) -> None:
+        raw = self.state.get_meta(ALIASES_KEY)
+        if raw:
+            with contextlib.suppress(ValueError, TypeError):
+                index.add_aliases({str(k): str(v) for k, v in json.loads(raw).items()})
+
+    def _save_aliases(self) -> None:
+        """Old paths of moved pages, so links the user has not touched still resolve."""
+        aliases = self.index.aliases()
+        known = {pid for pid, r in self.state.pages().items() if r.tombstone is None}
+        aliases = {k: v for k, v in aliases.items() if v in known}
+        text = json.dumps(dict(sorted(aliases.items())), ensure_ascii=False)
+        if text != (self.state.get_meta(ALIASES_KEY) or "{}"):
+            self.state.set_meta(ALIASES_KEY, text)
 
     def _forget_resolved_copies(self) -> None:
         """A keep-both conflict ends when the user deletes the conflict copy."""

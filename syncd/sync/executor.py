@@ -425,6 +425,14 @@ class Executor:
         expect = MISSING
         if self._exists(path):
             old_text, old_doc = self._read(path)
+            if old_doc.meta.page_id != page.id:
+                # Never overwrite a file that is not this page's (a user's own README.md,
+                # a file another page claims): it stays, the page waits.
+                raise Held(
+                    f"{page.title!r}: {path} already exists and is not this page's file "
+                    f"(page id {old_doc.meta.page_id or 'missing'}); move it away to pull "
+                    f"page {page.id}"
+                )
             expect = sha256_bytes(old_text.encode("utf-8", errors="surrogateescape"))
         labels = tuple(sorted(page.labels or ()))
         text = self._render(page.id, page.title, labels, markdown, old_doc)

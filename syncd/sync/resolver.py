@@ -74,6 +74,14 @@ class PageIndex:
         if title is not None and self._by_title.get(title) == page_id:
             del self._by_title[title]
 
+    def aliases(self) -> dict[str, str]:
+        """Old paths of moved pages (folded path -> page id), to persist between runs."""
+        return dict(self._aliases)
+
+    def add_aliases(self, aliases: dict[str, str]) -> None:
+        for key, page_id in aliases.items():
+            self._aliases.setdefault(key, page_id)
+
     # ------------------------------------------------------------------ queries
 
     def path_of(self, page_id: str) -> str | None:

@@ -364,6 +364,17 @@ async def test_links_between_pages_are_relative_paths_and_survive_a_push(cloud, 
     stored = current(cloud, ref).body
     assert 'ri:content-title="Guide"' in stored and "other edited" in stored
     await settled(config)
+    # the target is renamed in Confluence: its file moves; an edit of the linking page
+    # made later (in another process) keeps the link a page link (never a broken href)
+    cloud.store.edit(guide, "<p>guide</p>", title="Handbook")
+    await run_sync(config)
+    path = docs / "Handbook" / "Refs.md"
+    set_body(path, read_doc(path).body.replace("first", "first of all"))
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    stored = current(cloud, ref).body
+    assert "<ri:page " in stored and "<a href" not in stored and "first of all" in stored
+    await settled(config)
 
 
 async def test_hostile_titles_stay_inside_the_folder(cloud, tmp_path):
