@@ -367,6 +367,16 @@ class StateDB:
         """All page records (tombstoned ones included), by page id."""
         return {r[0]: _page_from_row(r) for r in self._read(_PAGE_SELECT + " ORDER BY p.page_id")}
 
+    def page_summaries(self) -> dict[str, PageRecord]:
+        """All records without their bases (`base_markdown` "", `base_sidecar` None).
+
+        What the reconcile step needs, at a fraction of the memory: the bases hold
+        whole page bodies, which a 10,000-page space cannot keep in memory at once.
+        The executor reads the full record of the page it works on with `get_page`.
+        """
+        light = _PAGE_SELECT.replace("p.base_sidecar, p.base_markdown", "NULL, ''")
+        return {r[0]: _page_from_row(r) for r in self._read(light + " ORDER BY p.page_id")}
+
     def iter_pages(self) -> Iterator[PageRecord]:
         """Stream the records without holding them all (large spaces)."""
         with self._mutex:

@@ -347,3 +347,17 @@ def test_corrupt_database_gives_a_clear_error_and_releases_the_lock(tmp_path: Pa
 def test_update_of_a_missing_page_raises_key_error(db: StateDB):
     with pytest.raises(KeyError):
         db.update_page("nope", title="x")
+
+
+def test_page_summaries_leave_the_bases_out(tmp_path):
+    from syncd.sync.records import PageRecord as Rec
+    from syncd.sync.state import StateDB as DB
+
+    with DB.open(tmp_path) as db:
+        db.put_page(
+            Rec("1", "A.md", "A", None, 3, "body " * 1000, "sha256:x", base_sidecar='{"big": 1}')
+        )
+        light = db.page_summaries()["1"]
+        assert light.base_markdown == "" and light.base_sidecar is None
+        full = db.get_page("1")
+        assert light == Rec(**{**full.__dict__, "base_markdown": "", "base_sidecar": None})
