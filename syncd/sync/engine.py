@@ -218,7 +218,7 @@ class SyncEngine:
         self, request: SyncRequest | None, *, dry_run: bool, allow_delete: bool
     ) -> SyncReport:
         sync = self.config.sync
-        records = self.state.pages()
+        records = self.state.page_summaries()
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
         if request is not None and request.targeted:
@@ -460,7 +460,7 @@ class SyncEngine:
         assert sync is not None
         pages = {
             attachments_dir_of(r.local_path): r
-            for r in self.state.pages().values()
+            for r in self.state.page_summaries().values()
             if r.tombstone is None and r.page_id not in executor.held_ids
         }
         files: dict[str, dict[str, str]] = {}
@@ -505,7 +505,7 @@ class SyncEngine:
     def _save_aliases(self) -> None:
         """Old paths of moved pages, so links the user has not touched still resolve."""
         aliases = self.index.aliases()
-        known = {pid for pid, r in self.state.pages().items() if r.tombstone is None}
+        known = {pid for pid, r in self.state.page_summaries().items() if r.tombstone is None}
         aliases = {k: v for k, v in aliases.items() if v in known}
         text = json.dumps(dict(sorted(aliases.items())), ensure_ascii=False)
         if text != (self.state.get_meta(ALIASES_KEY) or "{}"):

@@ -808,7 +808,7 @@ class Executor:
         with self.db.transaction():
             if new != old:
                 old_dir, new_dir = old[:-3] + "/", new[:-3] + "/"
-                for other in self.db.pages().values():
+                for other in self.db.page_summaries().values():
                     if other.local_path.startswith(old_dir):
                         moved = new_dir + other.local_path[len(old_dir) :]
                         self.db.update_page(other.page_id, local_path=moved)

@@ -1,0 +1,104 @@
+"""Engine details: the write observer, malformed bodies, dry runs, status, the state lock."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from syncd.sync.engine import SyncEngine, SyncRequest
+from syncd.sync.state import StateLocked
+
+from .sync_kit import make_config, md_files, read_doc, run_sync, set_body
+
+
+class RecordingObserver:
+    """Checks each announced write against what lands on disk afterwards."""
+
+    def __init__(self, root):
+        self.root = root
+        self.writes: list[tuple[str, str]] = []
+        self.deletes: list[str] = []
+
+    def expect_write(self, rel, sha256):
+        assert (
+            not (self.root / rel).exists()
+            or hashlib.sha256((self.root / rel).read_bytes()).hexdigest() != sha256
+        ), f"announced an unchanged write of {rel}"
+        self.writes.append((rel, sha256))
+
+    def expect_delete(self, rel):
+        assert (self.root / rel).exists(), f"announced deleting a missing {rel}"
+        self.deletes.append(rel)
+
+
+async def test_every_write_is_announced_to_the_observer_first(emulator, tmp_path):
+    config = make_config(tmp_path, emulator)
+    docs = tmp_path / "docs"
+    observer = RecordingObserver(docs)
+    engine = await SyncEngine.open(config, observer=observer)
+    try:
+        await engine.run_once()
+        files = md_files(docs)
+        announced = dict(observer.writes)
+        attachments = {r for r in announced if ".attachments/" in r}
+        assert attachments  # the seeded space has some; they are announced too
+        assert set(announced) - attachments == set(files)
+        for rel, sha in announced.items():
+            assert sha == hashlib.sha256((docs / rel).read_bytes()).hexdigest()
+        # a push whose re-read equals the file rewrites nothing
+        target = next(p for r, p in files.items() if r != "README.md")
+        set_body(target, read_doc(target).body + "\nMore.\n")
+        observer.writes.clear()
+        report = await engine.run_once()
+        assert [c.event_type for c in report.applied] == ["pushed"]
+        assert observer.writes == []
+        # a remote trash announces the delete
+        pid = read_doc(target).meta.page_id
+        emulator.store.trash(pid)
+        await engine.run_once(SyncRequest(page_ids={pid}))
+        assert observer.deletes == [target.relative_to(docs).as_posix()]
+    finally:
+        await engine.close()
+
+
+async def test_a_malformed_body_is_kept_through_pull_and_push(emulator, tmp_path):
+    broken = "<p>intro</p><p>unclosed <b>bold</p><div><span>stray</div><p>tail</p>"
+    pid = str(emulator.store.create_page("DEMO", "Broken", broken).id)
+    stored_before = emulator.store.get(pid).body
+    config = make_config(tmp_path, emulator)
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    path = tmp_path / "docs" / "Broken.md"
+    body = read_doc(path).body
+    assert "stray" in body and "bold" in body
+    set_body(path, body.replace("tail", "tail edited"))
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    stored = emulator.store.get(pid).body
+    assert "tail edited" in stored
+    kept = stored_before.split("tail")[0]
+    assert kept in stored  # everything before the edit went back byte for byte
+
+
+async def test_dry_run_changes_nothing(emulator, tmp_path):
+    config = make_config(tmp_path, emulator)
+    report = await run_sync(config, dry_run=True)
+    assert report.plan.actions and not report.applied
+    assert md_files(tmp_path / "docs") == {}
+    assert all(c.version.number == 1 for c in emulator.store.all_content("page"))
+
+
+async def test_second_engine_on_the_same_state_is_refused_and_status_reports(emulator, tmp_path):
+    config = make_config(tmp_path, emulator)
+    engine = await SyncEngine.open(config)
+    try:
+        with pytest.raises(StateLocked):
+            await SyncEngine.open(config)
+        await engine.run_once()
+        status = engine.status()
+        assert status["pages"] == len(md_files(tmp_path / "docs"))
+        assert status["conflicts"] == [] and status["last_sync_at"] is not None
+        assert engine.layout.path_of(next(iter(engine.layout.paths))) is not None
+    finally:
+        await engine.close()
