@@ -478,7 +478,9 @@ async def _assert(ctx: Ctx, s: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- subprocesses
 
 
-async def syncd_sync_killed(ctx: Ctx, *, after_requests: int, within: float = 20.0) -> bool:
+async def syncd_sync_killed(
+    ctx: Ctx, *, after_requests: int, jitter: float = 0.0, within: float = 20.0
+) -> bool:
     """Run ``syncd sync`` and SIGKILL it once the emulator counted ``after_requests`` more
     requests. Returns False when the process finished first (nothing to kill)."""
     start = sum(ctx.counts().values())
@@ -504,6 +506,8 @@ async def syncd_sync_killed(ctx: Ctx, *, after_requests: int, within: float = 20
             within,
             f"{after_requests} requests from syncd sync",
         )
+        if jitter:
+            await asyncio.sleep(jitter)  # a random point, not a synchronisation
         if proc.returncode is not None:
             return False
         proc.send_signal(signal.SIGKILL)
@@ -657,6 +661,7 @@ def all_edits_kept(ctx: Ctx) -> None:
         places += [p.read_text(errors="replace") for p in ctx.trash.rglob("*") if p.is_file()]
     for c in ctx.store.all_content("page"):
         places += [v.body for v in c.versions]
+    places += ctx.captured.get("archive", [])  # conflict copies the "user" read and deleted
     blob = "\n".join(places)
     lost = [e for e in ctx.edits if e not in blob]
     assert not lost, f"edits lost: {lost}"
@@ -732,9 +737,153 @@ async def run_scenario(scenario: dict[str, Any], tmp: Path) -> Ctx:
             if asyncio.iscoroutine(result):
                 await result
     finally:
+        daemon = ctx.captured.pop("daemon", None)
+        if daemon is not None:
+            await daemon.stop(signal.SIGKILL)
         await ctx.emu.stop()
     return ctx
 
 
 def seeded(seed: int) -> random.Random:
     return random.Random(seed)
+
+
+# ----------------------------------------------------------------------------- daemon
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_daemon_config(ctx: Ctx, **webhook: Any) -> Path:
+    """The scenario's config plus a webhook receiver on a free port and fast polling."""
+    import yaml
+
+    ctx.write_config()
+    doc = yaml.safe_load(ctx.config_path().read_text())
+    port = free_port()
+    doc["webhook"] = {
+        "listen": f"127.0.0.1:{port}",
+        "public_url": f"http://127.0.0.1:{port}/hook",
+        "silence_timeout": "60s",
+        **webhook,
+    }
+    doc["poll"] = {"interval": "500ms", "full_scan": "1h"}
+    doc.setdefault("sync", {}).setdefault("debounce", "200ms")
+    ctx.config_path().write_text(yaml.safe_dump(doc))
+    ctx.config_path().chmod(0o600)
+    return ctx.config_path()
+
+
+class DaemonProc:
+    """One ``syncd run`` subprocess against the in-process emulator; output in a log file."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.log_path = ctx.tmp / f"daemon-{time.monotonic_ns()}.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop("NOTIFY_SOCKET", None)
+        with open(self.log_path, "wb") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "syncd",
+                "run",
+                "--config",
+                str(self.ctx.config_path()),
+                "-v",
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                env=env,
+            )
+
+        def ready() -> bool:
+            if self.proc is not None and self.proc.returncode is not None:
+                raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.log()}")
+            return "ready:" in self.log()
+
+        await until(ready, 30, "the daemon to be ready")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def status(self) -> dict[str, Any] | None:
+        from syncd.daemon.control import fetch_status
+
+        return await asyncio.to_thread(fetch_status, self.ctx.state_dir / "control.sock", 2.0)
+
+    async def stop(self, sig: int = signal.SIGTERM, within: float = 15.0) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), within)
+        finally:
+            if self.proc.returncode is None:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+async def quiescent(
+    ctx: Ctx, quiet: float = 1.2, within: float = 20.0, ignore: tuple[str, ...] = ("/search",)
+) -> None:
+    """Wait until the emulator's request counter has not moved for ``quiet`` seconds
+    (the polling fallback's change queries, ``ignore``, do not count)."""
+    state = {"last": -1, "since": time.monotonic()}
+
+    def still() -> bool:
+        total = sum(v for k, v in ctx.counts().items() if not any(i in k for i in ignore))
+        now = time.monotonic()
+        if total != state["last"]:
+            state["last"], state["since"] = total, now
+            return False
+        return now - state["since"] >= quiet
+
+    await until(still, within, "the emulator's request counter to settle")
+
+
+@step("daemon.start")
+async def _daemon_start(ctx: Ctx, s: dict[str, Any]) -> None:
+    write_daemon_config(ctx, **s.get("webhook", {}))
+    daemon = DaemonProc(ctx)
+    ctx.captured["daemon"] = daemon
+    await daemon.start()
+
+
+@step("daemon.stop")
+async def _daemon_stop(ctx: Ctx, s: dict[str, Any]) -> None:
+    daemon: DaemonProc = ctx.captured.pop("daemon")
+    code = await daemon.stop(signal.SIGKILL if s.get("kill") else signal.SIGTERM)
+    if not s.get("kill"):
+        assert code == 0, f"daemon exited {code}:\n{daemon.log()[-3000:]}"
+
+
+@step("wait.file")
+async def _wait_file(ctx: Ctx, s: dict[str, Any]) -> None:
+    def has() -> bool:
+        path = ctx.file_of(s["page"])
+        return path is not None and s["contains"] in path.read_text(errors="replace")
+
+    await until(has, s.get("within", 15), f"{s['page']} to contain {s['contains']!r}")
+
+
+@step("wait.page")
+async def _wait_page(ctx: Ctx, s: dict[str, Any]) -> None:
+    await until(
+        lambda: s["contains"] in ctx.page(s["page"]).body,
+        s.get("within", 15),
+        f"page {s['page']} to contain {s['contains']!r}",
+    )
+
+
+@step("wait.quiet")
+async def _wait_quiet(ctx: Ctx, s: dict[str, Any]) -> None:
+    await quiescent(ctx, s.get("quiet", 1.2))
