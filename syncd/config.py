@@ -13,7 +13,10 @@ Rules worth knowing:
   (a service's working directory is not something to rely on).
 * A config file readable by group or others that holds a literal secret (a token or webhook
   secret written in the file rather than taken from ``${VAR}``) produces a warning, kept in
-  :attr:`Config.warnings` and logged.
+  :attr:`Config.warnings` and logged; so does one writable by group or others (it names the
+  ``sync.handler`` command syncd runs).
+* Anchors and aliases are read, but each node only once, so nested aliases ("billion
+  laughs") cannot make loading take forever.
 """
 
 from __future__ import annotations
@@ -302,12 +305,18 @@ class _Located:
 
 
 def _locate(node: yaml.Node | None, path: Path | None) -> tuple[ConfigError | None, _Located]:
-    """Walk the composed node tree for key lines, flagging duplicate and non-string keys."""
+    """Walk the composed node tree for key lines, flagging duplicate and non-string keys.
+
+    Each mapping is walked once: an alias reaches the same node again, and following every
+    alias would make a small file of nested aliases ("billion laughs") take forever.
+    """
     lines: dict[str, int] = {}
+    seen: set[int] = set()
 
     def walk(n: yaml.Node, prefix: str) -> ConfigError | None:
-        if not isinstance(n, yaml.MappingNode):
+        if not isinstance(n, yaml.MappingNode) or id(n) in seen:
             return None
+        seen.add(id(n))
         for key_node, value_node in n.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
@@ -475,13 +484,21 @@ class _Validator:
 
     def permission_warnings(self) -> list[str]:
         out: list[str] = []
-        if self.file_mode is None or not self.literal_secrets:
+        if self.file_mode is None or os.name != "posix":
             return out
-        if os.name == "posix" and stat.S_IMODE(self.file_mode) & 0o077:
-            where = self.src or "the config file"
+        mode = stat.S_IMODE(self.file_mode)
+        where = self.src or "the config file"
+        if self.literal_secrets and mode & 0o077:
             out.append(
                 f"{where} is readable by other users and holds a literal secret "
                 f"({', '.join(self.literal_secrets)}): run `chmod 600 {where}` or use ${{VAR}}"
+            )
+        if mode & 0o022:
+            # sync.handler is a command syncd runs: whoever can edit the file can run
+            # commands as this user, and can point the sync at another server or folder.
+            out.append(
+                f"{where} is writable by other users, who could make syncd run commands "
+                f"(sync.handler) as you: run `chmod go-w {where}`"
             )
         for message in out:
             log.warning("%s", message)

@@ -9,12 +9,9 @@ tests/local; these go through ``SyncEngine.run_once`` as ``syncd sync`` and the 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from syncd.config import Config, parse_config
 from syncd.local import frontmatter
 from syncd.sync.engine import SyncEngine, SyncRequest
 
-from .support import PROJECT_ROOT, files_outside, snapshot_tree
+from .support import files_outside, snapshot_tree
 
 server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
 
@@ -405,36 +402,6 @@ async def test_hostile_front_matter_is_reported_kept_and_never_pushed(emu, tmp_p
     assert all(path.read_text() == text for path, text in written.items())
     assert any("front matter" in e for e in report.errors)
     assert contained(tmp_path, config) == []
-
-
-# ---- the configuration --------------------------------------------------------------------------
-
-
-def syncd_sync(config: Path) -> subprocess.CompletedProcess[str]:
-    # in a thread: the emulator serves from this test's event loop
-    return subprocess.run(
-        [sys.executable, "-m", "syncd", "sync", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=PROJECT_ROOT,
-    )
-
-
-async def test_sync_warns_about_a_literal_token_readable_by_others(emu, tmp_path: Path) -> None:
-    config = make_config(tmp_path, emu)
-    path = tmp_path / "config.yaml"
-    path.chmod(0o644)
-    done = await asyncio.to_thread(syncd_sync, path)
-    assert done.returncode == 0, done.stderr
-    assert "readable by other users" in done.stderr and "confluence.token" in done.stderr
-    assert f"chmod 600 {path}" in done.stderr
-    assert emu.token not in done.stderr
-    assert (config.local.path / "README.md").exists()  # a warning, not a refusal
-
-    path.chmod(0o600)
-    done = await asyncio.to_thread(syncd_sync, path)
-    assert done.returncode == 0 and "readable by other users" not in done.stderr
 
 
 @pytest.mark.xfail(
