@@ -18,6 +18,9 @@ from typing import TextIO
 
 from syncd.config import ConfigError, config_error_exit, load_config
 
+#: Changes listed one per line before the rest is summarised (all of them with -v).
+MAX_LISTED = 50
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", metavar="C", help="configuration file")
@@ -111,8 +114,11 @@ async def _sync(config, args: argparse.Namespace) -> int:
         if not lines:
             print("nothing to do: in sync", file=out)
     else:
-        for change in report.applied:
+        shown = report.applied if args.verbose else report.applied[:MAX_LISTED]
+        for change in shown:
             print(f"{change.event_type}: {change.path}", file=out)
+        if len(shown) < len(report.applied):
+            print(f"... and {len(report.applied) - len(shown)} more (-v lists all)", file=out)
         summary = f"{len(report.applied)} change(s) applied"
         print(summary if report.applied else "in sync: nothing to do", file=out)
     for note in report.plan.notes:

@@ -905,6 +905,8 @@ class Executor:
             atts = attachments_dir_of(path)
             if self._exists(atts):
                 move_to_trash(self.root, atts, self.s.trash_dir)
+            with contextlib.suppress(OSError):
+                os.rmdir(self.root / path[:-3])  # its children folder, once emptied
         if record is not None:
             if a.remote_status == "trashed":
                 self.db.update_page(

@@ -102,3 +102,35 @@ async def test_second_engine_on_the_same_state_is_refused_and_status_reports(emu
         assert engine.layout.path_of(next(iter(engine.layout.paths))) is not None
     finally:
         await engine.close()
+
+
+class Crash(BaseException):
+    """Stands in for the process dying at that exact point."""
+
+
+async def test_crash_between_create_and_id_write_never_creates_twice(emulator, tmp_path):
+    config = make_config(tmp_path, emulator)
+    await run_sync(config)
+    docs = tmp_path / "docs"
+    (docs / "Fresh.md").write_text("brand new\n")
+    engine = await SyncEngine.open(config)
+    real_create = engine.client.create_page
+
+    async def create_then_die(*args, **kwargs):
+        await real_create(*args, **kwargs)
+        raise Crash
+
+    engine.client.create_page = create_then_die
+    try:
+        with pytest.raises(Crash):
+            await engine.run_once()
+    finally:
+        await engine.close()
+    assert read_doc(docs / "Fresh.md").meta.page_id is None  # the id never reached the file
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    fresh = [c for c in emulator.store.all_content("page") if c.title == "Fresh"]
+    assert len(fresh) == 1
+    assert read_doc(docs / "Fresh.md").meta.page_id == str(fresh[0].id)
+    report = await run_sync(config)
+    assert report.plan.actions == ()
