@@ -134,3 +134,31 @@ async def test_crash_between_create_and_id_write_never_creates_twice(emulator, t
     assert read_doc(docs / "Fresh.md").meta.page_id == str(fresh[0].id)
     report = await run_sync(config)
     assert report.plan.actions == ()
+
+
+async def test_labels_edited_in_the_front_matter_reach_confluence(emulator_dc, tmp_path):
+    from syncd.local import frontmatter
+
+    emu = emulator_dc
+    config = make_config(tmp_path, emu)
+    await run_sync(config)
+    docs = tmp_path / "docs"
+    path = next(p for r, p in md_files(docs).items() if r != "README.md")
+    doc = read_doc(path)
+    pid = doc.meta.page_id
+    version = emu.store.get(pid).version.number
+    labels = tuple(sorted(set(doc.meta.labels) | {"added-here"}))
+    path.write_text(
+        frontmatter.render(frontmatter.FrontMatter(pid, doc.meta.title, labels), doc.body)
+    )
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    assert "added-here" in emu.store.get(pid).labels
+    assert emu.store.get(pid).version.number == version  # labels only: no new version
+    report = await run_sync(config)
+    assert report.plan.actions == ()
+    # a label added in Confluence arrives with the next edit of the page
+    emu.store.add_label(pid, "from-confluence")
+    emu.store.edit(pid, "<p>new text</p>")
+    await run_sync(config)
+    assert {"added-here", "from-confluence"} <= set(read_doc(path).meta.labels)
