@@ -790,7 +790,7 @@ class DaemonProc:
     async def start(self) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("NOTIFY_SOCKET", None)
-        with open(self.log_path, "wb") as log:
+        with open(self.log_path, "wb") as log:  # noqa: ASYNC230 - a local log file
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",

@@ -38,7 +38,11 @@ def params() -> list:
             marks.append(pytest.mark.xfail(strict=True, reason=s["xfail"]))
         if s.get("slow"):
             marks.append(pytest.mark.slow)
-        out.append(pytest.param(s, id=s["name"], marks=marks))
+        if s.get("needs") is not None and not Path(s["needs"]).exists():
+            marks.append(pytest.mark.skip(reason=f"reference material not found: {s['needs']}"))
+        for flavor in s.get("flavors", [s.get("flavor", "cloud")]):
+            name = s["name"] if "flavors" not in s else f"{s['name']}-{flavor}"
+            out.append(pytest.param({**s, "flavor": flavor}, id=name, marks=marks))
     return out
 
 

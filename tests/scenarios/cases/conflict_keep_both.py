@@ -14,6 +14,7 @@ def delete_copies(ctx):
 
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["B1", "B6"],
     "sync": {"on_conflict": "keep-both"},
     "space": {"pages": BASIC},

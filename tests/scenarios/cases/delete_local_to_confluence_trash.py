@@ -9,6 +9,7 @@ def trashed_not_purged(ctx):
 
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["C4"],
     "space": {"pages": BASIC},
     "steps": [

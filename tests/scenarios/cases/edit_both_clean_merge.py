@@ -1,6 +1,7 @@
 from _pages import BASIC
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["B1", "B3"],
     "space": {"pages": BASIC},
     "steps": [

@@ -1,6 +1,7 @@
 from _pages import BASIC
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["C5", "E5"],
     "space": {"pages": BASIC},
     "steps": [

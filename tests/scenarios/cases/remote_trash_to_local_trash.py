@@ -11,6 +11,7 @@ def bytes_in_trash(ctx):
 
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["C4", "F4"],
     "space": {"pages": BASIC},
     "steps": [

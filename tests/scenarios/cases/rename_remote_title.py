@@ -1,6 +1,7 @@
 from _pages import BASIC
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["C5", "F4"],
     "space": {"pages": BASIC},
     "steps": [
