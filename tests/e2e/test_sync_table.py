@@ -404,3 +404,78 @@ async def test_hostile_titles_stay_inside_the_folder(cloud, tmp_path):
         assert len(path.name.encode()) < 255
     assert len({p.name.lower() for p in md_files(docs).values()}) == len(md_files(docs))
     await settled(config)
+
+
+async def test_folder_moved_locally_takes_its_children_along(emu, tmp_path):
+    config, docs, ids = await start(tmp_path, emu)
+    (docs / "Notes").mkdir()
+    (docs / "Guide.md").rename(docs / "Notes" / "Guide.md")
+    (docs / "Guide").rename(docs / "Notes" / "Guide")
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    assert str(current(emu, ids["guide"]).parent_id) == ids["notes"]
+    assert str(current(emu, ids["install"]).parent_id) == ids["guide"]
+    assert read_doc(docs / "Notes" / "Guide" / "Install.md").meta.page_id == ids["install"]
+    await settled(config)
+
+
+async def test_file_renamed_without_a_title_change_is_only_recorded(cloud, tmp_path):
+    config, docs, ids = await start(tmp_path, cloud)
+    (docs / "Notes.md").rename(docs / "My notes file.md")
+    report = await run_sync(config)
+    assert report.in_sync
+    assert [type(a).__name__ for a in report.plan.actions] == ["RecordLocal"]
+    assert current(cloud, ids["notes"]).version.number == 1
+    await settled(config)
+
+
+async def test_renamed_on_both_sides_confluence_wins(cloud, tmp_path):
+    from syncd.local import frontmatter
+
+    config, docs, ids = await start(tmp_path, cloud)
+    doc = read_doc(docs / "Notes.md")
+    (docs / "Notes.md").write_text(
+        frontmatter.render(frontmatter.FrontMatter(ids["notes"], "Local name"), doc.body)
+    )
+    cloud.store.edit(ids["notes"], BODY, title="Remote name")
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    assert current(cloud, ids["notes"]).title == "Remote name"
+    assert read_doc(docs / "Remote name.md").meta.title == "Remote name"
+    await settled(config)
+
+
+async def test_new_file_and_new_page_with_the_same_title_are_linked(cloud, tmp_path):
+    config, docs, _ids = await start(tmp_path, cloud)
+    pid = add_page(cloud, "Twin", body="<p>same text</p>")
+    (docs / "Twin.md").write_text("same text\n")
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    assert read_doc(docs / "Twin.md").meta.page_id == pid
+    assert len([c for c in cloud.store.all_content("page") if c.title == "Twin"]) == 1
+    await settled(config)
+
+
+async def test_lost_state_relinks_every_file_without_writing(emu, tmp_path):
+    import shutil
+
+    config, docs, _ids = await start(tmp_path, emu)
+    before = {p: p.read_bytes() for p in md_files(docs).values()}
+    versions = {str(c.id): c.version.number for c in emu.store.all_content("page")}
+    shutil.rmtree(config.state_dir)
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    assert {p: p.read_bytes() for p in md_files(docs).values()} == before
+    assert {str(c.id): c.version.number for c in emu.store.all_content("page")} == versions
+    await settled(config)
+
+
+async def test_remote_trash_of_a_parent_lifts_its_children_locally_too(emu, tmp_path):
+    config, docs, ids = await start(tmp_path, emu)
+    emu.store.trash(ids["guide"])
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    assert not (docs / "Guide.md").exists() and not (docs / "Guide").exists()
+    assert read_doc(docs / "Install.md").meta.page_id == ids["install"]
+    assert find_in_trash(trash_dir(config), "Guide.md")
+    await settled(config)
