@@ -378,7 +378,13 @@ class SyncEngine:
             todo = wanted - fetched
             if not todo:
                 break
-            found = await confirm_pages(self.client, sorted(todo), records, self.root_id)
+            found = await confirm_pages(
+                self.client,
+                sorted(todo),
+                records,
+                self.root_id,
+                blog_posts=self.config.sync.blog_posts,
+            )
             fetched |= todo
             for pid in todo:
                 remotes.pop(pid, None)

@@ -286,6 +286,7 @@ async def confirm_pages(
     root_id: str | None,
     *,
     concurrency: int = 8,
+    blog_posts: bool = False,
 ) -> dict[str, RemoteEntry]:
     """Look pages up by id (trash included); absent ones are left out (= purged)."""
     gate = asyncio.Semaphore(concurrency)
@@ -293,13 +294,17 @@ async def confirm_pages(
 
     async def one(pid: str) -> None:
         record = records.get(pid)
-        kind = record.kind if record else "page"
+        kinds = [record.kind] if record else ["page", "blogpost"] if blog_posts else ["page"]
         async with gate:
-            try:
-                page = await client.get_page(pid, kind=kind, ancestors=False, include_trashed=True)
-            except NotFound:
+            for kind in kinds:
+                try:
+                    page = await client.get_page(
+                        pid, kind=kind, ancestors=False, include_trashed=True
+                    )
+                except NotFound:
+                    continue
+                out[pid] = remote_entry(page, root_id)
                 return
-        out[pid] = remote_entry(page, root_id)
 
     await asyncio.gather(*(one(pid) for pid in page_ids))
     return out

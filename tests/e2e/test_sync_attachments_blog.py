@@ -73,3 +73,18 @@ async def test_blog_posts_off_leaves_them_out(emu, tmp_path):
     config = make_config(tmp_path, emu)
     await run_sync(config)
     assert not (tmp_path / "docs" / "blog").exists()
+
+
+async def test_a_hint_for_a_new_blog_post_pulls_it(emu, tmp_path):
+    from syncd.sync.engine import SyncEngine, SyncRequest
+
+    config = make_config(tmp_path, emu, blog_posts=True)
+    await run_sync(config)
+    post = str(emu.store.create_blogpost(emu.space_key, "Hinted", "<p>news</p>").id)
+    engine = await SyncEngine.open(config)
+    try:
+        report = await engine.run_once(SyncRequest(page_ids={post}))
+    finally:
+        await engine.close()
+    assert report.in_sync, report.errors
+    assert read_doc(tmp_path / "docs" / "blog" / "Hinted.md").meta.page_id == post
