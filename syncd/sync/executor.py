@@ -139,10 +139,18 @@ class Executor:
         actions = list(plan.actions)
         fetches: dict[int, asyncio.Task[Page | ConfluenceError]] = {}
         total = len(actions)
+        # A page another action changes first (a rename, a restore) is fetched when its
+        # turn comes, never ahead: the prefetched copy would be stale.
+        touched = {getattr(a, "page_id", None) for a in actions if not isinstance(a, Pull)} - {None}
         try:
             for i, action in enumerate(actions):
                 for j in range(i, min(total, i + self.s.prefetch)):
-                    if j not in fetches and isinstance(actions[j], Pull):
+                    ahead = actions[j]
+                    if (
+                        j not in fetches
+                        and isinstance(ahead, Pull)
+                        and (j == i or ahead.page_id not in touched)
+                    ):
                         fetches[j] = asyncio.ensure_future(self._fetch(actions[j]))
                 prefetched = fetches.pop(i, None)
                 try:

@@ -479,3 +479,23 @@ async def test_remote_trash_of_a_parent_lifts_its_children_locally_too(emu, tmp_
     assert read_doc(docs / "Install.md").meta.page_id == ids["install"]
     assert find_in_trash(trash_dir(config), "Guide.md")
     await settled(config)
+
+
+async def test_renamed_locally_and_edited_remotely_keeps_both_changes(emu, tmp_path):
+    from syncd.local import frontmatter
+
+    config, docs, ids = await start(tmp_path, emu)
+    doc = read_doc(docs / "Notes.md")
+    (docs / "Notes.md").write_text(
+        frontmatter.render(frontmatter.FrontMatter(ids["notes"], "Journal"), doc.body)
+    )
+    emu.store.edit(ids["notes"], "<p>remote body</p>")
+    emu.store.edit(ids["guide"], "<p>guide body</p>", title="Guide v2")
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    page = current(emu, ids["notes"])
+    assert page.title == "Journal" and "remote body" in page.body
+    path = file_for(docs, ids["notes"])
+    assert read_doc(path).meta.title == "Journal" and "remote body" in read_doc(path).body
+    assert read_doc(docs / "Guide v2.md").body.strip() == "guide body"
+    await settled(config)
