@@ -213,25 +213,27 @@ def local_entries_for_paths(
     for record in records.values():
         if record.tombstone is None and record.local_path not in wanted:
             entries[record.local_path] = _stand_in(record)
+    by_path = {r.local_path: r for r in records.values() if r.tombstone is None}
     for path in sorted(wanted):
         full = root / path
+        if full.is_symlink():
+            continue
         try:
             text = read_text(root, path)
-        except FileNotFoundError:
-            continue
-        except (IsADirectoryError, NotADirectoryError):
-            continue
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            continue  # gone: a deletion (or a move, whose other end is named too)
         except OSError as exc:
             errors.append(f"{path}: cannot read ({exc.strerror}); skipped this run")
-            continue
-        if full.is_symlink():
+            if path in by_path:
+                entries[path] = _stand_in(by_path[path])  # unreadable is not deleted
             continue
         parsed = parse_file(text, path, "")
         if parsed.error is not None:
             broken[path] = parsed.error
+            if path in by_path:
+                entries[path] = _stand_in(by_path[path])  # held as it was, never trashed
             continue
         entries[path] = _entry(path, parsed, blog_posts)
-    # A record standing in for a path the user now uses for another page: drop the stand-in.
     return LocalScan(list(entries.values()), Snapshot(), errors, broken)
 
 

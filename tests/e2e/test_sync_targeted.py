@@ -102,3 +102,19 @@ async def test_unchanged_files_are_not_hashed_again(emu, tmp_path):
     assert first.snapshot.hashed == len(records)
     assert second.snapshot.hashed == 0
     assert sorted(e.path for e in second.entries) == sorted(e.path for e in first.entries)
+
+
+async def test_a_file_event_for_broken_front_matter_holds_the_page(emu, tmp_path):
+    pid = add_page(emu, "Fragile")
+    config = make_config(tmp_path, emu)
+    await run_sync(config)
+    path = tmp_path / "docs" / "Fragile.md"
+    path.write_text("---\ntitle: [oops\n---\nbody\n")
+    engine = await SyncEngine.open(config)
+    try:
+        report = await engine.run_once(SyncRequest(paths={"Fragile.md"}))
+    finally:
+        await engine.close()
+    assert any("Fragile.md" in e for e in report.errors)
+    assert emu.store.get(pid).status == "current" and emu.store.get(pid).version.number == 1
+    assert path.exists()
