@@ -194,6 +194,17 @@ def scan_local(
                 entries.append(_stand_in(record))  # held as it was: never pushed, never trashed
             continue
         entries.append(_entry(path, parsed, blog_posts))
+    # A folder or file the scan could not read (permissions, a symlink) is not a
+    # deletion: its pages stand in as they were.
+    unread = [p for p in snapshot.skipped if p not in snapshot.pages]
+    if unread:
+        seen = {e.path for e in entries}
+        for path, record in by_path.items():
+            if path not in seen and any(
+                path == p or p == "." or path.startswith(p + "/") for p in unread
+            ):
+                entries.append(_stand_in(record))
+                errors.append(f"{path}: not readable (or a link); left as it was")
     save_cache(db, snapshot, parsed_now)
     return LocalScan(entries, snapshot, errors, broken)
 

@@ -118,3 +118,18 @@ async def test_a_file_event_for_broken_front_matter_holds_the_page(emu, tmp_path
     assert any("Fragile.md" in e for e in report.errors)
     assert emu.store.get(pid).status == "current" and emu.store.get(pid).version.number == 1
     assert path.exists()
+
+
+async def test_a_page_file_replaced_by_a_symlink_is_not_a_deletion(emu, tmp_path):
+    pid = add_page(emu, "Linked")
+    config = make_config(tmp_path, emu)
+    await run_sync(config)
+    path = tmp_path / "docs" / "Linked.md"
+    outside = tmp_path / "outside.md"
+    outside.write_text(path.read_text())
+    path.unlink()
+    path.symlink_to(outside)
+    report = await run_sync(config)
+    assert any("Linked.md" in e for e in report.errors)
+    assert emu.store.get(pid).status == "current"
+    assert not report.plan.actions
