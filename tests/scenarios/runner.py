@@ -887,3 +887,44 @@ async def _wait_page(ctx: Ctx, s: dict[str, Any]) -> None:
 @step("wait.quiet")
 async def _wait_quiet(ctx: Ctx, s: dict[str, Any]) -> None:
     await quiescent(ctx, s.get("quiet", 1.2))
+
+
+@step("daemon.status")
+async def _daemon_status(ctx: Ctx, s: dict[str, Any]) -> None:
+    """`syncd status --json` answers with the expected exit code (0 = in sync)."""
+    want = s.get("exit", 0)
+
+    async def status_code() -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "syncd",
+            "status",
+            "--config",
+            str(ctx.config_path()),
+            "--json",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 20)
+        return proc.returncode or 0, out.decode(errors="replace")
+
+    seen: dict[str, Any] = {}
+
+    async def settled() -> bool:
+        seen["code"], seen["out"] = await status_code()
+        return seen["code"] == want
+
+    try:
+        await until(settled, s.get("within", 15), f"syncd status to exit {want}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: last exit {seen.get('code')}: {seen.get('out')}") from None
+
+
+def assert_no_secret(ctx: Ctx, secret: str) -> None:
+    """The token appears in no state file, log or trash (the config file is the user's)."""
+    places = [p for p in ctx.state_dir.rglob("*") if p.is_file()]
+    places += list(ctx.tmp.glob("daemon-*.log"))
+    leaks = [p for p in places if secret.encode() in p.read_bytes()]
+    assert leaks == [], leaks

@@ -8,7 +8,7 @@ a local save is pushed once and never echoed back.
 import json
 
 import httpx
-from scenarios.runner import Ctx, quiescent
+from scenarios.runner import Ctx, assert_no_secret, quiescent
 
 
 def gets_of(ctx: Ctx, pid: str) -> int:
@@ -86,7 +86,7 @@ def remember_a(ctx: Ctx) -> None:
 
 
 SCENARIO = {
-    "covers": ["D1", "D2", "D4", "F1", "F3", "F4"],
+    "covers": ["D1", "D2", "D4", "F1", "F3", "F4", "G3", "G4"],
     "flavor": "dc",
     "slow": True,
     "space": {
@@ -129,7 +129,9 @@ SCENARIO = {
         {"op": "local.edit", "page": "a", "append": "Saved while the daemon runs."},
         {"op": "wait.page", "page": "a", "contains": "Saved while the daemon runs."},
         {"op": "call", "fn": no_echo},
+        {"op": "daemon.status", "exit": 0},
         {"op": "daemon.stop"},
+        {"op": "call", "fn": lambda ctx: assert_no_secret(ctx, ctx.emu.token)},
     ],
     "expect": {
         "files": {"a": {"contains": ["Saved while the daemon runs."]}},
