@@ -132,6 +132,9 @@ class Executor:
         self.pulled: set[str] = set()
         self._listed: dict[str, list] = {}  # attachment lists fetched with the page
         self.held_ids: set[str] = set()
+        #: Pages with a recorded conflict: only those need clearing (saves a commit per page).
+        self._conflicted = {c.page_id for c in db.conflicts()}
+        self._conflicted_paths = {c.path for c in db.conflicts() if c.page_id is None}
 
     # ================================================================== driver
 
@@ -375,6 +378,16 @@ class Executor:
         self.index.set_page(page.id, record.title, path)
         return record
 
+    def _clear_conflicts(self, page_id: str) -> None:
+        if page_id in self._conflicted:
+            self.db.clear_conflicts(page_id)
+            self._conflicted.discard(page_id)
+
+    def _add_conflict(self, page_id: str, path: str, kind: str, detail: str) -> None:
+        self._clear_conflicts(page_id)
+        self.db.add_conflict(page_id, path, kind, detail)
+        self._conflicted.add(page_id)
+
     def _parent_of(self, page: Page) -> str | None:
         if page.kind != "page" or page.id == self.s.root_id:
             return None
@@ -449,7 +462,7 @@ class Executor:
             event = "created_local" if old_doc is None else "pulled"
             self._applied(event, "remote->local", page.id, page.title, page.version, path)
         self._record(page, path, markdown, sidecar, labels=labels)
-        self.db.clear_conflicts(page.id)
+        self._clear_conflicts(page.id)
         self.pulled.add(page.id)
         if self.attachments is not None:
             listed = self._listed.pop(page.id, None)
@@ -468,7 +481,7 @@ class Executor:
             raise Held(f"{a.path}: the file or its record disappeared; synced on the next run")
         _text, doc = self._read(path)
         sidecar = Sidecar.from_json(record.base_sidecar) if record.base_sidecar else None
-        storage = self._to_storage(doc, sidecar, path, record.title)
+        storage = self._to_storage(doc, sidecar, path, record.title, a.page_id)
         labels_changed = doc.has_front_matter and tuple(sorted(doc.meta.labels)) != tuple(
             sorted(record.labels)
         )
@@ -508,7 +521,12 @@ class Executor:
         self._applied("pushed", "local->remote", a.page_id, page.title, page.version, path)
 
     def _to_storage(
-        self, doc: frontmatter.Document, sidecar: Sidecar | None, path: str, title: str
+        self,
+        doc: frontmatter.Document,
+        sidecar: Sidecar | None,
+        path: str,
+        title: str,
+        page_id: str | None = None,
     ) -> str | None:
         try:
             return markdown_to_storage(
@@ -516,8 +534,12 @@ class Executor:
             ).storage
         except ConversionRefused as exc:
             line = exc.line + doc.body_line - 1 if exc.line else doc.body_line
-            self.db.clear_conflicts(path=path)
-            self.db.add_conflict(None, path, "refused", f"line {line}: {exc.message}")
+            if page_id is not None:
+                self._add_conflict(page_id, path, "refused", f"line {line}: {exc.message}")
+            else:
+                self.db.clear_conflicts(path=path)
+                self.db.add_conflict(None, path, "refused", f"line {line}: {exc.message}")
+                self._conflicted_paths.add(path)
             raise Held(
                 f"{title!r} ({path}, line {line}): {exc.construct} cannot be converted: "
                 f"{exc.message}; nothing was pushed. Edit that part of the file to sync it."
@@ -554,7 +576,7 @@ class Executor:
             text = self._render(page.id, page.title, labels, markdown, doc)
             self._write(path, text)
         self._record(page, path, markdown, sidecar, labels=labels)
-        self.db.clear_conflicts(page_id)
+        self._clear_conflicts(page_id)
         return page
 
     # ================================================================== merge, link
@@ -602,7 +624,7 @@ class Executor:
             self._record(page, path, remote_md, sidecar, labels=labels)
             if labels != tuple(sorted(page.labels or ())):
                 await self._push_labels(page_id, tuple(page.labels or ()), labels)
-            self.db.clear_conflicts(page_id)
+            self._clear_conflicts(page_id)
             self._applied("merged", "both", page_id, page.title, page.version, path)
             return
         if result.clean:
@@ -623,8 +645,7 @@ class Executor:
             self._write(copy, text, expect=MISSING)
             self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
             self._record(page, path, remote_md, sidecar, labels=labels)
-            self.db.clear_conflicts(page_id)
-            self.db.add_conflict(page_id, path, "keep-both", copy)
+            self._add_conflict(page_id, path, "keep-both", copy)
             self._applied("conflict", "both", page_id, page.title, page.version, path)
             self.result.errors.append(
                 f"{page.title!r} ({path}): edited on both sides; Confluence's version is in the "
@@ -636,8 +657,7 @@ class Executor:
             path, self._render(page.id, page.title, labels, result.text, doc), expect=file_sha
         )
         self._record(page, path, remote_md, sidecar, labels=labels)
-        self.db.clear_conflicts(page_id)
-        self.db.add_conflict(page_id, path, "markers", f"{result.conflicts} conflict(s)")
+        self._add_conflict(page_id, path, "markers", f"{result.conflicts} conflict(s)")
         self._applied("conflict", "both", page_id, page.title, page.version, path)
         self.result.held.append(path)
 
@@ -652,7 +672,7 @@ class Executor:
         file_sha: str,
     ) -> None:
         new_doc = replace(doc, body=merged)
-        storage = self._to_storage(new_doc, sidecar, path, page.title)
+        storage = self._to_storage(new_doc, sidecar, path, page.title, page.id)
         if self.attachments is not None:
             await self.attachments.push(page.id, path, page.kind)
         if storage is not None:
@@ -678,7 +698,7 @@ class Executor:
             _, doc = self._read(path)
         if storage is None:
             self._record(page, path, merged, sidecar, labels=labels)
-            self.db.clear_conflicts(page.id)
+            self._clear_conflicts(page.id)
         else:
             page = await self._after_remote_write(page.id, path, doc, page.kind)
         self._applied("merged", "both", page.id, page.title, page.version, path)
@@ -746,6 +766,9 @@ class Executor:
             self.db.resolve_pending_create(intent.client_key)
         if self.attachments is not None and not a.placeholder:
             await self.attachments.push(page.id, path, a.kind)
+        if path in self._conflicted_paths:  # a refusal recorded before the page existed
+            self.db.clear_conflicts(path=path)
+            self._conflicted_paths.discard(path)
         self._applied("created_remote", "local->remote", page.id, page.title, page.version, path)
 
     # ================================================================== moves

@@ -183,6 +183,11 @@ async def test_conversion_refused_holds_the_page_naming_title_path_and_line(clou
     assert "'Macros'" in message and "Macros.md" in message and f"line {line}" in message
     assert report.conflicts == ["Macros.md"] and not report.in_sync
     assert current(cloud, pid).version.number == 1  # nothing pushed
+    # fixed by the user: pushed, and the page is no longer reported
+    path.write_text(text.replace("intro", "intro edited"))
+    report = await run_sync(config)
+    assert report.in_sync and report.conflicts == [], report.errors
+    assert "intro edited" in current(cloud, pid).body
 
 
 # ---------------------------------------------------------------- creates
