@@ -7,4 +7,8 @@
   `ReconcileOptions`, and the executor contract.
 * `reconcile.reconcile`: the pure decision step (state, local, remote) -> Plan.
 * `merge.merge_markdown`: three-way merge with git-style conflict markers.
+* `engine.SyncEngine`: the one entry point (`run_once(SyncRequest | None)`) every
+  trigger uses; `snapshots` builds the reconcile inputs, `executor` applies a plan,
+  `resolver` maps page links to relative paths, `attachments` syncs files both ways.
+* `command` / `restore`: `syncd sync` and `syncd restore PATH`.
 """
