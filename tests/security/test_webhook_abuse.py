@@ -8,6 +8,7 @@ missing and altered signatures, replays of genuine deliveries, slow and oversize
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -325,6 +326,16 @@ def test_oversized_bodies_are_413_whether_declared_or_streamed(dc: Rig) -> None:
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
     code, answer = dc.post("/hook", chunked, {"Transfer-Encoding": "chunked"})
     assert code == 413
+    # a compression bomb: 64 MiB that travels as ~64 KiB; the cap counts inflated bytes
+    bomb = gzip.compress(b'{"event":"page_updated","pad":"' + b"a" * (64 << 20) + b'"}', 6)
+    assert len(bomb) < 1024 * 1024
+    peak = _peak_rss_mib(dc.daemon.proc.pid)
+    code, answer = dc.post(
+        "/hook", bomb, {"Content-Encoding": "gzip", "X-Hub-Signature": sign_body(secret, bomb)}
+    )
+    assert code == 413 and result_of(answer) == "body too large"
+    if peak is not None:
+        assert _peak_rss_mib(dc.daemon.proc.pid) - peak < 48  # never inflated in full
     # request heads larger than the server reads, and garbage that is not HTTP: 400, and
     # one warning line (the port may face the internet), not a traceback per request
     for _ in range(3):
@@ -336,6 +347,18 @@ def test_oversized_bodies_are_413_whether_declared_or_streamed(dc: Rig) -> None:
     assert "malformed HTTP request rejected" in log
     assert "Traceback" not in log and log.count("malformed HTTP request") == 1
     assert "body larger than" in dc.daemon.log()
+
+
+def _peak_rss_mib(pid: int) -> int | None:
+    """The process's peak resident memory (Linux), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return None
 
 
 def _slow_client(address: tuple[str, int], head: bytes) -> socket.socket:
@@ -479,6 +502,8 @@ def test_control_socket_is_owner_only(dc: Rig) -> None:
     assert stat.S_IMODE(st_dir.st_mode) == 0o700
     assert stat.S_IMODE(st_sock.st_mode) == 0o600
     assert st_dir.st_uid == st_sock.st_uid == os.getuid()
+    secret_file = dc.daemon.state_dir / "webhook-secret"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) & 0o077 == 0
     status = dc.daemon.status()  # the owner gets in, and sees no secret
     assert status is not None
     assert dc.daemon.secret() not in json.dumps(status) and "demo-token" not in json.dumps(status)
@@ -550,6 +575,7 @@ def test_cloud_wrong_or_missing_token_is_401_and_nothing_changes(cloud: Rig) -> 
     cloud.assert_nothing_happens(total, folder)
     status = cloud.daemon.status()
     assert status is not None and status["last_event_at"] is None
+    assert secret not in json.dumps(status)  # the callback URL's token is not shown
     assert secret not in cloud.daemon.log()
 
     # Control: the right token gets the same body through, and the page is read.
