@@ -113,18 +113,21 @@ def connection_settings(config: Config, *, interactive: bool = False) -> Connect
 
 
 def open_state(config: Config) -> StateDB:
-    """Lock and open the state; the folder is created on a first sync only."""
+    """Lock and open the state; the folder is created on a first sync only.
+
+    A missing folder while pages are tracked is an unmounted disk or a moved folder,
+    not an empty space: refuse without creating anything.
+    """
     root = Path(config.local.path)
-    existed = root.is_dir()
-    db = StateDB.open(config.state_dir, folder=root)  # creates the folder (its lock)
-    tracked = db.count_pages()
-    if not existed and tracked:
-        db.close()
-        raise FileNotFoundError(
-            f"the sync folder {root} is missing although {tracked} pages are tracked "
-            "(unmounted?); nothing was done"
-        )
-    return db
+    if not root.is_dir():
+        with StateDB.open(config.state_dir) as db:
+            tracked = db.count_pages()
+        if tracked:
+            raise FileNotFoundError(
+                f"the sync folder {root} is missing although {tracked} pages are tracked "
+                "(unmounted or moved?); nothing was done"
+            )
+    return StateDB.open(config.state_dir, folder=root)  # creates the folder (its lock)
 
 
 class SyncEngine:

@@ -162,3 +162,20 @@ async def test_labels_edited_in_the_front_matter_reach_confluence(emulator_dc, t
     emu.store.edit(pid, "<p>new text</p>")
     await run_sync(config)
     assert {"added-here", "from-confluence"} <= set(read_doc(path).meta.labels)
+
+
+async def test_an_emptied_or_missing_folder_deletes_nothing(emulator, tmp_path):
+    import shutil
+
+    config = make_config(tmp_path, emulator, max_delete=100)
+    await run_sync(config)
+    docs = tmp_path / "docs"
+    for p in md_files(docs).values():
+        p.unlink()
+    report = await run_sync(config)
+    assert report.blocked_deletions and "empty" in report.blocked_deletions
+    assert all(c.status == "current" for c in emulator.store.all_content("page"))
+    shutil.rmtree(docs)
+    with pytest.raises(FileNotFoundError, match="missing"):
+        await SyncEngine.open(config)
+    assert not docs.exists()
