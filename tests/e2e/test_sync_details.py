@@ -179,3 +179,31 @@ async def test_an_emptied_or_missing_folder_deletes_nothing(emulator, tmp_path):
     with pytest.raises(FileNotFoundError, match="missing"):
         await SyncEngine.open(config)
     assert not docs.exists()
+
+
+async def test_a_visible_normalisation_on_save_is_written_back_once(emulator, tmp_path):
+    config = make_config(tmp_path, emulator)
+    await run_sync(config)
+    docs = tmp_path / "docs"
+    path = next(p for r, p in md_files(docs).items() if r != "README.md")
+    pid = read_doc(path).meta.page_id
+    set_body(path, read_doc(path).body + "\nThe colour of the sky.\n")
+    engine = await SyncEngine.open(config)
+    real_update = engine.client.update_page
+
+    async def normalising_update(page_id, **kw):
+        page = await real_update(page_id, **kw)
+        stored = emulator.store.get(page_id).versions[-1]
+        stored.body = stored.body.replace("colour", "color")  # what the server kept
+        return page
+
+    engine.client.update_page = normalising_update
+    try:
+        report = await engine.run_once()
+    finally:
+        await engine.close()
+    assert report.in_sync, report.errors
+    assert "The color of the sky." in read_doc(path).body  # the file shows what is stored
+    assert emulator.store.get(pid).version.number == 2
+    report = await run_sync(config)
+    assert report.plan.actions == ()  # no loop: the stored text is the new base
