@@ -25,19 +25,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list", action="store_true", help="list the files in the local trash")
 
 
-def relative_to_folder(path: str, folder: Path) -> str | None:
-    """PATH relative to the folder: absolute and cwd-relative paths inside it are
-    accepted, anything else is read as relative to the folder itself."""
+def relative_to_folder(path: str, folder: Path, cwd: Path | None = None) -> str | None:
+    """PATH as a path relative to the synced folder, None when it points outside.
+
+    Absolute paths must be inside the folder. A relative path is taken from the
+    current directory when that is inside the folder (as a shell user means it),
+    otherwise from the folder itself.
+    """
     root = folder.resolve()
+    here = (cwd or Path.cwd()).resolve()
     candidate = Path(path)
     if not candidate.is_absolute():
-        from_cwd = Path.cwd() / candidate
-        if from_cwd.resolve().is_relative_to(root) and Path.cwd().resolve() != root.parent:
-            candidate = from_cwd
-        else:
-            return Path(os.path.normpath(path)).as_posix()
+        base = here if here.is_relative_to(root) else root
+        candidate = base / candidate
+    clean = Path(os.path.normpath(candidate))
     try:
-        return Path(os.path.normpath(candidate)).resolve().relative_to(root).as_posix()
+        return clean.relative_to(root).as_posix()
     except ValueError:
         return None
 

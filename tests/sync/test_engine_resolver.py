@@ -83,3 +83,15 @@ def test_attachment_file_names_cannot_escape():
     assert safe_file_name("..", "att2") == "attachment-att2"
     assert safe_file_name("report.pdf", "att3") == "report.pdf"
     assert "/" not in safe_file_name("a/b\\c", "att4")
+
+
+def test_restore_paths_are_read_relative_to_the_folder(tmp_path):
+    from syncd.sync.restore import relative_to_folder
+
+    folder = tmp_path / "docs"
+    (folder / "Guide").mkdir(parents=True)
+    assert relative_to_folder("Guide/Install.md", folder, cwd=tmp_path) == "Guide/Install.md"
+    assert relative_to_folder("Install.md", folder, cwd=folder / "Guide") == "Guide/Install.md"
+    assert relative_to_folder(str(folder / "A.md"), folder) == "A.md"
+    assert relative_to_folder("../x.md", folder, cwd=tmp_path) is None
+    assert relative_to_folder("/etc/passwd", folder) is None
