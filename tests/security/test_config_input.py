@@ -110,7 +110,8 @@ def test_nested_aliases_in_the_config_fail_fast_naming_the_key(
     else:
         text += f"extra: {bomb}\n"
     path.write_text(text)
-    for command in ("sync", "run"):
+    # `syncd run` loads the config the same way; once is enough to show it
+    for command in ("sync", "run") if where == "confluence.space" else ("sync",):
         started = time.monotonic()
         done = syncd(command, "--config", str(path))
         assert time.monotonic() - started < 15

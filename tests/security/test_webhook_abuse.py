@@ -398,7 +398,7 @@ def test_slow_bodies_and_headers_are_cut_off_and_never_tie_up_the_daemon(dc: Rig
         dc.emu.call(lambda: dc.emu.store.edit(page, "<p>during-slowloris</p>"))
         until(
             lambda: (f := file_of(dc.daemon.folder, page)) and "during-slowloris" in f.read_text(),
-            within=5,
+            within=8,
             what="a genuine delivery while slow clients hold connections",
         )
         assert dc.daemon.status() is not None
