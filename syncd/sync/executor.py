@@ -24,7 +24,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound, VersionConflict
+from syncd.confluence import (
+    ConfluenceClient,
+    ConfluenceError,
+    NotFound,
+    TitleExists,
+    VersionConflict,
+)
 from syncd.confluence.models import Page
 from syncd.convert import ConversionRefused, Sidecar, markdown_to_storage, storage_to_markdown
 from syncd.local import frontmatter
@@ -743,9 +749,17 @@ class Executor:
             title = a.title
             storage = self._to_storage(doc, None, path, title) or ""
         intent = self.db.add_pending_create(path, title, parent, a.kind)
-        page = await self.client.create_page(
-            self.s.space_key, title, storage, parent_id=parent, kind=a.kind
-        )
+        try:
+            page = await self.client.create_page(
+                self.s.space_key, title, storage, parent_id=parent, kind=a.kind
+            )
+        except TitleExists:
+            # Someone else's page (or one in the trash) has the title: not ours to link.
+            self.db.resolve_pending_create(intent.client_key)
+            raise Held(
+                f"{path}: Confluence already has a page titled {title!r} (possibly in the "
+                "trash); change the title in the front matter to create this page"
+            ) from None
         if labels:
             await self.client.add_labels(page.id, labels)
         # Write the new id into the file before anything else can be lost.

@@ -207,3 +207,18 @@ async def test_a_visible_normalisation_on_save_is_written_back_once(emulator, tm
     assert emulator.store.get(pid).version.number == 2
     report = await run_sync(config)
     assert report.plan.actions == ()  # no loop: the stored text is the new base
+
+
+async def test_a_title_taken_by_a_trashed_page_holds_the_new_file(emulator, tmp_path):
+    config = make_config(tmp_path, emulator)
+    await run_sync(config)
+    gone = emulator.store.create_page("DEMO", "Taken", "<p>old</p>")
+    emulator.store.trash(gone.id)
+    docs = tmp_path / "docs"
+    (docs / "Taken.md").write_text("mine\n")
+    report = await run_sync(config)
+    assert any("Taken" in e and "title" in e for e in report.errors), report.errors
+    assert read_doc(docs / "Taken.md").body == "mine\n"
+    assert len([c for c in emulator.store.all_content("page") if c.title == "Taken"]) == 1
+    report = await run_sync(config)  # still held, and no stray link to the trashed page
+    assert read_doc(docs / "Taken.md").meta.page_id is None
