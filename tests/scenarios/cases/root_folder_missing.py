@@ -22,13 +22,6 @@ async def folder_gone(ctx: Ctx) -> None:
 
 SCENARIO = {
     "covers": ["C3"],
-    "xfail": (
-        "engine.open_state (syncd/sync/engine.py) calls StateDB.open(state_dir, folder=root) "
-        "before checking that the folder exists; the folder lock (_FileLock on "
-        "<folder>/.syncd/lock, syncd/sync/state.py) creates the missing folder, so an "
-        "unmounted or moved sync root is recreated as an empty folder with .syncd/ in it "
-        "(the run then refuses with FileNotFoundError, and nothing else is written)"
-    ),
     "space": {"seeded": 5},
     "steps": [
         {"op": "sync", "in_sync": True},
