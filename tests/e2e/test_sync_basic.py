@@ -189,3 +189,18 @@ def test_progress_display_draws_one_line_and_clears_it():
     assert "[1/3] pull A.md" in text and "[3/3]" in text
     assert "\n" not in text and text.endswith("\r\x1b[K")
     assert all(len(part) <= 70 for part in text.split("\r"))
+
+
+def test_refused_credentials_exit_2_with_one_line(tmp_path):
+    from syncd.emulator.server import ThreadedEmulator
+
+    with ThreadedEmulator(flavor="cloud", pages=1, seed=1) as emu:
+        cfg = write_config(tmp_path, emu)
+        cfg.write_text(cfg.read_text().replace(f"token: {emu.token}", "token: wrong-token"))
+        result = syncd_cli("sync", "--config", str(cfg))
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "credentials" in lines[0], result.stderr
+        assert "wrong-token" not in result.stderr
+        verbose = syncd_cli("sync", "--config", str(cfg), "-v")
+        assert verbose.returncode == 2 and "Traceback" in verbose.stderr
