@@ -8,10 +8,11 @@ content, a conflict copy, the local trash or Confluence's page history.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from syncd.emulator.server import EmulatorServer
@@ -53,6 +54,10 @@ OPS = st.one_of(
     st.tuples(st.just("remote_trash"), page_ix),
     st.tuples(st.just("local_create")),
     st.tuples(st.just("remote_create")),
+    st.tuples(st.just("remote_move"), page_ix, page_ix),
+    st.tuples(st.just("remote_rename"), page_ix),
+    st.tuples(st.just("local_retitle"), page_ix),
+    st.tuples(st.just("local_move"), page_ix, page_ix),
     st.tuples(st.just("sync"), st.sampled_from(["none", "503", "slow"])),
 )
 
@@ -104,6 +109,51 @@ class Script:
                 else:
                     body = c.body + f"<p>{self.marker('R')}</p>"
                 ctx.store.update_content(c.id, body=body)
+        elif kind in ("remote_move", "remote_rename"):
+            c = ctx.store.find(ctx.pid(f"p{op[1]}"))
+            if c is None or c.status != "current":
+                return
+            with ctx.store.act_as("colleague@example.com"):
+                if kind == "remote_rename":
+                    self.n += 1
+                    ctx.store.update_content(c.id, title=f"Page {op[1]} r{self.n}")
+                    return
+                target = ctx.store.find(ctx.pid(f"p{op[2]}"))
+                if target is None or target.status != "current" or target.id == c.id:
+                    return
+                if any(a.id == c.id for a in ctx.store.ancestors(target.id)):
+                    return
+                ctx.store.move(c.id, "append", target.id)
+        elif kind == "local_retitle":
+            key = f"p{op[1]}"
+            path = ctx.file_of(key)
+            if path is None:
+                return
+            doc = read_doc(path)
+            self.n += 1
+            meta = frontmatter.FrontMatter(
+                page_id=doc.meta.page_id,
+                title=f"Page {op[1]} l{self.n}",
+                labels=doc.meta.labels,
+                extra=doc.meta.extra,
+            )
+            path.write_text(frontmatter.render(meta, doc.body))
+        elif kind == "local_move":
+            src = ctx.file_of(f"p{op[1]}")
+            dst_parent = ctx.file_of(f"p{op[2]}")
+            if src is None or dst_parent is None or src == dst_parent:
+                return
+            folder = dst_parent.with_suffix("")
+            if src.with_suffix("") in (folder, *folder.parents):
+                return  # not into its own subtree
+            folder.mkdir(exist_ok=True)
+            target = folder / src.name
+            if target.exists():
+                return
+            src.rename(target)
+            children = src.with_suffix("")
+            if children.is_dir():
+                children.rename(target.with_suffix(""))
         elif kind == "local_create":
             text = self.marker("N")
             (ctx.docs / f"Local {self.n}.md").write_text(text + "\n")
@@ -155,9 +205,14 @@ async def run_script(ops: list[tuple], on_conflict: str) -> None:
             await ctx.emu.stop()
 
 
+# SYNCD_SCENARIO_SEED / SYNCD_SCENARIO_EXAMPLES explore further; the suite stays derandomized.
+SEED = os.environ.get("SYNCD_SCENARIO_SEED")
+
+
+@seed(int(SEED or 0))
 @settings(
-    max_examples=40,
-    derandomize=True,
+    max_examples=int(os.environ.get("SYNCD_SCENARIO_EXAMPLES", "40")),
+    derandomize=SEED is None,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
