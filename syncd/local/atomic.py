@@ -261,6 +261,39 @@ def resolve_inside(root: str | os.PathLike[str], rel: str | os.PathLike[str]) ->
     return path
 
 
+def read_inside(root: str | os.PathLike[str], rel: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file ``root/rel``, never read through a link.
+
+    Reading through a symlinked folder or file could reach anything outside the folder (and
+    upload it, or push it as a page): :class:`UnsafePathError` instead. A FIFO or device is
+    refused too (``IsADirectoryError`` for a folder), so a read never blocks.
+    """
+    parts = _split_rel(rel)
+    flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        if _USE_DIR_FD:
+            with _open_parent(Path(root), parts, create=False) as dfd:
+                fd = os.open(parts[-1], flags, dir_fd=dfd)
+        else:  # pragma: no cover - Windows
+            fd = os.open(_check_without_dir_fd(Path(root), parts), flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not isinstance(exc, UnsafePathError):
+            raise UnsafePathError(errno.ELOOP, f"refusing to read through a link: {rel}") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", os.fspath(rel))
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafePathError(errno.EINVAL, f"not a regular file: {rel}")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def remove_stale_temp_files(root: str | os.PathLike[str]) -> list[str]:
     """Delete ``.syncd.*.tmp`` left by a crash (their target was never replaced)."""
     removed: list[str] = []

@@ -64,7 +64,7 @@ from syncd.sync.model import (
 )
 from syncd.sync.records import PageRecord, Tombstone
 from syncd.sync.resolver import PageIndex
-from syncd.sync.snapshots import BLOG_FOLDER, read_text
+from syncd.sync.snapshots import BLOG_FOLDER, lost_id_problem, read_text
 from syncd.sync.state import StateDB
 
 log = logging.getLogger(__name__)
@@ -452,7 +452,15 @@ class Executor:
         expect = MISSING
         if self._exists(path):
             old_text, old_doc = self._read(path)
-            if old_doc.meta.page_id != page.id:
+            record = self.db.get_page(page.id)
+            ours = old_doc.meta.page_id == page.id or (
+                # The file at the recorded path that lost its id is still this page's.
+                not old_doc.meta.page_id
+                and record is not None
+                and record.local_path == path
+                and lost_id_problem(old_text, old_doc) is None
+            )
+            if not ours:
                 # Never overwrite a file that is not this page's (a user's own README.md,
                 # a file another page claims): it stays, the page waits.
                 raise Held(
@@ -574,10 +582,8 @@ class Executor:
         if (
             doc is None
             or markdown != doc.body
-            or (
-                doc.has_front_matter
-                and (doc.meta.page_id != page.id or doc.meta.title != page.title)
-            )
+            or doc.meta.page_id != page.id  # a file that lost its id gets it back
+            or (doc.has_front_matter and doc.meta.title != page.title)
         ):
             text = self._render(page.id, page.title, labels, markdown, doc)
             self._write(path, text)

@@ -18,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound
 from syncd.confluence.models import Page, PageRef
 from syncd.local import frontmatter
+from syncd.local.atomic import UnsafePathError, read_inside
 from syncd.local.ignore import is_page_path
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.names import strip_suffix_id
@@ -49,6 +51,11 @@ class ParsedFile:
     labels: tuple[str, ...] | None
     markers: bool
     error: str | None = None
+    #: The title came from the front matter (not from the file name).
+    titled: bool = True
+    #: Why a file without a page id cannot stand for the page recorded at its path
+    #: (see `lost_id_problem`); None when it can, or when it has an id.
+    lost_id: str | None = None
 
     def to_list(self) -> list:
         return [
@@ -59,12 +66,16 @@ class ParsedFile:
             list(self.labels) if self.labels is not None else None,
             self.markers,
             self.error,
+            self.titled,
+            self.lost_id,
         ]
 
     @classmethod
     def from_list(cls, data: list) -> ParsedFile:
         labels = tuple(data[4]) if data[4] is not None else None
-        return cls(data[0], data[1], data[2], data[3], labels, bool(data[5]), data[6])
+        return cls(
+            data[0], data[1], data[2], data[3], labels, bool(data[5]), data[6], data[7], data[8]
+        )
 
 
 @dataclass
@@ -80,6 +91,29 @@ def kind_of(path: str, blog_posts: bool) -> str:
     return "blogpost" if blog_posts and path.startswith(BLOG_FOLDER + "/") else "page"
 
 
+#: `lost_id_problem` values.
+LOST_ID_EMPTY = "empty"
+LOST_ID_NOT_A_MAPPING = "not-a-mapping"
+_FRONT_MATTER_BLOCK = re.compile(r"\A\ufeff?---[ \t]*\r?\n(?:.*\n)*?(?:---|\.\.\.)[ \t]*\r?$", re.M)
+
+
+def lost_id_problem(text: str, doc: frontmatter.Document) -> str | None:
+    """Why a file without a page id cannot be the page recorded at its path.
+
+    A tracked file that lost its id (an editor stripped the front matter) is still
+    that page: its body is an edit. Two shapes are held instead: an empty file (a
+    truncation is far more often an accident than "empty this page") and a leading
+    `---` block that is not `key: value` lines (broken front matter, not prose).
+    """
+    if doc.meta.page_id:
+        return None
+    if not text.strip():
+        return LOST_ID_EMPTY
+    if not doc.has_front_matter and _FRONT_MATTER_BLOCK.match(text):
+        return LOST_ID_NOT_A_MAPPING
+    return None
+
+
 def parse_file(text: str, path: str, sha256: str) -> ParsedFile:
     """Read the page id, title, labels and body hash of a file's text."""
     stem = PurePosixPath(path).stem
@@ -88,7 +122,8 @@ def parse_file(text: str, path: str, sha256: str) -> ParsedFile:
     except frontmatter.FrontMatterError as exc:
         return ParsedFile(sha256, None, stem, "", None, False, str(exc))
     meta = doc.meta
-    title = meta.title if meta.title not in (None, "") else strip_suffix_id(stem, meta.page_id)
+    titled = meta.title not in (None, "")
+    title = meta.title if titled else strip_suffix_id(stem, meta.page_id)
     labels = meta.labels if doc.has_front_matter else None
     return ParsedFile(
         sha256,
@@ -97,12 +132,14 @@ def parse_file(text: str, path: str, sha256: str) -> ParsedFile:
         body_hash(doc.body),
         labels,
         has_conflict_markers(doc.body),
+        titled=titled,
+        lost_id=lost_id_problem(text, doc),
     )
 
 
 def read_text(root: Path, rel: str) -> str:
-    with open(root / rel, encoding="utf-8", errors="surrogateescape", newline="") as f:
-        return f.read()
+    """A page file's text; never read through a link (UnsafePathError, an OSError)."""
+    return read_inside(root, rel).decode("utf-8", errors="surrogateescape")
 
 
 def _entry(path: str, parsed: ParsedFile, blog_posts: bool) -> LocalEntry:
@@ -170,43 +207,105 @@ def scan_local(
     """Every page file of the folder, hashing and parsing only what changed."""
     previous, cache = _load_cache(db)
     snapshot = scan(root, previous, attachments=attachments)
-    by_path = {r.local_path: r for r in records.values() if r.tombstone is None}
-    entries: list[LocalEntry] = []
     parsed_now: dict[str, ParsedFile] = {}
-    errors: list[str] = []
-    broken: dict[str, str] = {}
+    unread: dict[str, str] = {}
     for path, fe in snapshot.pages.items():
         parsed = cache.get(path)
         if parsed is None or parsed.sha256 != fe.sha256:
             try:
                 parsed = parse_file(read_text(root, path), path, fe.sha256)
             except OSError as exc:
-                errors.append(f"{path}: cannot read ({exc.strerror}); skipped this run")
-                record = by_path.get(path)
-                if record is not None:
-                    entries.append(_stand_in(record))
+                unread[path] = _unread_reason(exc)
                 continue
         parsed_now[path] = parsed
-        if parsed.error is not None:
-            broken[path] = parsed.error
-            record = by_path.get(path)
-            if record is not None:
-                entries.append(_stand_in(record))  # held as it was: never pushed, never trashed
-            continue
-        entries.append(_entry(path, parsed, blog_posts))
     # A folder or file the scan could not read (permissions, a symlink) is not a
     # deletion: its pages stand in as they were.
-    unread = [p for p in snapshot.skipped if p not in snapshot.pages]
-    if unread:
-        seen = {e.path for e in entries}
-        for path, record in by_path.items():
-            if path not in seen and any(
-                path == p or p == "." or path.startswith(p + "/") for p in unread
-            ):
-                entries.append(_stand_in(record))
-                errors.append(f"{path}: not readable (or a link); left as it was")
+    for path in snapshot.skipped:
+        if path not in snapshot.pages:
+            unread.setdefault(path, "not readable (or a link)")
     save_cache(db, snapshot, parsed_now)
-    return LocalScan(entries, snapshot, errors, broken)
+    local = build_entries(parsed_now, unread, (), records, blog_posts=blog_posts)
+    local.snapshot = snapshot
+    return local
+
+
+def _unread_reason(exc: OSError) -> str:
+    if isinstance(exc, UnsafePathError):
+        return "a link (syncd never reads through links)"
+    return f"cannot read ({exc.strerror or exc})"
+
+
+def build_entries(
+    parsed: Mapping[str, ParsedFile],
+    unread: Mapping[str, str],
+    untouched: Iterable[PageRecord],
+    records: Mapping[str, PageRecord],
+    *,
+    blog_posts: bool,
+) -> LocalScan:
+    """The reconcile's local entries from what was read; one rule for every scan.
+
+    `parsed`: the files read this run. `unread`: paths (files or folders, "." for
+    the root) that could not be read, with why. `untouched`: records a targeted
+    run did not look at. A page is counted as deleted locally only when its file
+    was looked for and is not there: an unreadable file, a link, broken front
+    matter or an empty file stands in as it was last synced (never pushed, never
+    trashed). A file at a page's recorded path that lost its page id is that page.
+    """
+    by_path = {r.local_path: r for r in records.values() if r.tombstone is None}
+    entries: dict[str, LocalEntry] = {}
+    errors: list[str] = []
+    broken: dict[str, str] = {}
+    for record in untouched:
+        entries[record.local_path] = _stand_in(record)
+    for path, reason in unread.items():
+        if path in by_path:
+            entries[path] = _stand_in(by_path[path])
+            errors.append(f"{path}: {reason}; skipped this run, the page is left as it was")
+            continue
+        if is_page_path(path):
+            errors.append(f"{path}: {reason}; skipped this run")
+            continue
+        for rpath, record in by_path.items():
+            if rpath not in entries and (path == "." or rpath.startswith(path + "/")):
+                entries[rpath] = _stand_in(record)
+                errors.append(f"{rpath}: in {path}, {reason}; the page is left as it was")
+    for path, p in parsed.items():
+        if p.error is not None:
+            broken[path] = p.error
+            if path in by_path:
+                entries[path] = _stand_in(by_path[path])  # held as it was, never trashed
+            continue
+        entries[path] = _entry(path, p, blog_posts)
+    claimed = {e.page_id for e in entries.values() if e.page_id}
+    for path, p in parsed.items():
+        record = by_path.get(path)
+        if p.error is not None or p.page_id or record is None or record.page_id in claimed:
+            continue
+        # The file at this page's recorded path lost its id (an editor stripped the
+        # front matter): it is still that page, not "deleted + a new file".
+        if p.lost_id == LOST_ID_EMPTY:
+            entries[path] = _stand_in(record)
+            errors.append(
+                f"{path}: the file is empty (truncated?); page {record.title!r} is held "
+                "unchanged in Confluence. Put its text back, or delete the file to move "
+                "the page to the Confluence trash"
+            )
+        elif p.lost_id == LOST_ID_NOT_A_MAPPING:
+            entries[path] = _stand_in(record)
+            broken[path] = (
+                f"front matter, line 2: not `key: value` lines, so the id of page "
+                f"{record.title!r} is lost"
+            )
+        else:
+            labels = p.labels or None  # no labels written: leave the page's labels alone
+            entries[path] = replace(
+                _entry(path, p, blog_posts),
+                page_id=record.page_id,
+                title=p.title if p.titled else record.title,
+                labels=labels,
+            )
+    return LocalScan(list(entries.values()), Snapshot(), errors, broken)
 
 
 def local_entries_for_paths(
@@ -218,34 +317,19 @@ def local_entries_for_paths(
 ) -> LocalScan:
     """A targeted scan: read the named files, stand in the records for the rest."""
     wanted = {p for p in paths if is_page_path(p)}
-    entries: dict[str, LocalEntry] = {}
-    errors: list[str] = []
-    broken: dict[str, str] = {}
-    for record in records.values():
-        if record.tombstone is None and record.local_path not in wanted:
-            entries[record.local_path] = _stand_in(record)
-    by_path = {r.local_path: r for r in records.values() if r.tombstone is None}
+    untouched = [r for r in records.values() if r.tombstone is None and r.local_path not in wanted]
+    parsed: dict[str, ParsedFile] = {}
+    unread: dict[str, str] = {}
     for path in sorted(wanted):
-        full = root / path
-        if full.is_symlink():
-            continue
         try:
             text = read_text(root, path)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        except (FileNotFoundError, IsADirectoryError):
             continue  # gone: a deletion (or a move, whose other end is named too)
         except OSError as exc:
-            errors.append(f"{path}: cannot read ({exc.strerror}); skipped this run")
-            if path in by_path:
-                entries[path] = _stand_in(by_path[path])  # unreadable is not deleted
+            unread[path] = _unread_reason(exc)  # unreadable (or a link) is not deleted
             continue
-        parsed = parse_file(text, path, "")
-        if parsed.error is not None:
-            broken[path] = parsed.error
-            if path in by_path:
-                entries[path] = _stand_in(by_path[path])  # held as it was, never trashed
-            continue
-        entries[path] = _entry(path, parsed, blog_posts)
-    return LocalScan(list(entries.values()), Snapshot(), errors, broken)
+        parsed[path] = parse_file(text, path, "")
+    return build_entries(parsed, unread, untouched, records, blog_posts=blog_posts)
 
 
 # --------------------------------------------------------------------------- remote
