@@ -468,6 +468,12 @@ class Executor:
                     f"(page id {old_doc.meta.page_id or 'missing'}); move it away to pull "
                     f"page {page.id}"
                 )
+            if record is not None and body_hash(old_doc.body) != record.local_hash:
+                # Saved after the plan was made (which saw the recorded text): the pull
+                # would overwrite that save. Both sides changed: merge instead.
+                log.info("%s: saved while pulling; merging", path)
+                await self._merge(page.id, path, record.base_markdown)
+                return
             expect = sha256_bytes(old_text.encode("utf-8", errors="surrogateescape"))
         labels = tuple(sorted(page.labels or ()))
         text = self._render(page.id, page.title, labels, markdown, old_doc)

@@ -38,13 +38,6 @@ def save_intact(ctx):
 
 SCENARIO = {
     "covers": ["B5"],
-    "xfail": (
-        "local edit lost: Executor._do_pull (syncd/sync/executor.py ~l.426) takes the "
-        "if_hash guard from the file as it reads it at pull time, not from the hash the plan "
-        "was made with (the state's record), so a save made after the scan and before the "
-        "write is overwritten by the pulled version: not merged, not in a conflict copy, not "
-        "in the local trash"
-    ),
     "space": {
         "pages": [
             {
