@@ -324,7 +324,10 @@ class Writer:
             head = lines[first]
             cut = head.find(">")
             inner_lines[0] = head[cut + 1 :].removeprefix(" ") if cut >= 0 else head
-        m = _ALERT.fullmatch(inner_lines[0]) if inner_lines else None
+        # An alert marker only opens an alert when it starts a paragraph: "[!NOTE]" over a
+        # "-" line is a setext heading in a plain quote, and must stay one.
+        starts_paragraph = bool(node.children) and node.children[0].type == "paragraph"
+        m = _ALERT.fullmatch(inner_lines[0]) if inner_lines and starts_paragraph else None
         line = first + 1 + self.line_offset
         if m:
             kind, title = m.group(1), m.group(2).strip()
