@@ -261,6 +261,46 @@ def resolve_inside(root: str | os.PathLike[str], rel: str | os.PathLike[str]) ->
     return path
 
 
+def move_inside(
+    root: str | os.PathLike[str], src: str | os.PathLike[str], dst: str | os.PathLike[str]
+) -> None:
+    """Rename ``root/src`` to ``root/dst`` (creating dst's folders), never through a link.
+
+    A symlinked folder on either path (which could point outside the folder, so that the
+    move takes a file out of it) raises :class:`UnsafePathError`; ``src`` itself may be
+    a link, which is moved as a link.
+    """
+    root_p = Path(root)
+    sparts, dparts = _split_rel(src), _split_rel(dst)
+    if not _USE_DIR_FD:  # pragma: no cover - Windows
+        s = _check_without_dir_fd(root_p, sparts[:-1]) / sparts[-1]
+        d = _check_without_dir_fd(root_p, dparts[:-1]) / dparts[-1]
+        d.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(s, d)
+        return
+    with (
+        _open_parent(root_p, sparts, create=False) as sfd,
+        _open_parent(root_p, dparts, create=True) as dfd,
+    ):
+        os.rename(sparts[-1], dparts[-1], src_dir_fd=sfd, dst_dir_fd=dfd)
+        _fsync(dfd)
+        _fsync(sfd)
+
+
+def rmdir_inside(root: str | os.PathLike[str], rel: str | os.PathLike[str]) -> bool:
+    """Remove the folder ``root/rel`` if it is empty and reached without a link; True if removed."""
+    parts = _split_rel(rel)
+    try:
+        if not _USE_DIR_FD:  # pragma: no cover - Windows
+            os.rmdir(_check_without_dir_fd(Path(root), parts))
+            return True
+        with _open_parent(Path(root), parts, create=False) as dfd:
+            os.rmdir(parts[-1], dir_fd=dfd)
+    except OSError:
+        return False
+    return True
+
+
 def read_inside(root: str | os.PathLike[str], rel: str | os.PathLike[str]) -> bytes:
     """The bytes of the regular file ``root/rel``, never read through a link.
 

@@ -15,7 +15,6 @@ record per page, with at most `prefetch` bodies in memory.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -37,8 +36,11 @@ from syncd.local import frontmatter
 from syncd.local.atomic import (
     MISSING,
     ChangedOnDiskError,
+    UnsafePathError,
     atomic_write,
+    move_inside,
     move_to_trash,
+    rmdir_inside,
     sha256_bytes,
 )
 from syncd.local.frontmatter import FrontMatter
@@ -902,12 +904,16 @@ class Executor:
                     self.observer.expect_delete(rel)
                     sha = self._sha_of(rel)
                     self.observer.expect_write(dst + rel[len(src) :], sha)
-            (self.root / dst).parent.mkdir(parents=True, exist_ok=True)
-            os.rename(self.root / src, self.root / dst)
+            try:
+                move_inside(self.root, src, dst)  # never through a linked folder
+            except UnsafePathError:
+                raise Held(
+                    f"{old}: cannot move to {new}: a folder on the way is a link; syncd "
+                    "never moves files through links (replace the link with a folder)"
+                ) from None
         parent = PurePosixPath(old).parent.as_posix()
         if parent not in (".", ""):
-            with contextlib.suppress(OSError):
-                os.rmdir(self.root / parent)  # only succeeds when it is left empty
+            rmdir_inside(self.root, parent)  # only succeeds when it is left empty
 
     def _files_under(self, rel: str) -> list[str]:
         full = self.root / rel
@@ -962,8 +968,7 @@ class Executor:
             atts = attachments_dir_of(path)
             if self._exists(atts):
                 move_to_trash(self.root, atts, self.s.trash_dir)
-            with contextlib.suppress(OSError):
-                os.rmdir(self.root / path[:-3])  # its children folder, once emptied
+            rmdir_inside(self.root, path[:-3])  # its children folder, once emptied
         if record is not None:
             if a.remote_status == "trashed":
                 self.db.update_page(

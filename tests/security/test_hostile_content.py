@@ -282,12 +282,6 @@ async def test_a_link_to_an_outside_file_is_not_uploaded(emu, tmp_path: Path) ->
     assert all("ssh key" not in c.body for c in emu.store.all_content("page"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="syncd/sync/executor.py _move_tree renames into root/<dst> with os.rename and "
-    "mkdir, following a symlinked parent folder: a remote move under a page whose folder "
-    "is a link to /outside moves the file out of the synced folder (report says in sync)",
-)
 async def test_a_remote_move_into_a_linked_folder_stays_inside(emu, tmp_path: Path) -> None:
     store, space = emu.store, emu.space_key
     mover = _page(store, space, "Mover")
