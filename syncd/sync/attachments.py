@@ -10,6 +10,13 @@ hash changed, each file in the page's attachments folder that is new or whose
 sha256 differs from the record is uploaded (a new version when the name
 exists), before the page body that references it.
 
+Links are never followed: a file is read for an upload, or hashed, only when no
+link is on its way (`atomic.read_inside`), so an attachments folder linked
+elsewhere, or `key.txt -> ~/.ssh/id_rsa` inside it, is reported and never sent.
+One attachment that cannot be downloaded (deleted meanwhile, a name the server
+cannot serve) is reported by page and file and retried on the next run; the
+page and its other attachments are synced regardless.
+
 Records are matched by file name inside the page's current attachments folder,
 so moving or renaming a page (which moves the folder along) needs no rewrite.
 """
@@ -24,9 +31,15 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from syncd.confluence import ConfluenceClient
+from syncd.confluence import ConfluenceClient, ConfluenceError
 from syncd.confluence.models import Attachment
-from syncd.local.atomic import atomic_write, sha256_bytes
+from syncd.local.atomic import (
+    UnsafePathError,
+    atomic_write,
+    read_inside,
+    resolve_inside,
+    sha256_bytes,
+)
 from syncd.local.ignore import is_ignored_name
 from syncd.local.layout import attachments_dir_of
 from syncd.local.names import truncate_utf8
@@ -68,14 +81,20 @@ class AttachmentSync:
         self.client = client
         self.staging = staging
         self.observer = observer
+        #: One line per attachment that was skipped (the executor points this at its
+        #: run's error list).
+        self.errors: list[str] = []
 
     def _local(self, rel: str) -> tuple[str | None, os.stat_result | None]:
         try:
             st = os.stat(self.root / rel, follow_symlinks=False)
-            with open(self.root / rel, "rb") as f:
-                return sha256_bytes(f.read()), st
+            return sha256_bytes(read_inside(self.root, rel)), st
         except OSError:
             return None, None
+
+    def _page_name(self, page_id: str, page_path: str) -> str:
+        record = self.db.get_page(page_id)
+        return f"{record.title!r} ({page_path})" if record is not None else page_path
 
     async def pull(
         self,
@@ -106,12 +125,24 @@ class AttachmentSync:
                 continue
             if record is not None and local_sha is not None and local_sha != record.hash:
                 continue  # edited locally since recorded: the upload side handles it
-            data = await self._download(att)
-            sha = sha256_bytes(data)
+            try:
+                data = await self._download(att)
+                sha = sha256_bytes(data)
+                if local_sha != sha:
+                    if self.observer is not None:
+                        self.observer.expect_write(rel, sha)  # type: ignore[attr-defined]
+                    result = atomic_write(self.root, rel, data)
+            except (ConfluenceError, OSError) as exc:
+                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                    raise
+                # One attachment must not hold back the page or its other attachments.
+                self.errors.append(
+                    f"{self._page_name(page_id, page_path)}: attachment {att.title!r} "
+                    f"not downloaded to {rel} ({exc}); retried on the next run"
+                )
+                log.warning("attachment %r of %s not downloaded: %s", att.title, page_path, exc)
+                continue
             if local_sha != sha:
-                if self.observer is not None:
-                    self.observer.expect_write(rel, sha)  # type: ignore[attr-defined]
-                result = atomic_write(self.root, rel, data)
                 written.append(rel)
                 size, mtime = result.size, result.mtime_ns
             else:
@@ -132,6 +163,17 @@ class AttachmentSync:
         finally:
             _remove(tmp)
 
+    async def _upload(self, page_id: str, name: str, data: bytes) -> Attachment:
+        """Upload bytes already read (never a path the client would open through a link)."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="up-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            return await self.client.upload_attachment(page_id, tmp, filename=name)
+        finally:
+            _remove(tmp)
+
     async def push(
         self,
         page_id: str,
@@ -144,6 +186,14 @@ class AttachmentSync:
         `files` (relative path -> sha256) comes from a scan; without it the folder is read.
         """
         folder = attachments_dir_of(page_path)
+        try:
+            resolve_inside(self.root, folder)
+        except UnsafePathError:
+            self.errors.append(
+                f"{self._page_name(page_id, page_path)}: {folder} is a link (or inside one); "
+                "its files are never uploaded (syncd does not read through links)"
+            )
+            return []
         if files is None:
             files = {}
             try:
@@ -151,22 +201,31 @@ class AttachmentSync:
             except (FileNotFoundError, NotADirectoryError):
                 names = []
             for name in names:
-                rel = f"{folder}/{name}"
-                if is_ignored_name(name) or not (self.root / rel).is_file():
-                    continue
-                sha, _ = self._local(rel)
-                if sha is not None:
-                    files[rel] = sha
+                if not is_ignored_name(name):
+                    files[f"{folder}/{name}"] = ""
         by_name = {r.file_name: r for r in self.db.attachments(page_id)}
         uploaded: list[str] = []
-        for rel, sha in sorted(files.items()):
+        for rel, scanned in sorted(files.items()):
             name = rel[len(folder) + 1 :]
             if "/" in name:
                 continue
             record = by_name.get(name)
+            if record is not None and record.hash == scanned:
+                continue
+            try:
+                data = await asyncio.to_thread(read_inside, self.root, rel)
+            except UnsafePathError:
+                self.errors.append(
+                    f"{self._page_name(page_id, page_path)}: {rel} is a link; never uploaded "
+                    "(syncd does not read through links)"
+                )
+                continue
+            except OSError:
+                continue  # a folder, or gone meanwhile
+            sha = sha256_bytes(data)  # exactly the bytes sent
             if record is not None and record.hash == sha:
                 continue
-            att = await self.client.upload_attachment(page_id, self.root / rel, filename=name)
+            att = await self._upload(page_id, name, data)
             _, st = self._local(rel)
             self.db.put_attachment(
                 AttachmentRecord(
@@ -182,3 +241,9 @@ class AttachmentSync:
             )
             uploaded.append(rel)
         return uploaded
+
+
+def _fatal(exc: ConfluenceError) -> bool:
+    from syncd.confluence import AuthFailed, Unreachable
+
+    return isinstance(exc, AuthFailed | Unreachable)

@@ -137,6 +137,8 @@ class Executor:
         self.progress = progress
         self.moves: list[tuple[str, str]] = []
         self.result = ExecutionResult()
+        if attachments is not None:
+            attachments.errors = self.result.errors  # skipped attachments, one line each
         self.pulled: set[str] = set()
         self._listed: dict[str, list] = {}  # attachment lists fetched with the page
         self.held_ids: set[str] = set()

@@ -339,13 +339,6 @@ async def test_hostile_attachment_names_stay_in_their_folder(emu, tmp_path: Path
     assert all(p.parent == folder for p in folder.rglob("*"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="syncd/sync/attachments.py AttachmentSync.pull: one attachment that cannot be "
-    "downloaded (404: deleted meanwhile, or a name such as '..' whose download link "
-    "normalises away) aborts the loop: the page's pull is reported failed on every run "
-    "and the page's other attachments never arrive",
-)
 async def test_an_attachment_that_cannot_be_downloaded_does_not_block_the_page(
     emu, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -365,7 +358,8 @@ async def test_an_attachment_that_cannot_be_downloaded_does_not_block_the_page(
 
     monkeypatch.setattr(ConfluenceClient, "download_attachment", download)
     config = make_config(tmp_path, emu)
-    await sync(config)
+    report = await sync(config)
+    assert any("'Alpha'" in e and "gone.txt" in e for e in report.errors), report.errors
     assert "Alpha v1" in (config.local.path / "Alpha.md").read_text()
     assert (config.local.path / "Alpha.attachments" / "kept.txt").read_bytes() == b"kept"
 
@@ -388,13 +382,6 @@ async def test_a_linked_attachments_folder_is_not_written_through(emu, tmp_path:
     assert snapshot_tree(outside) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="syncd/sync/attachments.py AttachmentSync.push lists the attachments folder "
-    "with os.listdir/is_file/open, all following links: an attachments folder linked "
-    "to an outside directory, or a link inside it (key.txt -> ~/.ssh/id_rsa), is "
-    "uploaded to Confluence on the page's next push",
-)
 async def test_links_in_attachment_folders_are_never_uploaded(emu, tmp_path: Path) -> None:
     store, space = emu.store, emu.space_key
     alpha = _page(store, space, "Alpha")
@@ -416,6 +403,7 @@ async def test_links_in_attachment_folders_are_never_uploaded(emu, tmp_path: Pat
     uploaded = {a.filename for pid in (alpha, beta) for a in store.attachments_of(pid)}
     assert "real.txt" in uploaded  # the plain file still goes up
     assert not {"id_rsa", "key.txt"} & uploaded
+    assert all("PRIVATE KEY" not in c.body for c in store.all_content("page"))
 
 
 # ---- front matter -------------------------------------------------------------------------------

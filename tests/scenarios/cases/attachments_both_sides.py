@@ -35,12 +35,6 @@ def uploaded(ctx: Ctx) -> None:
 
 SCENARIO = {
     "covers": ["D2", "C4"],
-    "xfail": (
-        "attachment echo: after a run pulls a new remote version of an attachment (v2, with a "
-        "page edit), that same run uploads the identical bytes back as v3 (POST "
-        "/child/attachment/{id}/data) and the next run uploads them again as v4; it settles "
-        "after that, but every remote attachment update costs two spurious versions"
-    ),
     "space": {"pages": [{"key": "a", "title": "Alpha", "body": "<p>Alpha.</p>"}]},
     "steps": [
         {"op": "sync", "in_sync": True},
