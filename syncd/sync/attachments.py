@@ -163,6 +163,24 @@ class AttachmentSync:
         finally:
             _remove(tmp)
 
+    async def _same_in_confluence(
+        self, remote: list[Attachment], name: str, data: bytes
+    ) -> Attachment | None:
+        """The page's attachment stored as `name` if its bytes are `data` (one download)."""
+        for att in remote:
+            if att.status != "current" or safe_file_name(att.title, att.id) != name:
+                continue
+            if att.size is not None and att.size != len(data):
+                return None
+            try:
+                theirs = await self._download(att)
+            except (ConfluenceError, OSError) as exc:
+                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                    raise
+                return None
+            return att if theirs == data else None
+        return None
+
     async def _upload(self, page_id: str, name: str, data: bytes) -> Attachment:
         """Upload bytes already read (never a path the client would open through a link)."""
         self.staging.mkdir(parents=True, exist_ok=True)
@@ -205,6 +223,7 @@ class AttachmentSync:
                     files[f"{folder}/{name}"] = ""
         by_name = {r.file_name: r for r in self.db.attachments(page_id)}
         uploaded: list[str] = []
+        remote: list[Attachment] | None = None
         for rel, scanned in sorted(files.items()):
             name = rel[len(folder) + 1 :]
             if "/" in name:
@@ -225,8 +244,28 @@ class AttachmentSync:
             sha = sha256_bytes(data)  # exactly the bytes sent
             if record is not None and record.hash == sha:
                 continue
-            att = await self._upload(page_id, name, data)
             _, st = self._local(rel)
+            if record is None:
+                # No record: a crash between a download and its record, or a lost state.
+                # The same bytes already in Confluence are recorded, never uploaded again.
+                if remote is None:
+                    remote = await self.client.list_attachments(page_id, kind=kind)  # type: ignore[arg-type]
+                same = await self._same_in_confluence(remote, name, data)
+                if same is not None:
+                    self.db.put_attachment(
+                        AttachmentRecord(
+                            page_id,
+                            same.id,
+                            name,
+                            same.version,
+                            rel,
+                            sha,
+                            st.st_size if st else None,
+                            st.st_mtime_ns if st else None,
+                        )
+                    )
+                    continue
+            att = await self._upload(page_id, name, data)
             self.db.put_attachment(
                 AttachmentRecord(
                     page_id,

@@ -27,12 +27,6 @@ def no_upload(ctx: Ctx) -> None:
 
 SCENARIO = {
     "covers": ["A1", "A2", "D2"],
-    "xfail": (
-        "an attachment file on disk whose state record is missing (crash after the atomic "
-        "download, before the record commit) is uploaded again: the next run POSTs "
-        "/child/attachment/{id}/data with identical bytes and Confluence gets a new attachment "
-        "version; found by kill9_first_sync (release-notes-4.2.pdf, v2 == v1, 125 bytes)"
-    ),
     "space": {"seeded": 10},
     "steps": [
         {"op": "sync", "in_sync": True},
