@@ -301,7 +301,10 @@ async def test_a_remote_move_into_a_linked_folder_stays_inside(emu, tmp_path: Pa
     assert "Mover.md" not in os.listdir(outside)
 
 
-async def test_a_tracked_file_replaced_by_a_link_is_held_not_trashed(emu, tmp_path: Path) -> None:
+@HOW
+async def test_a_tracked_file_replaced_by_a_link_is_held_not_trashed(
+    emu, tmp_path: Path, targeted: bool
+) -> None:
     store, space = emu.store, emu.space_key
     alpha = _page(store, space, "Alpha")
     parent = _page(store, space, "Parent")
@@ -316,10 +319,17 @@ async def test_a_tracked_file_replaced_by_a_link_is_held_not_trashed(emu, tmp_pa
     (folder / "Alpha.md").symlink_to(outside / "alpha.md")
     shutil.move(folder / "Parent", outside / "Parent")
     (folder / "Parent").symlink_to(outside / "Parent", target_is_directory=True)
+    (outside / "Parent" / "Kid.md").write_text(
+        (outside / "Parent" / "Kid.md").read_text() + "\nread through the link\n"
+    )
 
-    await sync(config)
+    # targeted: what the watcher reports for these saves (the daemon's path)
+    report = await sync(config, request=request(targeted, set(), {"Alpha.md", "Parent/Kid.md"}))
     assert store.get(alpha).status == "current"
     assert store.get(kid).status == "current"
+    assert "read through the link" not in store.get(kid).body
+    assert any("Alpha.md" in e and "link" in e for e in report.errors), report.errors
+    assert any("Parent/Kid.md" in e and "link" in e for e in report.errors), report.errors
 
 
 async def test_hostile_attachment_names_stay_in_their_folder(emu, tmp_path: Path) -> None:
