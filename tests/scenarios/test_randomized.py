@@ -179,10 +179,10 @@ def archive_copies(ctx: Ctx) -> None:
         path.unlink()
 
 
-async def run_script(ops: list[tuple], on_conflict: str) -> None:
+async def run_script(ops: list[tuple], on_conflict: str, flavor: str = "cloud") -> None:
     with tempfile.TemporaryDirectory(prefix="syncd-rand-") as tmp:
         scenario = {"space": SPACE, "sync": {"on_conflict": on_conflict}}
-        emu = EmulatorServer(flavor="cloud", pages=0, seed=1)
+        emu = EmulatorServer(flavor=flavor, pages=0, seed=1)
         await emu.start()
         ctx = Ctx(scenario=scenario, tmp=Path(tmp), emu=emu)
         try:
@@ -220,6 +220,7 @@ SEED = os.environ.get("SYNCD_SCENARIO_SEED")
 @given(
     ops=st.lists(OPS, min_size=3, max_size=10),
     on_conflict=st.sampled_from(["keep-both", "local", "remote"]),
+    flavor=st.sampled_from(["cloud", "dc"]),
 )
-def test_random_interleavings_converge_and_lose_nothing(ops, on_conflict) -> None:
-    asyncio.run(run_script(ops, on_conflict))
+def test_random_interleavings_converge_and_lose_nothing(ops, on_conflict, flavor) -> None:
+    asyncio.run(run_script(ops, on_conflict, flavor))

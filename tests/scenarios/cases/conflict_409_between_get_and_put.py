@@ -32,6 +32,7 @@ def injected(ctx):
 
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["B4"],
     "space": {
         "pages": [

@@ -59,6 +59,7 @@ def once_each(ctx):
 
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["A2", "F5"],
     "space": {"seeded": 8},
     "steps": [

@@ -38,6 +38,7 @@ async def kill_loop(ctx: Ctx) -> None:
 
 
 SCENARIO = {
+    "flavors": ["cloud", "dc"],
     "covers": ["A3", "A6"],
     "slow": True,
     "space": {"pages": [{"key": "a", "title": "Alpha", "body": "<p>Alpha.</p>"}]},
