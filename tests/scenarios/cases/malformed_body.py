@@ -14,6 +14,15 @@ def body_untouched(ctx):
     ctx.captured["version"] = page.version.number
 
 
+def keep_original(ctx):
+    ctx.captured["original"] = ctx.page("m").body
+
+
+def byte_for_byte(ctx):
+    want = ctx.captured["original"].replace("Readable start.", "Readable start, edited.")
+    assert ctx.page("m").body == want, (ctx.page("m").body, want)
+
+
 SCENARIO = {
     "covers": ["D3"],
     "space": {
@@ -25,6 +34,7 @@ SCENARIO = {
     "steps": [
         {"op": "sync"},
         {"op": "call", "fn": body_untouched},
+        {"op": "call", "fn": keep_original},
         {"op": "sync"},
         {"op": "call", "fn": body_untouched},
         # an edit elsewhere in the file is pushed; the part not understood goes back as it was
@@ -35,6 +45,7 @@ SCENARIO = {
         },
         {"op": "sync"},
     ],
+    "checks": [byte_for_byte],
     "expect": {
         "files": {"m": {"contains": ["Readable start, edited.", "Tail"]}},
         "pages": {
