@@ -222,16 +222,20 @@ def scan_local(
     # deletion: its pages stand in as they were.
     for path in snapshot.skipped:
         if path not in snapshot.pages:
-            unread.setdefault(path, "not readable (or a link)")
+            unread.setdefault(path, SKIPPED)
     save_cache(db, snapshot, parsed_now)
     local = build_entries(parsed_now, unread, (), records, blog_posts=blog_posts)
     local.snapshot = snapshot
     return local
 
 
+A_LINK = "a link (syncd never reads through links)"
+SKIPPED = "not readable (or a link)"
+
+
 def _unread_reason(exc: OSError) -> str:
     if isinstance(exc, UnsafePathError):
-        return "a link (syncd never reads through links)"
+        return A_LINK
     return f"cannot read ({exc.strerror or exc})"
 
 
@@ -264,7 +268,8 @@ def build_entries(
             errors.append(f"{path}: {reason}; skipped this run, the page is left as it was")
             continue
         if is_page_path(path):
-            errors.append(f"{path}: {reason}; skipped this run")
+            if reason not in (A_LINK, SKIPPED):  # an untracked link is simply not synced
+                errors.append(f"{path}: {reason}; skipped this run")
             continue
         for rpath, record in by_path.items():
             if rpath not in entries and (path == "." or rpath.startswith(path + "/")):
