@@ -66,7 +66,7 @@ from syncd.sync.model import (
 )
 from syncd.sync.records import PageRecord, Tombstone
 from syncd.sync.resolver import PageIndex
-from syncd.sync.snapshots import BLOG_FOLDER, lost_id_problem, read_text
+from syncd.sync.snapshots import BLOG_FOLDER, lost_id_problem, read_text, utf8_problem
 from syncd.sync.state import StateDB
 
 log = logging.getLogger(__name__)
@@ -302,6 +302,9 @@ class Executor:
 
     def _read(self, rel: str) -> tuple[str, frontmatter.Document]:
         text = read_text(self.root, rel)
+        encoding = utf8_problem(text)
+        if encoding is not None:
+            raise Held(f"{rel}: {encoding}")
         try:
             doc = frontmatter.parse(text)
         except frontmatter.FrontMatterError as exc:

@@ -114,9 +114,28 @@ def lost_id_problem(text: str, doc: frontmatter.Document) -> str | None:
     return None
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def utf8_problem(text: str) -> str | None:
+    """Where a file's text (decoded with surrogateescape) is not valid UTF-8, if it is not."""
+    bad = _SURROGATE.search(text)
+    if bad is None:
+        return None
+    line = text.count("\n", 0, bad.start()) + 1
+    byte = ord(bad.group()) - 0xDC00
+    return f"{NOT_UTF8} (byte 0x{byte:02x} on line {line}); save it as UTF-8 to sync it"
+
+
+NOT_UTF8 = "not valid UTF-8"
+
+
 def parse_file(text: str, path: str, sha256: str) -> ParsedFile:
     """Read the page id, title, labels and body hash of a file's text."""
     stem = PurePosixPath(path).stem
+    encoding = utf8_problem(text)
+    if encoding is not None:
+        return ParsedFile(sha256, None, stem, "", None, False, encoding)
     try:
         doc = frontmatter.parse(text)
     except frontmatter.FrontMatterError as exc:
@@ -277,7 +296,10 @@ def build_entries(
                 errors.append(f"{rpath}: in {path}, {reason}; the page is left as it was")
     for path, p in parsed.items():
         if p.error is not None:
-            broken[path] = p.error
+            if p.error.startswith(NOT_UTF8):
+                errors.append(f"{path}: {p.error}; the page is held as it was")
+            else:
+                broken[path] = p.error
             if path in by_path:
                 entries[path] = _stand_in(by_path[path])  # held as it was, never trashed
             continue

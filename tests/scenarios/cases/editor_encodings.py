@@ -46,13 +46,6 @@ def fix(ctx: Ctx) -> None:
 
 SCENARIO = {
     "covers": ["D3", "E1"],
-    "xfail": (
-        "one local file with invalid UTF-8 (a Latin-1 'caf\\xe9') aborts the whole run: "
-        "scan_local -> snapshots.parse_file (syncd/sync/snapshots.py:132) -> model.body_hash "
-        "(syncd/sync/model.py:67) raises UnicodeEncodeError ('surrogates not allowed') out of "
-        "SyncEngine.run_once, so no page of the folder syncs until the file is fixed; the file "
-        "should be held with an error naming it"
-    ),
     "space": {
         "pages": [
             {"key": "a", "title": "Alpha", "body": "<p>Alpha one.</p><p>Alpha two.</p>"},
