@@ -9,6 +9,8 @@ last page; limits are capped (``MAX_LIMIT``) and the capped value is echoed in `
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -27,6 +29,8 @@ from syncd.emulator.pagination import (
 from syncd.emulator.requests_util import flag, int_param, multi, read_json, site_base
 from syncd.emulator.shapes_v1 import Ctx, parse_expand
 from syncd.emulator.state import state_of
+
+T = TypeVar("T")
 
 MAX_LIMIT = 200
 SEARCH_MAX_LIMIT = 100
@@ -72,6 +76,20 @@ def _array(
             ),
         }
     )
+
+
+def _slice(
+    ctx: Ctx,
+    request: web.Request,
+    items: Sequence[T],
+    shape: Callable[[T], dict],
+    start: int,
+    limit: int,
+) -> web.Response:
+    """One start/limit page of ``items``, shaped, in the v1 envelope with its next link."""
+    window = items[start : start + limit]
+    more = start + limit < len(items)
+    return _array(ctx, request, [shape(x) for x in window], start, limit, more)
 
 
 # ---- content ------------------------------------------------------------------------
@@ -351,15 +369,7 @@ async def descendant_pages(request: web.Request) -> web.Response:
     limit = parse_limit(request, 25, MAX_LIMIT)
     expand = parse_expand(request.query.get("expand"))
     items = [d for d in ctx.store.descendants(c.id) if d.status == "current"]
-    window = items[start : start + limit]
-    return _array(
-        ctx,
-        request,
-        [shapes_v1.content(ctx, d, expand) for d in window],
-        start,
-        limit,
-        start + limit < len(items),
-    )
+    return _slice(ctx, request, items, lambda d: shapes_v1.content(ctx, d, expand), start, limit)
 
 
 async def list_versions(request: web.Request) -> web.Response:
@@ -368,15 +378,7 @@ async def list_versions(request: web.Request) -> web.Response:
     start = parse_start(request)
     limit = parse_limit(request, 200, MAX_LIMIT)
     versions = list(reversed(c.versions))
-    window = versions[start : start + limit]
-    return _array(
-        ctx,
-        request,
-        [shapes_v1.version(ctx, c, v) for v in window],
-        start,
-        limit,
-        start + limit < len(versions),
-    )
+    return _slice(ctx, request, versions, lambda v: shapes_v1.version(ctx, c, v), start, limit)
 
 
 async def get_version(request: web.Request) -> web.Response:
@@ -494,15 +496,7 @@ async def list_attachments(request: web.Request) -> web.Response:
         and (filename is None or a.filename == filename)
         and (media_type is None or a.media_type == media_type)
     ]
-    window = items[start : start + limit]
-    return _array(
-        ctx,
-        request,
-        [shapes_v1.attachment(ctx, a, expand) for a in window],
-        start,
-        limit,
-        start + limit < len(items),
-    )
+    return _slice(ctx, request, items, lambda a: shapes_v1.attachment(ctx, a, expand), start, limit)
 
 
 async def attachment_download_redirect(request: web.Request) -> web.Response:
@@ -542,15 +536,7 @@ async def list_labels(request: web.Request) -> web.Response:
     limit = parse_limit(request, 200, MAX_LIMIT)
     prefix = request.query.get("prefix")
     items = [lb for lb in c.labels.values() if prefix is None or lb.prefix == prefix]
-    window = items[start : start + limit]
-    return _array(
-        ctx,
-        request,
-        [shapes_v1.label(lb) for lb in window],
-        start,
-        limit,
-        start + limit < len(items),
-    )
+    return _slice(ctx, request, items, lambda lb: shapes_v1.label(lb), start, limit)
 
 
 async def add_labels(request: web.Request) -> web.Response:
@@ -666,16 +652,8 @@ async def list_spaces(request: web.Request) -> web.Response:
         for s in sorted(ctx.store.spaces.values(), key=lambda s: s.id)
         if not keys or s.key in keys
     ]
-    window = spaces[start : start + limit]
     expand = parse_expand(request.query.get("expand"))
-    return _array(
-        ctx,
-        request,
-        [shapes_v1.space(ctx, s, expand) for s in window],
-        start,
-        limit,
-        start + limit < len(spaces),
-    )
+    return _slice(ctx, request, spaces, lambda s: shapes_v1.space(ctx, s, expand), start, limit)
 
 
 async def update_space(request: web.Request) -> web.Response:
@@ -709,15 +687,7 @@ async def space_content(request: web.Request) -> web.Response:
         for c in ctx.store.listing(s.key, type_)
         if c.status == "current" and (depth != "root" or c.parent_id is None)
     ]
-    window = items[start : start + limit]
-    return _array(
-        ctx,
-        request,
-        [shapes_v1.content(ctx, c, expand) for c in window],
-        start,
-        limit,
-        start + limit < len(items),
-    )
+    return _slice(ctx, request, items, lambda c: shapes_v1.content(ctx, c, expand), start, limit)
 
 
 async def current_user(request: web.Request) -> web.Response:
