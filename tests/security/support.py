@@ -13,35 +13,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from e2e.daemon_support import free_port, request_total, until
 
 from syncd.daemon.control import fetch_status
 from syncd.local import frontmatter
 
-T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def until(predicate: Callable[[], T], within: float = 15.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + within
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        time.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_config(root: Path, emu: Any, *, mode: int = 0o600, token: str = "demo-token") -> Path:
@@ -125,10 +108,6 @@ class Daemon:
 
 
 # ---- the emulator's side --------------------------------------------------------------
-
-
-def request_total(emu: Any) -> int:
-    return int(sum(emu.call(lambda: dict(emu.requests)).values()))
 
 
 def page_reads(emu: Any) -> int:
