@@ -27,13 +27,11 @@ import asyncio
 import base64
 import contextlib
 import email.utils
-import importlib.util
 import json
 import logging
 import os
 import random
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -60,12 +58,6 @@ from .errors import (
 from .settings import ConnectionSettings
 
 log = logging.getLogger("syncd.confluence")
-
-# httpcore asks ``import sniffio`` on every pooled request. When sniffio is not installed that
-# is a failed import each time (a sys.path scan, ~30% of the client's CPU when fetching many
-# pages). Recording the absence once makes the next attempts fail fast, exactly as before.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
