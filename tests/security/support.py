@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from e2e.daemon_support import free_port, request_total, until
+from e2e.daemon_support import request_total, until
+from e2e.daemon_support import write_config as e2e_config
 
 from syncd.daemon.control import fetch_status
 from syncd.local import frontmatter
@@ -29,28 +30,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def write_config(root: Path, emu: Any, *, mode: int = 0o600, token: str = "demo-token") -> Path:
     """A daemon config for ``emu``: folder ``root/docs``, state ``root/state``."""
-    port = free_port()
-    doc: dict[str, Any] = {
-        "confluence": {
-            "base_url": emu.base_url,
-            "deployment": "cloud" if emu.flavor == "cloud" else "datacenter",
-            "space": emu.space_key,
-            "token": token,
-        },
-        "local": {"path": str(root / "docs")},
-        "webhook": {
-            "listen": f"127.0.0.1:{port}",
-            "public_url": f"http://127.0.0.1:{port}/hook",
-            "silence_timeout": "60s",
-        },
-        "poll": {"interval": "30s", "full_scan": "1h"},
-        "sync": {"debounce": "100ms"},
-        "state_dir": str(root / "state"),
-    }
-    if emu.flavor == "cloud":
-        doc["confluence"]["email"] = emu.user
-    path = root / "config.yaml"
-    path.write_text(yaml.safe_dump(doc))
+    path = e2e_config(
+        root,
+        emu,
+        confluence={"space": emu.space_key, "token": token}
+        | ({"email": emu.user} if emu.flavor == "cloud" else {}),
+        poll={"interval": "30s", "full_scan": "1h"},
+        sync={"debounce": "100ms"},
+    )
     path.chmod(mode)
     return path
 
