@@ -143,6 +143,7 @@ class Daemon:
         self._error_runs = 0
         self._retry_handle: asyncio.TimerHandle | None = None
         self._runner: Any = None
+        self._app: Any = None  # the webhook receiver app, built once even if the port is busy
         self._tasks: list[asyncio.Task[Any]] = []
         self._main_task: asyncio.Task[None] | None = None
         self._signals: ShutdownSignals | None = None
@@ -252,23 +253,18 @@ class Daemon:
             dirty=self.dirty,
             watermark=caught_up_at,
             known_version=self.known_version,
-            register=self._register if self.registrar is not None else None,
+            register=self._register if self._app is not None else None,
             on_transition=self._on_transition,
             on_watermark=self._on_watermark,
             clock=self._clock,
             retry_delay=min(30.0, max(1.0, cfg.poll.interval)),
         )
-        if self.registrar is not None:
+        if self._app is not None:
             await self.scheduler.register_now()
         else:
-            reason = (
-                "webhooks disabled in the configuration"
-                if not cfg.webhook.enabled
-                else f"webhook receiver not listening: {self.listen_error}"
+            self._on_transition(
+                self.machine.webhooks_disabled("webhooks disabled in the configuration")
             )
-            self._on_transition(self.machine.webhooks_disabled(reason))
-            if cfg.webhook.enabled:
-                log.warning("running in polling mode: %s", reason)
         self._tasks.append(asyncio.create_task(self.scheduler.run(self.stop_event), name="poller"))
         self._main_task = asyncio.create_task(self._main_loop(), name="sync-loop")
         self._tasks.append(self.notifier.start_watchdog(self._healthy))  # type: ignore[arg-type]
@@ -389,6 +385,7 @@ class Daemon:
         return runner
 
     async def _start_receiver(self) -> None:
+        """Build the webhook app and try to listen; a busy port is retried by `_register`."""
         cfg = self.config
         client = self.engine.client
         self.secret = load_or_create_secret(cfg.state_dir, cfg.webhook.secret)
@@ -399,7 +396,7 @@ class Daemon:
         with contextlib.suppress(Exception):
             self._space_id = str((await client.get_space(cfg.confluence.space)).id)
         assert self.machine is not None
-        app = create_webhook_app(
+        self._app = create_webhook_app(
             ReceiverConfig(
                 flavor=_flavor(client.deployment),  # type: ignore[arg-type]
                 secret=self.secret.value,
@@ -416,19 +413,41 @@ class Daemon:
             mode=lambda: self.machine.mode.value if self.machine else "starting",
         )
         try:
-            self._runner = await start_receiver(app, cfg.webhook.host, cfg.webhook.port)
-        except OSError as exc:
-            self.listen_error = f"cannot listen on {cfg.webhook.listen}: {exc.strerror or exc}"
+            await self._listen()
+        except OSError:
             log.error(
-                "%s; running in polling mode (free the port or change webhook.listen)",
+                "%s; running in polling mode and retrying the port later "
+                "(free it or change webhook.listen)",
                 self.listen_error,
             )
-            return
-        self.receiver = app[RECEIVER_KEY]
-        self.registrar = Registrar(cfg, client, self.engine.state, self.secret)
+
+    async def _listen(self) -> None:
+        """Bind the receiver (raises OSError with `listen_error` set when the port is busy)."""
+        cfg = self.config
+        try:
+            self._runner = await start_receiver(self._app, cfg.webhook.host, cfg.webhook.port)
+        except OSError as exc:
+            self.listen_error = f"cannot listen on {cfg.webhook.listen}: {exc.strerror or exc}"
+            raise
+        self.listen_error = None
+        self.receiver = self._app[RECEIVER_KEY]
+        self.registrar = Registrar(cfg, self.engine.client, self.engine.state, self.secret)
         log.info("webhook receiver listening on %s", cfg.webhook.listen)
 
     async def _register(self) -> None:
+        """Register the webhook; first bind the receiver if its port was busy so far.
+
+        The mode machine retries a failed registration with back-off, so a port that
+        another process held at start (an old instance still stopping) is taken over
+        as soon as it is free, and webhooks resume without a restart.
+        """
+        if self.registrar is None:
+            if self._app is None:
+                raise RuntimeError("webhook receiver not started")
+            try:
+                await self._listen()
+            except OSError:
+                raise RuntimeError(f"webhook receiver not listening: {self.listen_error}") from None
         assert self.registrar is not None
         await self.registrar.register()
 

@@ -394,3 +394,28 @@ async def test_port_in_use_says_so_and_polls(tmp_path: Path) -> None:
                 assert "cannot listen on" in st["webhook"]["reason"]
                 assert any("webhook.listen" in e for e in st["errors"])
                 assert not emu.store.webhooks
+
+
+async def test_busy_port_is_taken_over_once_free(tmp_path: Path) -> None:
+    """A port held at start (an old instance still stopping) is retried with the
+    registration back-off: once free, the receiver listens and webhooks resume."""
+    async with emulator_server.EmulatorServer(flavor="dc", pages=1, space="DEMO") as emu:
+        config = make_config(tmp_path, emu)
+        busy = socket.socket()
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        busy.bind((config.webhook.host, config.webhook.port))
+        busy.listen(1)
+        try:
+            async with Harness(config) as h:
+                st = await h.status()
+                assert st["mode"] == "polling" and "cannot listen on" in st["webhook"]["reason"]
+                busy.close()
+                await until(lambda: h.daemon.machine.mode.value == "webhook", within=20)
+                assert len(emu.store.webhooks) == 1
+                page = [c.id for c in emu.store.all_content("page")][1]
+                emu.store.edit(page, "<p>delivered</p>")
+                await until(lambda: h.daemon.known_version(page) == 2)
+                st = await h.status()
+                assert st["webhook"]["registered"] is True
+        finally:
+            busy.close()
