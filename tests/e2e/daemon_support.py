@@ -151,7 +151,7 @@ def status_json(config: Path) -> tuple[int, dict[str, Any]]:
 def file_of(folder: Path, page_id: str) -> Path | None:
     """The Markdown file whose front matter names ``page_id``."""
     for path in folder.rglob("*.md"):
-        if ".syncd" in path.parts:
+        if ".syncd" in path.parts or path.is_symlink():
             continue
         try:
             doc = frontmatter.parse(path.read_text(encoding="utf-8"))
@@ -172,7 +172,7 @@ def quiescent(emu: Any, quiet: float = 1.5, within: float = 15.0) -> int:
     last = request_total(emu)
     since = time.monotonic()
     while time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.05)
         now = request_total(emu)
         if now != last:
             last, since = now, time.monotonic()

@@ -8,22 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-from e2e.daemon_support import request_total, until
+from e2e.daemon_support import Daemon as E2EDaemon
+from e2e.daemon_support import quiescent
 from e2e.daemon_support import write_config as e2e_config
-
-from syncd.daemon.control import fetch_status
-from syncd.local import frontmatter
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,56 +35,16 @@ def write_config(root: Path, emu: Any, *, mode: int = 0o600, token: str = "demo-
     return path
 
 
-class Daemon:
-    """One ``syncd run -v`` subprocess; its output goes to a log file beside the config."""
+class Daemon(E2EDaemon):
+    """The e2e ``syncd run -v`` subprocess, plus the receiver's address and secret."""
 
     def __init__(self, config: Path) -> None:
-        self.config = config
-        cfg = yaml.safe_load(config.read_text())
-        self.state_dir = Path(cfg["state_dir"])
-        self.folder = Path(cfg["local"]["path"])
-        self.public_url: str = cfg["webhook"]["public_url"]
+        super().__init__(config)
         url = urlsplit(self.public_url)
         self.address = (url.hostname or "127.0.0.1", int(url.port or 80))
-        self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
-        self._log = open(self.log_path, "wb")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        env.pop("NOTIFY_SOCKET", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "syncd", "run", "--config", str(config), "-v"],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-            env=env,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def status(self) -> dict[str, Any] | None:
-        return fetch_status(self.state_dir / "control.sock", 2.0)
-
-    def wait_ready(self, within: float = 20.0) -> None:
-        def ready() -> bool:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.log()}")
-            return "ready:" in self.log() and self.status() is not None
-
-        until(ready, within, "the daemon to be ready")
 
     def secret(self) -> str:
         return (self.state_dir / "webhook-secret").read_text().strip()
-
-    def stop(self, within: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(within)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            self._log.close()
 
 
 # ---- the emulator's side --------------------------------------------------------------
@@ -107,33 +60,7 @@ def page_reads(emu: Any) -> int:
 
 def quiet(emu: Any, quiet_for: float = 1.0, within: float = 15.0) -> int:
     """Wait until the emulator has seen no request for ``quiet_for`` seconds; the total."""
-    deadline = time.monotonic() + within
-    last, since = request_total(emu), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        now = request_total(emu)
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_for:
-            return now
-    raise AssertionError(f"requests never stopped (last total {last})")
-
-
-def file_of(folder: Path, page_id: str) -> Path | None:
-    """The Markdown file whose front matter names ``page_id``."""
-    for path in folder.rglob("*.md"):
-        if ".syncd" in path.parts or path.is_symlink():
-            continue
-        try:
-            doc = frontmatter.parse(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, frontmatter.FrontMatterError):
-            continue
-        if str(doc.meta.page_id) == str(page_id):
-            return path
-    return None
-
-
-# ---- raw HTTP -------------------------------------------------------------------------
+    return quiescent(emu, quiet_for, within)
 
 
 def http(

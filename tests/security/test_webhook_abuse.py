@@ -24,20 +24,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from e2e.daemon_support import file_of, request_total, until
 
 from syncd.daemon.receiver import sign_body
 
 from .support import (
     Daemon,
-    file_of,
     files_outside,
     http,
     page_reads,
     quiet,
-    request_total,
     result_of,
     snapshot_tree,
-    until,
     write_config,
 )
 
