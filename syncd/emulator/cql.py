@@ -35,11 +35,9 @@ Predicate = Callable[[Content], bool]
 
 class CqlError(BadRequest):
     def __init__(self, cql: str, detail: str) -> None:
-        super().__init__(
-            "com.atlassian.confluence.api.service.exceptions.BadRequestException: "
-            f"Could not parse cql : {cql} ({detail})",
-            title=f"Could not parse cql: {detail}",
-        )
+        # The message as a server sends it (atlassian-api/atlassian-python-api#104);
+        # the parser's detail goes only into the v2-style title.
+        super().__init__(f"Could not parse cql : {cql}", title=f"Could not parse cql: {detail}")
 
 
 def _tokens(cql: str) -> list[tuple[str, str]]:

@@ -614,6 +614,17 @@ DC_ATTACH_POST_LIST = (
     "Unverified against a live DC server"
 )
 
+DC_BAD_CQL_400 = (
+    "DC spec says 404 'if the CQL is invalid or missing'; a server answers 400 RestError "
+    "'Could not parse cql : ...' (captured in atlassian-api/atlassian-python-api#104)"
+)
+
+
+def _check_bad_cql(c: Ctx, r: httpx.Response) -> None:
+    body = r.json()
+    assert body["statusCode"] == 400 and body["reason"] == "Bad Request"
+    assert body["message"] == "Could not parse cql : space = = (", body["message"]
+
 
 def _v2_page(c: Ctx) -> dict:
     page = c.new_page()
@@ -1294,6 +1305,17 @@ CASES: list[Case] = [
         ),
     ),
     Case("dc-cql", "dc", "dc", "GET /rest/api/content/search", 200, _cql, check=_check_start_next),
+    Case(
+        "dc-cql-invalid",
+        "dc",
+        "dc",
+        "GET /rest/api/content/search",
+        400,
+        lambda c: c.http.get(f"{DC}/content/search", params={"cql": "space = = ("}),
+        departure=DC_BAD_CQL_400,
+        real_shape=REST_ERROR,
+        check=_check_bad_cql,
+    ),
     Case(
         "dc-webhooks-list",
         "dc",
