@@ -71,7 +71,12 @@ def guess_media_type(filename: str) -> str:
 
 
 def title_key(space_key: str, type: str, title: str) -> tuple[str, str, str]:
-    """Titles are unique per space without regard to case ("Runbook" blocks "runbook")."""
+    """Titles are unique per space without regard to case ("Runbook" blocks "runbook").
+
+    Reported against both deployments: CONFSERVER-40303, iamjackg/md2cf#102 (a DC 400
+    "A page with this title already exists" for a title differing only in case),
+    sphinx-contrib/confluencebuilder#387.
+    """
     return (space_key, type, title.casefold())
 
 
