@@ -509,6 +509,11 @@ class Writer:
         known = self.reuse.get(("img", alt, src, title or ""))
         if known is not None:
             return known
+        original = self.reuse.get(("img-src", src))
+        if original is not None:
+            restyled = restyled_image(original, alt, title)
+            if restyled is not None:
+                return restyled
         attrs = f' ac:alt="{escape_attr(alt)}"' if alt else ""
         if title:
             attrs += f' ac:title="{escape_attr(title)}"'
@@ -520,3 +525,35 @@ class Writer:
         else:
             ri = f'<ri:url ri:value="{escape_attr(src)}" />'
         return f"<ac:image{attrs}>{ri}</ac:image>"
+
+
+def restyled_image(original: str, alt: str, title: str | None) -> str | None:
+    """An edited image whose source the page already shows, rebuilt from that image.
+
+    Markdown has no place for an image's size, alignment, border or caption markup, so
+    editing the alt text or the title (the caption) keeps them: only `ac:alt` and the
+    caption (or `ac:title` when there was no caption) change; an unchanged caption
+    goes back byte for byte. None when `original` is not a single `ac:image`.
+    """
+    root = xmltree.parse(original)
+    image = root.find("ac:image")
+    if image is None:
+        return None
+    resources = [c for c in image.elements() if c.lname.startswith("ri:")]
+    captions = image.find_all("ac:caption")
+    if len(resources) != 1 or len(captions) > 1:
+        return None
+    attrs = {k: v for k, v in image.attrs.items() if k not in ("ac:alt", "ac:title")}
+    head = f' ac:alt="{escape_attr(alt)}"' if alt else ""
+    if title and not captions:
+        head += f' ac:title="{escape_attr(title)}"'
+    inner = []
+    for child in image.children:  # the resource, the caption, marks such as the border
+        raw = original[child.start : child.end]
+        if child.kind == "el" and child.lname == "ac:caption":
+            old = re.sub(r"\s+", " ", xmltree.text_content(original, child)).strip()
+            if title != old:
+                raw = f"<ac:caption><p>{escape_text(title)}</p></ac:caption>" if title else ""
+        inner.append(raw)
+    rest = "".join(f' {k}="{escape_attr(v)}"' for k, v in attrs.items())
+    return f"<ac:image{head}{rest}>{''.join(inner)}</ac:image>"

@@ -998,6 +998,8 @@ class Renderer:
         self.reuse.setdefault(
             ("img", re.sub(r"\s+", " ", alt), path, title), src[node.start : node.end]
         )
+        # An edited alt or caption keeps the rest of the image (see fresh.restyled_image).
+        self.reuse.setdefault(("img-src", path), src[node.start : node.end])
         return f"![{_escape_inline_text(alt)}]({dest}{suffix})"
 
     def _text(self, start: int, end: int, state: dict, in_table: bool) -> str:

@@ -435,6 +435,53 @@ def test_captioned_image_is_a_markdown_image_and_keeps_its_caption():
     assert image in out
 
 
+def test_editing_an_image_caption_or_alt_keeps_size_alignment_and_marks():
+    image = (
+        '<ac:image ac:align="center" ac:width="760"><ri:attachment ri:filename="shot.png" />'
+        '<ac:caption><p>Login <em>page</em></p></ac:caption><ac:adf-mark key="border" size="1" />'
+        "</ac:image>"
+    )
+    pull = storage_to_markdown(f"<p>Before</p>{image}<p>After</p>")
+    assert '"Login page"' in pull.markdown
+    recaptioned = markdown_to_storage(
+        pull.markdown.replace("Login page", "Sign-in page"), sidecar=pull.sidecar
+    ).storage
+    assert (
+        '<ac:image ac:align="center" ac:width="760"><ri:attachment ri:filename="shot.png" />'
+        '<ac:caption><p>Sign-in page</p></ac:caption><ac:adf-mark key="border" size="1" />'
+        "</ac:image>"
+    ) in recaptioned
+    # A new alt text leaves the caption's own markup alone.
+    alt = markdown_to_storage(
+        pull.markdown.replace("![]", "![The login form]"), sidecar=pull.sidecar
+    ).storage
+    assert (
+        '<ac:image ac:alt="The login form" ac:align="center" ac:width="760">'
+        '<ri:attachment ri:filename="shot.png" /><ac:caption><p>Login <em>page</em></p>'
+        '</ac:caption><ac:adf-mark key="border" size="1" /></ac:image>'
+    ) in alt
+    # Removing the title removes the caption, nothing else.
+    bare = markdown_to_storage(
+        pull.markdown.replace(' "Login page"', ""), sidecar=pull.sidecar
+    ).storage
+    assert (
+        '<ac:image ac:align="center" ac:width="760"><ri:attachment ri:filename="shot.png" />'
+        '<ac:adf-mark key="border" size="1" /></ac:image>'
+    ) in bare
+
+
+def test_editing_an_image_title_keeps_its_border():
+    pull = storage_to_markdown(
+        '<p>A <ac:image ac:border="true" ac:title="T"><ri:url ri:value="https://x/y.png" />'
+        "</ac:image> b.</p>"
+    )
+    out = markdown_to_storage(pull.markdown.replace('"T"', '"T2"'), sidecar=pull.sidecar)
+    assert out.storage == (
+        '<p>A <ac:image ac:title="T2" ac:border="true"><ri:url ri:value="https://x/y.png" />'
+        "</ac:image> b.</p>"
+    )
+
+
 def test_deleting_commented_text_is_reported():
     storage = '<p>keep</p><p>see <ac:inline-comment-marker ac:ref="c-9">this</ac:inline-comment-marker></p>'
     pull = storage_to_markdown(storage)
