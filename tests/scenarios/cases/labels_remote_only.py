@@ -1,7 +1,7 @@
 """Labels added and removed in Confluence only (no new page version): the next sync
 rewrites the front matter, leaves the body byte for byte (here a file an editor saved
 with CRLF line ends), writes nothing to Confluence, and the sync after it makes no
-request that writes."""
+request that writes. A targeted run (webhook hint) decides the same way."""
 
 from _labels import (
     ALPHA,
@@ -35,9 +35,12 @@ SCENARIO = {
         {"op": "call", "fn": mark_requests},
         {"op": "sync", "applied": [], "in_sync": True},
         {"op": "call", "fn": no_remote_writes},
-        # a label removed in Confluence: the last one goes from the front matter too
+        # the last labels removed in Confluence, seen by a targeted run (a webhook hint
+        # for the page): the same decision, the front matter loses them too
         {"op": "call", "fn": remote_labels(remove=["keep", "added-remotely"])},
-        {"op": "sync", "applied": ["pulled"]},
+        {"op": "call", "fn": mark_requests},
+        {"op": "sync", "pages": ["a"], "applied": ["pulled"]},
+        {"op": "call", "fn": no_remote_writes},
         {"op": "call", "fn": body_untouched},
         {"op": "call", "fn": labels_are([])},
     ],
