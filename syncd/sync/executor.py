@@ -670,7 +670,7 @@ class Executor:
         text, doc = self._read(path)
         file_sha = sha256_bytes(text.encode("utf-8", errors="surrogateescape"))
         local_md = doc.body
-        labels = remote_labels = tuple(sorted(page.labels or ()))
+        labels = confluence_labels = tuple(sorted(page.labels or ()))
         if doc.has_front_matter and record is not None:
             local_labels = set(doc.meta.labels)
             remote_labels = set(labels)
@@ -703,14 +703,14 @@ class Executor:
         if mode == "remote":
             self._save_loser(path, text)
             self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
-            self._record(page, path, remote_md, sidecar, labels=remote_labels)
+            self._record(page, path, remote_md, sidecar, labels=confluence_labels)
             self._applied("pulled", "remote->local", page_id, page.title, page.version, path)
             return
         if mode == "keep-both":
             copy = self._conflict_copy_path(path)
             self._write(copy, text, expect=MISSING)
             self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
-            self._record(page, path, remote_md, sidecar, labels=remote_labels)
+            self._record(page, path, remote_md, sidecar, labels=confluence_labels)
             self._add_conflict(page_id, path, "keep-both", copy)
             self._applied("conflict", "both", page_id, page.title, page.version, path)
             self.result.errors.append(
@@ -722,7 +722,7 @@ class Executor:
         self._write(
             path, self._render(page.id, page.title, labels, result.text, doc), expect=file_sha
         )
-        self._record(page, path, remote_md, sidecar, labels=remote_labels)
+        self._record(page, path, remote_md, sidecar, labels=confluence_labels)
         self._add_conflict(page_id, path, "markers", f"{result.conflicts} conflict(s)")
         self._applied("conflict", "both", page_id, page.title, page.version, path)
         self.result.held.append(path)
