@@ -642,7 +642,11 @@ async def blogpost_labels(request: web.Request) -> web.Response:
 
 @routes.get(PREFIX + "/spaces/{id}/content/labels")
 async def space_content_labels(request: web.Request) -> web.Response:
-    """The labels on the space's current pages and blog posts, each once (by label id)."""
+    """The labels on the space's current pages and blog posts, each once (by label id).
+
+    The v2 spec's ``prefix`` enum lists only ``my`` and ``team`` (default both), yet the
+    operation is documented as returning the labels of space content; the emulator
+    returns every prefix unless ``prefix`` is given, and filters by any prefix named."""
     st = state_of(request)
     space = st.store.space_by_id(path_id(request))
     used: dict[str, Label] = {}
