@@ -671,10 +671,11 @@ class Executor:
         file_sha = sha256_bytes(text.encode("utf-8", errors="surrogateescape"))
         local_md = doc.body
         labels = confluence_labels = tuple(sorted(page.labels or ()))
-        if doc.has_front_matter and record is not None:
+        if doc.has_front_matter:
+            # Three-way like the body; no record (a link) means an empty base: the union.
             local_labels = set(doc.meta.labels)
             remote_labels = set(labels)
-            base_labels = set(record.labels)
+            base_labels = set(record.labels) if record is not None else set()
             labels = tuple(
                 sorted(
                     (remote_labels | (local_labels - base_labels)) - (base_labels - local_labels)
