@@ -206,7 +206,8 @@ class World:
     def _merge(self, pid: str, path: str, base: str | None) -> None:
         r, f = self.remote[pid], self.local[path]
         rec = self.state.get(pid)
-        labels = merge_labels(frozenset(rec.labels), f.labels, r.labels) if rec else r.labels
+        base_labels = frozenset(rec.labels) if rec else frozenset()  # a link: the union
+        labels = merge_labels(base_labels, f.labels, r.labels)
         result = merge_markdown(base, f.body, r.body)
         f.page_id = pid
         if result.text == r.body:
