@@ -41,7 +41,11 @@ class Backend(abc.ABC):
     async def get_space(self, key: str) -> Space: ...
 
     @abc.abstractmethod
-    def iter_refs(self, space: Space, kind: Kind) -> AsyncIterator[PageRef]: ...
+    def iter_refs(
+        self, space: Space, kind: Kind, *, with_labels: bool = False
+    ) -> AsyncIterator[PageRef]:
+        """Light records of the space's current content. ``with_labels``: also fill
+        ``PageRef.labels`` where they can be loaded completely (else None)."""
 
     # pages
     @abc.abstractmethod

@@ -234,8 +234,13 @@ class ConfluenceClient:
         *,
         root_page: str | None = None,
         include_blogposts: bool = False,
+        with_labels: bool = False,
     ) -> AsyncIterator[PageRef]:
         """Stream the current pages of a space as light records (no bodies).
+
+        ``with_labels`` also loads each record's global labels (``PageRef.labels``; None
+        where they could not be loaded completely). It costs requests (an expansion on
+        Data Center, a sweep of the space's labels on Cloud), so only full syncs ask.
 
         Records arrive as the server's pages arrive, with every parent before its children
         (out-of-order ones are held back until their parent shows up). With ``root_page``
@@ -264,7 +269,7 @@ class ConfluenceClient:
                 outside.add(item.id)
                 stack.extend(pending.pop(item.id, ()))
 
-        async for ref in self._backend.iter_refs(space, "page"):
+        async for ref in self._backend.iter_refs(space, "page", with_labels=with_labels):
             if root_page is None:
                 if ref.parent_id is None or ref.parent_id in emitted:
                     for item in release(ref):
@@ -292,7 +297,7 @@ class ConfluenceClient:
             raise NotFound(f"page {root_page} is not a current page of space {space_key}")
 
         if include_blogposts:
-            async for ref in self._backend.iter_refs(space, "blogpost"):
+            async for ref in self._backend.iter_refs(space, "blogpost", with_labels=with_labels):
                 yield ref
 
     async def iter_blogposts(self, space_key: str) -> AsyncIterator[PageRef]:

@@ -6,11 +6,14 @@ the current user, and the (undocumented) webhook registration API.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from .backend import Backend
-from .errors import NotFound
+from .errors import ConfluenceError, NotFound
 from .models import (
     Attachment,
     Kind,
@@ -18,6 +21,7 @@ from .models import (
     PageRef,
     Space,
     Webhook,
+    is_managed_label,
     parse_attachment_v1,
     parse_attachment_v2,
     parse_page_v2,
@@ -29,6 +33,8 @@ from .pagination import paginate
 from .transport import Reply
 
 _COLLECTION: dict[str, str] = {"page": "pages", "blogpost": "blogposts"}
+
+log = logging.getLogger("syncd.confluence")
 
 
 class CloudBackend(Backend):
@@ -53,13 +59,63 @@ class CloudBackend(Backend):
                 return parse_space_v2(item)
         raise NotFound(f"no space with key {key!r}", status=404, method="GET", url="/spaces")
 
-    async def iter_refs(self, space: Space, kind: Kind) -> AsyncIterator[PageRef]:
+    async def iter_refs(
+        self, space: Space, kind: Kind, *, with_labels: bool = False
+    ) -> AsyncIterator[PageRef]:
+        # Blog posts: v2 has no label -> blog posts listing, so their labels stay unknown.
+        labels = await self._labels_by_page(space) if with_labels and kind == "page" else None
         params: dict[str, str] = {"status": "current", "limit": str(self.page_size)}
         if kind == "page":
             params["depth"] = "all"
         url = self.v2(f"/spaces/{space.id}/{_COLLECTION[kind]}")
         async for item in paginate(self.t, url, params):
-            yield parse_ref_v2(item, kind)
+            ref = parse_ref_v2(item, kind)
+            if labels is not None:
+                ref = replace(ref, labels=labels.get(ref.id, ()))
+            yield ref
+
+    async def _labels_by_page(self, space: Space) -> dict[str, tuple[str, ...]] | None:
+        """Page id -> global labels of every labelled page of the space, or None.
+
+        The v2 page listing cannot include labels. Instead: the labels used in the space
+        (``/spaces/{id}/content/labels``), then the pages of each (``/labels/{id}/pages``,
+        filtered to the space); a page in no list has none. All or nothing: if any
+        request fails the answer is None (unknown), never a partial map that would read
+        as labels removed.
+        """
+        names: dict[str, str] = {}
+        try:
+            url = self.v2(f"/spaces/{space.id}/content/labels")
+            async for item in paginate(self.t, url, {"limit": "250"}):
+                if is_managed_label(item) and item.get("id") is not None:
+                    names[str(item["id"])] = item["name"]
+            found: dict[str, set[str]] = {}
+            gate = asyncio.Semaphore(max(1, self.t.settings.concurrency))
+
+            async def pages_of(label_id: str) -> None:
+                params = {"space-id": str(space.id), "limit": "250"}
+                async with gate:
+                    async for item in paginate(
+                        self.t, self.v2(f"/labels/{label_id}/pages"), params
+                    ):
+                        if str(item.get("spaceId") or space.id) == str(space.id):
+                            found.setdefault(str(item["id"]), set()).add(names[label_id])
+
+            outcomes = await asyncio.gather(
+                *(pages_of(label_id) for label_id in names), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        except ConfluenceError as exc:
+            log.warning(
+                "labels of space %s not loaded (%s); label edits in Confluence are "
+                "picked up when pages are fetched",
+                space.key,
+                exc,
+            )
+            return None
+        return {pid: tuple(sorted(labels)) for pid, labels in found.items()}
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -159,7 +215,7 @@ class CloudBackend(Backend):
     async def iter_labels(self, page_id: str, kind: Kind) -> AsyncIterator[str]:
         url = self._content(kind, page_id, "/labels")
         async for item in paginate(self.t, url, {"limit": str(self.page_size)}):
-            if item.get("name"):
+            if is_managed_label(item):
                 yield item["name"]
 
     # -- attachments -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from .backend import Backend
-from .errors import NotFound, VersionConflict
+from .errors import ConfluenceError, NotFound, VersionConflict
 from .models import (
     Attachment,
     Kind,
@@ -15,6 +15,7 @@ from .models import (
     PageRef,
     Space,
     Webhook,
+    is_managed_label,
     parse_attachment_v1,
     parse_page_v1,
     parse_ref_v1,
@@ -42,17 +43,46 @@ class DataCenterBackend(Backend):
         reply = await self.t.request("GET", self.v1(f"/space/{key}"), params={"expand": "homepage"})
         return parse_space_v1(reply.json())
 
-    async def iter_refs(self, space: Space, kind: Kind) -> AsyncIterator[PageRef]:
+    async def iter_refs(
+        self, space: Space, kind: Kind, *, with_labels: bool = False
+    ) -> AsyncIterator[PageRef]:
+        expand = "version,ancestors" if kind == "page" else "version"
+        if with_labels:
+            expand += ",metadata.labels"
         params = {
             "spaceKey": space.key,
             "type": kind,
             "status": "current",
             "limit": str(self.page_size),
-            "expand": "version,ancestors" if kind == "page" else "version",
+            "expand": expand,
         }
         async for item in paginate(self.t, self.v1("/content"), params):
             ref = parse_ref_v1(item)
-            yield replace(ref, space_id=ref.space_id or space.id, kind=kind)
+            ref = replace(ref, space_id=ref.space_id or space.id, kind=kind)
+            if with_labels:
+                ref = replace(ref, labels=await self._listed_labels(item, ref.id, kind))
+            yield ref
+
+    async def _listed_labels(
+        self, item: dict[str, Any], page_id: str, kind: Kind
+    ) -> tuple[str, ...] | None:
+        """The labels a listing's ``metadata.labels`` expansion carried, completed when the
+        expansion was cut short (a ``next`` link, or as many as its ``limit``: the server
+        caps expanded collections), None when that fails: never a shorter list."""
+        container = (item.get("metadata") or {}).get("labels")
+        if not isinstance(container, dict) or not isinstance(container.get("results"), list):
+            return None
+        results = container["results"]
+        limit = container.get("limit")
+        truncated = bool((container.get("_links") or {}).get("next")) or (
+            isinstance(limit, int) and len(results) >= limit
+        )
+        if not truncated:
+            return tuple(lb["name"] for lb in results if is_managed_label(lb))
+        try:
+            return tuple([n async for n in self.iter_labels(page_id, kind)])
+        except ConfluenceError:
+            return None
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -195,7 +225,7 @@ class DataCenterBackend(Backend):
     async def iter_labels(self, page_id: str, kind: Kind) -> AsyncIterator[str]:
         url = self.v1(f"/content/{page_id}/label")
         async for item in paginate(self.t, url, {"limit": str(self.page_size)}):
-            if item.get("name"):
+            if is_managed_label(item):
                 yield item["name"]
 
     # -- attachments -------------------------------------------------------------------------

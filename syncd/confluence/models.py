@@ -25,7 +25,13 @@ class Space:
 
 @dataclass(frozen=True, slots=True)
 class PageRef:
-    """A light record of a page in the tree: no body, cheap to list for a whole space."""
+    """A light record of a page in the tree: no body, cheap to list for a whole space.
+
+    ``labels`` (global labels only, like ``Page.labels``) is ``None`` unless the listing
+    was asked for them (``iter_page_tree(..., with_labels=True)``) and loaded them
+    completely: a truncated or failed label load is reported as unknown, never as a
+    shorter list.
+    """
 
     id: str
     title: str
@@ -35,6 +41,7 @@ class PageRef:
     position: int | None = None
     space_id: str | None = None
     kind: Kind = "page"
+    labels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +50,8 @@ class Page:
 
     ``labels`` and ``ancestors`` are ``None`` when the call that produced the record did not
     load them (create/update answers); ``ancestors`` runs root first, so the last one is the
-    direct parent.
+    direct parent. Only ``global`` labels are kept (see ``is_managed_label``): they are the
+    ones the front matter manages; personal (``my``) and ``team`` labels are left alone.
     """
 
     id: str
@@ -146,11 +154,21 @@ def _storage(data: dict[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
+def is_managed_label(item: Any) -> bool:
+    """A label the front matter manages: a ``global`` one (a missing prefix means global).
+
+    syncd writes labels with the ``global`` prefix; ``my`` (personal) and ``team`` labels
+    belong to people, not to the page text, and are neither shown nor removed.
+    """
+    if not isinstance(item, dict) or not item.get("name"):
+        return False
+    return item.get("prefix") in (None, "global")
+
+
 def _label_names(container: Any) -> tuple[str, ...] | None:
     if not isinstance(container, dict) or "results" not in container:
         return None
-    names = [item.get("name") for item in container["results"] if isinstance(item, dict)]
-    return tuple(n for n in names if n)
+    return tuple(item["name"] for item in container["results"] if is_managed_label(item))
 
 
 # -- spaces -------------------------------------------------------------------------------

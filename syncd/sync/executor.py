@@ -457,6 +457,7 @@ class Executor:
         markdown, sidecar = self._convert(page, path)
         old_doc: frontmatter.Document | None = None
         expect = MISSING
+        record: PageRecord | None = None
         if self._exists(path):
             old_text, old_doc = self._read(path)
             record = self.db.get_page(page.id)
@@ -475,7 +476,10 @@ class Executor:
                     f"(page id {old_doc.meta.page_id or 'missing'}); move it away to pull "
                     f"page {page.id}"
                 )
-            if record is not None and body_hash(old_doc.body) != record.local_hash:
+            if record is not None and (
+                body_hash(old_doc.body) != record.local_hash
+                or (old_doc.has_front_matter and _labels(old_doc) != tuple(sorted(record.labels)))
+            ):
                 # Saved after the plan was made (which saw the recorded text): the pull
                 # would overwrite that save. Both sides changed: merge instead.
                 log.info("%s: saved while pulling; merging", path)
@@ -483,12 +487,47 @@ class Executor:
                 return
             expect = sha256_bytes(old_text.encode("utf-8", errors="surrogateescape"))
         labels = tuple(sorted(page.labels or ()))
+        if old_doc is not None and record is not None and page.version == record.remote_version:
+            await self._pull_labels_only(page, path, labels, old_text, old_doc, expect)
+            return
         text = self._render(page.id, page.title, labels, markdown, old_doc)
         if old_doc is None or text != old_text:
             self._write(path, text, expect=expect)
             event = "created_local" if old_doc is None else "pulled"
             self._applied(event, "remote->local", page.id, page.title, page.version, path)
         self._record(page, path, markdown, sidecar, labels=labels)
+        self._clear_conflicts(page.id)
+        self.pulled.add(page.id)
+        if self.attachments is not None:
+            listed = self._listed.pop(page.id, None)
+            await self.attachments.pull(page.id, path, page.kind, listed=listed)
+
+    async def _pull_labels_only(
+        self,
+        page: Page,
+        path: str,
+        labels: tuple[str, ...],
+        old_text: str,
+        old_doc: frontmatter.Document,
+        expect: str,
+    ) -> None:
+        """The page's version is the recorded one: only its labels changed (a label edit
+        in Confluence bumps no version). Rewrite the front matter, keep the body byte
+        for byte, keep the base; nothing is sent to Confluence."""
+        text = self._render(page.id, page.title, labels, old_doc.body, old_doc)
+        if text != old_text:
+            self._write(path, text, expect=expect)
+            self._applied("pulled", "remote->local", page.id, page.title, page.version, path)
+        mtime, size = self._stat(path)
+        self.db.update_page(
+            page.id,
+            labels=labels,
+            local_path=path,
+            local_mtime_ns=mtime,
+            local_size=size,
+            synced_at=time.time(),
+            tombstone=None,
+        )
         self._clear_conflicts(page.id)
         self.pulled.add(page.id)
         if self.attachments is not None:
@@ -597,6 +636,7 @@ class Executor:
             or markdown != doc.body
             or doc.meta.page_id != page.id  # a file that lost its id gets it back
             or (doc.has_front_matter and doc.meta.title != page.title)
+            or _labels(doc) != labels
         ):
             text = self._render(page.id, page.title, labels, markdown, doc)
             self._write(path, text)
@@ -630,11 +670,12 @@ class Executor:
         text, doc = self._read(path)
         file_sha = sha256_bytes(text.encode("utf-8", errors="surrogateescape"))
         local_md = doc.body
-        labels = tuple(sorted(page.labels or ()))
-        if doc.has_front_matter and record is not None:
+        labels = confluence_labels = tuple(sorted(page.labels or ()))
+        if doc.has_front_matter:
+            # Three-way like the body; no record (a link) means an empty base: the union.
             local_labels = set(doc.meta.labels)
             remote_labels = set(labels)
-            base_labels = set(record.labels)
+            base_labels = set(record.labels) if record is not None else set()
             labels = tuple(
                 sorted(
                     (remote_labels | (local_labels - base_labels)) - (base_labels - local_labels)
@@ -642,13 +683,14 @@ class Executor:
             )
         result = merge_markdown(base, local_md, remote_md)
         if result.clean and result.text == remote_md:
-            # Both sides agree (a false conflict, e.g. after a crash): only record.
+            # Both sides agree on the body (a false conflict, e.g. after a crash, or only
+            # labels changed): the body is not PUT; labels are written for the difference.
+            if labels != tuple(sorted(page.labels or ())):
+                await self._push_labels(page_id, tuple(page.labels or ()), labels)
             new_text = self._render(page.id, page.title, labels, remote_md, doc)
             if new_text != text:
                 self._write(path, new_text, expect=file_sha)
             self._record(page, path, remote_md, sidecar, labels=labels)
-            if labels != tuple(sorted(page.labels or ())):
-                await self._push_labels(page_id, tuple(page.labels or ()), labels)
             self._clear_conflicts(page_id)
             self._applied("merged", "both", page_id, page.title, page.version, path)
             return
@@ -662,14 +704,14 @@ class Executor:
         if mode == "remote":
             self._save_loser(path, text)
             self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
-            self._record(page, path, remote_md, sidecar, labels=labels)
+            self._record(page, path, remote_md, sidecar, labels=confluence_labels)
             self._applied("pulled", "remote->local", page_id, page.title, page.version, path)
             return
         if mode == "keep-both":
             copy = self._conflict_copy_path(path)
             self._write(copy, text, expect=MISSING)
             self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
-            self._record(page, path, remote_md, sidecar, labels=labels)
+            self._record(page, path, remote_md, sidecar, labels=confluence_labels)
             self._add_conflict(page_id, path, "keep-both", copy)
             self._applied("conflict", "both", page_id, page.title, page.version, path)
             self.result.errors.append(
@@ -681,7 +723,7 @@ class Executor:
         self._write(
             path, self._render(page.id, page.title, labels, result.text, doc), expect=file_sha
         )
-        self._record(page, path, remote_md, sidecar, labels=labels)
+        self._record(page, path, remote_md, sidecar, labels=confluence_labels)
         self._add_conflict(page_id, path, "markers", f"{result.conflicts} conflict(s)")
         self._applied("conflict", "both", page_id, page.title, page.version, path)
         self.result.held.append(path)
@@ -716,7 +758,7 @@ class Executor:
                 ) from None
         if labels != tuple(sorted(page.labels or ())):
             await self._push_labels(page.id, tuple(page.labels or ()), labels)
-        if merged != doc.body:
+        if merged != doc.body or _labels(doc) != labels:
             self._write(
                 path, self._render(page.id, page.title, labels, merged, doc), expect=file_sha
             )
@@ -1003,6 +1045,10 @@ class Executor:
     async def _do_Forget(self, a: Forget) -> None:
         self.db.delete_page(a.page_id)
         self.index.forget(a.page_id)
+
+
+def _labels(doc: frontmatter.Document) -> tuple[str, ...]:
+    return tuple(sorted(set(doc.meta.labels)))
 
 
 def _fatal(exc: BaseException) -> bool:

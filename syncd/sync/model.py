@@ -119,7 +119,10 @@ class RemoteEntry:
 
     `status` is `current`, `trashed` (in Confluence's trash, restorable) or
     `absent` (purged or never visible). A page missing from the remote mapping
-    passed to `reconcile` is treated as `absent`.
+    passed to `reconcile` is treated as `absent`. `labels` None means this
+    snapshot did not load the page's labels (unknown, never "no labels"):
+    adding or removing a label in Confluence does not bump the version, so a
+    known label set that differs from the record is a remote edit.
     """
 
     page_id: str
@@ -128,6 +131,11 @@ class RemoteEntry:
     version: int
     status: RemoteStatus = "current"
     kind: PageKind = "page"
+    labels: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.labels is not None:
+            object.__setattr__(self, "labels", tuple(sorted(set(self.labels))))
 
 
 # --------------------------------------------------------------------------- actions

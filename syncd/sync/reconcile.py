@@ -10,8 +10,9 @@ Per page the three inputs are S (the record: both sides when last in sync),
 L (the file now) and R (the remote page now). Local change is measured against
 S: body (hash of the Markdown without front matter) or labels = *edited*;
 front-matter title = *renamed*; parent page of the folder = *moved*; path alone
-= recorded only. Remote change: version = *edited*, title = *renamed*, parent =
-*moved*, status trashed/absent = *trashed*/*purged*. A record with a tombstone
+= recorded only. Remote change: version, or labels when the snapshot loaded them
+(a label edit in Confluence bumps no version) = *edited* (`_remote_edited`),
+title = *renamed*, parent = *moved*, status trashed/absent = *trashed*/*purged*. A record with a tombstone
 means both sides were deleted by an earlier run (restorable); a current remote
 page then is *restored*.
 
@@ -103,6 +104,17 @@ _RANK: dict[type, int] = {
 #: (page id or None, path of a page created in this plan or None); (None, None) = top level.
 ParentRef = tuple[str | None, str | None]
 TOP: ParentRef = (None, None)
+
+
+def _remote_edited(record: PageRecord, remote: RemoteEntry) -> bool:
+    """Did Confluence change the page's content (body or labels) since the record?
+
+    The one test of "remote edited" for every decision. Labels count only when
+    the snapshot loaded them (`RemoteEntry.labels` not None): unknown is no change.
+    """
+    if remote.version != record.remote_version:
+        return True
+    return remote.labels is not None and remote.labels != tuple(sorted(set(record.labels)))
 
 
 def reconcile(
@@ -645,7 +657,7 @@ class _Planner:
             return
         assert remote is not None
         remote_changed = (
-            remote.version != record.remote_version
+            _remote_edited(record, remote)
             or remote.title != record.title
             or self._norm(remote.parent_id) != self._norm(record.parent_id)
         )
@@ -742,12 +754,12 @@ class _Planner:
                 MoveLocal(pid, entry.path, target_title, target_parent[0], target_parent[1])
             )
 
-        version_changed = remote.version != record.remote_version
-        if body_changed and version_changed:
+        remote_edited = _remote_edited(record, remote)
+        if body_changed and remote_edited:
             self.actions.append(Merge(pid, entry.path, record.remote_version, remote.version))
         elif body_changed:
             self.actions.append(Push(pid, entry.path, record.remote_version))
-        elif version_changed:
+        elif remote_edited:
             self.actions.append(
                 Pull(
                     pid,

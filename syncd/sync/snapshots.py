@@ -374,7 +374,15 @@ def remote_entry(ref: PageRef | Page, root_id: str | None) -> RemoteEntry:
     if ref.id == root_id:
         parent = None
     status = "current" if ref.status in ("current", "archived") else "trashed"
-    return RemoteEntry(ref.id, ref.title, parent, ref.version, status, ref.kind)  # type: ignore[arg-type]
+    return RemoteEntry(
+        ref.id,
+        ref.title,
+        parent,
+        ref.version,
+        status,  # type: ignore[arg-type]
+        ref.kind,
+        labels=ref.labels,
+    )
 
 
 async def list_remote(
@@ -392,7 +400,7 @@ async def list_remote(
     remotes: dict[str, RemoteEntry] = {}
     tree: list[LayoutRecord] = []
     async for ref in client.iter_page_tree(
-        space_key, root_page=root_page, include_blogposts=blog_posts
+        space_key, root_page=root_page, include_blogposts=blog_posts, with_labels=True
     ):
         remotes[ref.id] = remote_entry(ref, root_id)
         if ref.kind == "page":

@@ -284,6 +284,7 @@ class Ctx:
         self.space = space.json()
         self.space_id = str(self.space["id"])
         self.home_id = str(self.space["homepage"]["id"])
+        self.captured: dict[str, str] = {}  # ids a case's check needs
 
     def close(self) -> None:
         self.http.close()
@@ -496,6 +497,33 @@ def _with_label(c: Ctx) -> dict:
     page = c.new_page()
     c.label(page["id"], "reviewed")
     return page
+
+
+def _label_sweep(c: Ctx) -> httpx.Response:
+    """A labelled page, then the space's labels: the first step of the Cloud label sweep."""
+    _with_label(c)
+    return c.http.get(f"{V2}/spaces/{c.space_id}/content/labels", params={"limit": 250})
+
+
+def _check_label_sweep(c: Ctx, r: httpx.Response) -> None:
+    names = [lb["name"] for lb in r.json()["results"]]
+    assert "reviewed" in names and len(names) == len(set(names)), names
+
+
+def _label_pages(c: Ctx) -> httpx.Response:
+    page = _with_label(c)
+    other = c.new_page()  # unlabelled: must not be listed
+    labels = c.http.get(f"{V2}/pages/{page['id']}/labels").json()["results"]
+    label_id = next(lb["id"] for lb in labels if lb["name"] == "reviewed")
+    c.captured = {"labelled": str(page["id"]), "other": str(other["id"])}
+    return c.http.get(
+        f"{V2}/labels/{label_id}/pages", params={"space-id": c.space_id, "limit": 250}
+    )
+
+
+def _check_label_pages(c: Ctx, r: httpx.Response) -> None:
+    ids = {p["id"] for p in r.json()["results"]}
+    assert c.captured["labelled"] in ids and c.captured["other"] not in ids, ids
 
 
 def _move(c: Ctx) -> httpx.Response:
@@ -808,6 +836,24 @@ CASES: list[Case] = [
         "GET /wiki/api/v2/pages/{id}/labels",
         200,
         lambda c: c.http.get(f"{V2}/pages/{_with_label(c)['id']}/labels"),
+    ),
+    Case(
+        "v2-space-content-labels",
+        "cloud",
+        "v2",
+        "GET /wiki/api/v2/spaces/{id}/content/labels",
+        200,
+        _label_sweep,
+        check=_check_label_sweep,
+    ),
+    Case(
+        "v2-label-pages",
+        "cloud",
+        "v2",
+        "GET /wiki/api/v2/labels/{id}/pages",
+        200,
+        _label_pages,
+        check=_check_label_pages,
     ),
     Case(
         "v2-page-versions",

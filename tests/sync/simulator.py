@@ -5,6 +5,9 @@ the convergence property test plans, applies and re-plans until nothing is
 left, then checks both sides agree and no authored line was lost. Conflicts are
 resolved "keep-both" (remote content in the file, local content in a
 `.conflict-N.md` copy that the scan ignores), so every run can converge.
+Labels are modelled like the executor handles them: the front matter's set and
+the page's set, merged three-way (each side's additions and removals against
+the record); a label edit in Confluence bumps no version.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class RPage:
     version: int
     body: str
     status: str = "current"
+    labels: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -50,6 +54,7 @@ class LFile:
     page_id: str | None
     title: str
     body: str
+    labels: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -67,13 +72,20 @@ class World:
 
     def scan(self) -> list[LocalEntry]:
         return [
-            LocalEntry(path, f.page_id, f.title, body_hash(f.body))
+            LocalEntry(path, f.page_id, f.title, body_hash(f.body), labels=tuple(f.labels))
             for path, f in sorted(self.local.items())
         ]
 
     def listing(self) -> dict[str, RemoteEntry]:
         return {
-            pid: RemoteEntry(pid, r.title, r.parent, r.version, r.status)  # type: ignore[arg-type]
+            pid: RemoteEntry(
+                pid,
+                r.title,
+                r.parent,
+                r.version,
+                r.status,  # type: ignore[arg-type]
+                labels=tuple(r.labels),
+            )
             for pid, r in self.remote.items()
         }
 
@@ -131,6 +143,7 @@ class World:
             remote_version=old.remote_version if old else 0,
             base_markdown=old.base_markdown if old else f.body,
             local_hash=old.local_hash if old else body_hash(f.body),
+            labels=old.labels if old else tuple(sorted(f.labels)),
         )
         base.update(kw)
         if "base_markdown" in kw:
@@ -146,6 +159,7 @@ class World:
             parent_id=r.parent,
             remote_version=r.version,
             base_markdown=r.body,
+            labels=tuple(sorted(r.labels)),
         )
 
     def keep_both(self, path: str, local_body: str) -> None:
@@ -176,7 +190,7 @@ class World:
             wanted = self.cur(a.path)
             wanted = wanted if wanted and wanted not in self.local else None
             path = wanted or self.free_path(r.title, self.parent_file(r.parent))
-        self.local[path] = LFile(a.page_id, r.title, r.body)
+        self.local[path] = LFile(a.page_id, r.title, r.body, r.labels)
         self.synced(a.page_id, path)
 
     def _do_Push(self, a: Push) -> None:
@@ -184,21 +198,32 @@ class World:
         path = self.path_of(a.page_id)
         assert r.version == rec.remote_version, "push would be a 409 (plan out of date)"
         f = self.local[path]
-        r.body, r.version = f.body, r.version + 1
+        r.labels = merge_labels(frozenset(rec.labels), f.labels, r.labels)
+        if f.body != r.body:  # a label-only edit is no page update
+            r.body, r.version = f.body, r.version + 1
         self.synced(a.page_id, path)
 
     def _merge(self, pid: str, path: str, base: str | None) -> None:
         r, f = self.remote[pid], self.local[path]
+        rec = self.state.get(pid)
+        base_labels = frozenset(rec.labels) if rec else frozenset()  # a link: the union
+        labels = merge_labels(base_labels, f.labels, r.labels)
         result = merge_markdown(base, f.body, r.body)
+        f.page_id = pid
         if result.text == r.body:
             f.body = r.body
         elif result.clean:
             f.body = r.body = result.text
             r.version += 1
         else:
+            # keep-both: Confluence's body in the file, the merged labels too; the record
+            # keeps Confluence's labels, so the merged set is pushed on the next run
             self.keep_both(path, f.body)
             f.body = r.body
-        f.page_id = pid
+            f.labels = labels
+            self.synced(pid, path)
+            return
+        f.labels = r.labels = labels
         self.synced(pid, path)
 
     def _do_Merge(self, a: Merge) -> None:
@@ -217,7 +242,7 @@ class World:
             self.local[path] = LFile(pid, a.title, "")
         f = self.local[path]
         f.page_id = pid
-        self.remote[pid] = RPage(a.title, parent, 1, f.body)
+        self.remote[pid] = RPage(a.title, parent, 1, f.body, labels=f.labels)
         if a.recreate_of:
             self.state.pop(a.recreate_of, None)
         self.synced(pid, path)
@@ -300,7 +325,7 @@ class World:
             if child.parent == pid and child.status == "current":
                 child.parent = r.parent
         if status == "absent":
-            self.purged_bodies.append(r.body)
+            self.purged_bodies.append(" ".join([r.body, *sorted(r.labels)]))
             del self.remote[pid]
         else:
             r.status = status
@@ -314,6 +339,14 @@ class World:
                     out.add(k)
                     frontier.append(k)
         return out
+
+
+def merge_labels(
+    base: frozenset[str], local: frozenset[str], remote: frozenset[str]
+) -> frozenset[str]:
+    """Three-way label merge, as the executor does: remote plus local additions, minus
+    local removals."""
+    return (remote | (local - base)) - (base - local)
 
 
 def all_actions(plan: Plan) -> list[Action]:

@@ -3,8 +3,9 @@
 Random trees, random edits on both sides, then plan -> apply (with the
 reference executor in `simulator.py`) -> re-plan until the plan is empty.
 Asserted: it terminates within a few rounds, both sides end up equal (ids,
-titles, bodies, parents), and no line either side wrote is lost (it is in a
-file, a conflict copy, the local trash or Confluence, trash included).
+titles, bodies, parents, labels), and no line either side wrote is lost (it is
+in a file, a conflict copy, the local trash or Confluence, trash included), nor
+any label added on either side and not removed since.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def assert_equal_sides(world: World) -> None:
     assert set(by_id) == set(current), (sorted(by_id), sorted(current))
     for pid, r in current.items():
         path, f = by_id[pid]
-        assert (f.title, f.body) == (r.title, r.body), pid
+        assert (f.title, f.body, f.labels) == (r.title, r.body, r.labels), pid
         parent_file = path.rsplit("/", 1)[0] + ".md" if "/" in path else None
         parent_id = world.local[parent_file].page_id if parent_file else ROOT
         assert parent_id == r.parent, (path, r.parent)
@@ -63,7 +64,7 @@ def mutate_local(world: World, rng: random.Random, tokens: set[str]) -> None:
             continue
         f = world.local[path]
         token = f"local-{world.new_id()}"
-        op = rng.choice(["edit_start", "edit_end", "delete", "rename", "move", "new"])
+        op = rng.choice(["edit_start", "edit_end", "delete", "rename", "move", "new", "label"])
         folder = path[:-3] + "/"
         leaf = not any(p.startswith(folder) for p in world.local)
         if op == "edit_start":
@@ -74,6 +75,7 @@ def mutate_local(world: World, rng: random.Random, tokens: set[str]) -> None:
             tokens.add(token)
         elif op == "delete":  # what the user deletes is not "lost"
             tokens.difference_update(t for t in list(tokens) if t in f.body)
+            tokens.difference_update(f.labels)
             del world.local[path]
         elif op == "rename":
             f.title = f"{f.title}-{token}"
@@ -81,6 +83,8 @@ def mutate_local(world: World, rng: random.Random, tokens: set[str]) -> None:
             targets = [None] + [p for p in world.local if p != path]
             target = rng.choice(targets)
             world.local[world.free_path(f.title, target)] = world.local.pop(path)
+        elif op == "label":
+            f.labels = edit_labels(f.labels, rng, token, tokens)
         elif op == "new":
             target = rng.choice([None, path])
             world.local[world.free_path(f"New-{token}", target)] = LFile(
@@ -102,11 +106,13 @@ def mutate_remote(world: World, rng: random.Random, tokens: set[str]) -> None:
                 if r.parent != ROOT and (parent is None or parent.status != "current"):
                     r.parent = ROOT  # its parent is gone: it comes back at the top
             continue
-        op = rng.choice(["edit", "trash", "purge", "rename", "move", "new"])
+        op = rng.choice(["edit", "trash", "purge", "rename", "move", "new", "label"])
         if op == "edit":
             r.body += token + "\n"
             r.version += 1
             tokens.add(token)
+        elif op == "label":  # no new version, like Confluence
+            r.labels = edit_labels(r.labels, rng, token, tokens)
         elif op == "trash":
             world._remote_delete(pid, "trashed")
         elif op == "purge":
@@ -125,12 +131,27 @@ def mutate_remote(world: World, rng: random.Random, tokens: set[str]) -> None:
             tokens.add(token)
 
 
+def edit_labels(
+    labels: frozenset[str], rng: random.Random, token: str, tokens: set[str]
+) -> frozenset[str]:
+    """Add a fresh label (a token that must survive) or remove one (no longer expected)."""
+    if labels and rng.random() < 0.4:
+        gone = rng.choice(sorted(labels))
+        tokens.discard(gone)
+        return labels - {gone}
+    tokens.add(token)
+    return labels | {token}
+
+
 def everything_text(world: World) -> str:
     parts = [f.body for f in world.local.values()]
     parts += list(world.copies.values())
     parts += [f.body for _, f in world.trash]
     parts += [r.body for r in world.remote.values()]
     parts += world.purged_bodies
+    labels = [*(f.labels for f in world.local.values()), *(f.labels for _, f in world.trash)]
+    labels += [r.labels for r in world.remote.values()]
+    parts += [" ".join(sorted(set_)) for set_ in labels]
     return "\n".join(parts)
 
 

@@ -193,3 +193,98 @@ def test_notes_explain_the_surprising_cells():
     assert any("keeping the Confluence title" in n for n in plan.notes)
     plan = reconcile(*scenario("edited", "purged"), options=OPTS)
     assert any("creating a new page" in n for n in plan.notes)
+
+
+# ------------------------------------------------------------------ labels
+#
+# A label added or removed in Confluence bumps no version: a remote side whose
+# labels are known (the snapshot loaded them) and differ from the record's is
+# edited. Labels None (not loaded) is no change. P is recorded with ("a", "b").
+
+REC_PL = PageRecord("p", "P.md", "P", ROOT, 3, "p base\n", H0, labels=("a", "b"))
+LABEL_LOCAL = {
+    "unchanged": [L_F, LocalEntry("P.md", "p", "P", H0, labels=("b", "a"))],
+    "edited": [L_F, LocalEntry("P.md", "p", "P", H1, labels=("a", "b"))],
+    "labels edited": [L_F, LocalEntry("P.md", "p", "P", H0, labels=("a", "local"))],
+    "no front matter": [L_F, LocalEntry("P.md", "p", "P", H0)],
+    "deleted": [L_F],
+}
+LABEL_REMOTE = {
+    "same labels": RemoteEntry("p", "P", ROOT, 3, labels=("b", "a", "a")),
+    "labels changed": RemoteEntry("p", "P", ROOT, 3, labels=("a", "b", "remote")),
+    "label removed": RemoteEntry("p", "P", ROOT, 3, labels=("a",)),
+    "labels unknown": RemoteEntry("p", "P", ROOT, 3, labels=None),
+    "edited, labels unknown": RemoteEntry("p", "P", ROOT, 4, labels=None),
+}
+PULL_LABELS = Pull("p", "P.md", 3, "P", None)
+LABEL_EXPECTED: dict[tuple[str, str], list] = {
+    ("unchanged", "same labels"): [],
+    ("unchanged", "labels changed"): [PULL_LABELS],
+    ("unchanged", "label removed"): [PULL_LABELS],
+    ("unchanged", "labels unknown"): [],
+    ("unchanged", "edited, labels unknown"): [Pull("p", "P.md", 4, "P", None)],
+    ("edited", "same labels"): [PUSH],
+    ("edited", "labels changed"): [Merge("p", "P.md", 3, 3)],
+    ("edited", "label removed"): [Merge("p", "P.md", 3, 3)],
+    ("edited", "labels unknown"): [PUSH],
+    ("edited", "edited, labels unknown"): [Merge("p", "P.md", 3, 4)],
+    ("labels edited", "same labels"): [PUSH],
+    ("labels edited", "labels changed"): [Merge("p", "P.md", 3, 3)],
+    ("labels edited", "label removed"): [Merge("p", "P.md", 3, 3)],
+    ("labels edited", "labels unknown"): [PUSH],
+    ("labels edited", "edited, labels unknown"): [Merge("p", "P.md", 3, 4)],
+    # a file without front matter does not manage labels; Confluence's still come in
+    ("no front matter", "same labels"): [],
+    ("no front matter", "labels changed"): [PULL_LABELS],
+    ("no front matter", "label removed"): [PULL_LABELS],
+    ("no front matter", "labels unknown"): [],
+    ("no front matter", "edited, labels unknown"): [Pull("p", "P.md", 4, "P", None)],
+    # a label edit is an edit: it beats a local delete like a body edit does
+    ("deleted", "same labels"): [TrashRemote("p", "P.md", "P")],
+    ("deleted", "labels changed"): [Pull("p", "P.md", 3, "P", None, "undelete")],
+    ("deleted", "label removed"): [Pull("p", "P.md", 3, "P", None, "undelete")],
+    ("deleted", "labels unknown"): [TrashRemote("p", "P.md", "P")],
+    ("deleted", "edited, labels unknown"): [Pull("p", "P.md", 4, "P", None, "undelete")],
+}
+
+
+def test_label_table_is_complete():
+    assert len(LABEL_EXPECTED) == len(LABEL_LOCAL) * len(LABEL_REMOTE)
+
+
+@pytest.mark.parametrize(("local_state", "remote_state"), sorted(LABEL_EXPECTED))
+def test_label_decision_table(local_state: str, remote_state: str):
+    states = {"f": REC_F, "p": REC_PL}
+    remotes = {"f": R_F, "p": LABEL_REMOTE[remote_state]}
+    local = LABEL_LOCAL[local_state]
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert list(plan.actions) == LABEL_EXPECTED[(local_state, remote_state)]
+    assert plan.held == () and plan.blocked_deletions is None
+    backward = reconcile(
+        dict(reversed(list(states.items()))),
+        list(reversed(local)),
+        dict(reversed(list(remotes.items()))),
+        options=OPTS,
+    )
+    assert backward == plan
+
+
+def test_remote_labels_are_normalised_like_local_ones():
+    assert RemoteEntry("p", "P", ROOT, 3, labels=("b", "a", "b")).labels == ("a", "b")
+    assert RemoteEntry("p", "P", ROOT, 3).labels is None
+
+
+def test_restored_page_with_changed_labels_comes_back_once():
+    tomb = PageRecord(
+        "p", "P.md", "P", ROOT, 3, "p base\n", H0, labels=("a",),
+        tombstone=Tombstone("remote", 1.0, "t/P.md"),
+    )  # fmt: skip
+    remotes = {"f": R_F, "p": RemoteEntry("p", "P", ROOT, 3, labels=("a", "new"))}
+    plan = reconcile({"f": REC_F, "p": tomb}, [L_F], remotes, options=OPTS)
+    assert list(plan.actions) == [RESTORED]
+
+
+def test_labels_only_change_follows_a_remote_rename():
+    remotes = {"f": R_F, "p": RemoteEntry("p", "P3", ROOT, 3, labels=("a", "b", "c"))}
+    plan = reconcile({"f": REC_F, "p": REC_PL}, LABEL_LOCAL["unchanged"], remotes, options=OPTS)
+    assert list(plan.actions) == [MOVE_L_TITLE, Pull("p", "P.md", 3, "P3", None)]

@@ -1,6 +1,9 @@
-"""The state database is lost: nothing is deleted, same pages re-link, differing ones conflict."""
+"""The state database is lost: nothing is deleted, same pages re-link, differing ones conflict.
+Labels on either side of a re-linked page are kept on both (no base: the union)."""
 
 import shutil
+
+from _labels import labels_are, local_labels, remote_labels
 
 
 def drop_state(ctx):
@@ -34,6 +37,8 @@ SCENARIO = {
     "steps": [
         {"op": "sync", "in_sync": True},
         {"op": "call", "fn": drop_state},
+        {"op": "call", "fn": local_labels(["local-label"])},
+        {"op": "call", "fn": remote_labels(add=["remote-label"])},
         {"op": "local.edit", "page": "b", "replace": ["Beta base.", "Beta local."]},
         {"op": "remote.edit", "page": "b", "body": "<p>Beta remote.</p>"},
         {"op": "reset_counts"},
@@ -55,4 +60,5 @@ SCENARIO = {
         "conflict_copies": 0,
         "edits_kept": False,
     },
+    "checks": [labels_are(["local-label", "remote-label"])],
 }
