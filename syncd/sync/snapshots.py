@@ -408,7 +408,48 @@ async def list_remote(
     missing = [pid for pid in records if pid not in remotes]
     found = await confirm_pages(client, missing, records, root_id, concurrency=concurrency)
     remotes.update(found)
+    await confirm_labels(client, remotes, records, concurrency=concurrency)
     return RemoteListing(root_id, remotes, tree)
+
+
+async def confirm_labels(
+    client: ConfluenceClient,
+    remotes: dict[str, RemoteEntry],
+    records: Mapping[str, PageRecord],
+    *,
+    concurrency: int = 8,
+) -> None:
+    """Re-read the labels of pages whose listed labels differ from the record, in place.
+
+    A listing's labels are a hint, not proof: Cloud's space-wide label sweep rests on
+    an endpoint whose documented default prefix leaves out global labels, and a DC
+    expansion can be cut short. A label edit only counts when the page's own label
+    list confirms it, so a listing that misses labels costs a request per labelled
+    page instead of reading as "labels removed" (which would also undo local
+    deletions). A page at a new version needs nothing: its pull reads the labels.
+    """
+    suspects = [
+        (pid, entry)
+        for pid, entry in remotes.items()
+        if entry.labels is not None
+        and entry.status == "current"
+        and (record := records.get(pid)) is not None
+        and record.tombstone is None
+        and entry.version == record.remote_version
+        and entry.labels != tuple(sorted(record.labels))
+    ]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(pid: str, entry: RemoteEntry) -> None:
+        async with gate:
+            try:
+                names = await client.get_labels(pid, kind=entry.kind)
+            except ConfluenceError:
+                remotes[pid] = replace(entry, labels=None)  # unknown: no label decision
+                return
+        remotes[pid] = replace(entry, labels=tuple(sorted(set(names))))
+
+    await asyncio.gather(*(one(pid, entry) for pid, entry in suspects))
 
 
 async def confirm_pages(
