@@ -830,12 +830,14 @@ class Executor:
             version = (
                 updated.version if page.version == record.remote_version else record.remote_version
             )
+            path = self._file_of(a.page_id, a.path) or record.local_path
+            self._follow_attachments(a.page_id, record.local_path, path)
             self.db.update_page(
                 a.page_id,
                 title=title,
                 parent_id=new_parent if kind == "page" else None,
                 remote_version=version,
-                local_path=self._file_of(a.page_id, a.path) or record.local_path,
+                local_path=path,
                 tombstone=None,
             )
         self.index.set_page(a.page_id, title, None)
@@ -920,6 +922,33 @@ class Executor:
         if parent not in (".", ""):
             rmdir_inside(self.root, parent)  # only succeeds when it is left empty
 
+    def _follow_attachments(self, page_id: str, old: str, new: str) -> None:
+        """A page file renamed or moved locally takes its attachments folder along.
+
+        The user moved the file, not `<Title>.attachments/`; left behind, the folder
+        would belong to no page and its files would read as deleted. Nothing moves when
+        the folder went along already, or another page claims the old place.
+        """
+        src, dst = attachments_dir_of(old), attachments_dir_of(new)
+        if old == new or src == dst or not self._exists(src) or self._exists(dst):
+            return
+        other = self.db.find_page_by_path(old)
+        if other is not None and other.page_id != page_id and other.tombstone is None:
+            return
+        if self._exists(old):
+            return  # a file still sits at the old path: the folder is its
+        if self.observer is not None:
+            for rel in self._files_under(src):
+                self.observer.expect_delete(rel)
+                self.observer.expect_write(dst + rel[len(src) :], self._sha_of(rel))
+        try:
+            move_inside(self.root, src, dst)
+        except OSError as exc:  # a link on the way, or a folder in the way
+            self.result.errors.append(
+                f"{new}: its attachments folder {src} could not follow it ({exc}); "
+                f"move it to {dst} by hand"
+            )
+
     def _files_under(self, rel: str) -> list[str]:
         full = self.root / rel
         if full.is_file():
@@ -936,6 +965,7 @@ class Executor:
         if record is None or path is None:
             return
         _text, _doc = self._read(path)
+        self._follow_attachments(a.page_id, record.local_path, path)
         mtime, size = self._stat(path)
         self.db.update_page(
             a.page_id,
