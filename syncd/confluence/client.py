@@ -534,9 +534,15 @@ class ConfluenceClient:
         minor_edit: bool = True,
         media_type: str | None = None,
         kind: Kind = "page",
+        attachment_id: str | None = None,
     ) -> Attachment:
         """Upload a file to a page: a new attachment, or a new version of the one with the
-        same file name."""
+        same file name.
+
+        ``attachment_id`` names the attachment this file was (one in the trash, which the
+        listing leaves out): it gets the new version when no current attachment has the
+        name, since a new attachment would clash with the trashed one's name.
+        """
         path = Path(path)
         filename = filename or path.name
         existing = None
@@ -544,6 +550,8 @@ class ConfluenceClient:
             if attachment.title == filename:
                 existing = attachment.id
                 break
+        if existing is None and attachment_id:
+            existing = str(attachment_id)
         return await self._backend.upload_attachment(
             str(page_id),
             path,

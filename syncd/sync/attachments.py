@@ -36,6 +36,7 @@ mass-deletion guard allows them.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -64,6 +65,9 @@ from syncd.sync.records import AttachmentRecord
 from syncd.sync.state import StateDB
 
 log = logging.getLogger(__name__)
+
+TRASHED_IDS_KEY = "attachments_trashed_remotely"
+TRASHED_IDS_KEPT = 1000
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
@@ -228,7 +232,7 @@ class AttachmentSync:
             # Edited locally since recorded: an edit beats a delete, it goes back up.
             try:
                 data = await asyncio.to_thread(read_inside, self.root, rel)
-                att = await self._upload(page_id, record.file_name, data)
+                att = await self._upload(page_id, record.file_name, data, record.attachment_id)
             except (ConfluenceError, OSError) as exc:
                 if isinstance(exc, ConfluenceError) and _fatal(exc):
                     raise
@@ -352,7 +356,11 @@ class AttachmentSync:
         if self.observer is not None:
             self.observer.expect_delete(d.rel)  # type: ignore[attr-defined]
         move_to_trash(self.root, d.rel, self.trash_dir)
-        self.db.delete_attachment(d.record.attachment_id)
+        with self.db.transaction():
+            self.db.delete_attachment(d.record.attachment_id)
+            trashed = self._trashed_ids()
+            trashed[f"{d.record.page_id}/{d.record.file_name}"] = d.record.attachment_id
+            self._save_trashed_ids(trashed)
         folder = d.rel.rsplit("/", 1)[0]
         rmdir_inside(self.root, folder)  # only when it is left empty
         return True
@@ -385,16 +393,46 @@ class AttachmentSync:
             return att if theirs == data else None
         return None
 
-    async def _upload(self, page_id: str, name: str, data: bytes) -> Attachment:
-        """Upload bytes already read (never a path the client would open through a link)."""
+    async def _upload(
+        self, page_id: str, name: str, data: bytes, attachment_id: str | None = None
+    ) -> Attachment:
+        """Upload bytes already read (never a path the client would open through a link).
+
+        `attachment_id`: the attachment the file was, when it is in Confluence's trash
+        (its name is still taken there), else one syncd trashed locally for this name.
+        """
         self.staging.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="up-")
+        key = f"{page_id}/{name}"
+        trashed = self._trashed_ids()
+        attachment_id = attachment_id or trashed.get(key)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            return await self.client.upload_attachment(page_id, tmp, filename=name)
+            att = await self.client.upload_attachment(
+                page_id, tmp, filename=name, attachment_id=attachment_id
+            )
         finally:
             _remove(tmp)
+        if key in trashed:
+            del trashed[key]
+            self._save_trashed_ids(trashed)
+        return att
+
+    def _trashed_ids(self) -> dict[str, str]:
+        """Attachments deleted in Confluence whose files syncd moved to the local trash,
+        by "page id/file name": a file restored with `syncd restore` becomes a new version
+        of that attachment (a new one would clash with the trashed one's name)."""
+        raw = self.db.get_meta(TRASHED_IDS_KEY)
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _save_trashed_ids(self, ids: dict[str, str]) -> None:
+        items = list(ids.items())[-TRASHED_IDS_KEPT:]
+        self.db.set_meta(TRASHED_IDS_KEY, json.dumps(dict(items)) if items else None)
 
     async def push(
         self,
