@@ -589,7 +589,9 @@ class SyncEngine:
                     "next run"
                 )
                 changes, ok = [], False
-            wanted |= {c.page_id for c in changes}
+            # The window overlaps: versions already recorded are not news.
+            have = {a.attachment_id: a.version for a in self.state.attachments()}
+            wanted |= {c.page_id for c in changes if have.get(c.id, 0) < c.version}
         for pid in sorted(wanted - executor.pulled):
             record = summaries.get(pid)
             if record is None or record.tombstone is not None:
