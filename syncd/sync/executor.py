@@ -988,7 +988,9 @@ class Executor:
         except NotFound:
             pass  # already gone: the tombstone below is still right
         if record is not None:
-            self.db.update_page(a.page_id, tombstone=Tombstone("local", time.time(), None))
+            with self.db.transaction():
+                self.db.update_page(a.page_id, tombstone=Tombstone("local", time.time(), None))
+                self._forget_attachments(a.page_id)
         self._applied("trashed_remote", "local->remote", a.page_id, a.title, None, a.path)
 
     async def _do_MoveLocalToTrash(self, a: MoveLocalToTrash) -> None:
@@ -1006,13 +1008,21 @@ class Executor:
             rmdir_inside(self.root, path[:-3])  # its children folder, once emptied
         if record is not None:
             if a.remote_status == "trashed":
-                self.db.update_page(
-                    a.page_id, tombstone=Tombstone("remote", time.time(), trash_rel)
-                )
+                with self.db.transaction():
+                    self.db.update_page(
+                        a.page_id, tombstone=Tombstone("remote", time.time(), trash_rel)
+                    )
+                    self._forget_attachments(a.page_id)
             else:
                 self.db.delete_page(a.page_id)
         title = record.title if record else a.path
         self._applied("trashed_local", "remote->local", a.page_id, title, None, path or a.path)
+
+    def _forget_attachments(self, page_id: str) -> None:
+        """A trashed page's attachment records go: should the page come back, its
+        attachments are matched afresh (by bytes), never read as deleted files."""
+        for att in self.db.attachments(page_id):
+            self.db.delete_attachment(att.attachment_id)
 
     async def _do_RestoreRemote(self, a: RestoreRemote) -> None:
         record = self.db.get_page(a.page_id)
