@@ -26,7 +26,7 @@ def in_local_trash(ctx) -> None:
 
 def restore_it(ctx) -> None:
     printed = syncd_restore(ctx, "Alpha.attachments/diagram.txt")
-    assert "restored" in printed, printed
+    assert "uploads the attachment again" in printed, printed
     assert (folder(ctx, "a") / "diagram.txt").read_bytes() == b"diagram v1\n"
 
 
