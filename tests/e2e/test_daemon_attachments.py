@@ -56,7 +56,7 @@ def test_polling_downloads_a_new_attachment_version_without_page_edit(flavor, tm
             assert daemon.stop() == 0
 
 
-def test_webhook_attachment_trashed_moves_the_file_to_the_local_trash(tmp_path):
+def test_webhook_attachment_events_update_and_trash_the_file(tmp_path):
     with server.ThreadedEmulator(flavor="cloud", pages=2, space="DEMO") as emu:
         config = write_config(tmp_path, emu)
         with Daemon(config) as daemon:
@@ -67,13 +67,18 @@ def test_webhook_attachment_trashed_moves_the_file_to_the_local_trash(tmp_path):
                 lambda: attachment_file(daemon, page, "gone.txt") == b"to be deleted\n",
                 what="the attachment downloaded",
             )
+            emu.call(lambda: emu.store.update_attachment_data(att, b"new version\n"))
+            until(
+                lambda: attachment_file(daemon, page, "gone.txt") == b"new version\n",
+                what="the new version delivered by attachment_updated",
+            )
             emu.call(lambda: emu.store.delete_attachment(att))  # attachment_trashed
             until(
                 lambda: attachment_file(daemon, page, "gone.txt") is None,
                 what="the file moved away",
             )
             trash = tmp_path / "state" / "trash"
-            found = [p for p in trash.rglob("gone.txt") if p.read_bytes() == b"to be deleted\n"]
+            found = [p for p in trash.rglob("gone.txt") if p.read_bytes() == b"new version\n"]
             assert found, list(trash.rglob("*"))
             assert emu.call(lambda: emu.store.get(page).status) == "current"
             assert daemon.stop() == 0
