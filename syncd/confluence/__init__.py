@@ -23,12 +23,13 @@ from .errors import (
     WebhooksNotSupported,
     WebhooksUnavailable,
 )
-from .models import Attachment, Change, Page, PageRef, Space, Webhook
+from .models import Attachment, AttachmentChange, Change, Page, PageRef, Space, Webhook
 from .settings import ConnectionSettings
 from .transport import TransportStats
 
 __all__ = [
     "Attachment",
+    "AttachmentChange",
     "AuthFailed",
     "Change",
     "ConfluenceClient",

@@ -47,7 +47,7 @@ from .errors import (
     WebhookPermissionDenied,
     WebhooksNotSupported,
 )
-from .models import Attachment, Change, Kind, Page, PageRef, Space, Webhook
+from .models import Attachment, AttachmentChange, Change, Kind, Page, PageRef, Space, Webhook
 from .settings import ConnectionSettings
 from .transport import Clock, Reply, SecretAuth, Sleep, Transport, TransportStats, make_auth
 
@@ -539,9 +539,15 @@ class ConfluenceClient:
         minor_edit: bool = True,
         media_type: str | None = None,
         kind: Kind = "page",
+        attachment_id: str | None = None,
     ) -> Attachment:
         """Upload a file to a page: a new attachment, or a new version of the one with the
-        same file name."""
+        same file name.
+
+        ``attachment_id`` names the attachment this file was (one in the trash, which the
+        listing leaves out): it gets the new version when no current attachment has the
+        name, since a new attachment would clash with the trashed one's name.
+        """
         path = Path(path)
         filename = filename or path.name
         existing = None
@@ -549,6 +555,8 @@ class ConfluenceClient:
             if attachment.title == filename:
                 existing = attachment.id
                 break
+        if existing is None and attachment_id:
+            existing = str(attachment_id)
         return await self._backend.upload_attachment(
             str(page_id),
             path,
@@ -579,19 +587,8 @@ class ConfluenceClient:
         unknown); the caller ignores entries whose version it already has. Only current
         content is reported: trash and purge show up through webhooks or tree listings.
         """
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.UTC)
-        start = since - overlap
-        zone = await self._user_zone()
-        if zone is None:
-            start -= _UNKNOWN_ZONE_MARGIN
-            zone = dt.UTC
-        literal = start.astimezone(zone).strftime(self._backend.cql_date_format)
         types = "type in (page, blogpost)" if include_blogposts else "type = page"
-        cql = (
-            f"space = {_cql_quote(space_key)} and {types} and lastmodified >= "
-            f'"{literal}" order by lastmodified asc'
-        )
+        cql = await self._modified_since_cql(space_key, types, since, overlap)
         latest: dict[str, Change] = {}
         async for item in self._backend.cql_search(cql):
             content = item.get("content") if "content" in item else item
@@ -608,6 +605,60 @@ class ConfluenceClient:
             if known is None or change.version > known.version:
                 latest[change.id] = change
         return list(latest.values())
+
+    async def attachment_changes_since(
+        self,
+        space_key: str,
+        since: dt.datetime,
+        *,
+        overlap: dt.timedelta = dt.timedelta(minutes=2),
+    ) -> list[AttachmentChange]:
+        """Attachments added or given a new version since ``since``, with their container.
+
+        Same window as `changes_since` (overlap, user time zone). An attachment upload
+        leaves the page's version alone, so this is how a full sync or a poll learns which
+        pages need their attachment list read again. Trashed attachments are not listed
+        (CQL finds current content only): deletions come from webhooks or a list read.
+        """
+        cql = await self._modified_since_cql(space_key, "type = attachment", since, overlap)
+        latest: dict[str, AttachmentChange] = {}
+        async for item in self._backend.cql_search(cql, expand="version,container"):
+            content = item.get("content") if "content" in item else item
+            if not isinstance(content, dict) or "id" not in content:
+                continue
+            container = content.get("container")
+            if not isinstance(container, dict) or not container.get("id"):
+                continue  # no container in the answer: nothing to re-read
+            change = AttachmentChange(
+                id=str(content["id"]),
+                version=int((content.get("version") or {}).get("number") or 0),
+                page_id=str(container["id"]),
+                page_kind="blogpost" if container.get("type") == "blogpost" else "page",
+                title=content.get("title"),
+            )
+            known = latest.get(change.id)
+            if known is None or change.version > known.version:
+                latest[change.id] = change
+        return list(latest.values())
+
+    async def _modified_since_cql(
+        self, space_key: str, types: str, since: dt.datetime, overlap: dt.timedelta
+    ) -> str:
+        """The CQL for content of ``types`` modified since ``since``, window widened by
+        ``overlap`` (minute precision) and by a day's span of time zones when the
+        searching user's zone is unknown (CQL reads date literals in that zone)."""
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+        start = since - overlap
+        zone = await self._user_zone()
+        if zone is None:
+            start -= _UNKNOWN_ZONE_MARGIN
+            zone = dt.UTC
+        literal = start.astimezone(zone).strftime(self._backend.cql_date_format)
+        return (
+            f"space = {_cql_quote(space_key)} and {types} and lastmodified >= "
+            f'"{literal}" order by lastmodified asc'
+        )
 
     async def _user_zone(self) -> dt.tzinfo | None:
         if self._cql_zone is False:

@@ -125,6 +125,21 @@ class Change:
     title: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AttachmentChange:
+    """An attachment the change feed reports (new, or a new version), with its container.
+
+    Uploading a new version does not change the page's version, so the container is
+    what a sync has to look at again.
+    """
+
+    id: str
+    version: int
+    page_id: str
+    page_kind: Kind = "page"
+    title: str | None = None
+
+
 # -- helpers ------------------------------------------------------------------------------
 
 

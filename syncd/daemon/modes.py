@@ -80,6 +80,9 @@ class RemoteChange:
     modified_at: float | None = None
     # The sync state already has this version (synced by a delivery, a poll or our push).
     known: bool = False
+    #: Set for an attachment change ("att123 v2"): ``page_id`` is its container, whose
+    #: version did not change, so the page is looked at whatever version is known.
+    attachment: str | None = None
 
 
 @dataclass(slots=True)
@@ -142,9 +145,9 @@ class ModeMachine:
         # page id -> (latest receipt time, highest version delivered)
         self._delivered: OrderedDict[str, tuple[float, int | None]] = OrderedDict()
         # changes seen by a check but too recent to judge yet, by (page id, version)
-        self._pending: OrderedDict[tuple[str, int | None], _Pending] = OrderedDict()
+        self._pending: OrderedDict[tuple[str, int | None, str | None], _Pending] = OrderedDict()
         # (page id, version) already judged covered or missed, so overlaps don't recount
-        self._judged: OrderedDict[tuple[str, int | None], float] = OrderedDict()
+        self._judged: OrderedDict[tuple[str, int | None, str | None], float] = OrderedDict()
         self._last_observed_at = now  # the previous check or poll
 
     # ---- inputs -------------------------------------------------------------------
@@ -354,7 +357,7 @@ class ModeMachine:
         self._last_observed_at = now
         polling = self.mode is Mode.POLLING
         for change in changes:
-            key = (change.page_id, change.version)
+            key = (change.page_id, change.version, change.attachment)
             if key in self._pending or key in self._judged:
                 continue
             if change.known and not polling:

@@ -473,25 +473,44 @@ class Daemon:
     async def _changes_since(self, since: float) -> list[RemoteChange]:
         import datetime as dt
 
+        start = dt.datetime.fromtimestamp(since, dt.UTC)
         changes = await self.engine.client.changes_since(
             self.config.confluence.space,
-            dt.datetime.fromtimestamp(since, dt.UTC),
+            start,
             include_blogposts=self.config.sync.blog_posts,
         )
+        found = [((str(c.id), c.version), RemoteChange(str(c.id), c.version)) for c in changes]
+        if self.config.sync.attachments:
+            # An attachment upload leaves its page's version alone: a hint for the page
+            # (the targeted run reads its attachment list).
+            for a in await self.engine.client.attachment_changes_since(
+                self.config.confluence.space, start
+            ):
+                label = f"{a.id} v{a.version}"
+                known = self._has_attachment(a.page_id, a.id, a.version)
+                change = RemoteChange(a.page_id, None, known=known, attachment=label)
+                found.append(((label, a.version), change))
         # The feed's window overlaps (minute precision; on Data Center a wide margin for an
         # unknown time zone), so the same (page, version) comes back poll after poll. The
         # mode machine keeps what it has not judged yet, so each is reported once: pages
         # unchanged for hours must not count as "not delivered" at every poll.
         fresh: list[RemoteChange] = []
-        for c in changes:
-            key = (str(c.id), c.version)
+        for key, change in found:
             if key in self._reported:
                 continue
             self._reported[key] = None
-            fresh.append(RemoteChange(str(c.id), c.version))
+            fresh.append(change)
         while len(self._reported) > REPORTED_MEMORY:
             self._reported.popitem(last=False)
         return fresh
+
+    def _has_attachment(self, page_id: str, attachment_id: str, version: int) -> bool:
+        """The state has this attachment at this version (e.g. syncd uploaded it)."""
+        try:
+            records = self.engine.state.attachments(page_id)
+        except Exception:
+            return False
+        return any(r.attachment_id == attachment_id and r.version >= version for r in records)
 
     def known_version(self, page_id: str) -> int | None:
         try:

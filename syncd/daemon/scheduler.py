@@ -5,7 +5,8 @@ scans); the reconcile path decides what happens. The remote side is injected as 
 callables so this module needs nothing from the client or the sync engine:
 
 * ``changes_since(since_epoch) -> Sequence[RemoteChange]``: pages changed since a time
-  (the feed applies its own overlap, e.g. ``ConfluenceClient.changes_since``);
+  (the feed applies its own overlap, e.g. ``ConfluenceClient.changes_since``), and pages
+  whose attachments changed (``RemoteChange.attachment`` set: never dropped as known);
 * ``register() -> None``: (re-)register the webhook, raising with a human-readable reason
   when that is impossible.
 
@@ -188,6 +189,10 @@ class ModeScheduler:
                 log.exception("could not save the poll watermark")
 
     def _is_new(self, change: RemoteChange) -> bool:
+        if change.attachment is not None:
+            # The page's version says nothing about its attachments; the feed knows
+            # whether the state has this attachment version.
+            return not change.known
         if self._known_version is None or change.version is None:
             return True
         known = self._known_version(change.page_id)

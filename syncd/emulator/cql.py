@@ -5,6 +5,11 @@ Fields: ``space`` (``space.key``), ``type``, ``id`` (``content``), ``title``, ``
 Operators: ``=``, ``!=``, ``~`` (contains), ``!~``, ``>``, ``>=``, ``<``, ``<=``, ``in (...)``,
 ``not in (...)``; ``and``/``or``/``not`` with parentheses; ``order by f [asc|desc], ...``.
 
+Attachments are content too (``type = attachment``): their ``lastmodified`` is the time of
+their latest version, ``parent``/``ancestor`` reach their container, and only current
+attachments of current containers are found, as on Confluence (a trashed attachment is
+not searchable).
+
 Dates accept ``"yyyy-MM-dd HH:mm"``, ``"yyyy/MM/dd HH:mm"``, ``"yyyy-MM-dd"``, ``"yyyy/MM/dd"``,
 read as UTC (the emulated user's zone). As on Confluence, precision is **minutes**: a
 modification time is truncated to its minute before comparing, so ``lastmodified > "10:00"``
@@ -15,10 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from syncd.emulator.errors import BadRequest
-from syncd.emulator.model import Content
+from syncd.emulator.model import Attachment, Content
 from syncd.emulator.store import Store
 
 _TOKEN = re.compile(
@@ -31,6 +37,41 @@ _TOKEN = re.compile(
 )
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
 Predicate = Callable[[Content], bool]
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """An attachment seen through the fields a CQL clause reads (like a Content)."""
+
+    attachment: Attachment
+    space_key: str
+    id: str
+    type: str
+    title: str
+    parent_id: str
+    modified: int
+    created: int
+    author: str
+    labels: tuple[str, ...] = ()
+    body: str = ""
+
+
+def _view(a: Attachment, container: Content) -> AttachmentView:
+    return AttachmentView(
+        attachment=a,
+        space_key=container.space_key,
+        id=a.id,
+        type="attachment",
+        title=a.filename,
+        parent_id=container.id,
+        modified=a.version.when,
+        created=a.created,
+        author=a.version.author,
+    )
+
+
+def _numeric_id(c: Content) -> int:
+    return int(str(c.id).removeprefix("att"))
 
 
 class CqlError(BadRequest):
@@ -216,7 +257,14 @@ class Query:
             "content": lambda c: [c.id],
             "title": lambda c: [c.title],
             "parent": lambda c: [c.parent_id or ""],
-            "ancestor": lambda c: [a.id for a in store.ancestors(c.id)],
+            "ancestor": lambda c: [
+                a.id
+                for a in (
+                    [*store.ancestors(c.parent_id), store.get(c.parent_id)]
+                    if isinstance(c, AttachmentView)
+                    else store.ancestors(c.id)
+                )
+            ],
             "label": lambda c: list(c.labels),
             "creator": lambda c: [
                 c.author,
@@ -246,10 +294,10 @@ class Query:
             "lastmodified": lambda c: c.modified,
             "created": lambda c: c.created,
             "title": lambda c: c.title.lower(),
-            "id": lambda c: int(c.id),
-            "content": lambda c: int(c.id),
+            "id": _numeric_id,
+            "content": _numeric_id,
         }
-        out = sorted(items, key=lambda c: int(c.id))
+        out = sorted(items, key=_numeric_id)
         for field, desc in reversed(self.order):
             if field not in keys:
                 raise CqlError(self.cql, f"cannot order by {field}")
@@ -260,13 +308,21 @@ class Query:
         return self.predicate(c)
 
 
-def search(store: Store, cql: str) -> list[Content]:
-    """Current pages and blog posts matching ``cql``, in its order (id order by default)."""
+def search(store: Store, cql: str) -> list[Content | Attachment]:
+    """Current pages, blog posts and attachments matching ``cql``, in its order (id order
+    by default)."""
     query = Query(store, cql)
     with store.lock:
-        found = [
+        found: list = [
             c
             for c in list(store.content.values())
             if c.type in ("page", "blogpost") and c.status == "current" and query.matches(c)
         ]
-    return query.sort(found)
+        for a in list(store.attachments.values()):
+            container = store.content.get(a.container_id)
+            if a.status != "current" or container is None or container.status != "current":
+                continue
+            view = _view(a, container)
+            if query.matches(view):  # type: ignore[arg-type]
+                found.append(view)
+    return [c.attachment if isinstance(c, AttachmentView) else c for c in query.sort(found)]

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from syncd.emulator import cql, shapes_v1
 from syncd.emulator.errors import ApiError, BadRequest, Forbidden, NotFound, content_not_found
-from syncd.emulator.model import Content
+from syncd.emulator.model import Attachment, Content
 from syncd.emulator.pagination import (
     decode_cursor,
     encode_cursor,
@@ -268,8 +268,7 @@ async def delete_content(request: web.Request) -> web.Response:
         a = store.attachments.get("att" + cid)
         if a is None:
             raise content_not_found(cid)
-        store.delete_attachment(a.id, purge=a.status == "trashed")
-        return web.Response(status=204)
+        return _delete_attachment(st.flavor, store, a, request.query.get("status", "current"))
     wanted = request.query.get("status", "current")
     if c.status == "trashed":
         if wanted != "trashed":
@@ -278,6 +277,25 @@ async def delete_content(request: web.Request) -> web.Response:
         return web.Response(status=204)
     store.trash(cid)
     return web.Response(status=200 if st.flavor == "dc" else 204)
+
+
+def _delete_attachment(flavor: str, store, a, wanted: str) -> web.Response:
+    """DC trashes a current attachment (200) and purges a trashed one when asked with
+    ``status=trashed`` (204), as for pages (DC spec, ``DELETE /content/{id}``: "if the
+    content is trashable..."). Cloud v1 deletes attachments permanently (204; Cloud v1
+    spec, same operation: "Comments and attachments are deleted permanently")."""
+    if flavor != "dc":
+        if a.status == "current":
+            store.delete_attachment(a.id)
+        store.delete_attachment(a.id, purge=True)
+        return web.Response(status=204)
+    if a.status == "trashed":
+        if wanted != "trashed":
+            raise content_not_found(a.id.removeprefix("att"))
+        store.delete_attachment(a.id, purge=True)
+        return web.Response(status=204)
+    store.delete_attachment(a.id)
+    return web.Response(status=200)
 
 
 async def move_content(request: web.Request) -> web.Response:
@@ -630,7 +648,13 @@ def _search_response(request: web.Request, render) -> web.Response:
 async def search(request: web.Request) -> web.Response:
     """``content/search``: results are Content objects."""
     expand = parse_expand(request.query.get("expand"))
-    return _search_response(request, lambda ctx, c: shapes_v1.content(ctx, c, expand))
+
+    def render(ctx: Ctx, c: Content | Attachment) -> dict:
+        if isinstance(c, Attachment):
+            return shapes_v1.attachment(ctx, c, expand)
+        return shapes_v1.content(ctx, c, expand)
+
+    return _search_response(request, render)
 
 
 # ---- spaces and users ---------------------------------------------------------------

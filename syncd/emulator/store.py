@@ -847,27 +847,54 @@ class Store:
             return a
 
     def delete_attachment(self, attachment_id: str, *, purge: bool = False) -> None:
-        """Trash an attachment, or purge it. Either way a current one emits
-        ``attachment_removed``."""
+        """Trash an attachment (``attachment_trashed``), or purge it (``attachment_removed``).
+
+        Named like the page events (trash -> ``page_trashed``, purge -> ``page_removed``,
+        from a real Cloud capture, confluence-api.md §5.1.2); the docs give attachments
+        "the same pairing" and no capture of their own, so this mapping is inferred.
+        """
         with self.lock:
             a = self.get_attachment(attachment_id)
             c = self.content.get(a.container_id)
-            was_current = a.status == "current"
             if purge:
                 self.attachments.pop(a.id, None)
                 if c is not None and a.id in c.attachment_ids:
                     c.attachment_ids.remove(a.id)
+                event = "attachment_removed"
             else:
+                if a.status != "current":
+                    self._changed()
+                    return
                 a.status = "trashed"
-            if was_current and c is not None:
+                event = "attachment_trashed"
+            if c is not None:
                 self._emit(
-                    "attachment_removed",
+                    event,
                     c.space_key,
                     attachedTo=self.snapshot(c),
                     attachments=[self.attachment_snapshot(a)],
                 )
             else:
                 self._changed()
+
+    def restore_attachment(self, attachment_id: str) -> Attachment:
+        """Bring a trashed attachment back (the space trash's "Restore")."""
+        with self.lock:
+            a = self.get_attachment(attachment_id)
+            if a.status == "current":
+                return a
+            a.status = "current"
+            c = self.content.get(a.container_id)
+            if c is not None:
+                self._emit(
+                    "attachment_restored",
+                    c.space_key,
+                    attachedTo=self.snapshot(c),
+                    attachments=[self.attachment_snapshot(a)],
+                )
+            else:
+                self._changed()
+            return a
 
     # ---- webhooks -------------------------------------------------------------------
 

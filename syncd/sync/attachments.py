@@ -19,25 +19,43 @@ page and its other attachments are synced regardless.
 
 Records are matched by file name inside the page's current attachments folder,
 so moving or renaming a page (which moves the folder along) needs no rewrite.
+
+Deletions, both ways, are recoverable and guarded. An attachment that is no longer
+current when its page's list is read was deleted in Confluence: the local file
+goes to the local trash if it is unchanged since recorded (`syncd restore` brings
+it back, and the next sync uploads it again), or is uploaded again if it was
+edited (an edit beats a delete). A recorded file that is gone from its folder was
+deleted locally: the attachment goes to the Confluence trash, unless Confluence
+has a newer version, which is downloaded instead. A file that is only missing
+because its folder is a link or unreadable, or because it still sits at its
+recorded path (a page renamed without its folder), is not a deletion. Deletions
+are collected first (`deletions`) and applied by `apply_deletions` once the run's
+mass-deletion guard allows them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from syncd.confluence import ConfluenceClient, ConfluenceError
+from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound
 from syncd.confluence.models import Attachment
 from syncd.local.atomic import (
     UnsafePathError,
     atomic_write,
+    move_to_trash,
     read_inside,
     resolve_inside,
+    rmdir_inside,
     sha256_bytes,
 )
 from syncd.local.ignore import is_ignored_name
@@ -47,6 +65,9 @@ from syncd.sync.records import AttachmentRecord
 from syncd.sync.state import StateDB
 
 log = logging.getLogger(__name__)
+
+TRASHED_IDS_KEY = "attachments_trashed_remotely"
+TRASHED_IDS_KEPT = 1000
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
@@ -58,6 +79,29 @@ def safe_file_name(title: str, attachment_id: str) -> str:
     if not name or is_ignored_name(name):
         name = f"attachment-{attachment_id}" + (f"-{name}" if name else "")
     return name
+
+
+@dataclass(frozen=True)
+class AttachmentDeletion:
+    """A deletion to carry to the other side, held until the run's guard allows it.
+
+    `side` is where something gets deleted: "local" (the file goes to the local trash,
+    the attachment was deleted in Confluence) or "remote" (the attachment goes to the
+    Confluence trash, the file was deleted locally).
+    """
+
+    side: Literal["local", "remote"]
+    record: AttachmentRecord
+    rel: str
+    page_path: str
+
+    def describe(self) -> str:
+        if self.side == "local":
+            return f"move {self.rel} to the local trash (deleted in Confluence)"
+        return (
+            f"move attachment {self.record.file_name!r} of {self.page_path} to the "
+            "Confluence trash (deleted locally)"
+        )
 
 
 def _remove(path: str) -> None:
@@ -75,15 +119,22 @@ class AttachmentSync:
         client: ConfluenceClient,
         staging: Path,
         observer: object | None = None,
+        trash_dir: Path | None = None,
     ) -> None:
         self.root = root
         self.db = db
         self.client = client
         self.staging = staging
         self.observer = observer
+        self.trash_dir = trash_dir
         #: One line per attachment that was skipped (the executor points this at its
         #: run's error list).
         self.errors: list[str] = []
+        #: Attachments that could not be synced this run (the change-feed watermark
+        #: stays where it is, so they are looked at again).
+        self.failures = 0
+        #: Deletions found this run, by attachment id, waiting for `apply_deletions`.
+        self.deletions: dict[str, AttachmentDeletion] = {}
 
     def _local(self, rel: str) -> tuple[str | None, os.stat_result | None]:
         try:
@@ -114,9 +165,11 @@ class AttachmentSync:
         known = {r.attachment_id: r for r in self.db.attachments(page_id)}
         folder = attachments_dir_of(page_path)
         written: list[str] = []
+        current: set[str] = set()
         for att in attachments:
             if att.status != "current":
                 continue
+            current.add(att.id)
             name = safe_file_name(att.title, att.id)
             rel = f"{folder}/{name}"
             record = known.get(att.id)
@@ -125,6 +178,13 @@ class AttachmentSync:
                 continue
             if record is not None and local_sha is not None and local_sha != record.hash:
                 continue  # edited locally since recorded: the upload side handles it
+            if (
+                record is not None
+                and record.version == att.version
+                and local_sha is None
+                and self.deleted_locally(record, rel)
+            ):
+                continue  # deleted locally: the local-deletion step decides (guarded)
             try:
                 data = await self._download(att)
                 sha = sha256_bytes(data)
@@ -141,6 +201,7 @@ class AttachmentSync:
                     f"not downloaded to {rel} ({exc}); retried on the next run"
                 )
                 log.warning("attachment %r of %s not downloaded: %s", att.title, page_path, exc)
+                self.failures += 1
                 continue
             if local_sha != sha:
                 written.append(rel)
@@ -151,7 +212,158 @@ class AttachmentSync:
             self.db.put_attachment(
                 AttachmentRecord(page_id, att.id, name, att.version, rel, sha, size, mtime)
             )
+        for record in known.values():
+            if record.attachment_id not in current:
+                await self._gone_remotely(page_id, page_path, record)
         return written
+
+    async def _gone_remotely(self, page_id: str, page_path: str, record: AttachmentRecord) -> None:
+        """A recorded attachment is no longer current in Confluence (trashed or purged)."""
+        rel = f"{attachments_dir_of(page_path)}/{record.file_name}"
+        local_sha, st = self._local(rel)
+        if local_sha is None:
+            self.db.delete_attachment(record.attachment_id)  # gone on both sides
+            self.deletions.pop(record.attachment_id, None)
+        elif local_sha == record.hash:
+            self.deletions[record.attachment_id] = AttachmentDeletion(
+                "local", record, rel, page_path
+            )
+        else:
+            # Edited locally since recorded: an edit beats a delete, it goes back up.
+            try:
+                data = await asyncio.to_thread(read_inside, self.root, rel)
+                att = await self._upload(page_id, record.file_name, data, record.attachment_id)
+            except (ConfluenceError, OSError) as exc:
+                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                    raise
+                self.failures += 1
+                self.errors.append(
+                    f"{self._page_name(page_id, page_path)}: {rel} was deleted in Confluence "
+                    f"after you edited it; uploading it again failed ({exc}); retried on the "
+                    "next run"
+                )
+                return
+            with self.db.transaction():
+                self.db.delete_attachment(record.attachment_id)
+                self.db.put_attachment(
+                    AttachmentRecord(
+                        page_id,
+                        att.id,
+                        record.file_name,
+                        att.version,
+                        rel,
+                        sha256_bytes(data),
+                        st.st_size if st else None,
+                        st.st_mtime_ns if st else None,
+                    )
+                )
+            log.info("%s: deleted in Confluence but edited locally; uploaded again", rel)
+
+    # ------------------------------------------------------------------ deletions
+
+    def deleted_locally(self, record: AttachmentRecord, rel: str) -> bool:
+        """True when the recorded file is really gone, not merely out of sight.
+
+        Not a deletion: the file is there; its folder (or a folder on the way) is a link,
+        not a folder, or unreadable; the file still sits at its recorded path (a page
+        renamed or moved without its attachments folder).
+        """
+        folder = rel.rsplit("/", 1)[0]
+        try:
+            path = resolve_inside(self.root, folder)
+            st = os.lstat(path)
+        except FileNotFoundError:
+            pass  # the whole folder was deleted
+        except OSError:
+            return False  # a link on the way, or unreadable
+        else:
+            if not stat.S_ISDIR(st.st_mode):
+                return False
+            try:
+                os.listdir(path)
+            except OSError:
+                return False
+        for candidate in {rel, record.local_path}:
+            try:
+                if os.path.lexists(resolve_inside(self.root, candidate)):
+                    return False
+            except OSError:
+                return False
+        return True
+
+    async def check_local_deletions(
+        self, page_id: str, page_path: str, kind: str, records: Iterable[AttachmentRecord]
+    ) -> None:
+        """Files deleted locally: queue the Confluence side's deletion, after one look at
+        the page's attachment list (a newer version there is downloaded instead)."""
+        folder = attachments_dir_of(page_path)
+        gone = [r for r in records if self.deleted_locally(r, f"{folder}/{r.file_name}")]
+        if not gone:
+            return
+        listed = await self.client.list_attachments(page_id, kind=kind)  # type: ignore[arg-type]
+        by_id = {a.id: a for a in listed if a.status == "current"}
+        changed = False
+        for record in gone:
+            att = by_id.get(record.attachment_id)
+            if att is None:
+                continue  # deleted in Confluence too: the pull below forgets it
+            if att.version != record.version:
+                changed = True  # a newer version beats the local delete: downloaded below
+                continue
+            self.deletions[record.attachment_id] = AttachmentDeletion(
+                "remote", record, f"{folder}/{record.file_name}", page_path
+            )
+        if changed or any(r.attachment_id not in by_id for r in gone):
+            await self.pull(page_id, page_path, kind, listed=listed)
+
+    async def apply_deletions(
+        self, deletions: Iterable[AttachmentDeletion]
+    ) -> list[AttachmentDeletion]:
+        """Carry out deletions the guard allowed; returns those done. Each is checked
+        again first: a file edited or restored meanwhile is kept."""
+        done: list[AttachmentDeletion] = []
+        for d in deletions:
+            try:
+                if d.side == "local":
+                    if not self._trash_local(d):
+                        continue
+                else:
+                    if not self.deleted_locally(d.record, d.rel):
+                        continue  # the file came back meanwhile
+                    try:
+                        await self.client.delete_attachment(d.record.attachment_id)
+                    except NotFound:
+                        pass  # already gone: forgetting it is still right
+                    self.db.delete_attachment(d.record.attachment_id)
+            except (ConfluenceError, OSError) as exc:
+                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                    raise
+                self.failures += 1
+                self.errors.append(f"{d.describe()}: failed ({exc}); retried on the next run")
+                continue
+            done.append(d)
+        return done
+
+    def _trash_local(self, d: AttachmentDeletion) -> bool:
+        if self.trash_dir is None:
+            return False
+        sha, _ = self._local(d.rel)
+        if sha is None:
+            self.db.delete_attachment(d.record.attachment_id)
+            return False
+        if sha != d.record.hash:
+            return False  # edited meanwhile: the next run uploads it again
+        if self.observer is not None:
+            self.observer.expect_delete(d.rel)  # type: ignore[attr-defined]
+        move_to_trash(self.root, d.rel, self.trash_dir)
+        with self.db.transaction():
+            self.db.delete_attachment(d.record.attachment_id)
+            trashed = self._trashed_ids()
+            trashed[f"{d.record.page_id}/{d.record.file_name}"] = d.record.attachment_id
+            self._save_trashed_ids(trashed)
+        folder = d.rel.rsplit("/", 1)[0]
+        rmdir_inside(self.root, folder)  # only when it is left empty
+        return True
 
     async def _download(self, att: Attachment) -> bytes:
         self.staging.mkdir(parents=True, exist_ok=True)
@@ -181,16 +393,46 @@ class AttachmentSync:
             return att if theirs == data else None
         return None
 
-    async def _upload(self, page_id: str, name: str, data: bytes) -> Attachment:
-        """Upload bytes already read (never a path the client would open through a link)."""
+    async def _upload(
+        self, page_id: str, name: str, data: bytes, attachment_id: str | None = None
+    ) -> Attachment:
+        """Upload bytes already read (never a path the client would open through a link).
+
+        `attachment_id`: the attachment the file was, when it is in Confluence's trash
+        (its name is still taken there), else one syncd trashed locally for this name.
+        """
         self.staging.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="up-")
+        key = f"{page_id}/{name}"
+        trashed = self._trashed_ids()
+        attachment_id = attachment_id or trashed.get(key)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            return await self.client.upload_attachment(page_id, tmp, filename=name)
+            att = await self.client.upload_attachment(
+                page_id, tmp, filename=name, attachment_id=attachment_id
+            )
         finally:
             _remove(tmp)
+        if key in trashed:
+            del trashed[key]
+            self._save_trashed_ids(trashed)
+        return att
+
+    def _trashed_ids(self) -> dict[str, str]:
+        """Attachments deleted in Confluence whose files syncd moved to the local trash,
+        by "page id/file name": a file restored with `syncd restore` becomes a new version
+        of that attachment (a new one would clash with the trashed one's name)."""
+        raw = self.db.get_meta(TRASHED_IDS_KEY)
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _save_trashed_ids(self, ids: dict[str, str]) -> None:
+        items = list(ids.items())[-TRASHED_IDS_KEPT:]
+        self.db.set_meta(TRASHED_IDS_KEY, json.dumps(dict(items)) if items else None)
 
     async def push(
         self,

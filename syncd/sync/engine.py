@@ -31,7 +31,7 @@ from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
 from syncd.local.layout import Layout, attachments_dir_of, compute_layout
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.sync.attachments import AttachmentSync
-from syncd.sync.executor import Executor, ExecutorSettings
+from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
 from syncd.sync.reconcile import reconcile
 from syncd.sync.records import PageRecord
@@ -51,6 +51,12 @@ log = logging.getLogger(__name__)
 
 TRASH_FOLDER = "trash"
 ALIASES_KEY = "path_aliases"
+#: When the last successful full run started (epoch seconds): the attachment change
+#: feed is asked for what changed since then.
+ATTACHMENTS_WATERMARK_KEY = "attachments_checked_at"
+#: Pages whose attachment deletions the guard withheld: their lists are read again on
+#: the next full run (a deletion in Confluence is only seen in a page's list).
+ATTACHMENTS_RECHECK_KEY = "attachments_recheck"
 
 
 class Progress(Protocol):
@@ -94,6 +100,8 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
     blocked_deletions: str | None = None
     in_sync: bool = True
+    #: Attachment deletions the mass-deletion guard withheld (one line each).
+    blocked_attachments: list[str] = field(default_factory=list)
 
 
 def trash_dir(config: Config) -> Path:
@@ -221,6 +229,7 @@ class SyncEngine:
         self, request: SyncRequest | None, *, dry_run: bool, allow_delete: bool
     ) -> SyncReport:
         sync = self.config.sync
+        run_started = time.time()
         records = self.state.page_summaries()
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
@@ -285,10 +294,19 @@ class SyncEngine:
             attachments=self._attachment_sync(),
         )
         self._pending = len(plan.actions)
+        blocked_attachments: list[str] = []
         try:
             result = await executor.apply(plan)
             if executor.attachments is not None:
-                await self._sync_attachments(executor, request, local)
+                full = not (request is not None and request.targeted)
+                feed_ok = await self._sync_attachments(executor, request, local)
+                reason, blocked_attachments = await self._attachment_deletions(
+                    executor, plan, allow_delete=allow_delete
+                )
+                if reason is not None:
+                    blocked = f"{blocked}; {reason}" if blocked else reason
+                if full and feed_ok and executor.attachments.failures == 0:
+                    self.state.set_meta(ATTACHMENTS_WATERMARK_KEY, repr(run_started))
         finally:
             self._pending = 0
         errors += result.errors
@@ -315,6 +333,7 @@ class SyncEngine:
             errors=errors,
             blocked_deletions=blocked,
             in_sync=not conflicts and not errors and blocked is None,
+            blocked_attachments=blocked_attachments,
         )
 
     # ------------------------------------------------------------------ inputs
@@ -452,27 +471,44 @@ class SyncEngine:
         if not self.config.sync.attachments:
             return None
         staging = Path(self.config.state_dir) / "staging"
-        return AttachmentSync(self.root, self.state, self.client, staging, self.observer)
+        return AttachmentSync(
+            self.root,
+            self.state,
+            self.client,
+            staging,
+            self.observer,
+            trash_dir=trash_dir(self.config),
+        )
 
     async def _sync_attachments(
         self, executor: Executor, request: SyncRequest | None, local: Any
-    ) -> None:
+    ) -> bool:
         """Attachment changes that no page action carried.
 
-        Full run: files in a page's attachments folder that are new or whose hash
-        differs from the record are uploaded (local only unless something changed).
+        Full run: pages whose attachments changed in Confluence since the last full
+        run (the attachment change feed; an upload leaves the page version alone) have
+        their attachments pulled; files in a page's attachments folder that are new or
+        whose hash differs from the record are uploaded, and recorded files gone from
+        their folder are deletions (local only unless something changed).
         Targeted run: hinted pages not pulled this run have their attachments checked
         (an attachment event does not change the page version), and attachment files
-        named by file events are uploaded.
+        named by file events are uploaded, or their deletion carried over.
+        Returns False when the change feed could not be read (the watermark stays).
         """
         sync = executor.attachments
         assert sync is not None
+        summaries = self.state.page_summaries()
         pages = {
             attachments_dir_of(r.local_path): r
-            for r in self.state.page_summaries().values()
+            for r in summaries.values()
             if r.tombstone is None and r.page_id not in executor.held_ids
         }
         files: dict[str, dict[str, str]] = {}
+        feed_ok = True
+        by_page: dict[str, list[Any]] = {}
+        for att in self.state.attachments():
+            by_page.setdefault(att.page_id, []).append(att)
+        missing: dict[str, set[str]] = {}  # page id -> recorded files not found locally
         if request is not None and request.targeted:
             for pid in sorted(request.page_ids - executor.pulled):
                 record = self.state.get_page(pid)
@@ -482,11 +518,32 @@ class SyncEngine:
                 folder = path.rsplit("/", 1)[0] if "/" in path else ""
                 if folder in pages:
                     files.setdefault(folder, {})
+                    record = pages[folder]
+                    if any(
+                        path == f"{folder}/{a.file_name}" for a in by_page.get(record.page_id, ())
+                    ):
+                        missing.setdefault(record.page_id, set()).add(path)
         else:
+            feed_ok = await self._pull_changed_attachments(executor, summaries)
             for rel, entry in local.snapshot.attachments.items():
                 folder = rel.rsplit("/", 1)[0]
                 if folder in pages:
                     files.setdefault(folder, {})[rel] = entry.sha256
+            scanned = local.snapshot.attachments
+            for folder, record in pages.items():
+                for att in by_page.get(record.page_id, ()):
+                    rel = f"{folder}/{att.file_name}"
+                    if rel not in scanned:
+                        missing.setdefault(record.page_id, set()).add(rel)
+        for pid, rels in sorted(missing.items()):
+            record = summaries[pid]
+            if not (self.root / record.local_path).is_file():
+                continue  # the page itself is gone: the page rules decide
+            folder = attachments_dir_of(record.local_path)
+            gone = [a for a in by_page[pid] if f"{folder}/{a.file_name}" in rels]
+            await self._guarded(
+                executor, sync.check_local_deletions(pid, record.local_path, record.kind, gone)
+            )
         for folder, found in sorted(files.items()):
             record = pages[folder]
             known = {a.file_name: a.hash for a in self.state.attachments(record.page_id)}
@@ -497,13 +554,119 @@ class SyncEngine:
                 sync.push(record.page_id, record.local_path, record.kind, files=found or None),
             )
 
+        return feed_ok
+
+    async def _pull_changed_attachments(
+        self, executor: Executor, summaries: dict[str, PageRecord]
+    ) -> bool:
+        """Full run: read the attachment lists of pages whose attachments changed in
+        Confluence since the last successful full run (and of pages whose attachment
+        deletions the guard withheld). No watermark yet (a first sync): nothing extra,
+        every page was pulled. False when the change feed failed."""
+        from syncd.confluence import ConfluenceError
+
+        sync = executor.attachments
+        assert sync is not None
+        wanted: set[str] = set()
+        raw = self.state.get_meta(ATTACHMENTS_RECHECK_KEY)
+        if raw:
+            with contextlib.suppress(ValueError, TypeError):
+                wanted |= {str(p) for p in json.loads(raw)}
+        since = self.state.get_meta(ATTACHMENTS_WATERMARK_KEY)
+        ok = True
+        if since is not None:
+            import datetime as dt
+
+            try:
+                changes = await self.client.attachment_changes_since(
+                    self.space_key, dt.datetime.fromtimestamp(float(since), dt.UTC)
+                )
+            except (ConfluenceError, ValueError) as exc:
+                if _fatal(exc):
+                    raise
+                executor.result.errors.append(
+                    f"attachments: the change feed could not be read ({exc}); retried on the "
+                    "next run"
+                )
+                changes, ok = [], False
+            # The window overlaps: versions already recorded are not news.
+            have = {a.attachment_id: a.version for a in self.state.attachments()}
+            wanted |= {c.page_id for c in changes if have.get(c.id, 0) < c.version}
+        for pid in sorted(wanted - executor.pulled):
+            record = summaries.get(pid)
+            if record is None or record.tombstone is not None:
+                continue
+            before = len(executor.result.errors)
+            await self._guarded(executor, sync.pull(pid, record.local_path, record.kind))
+            ok = ok and len(executor.result.errors) == before
+        if raw:
+            self.state.set_meta(ATTACHMENTS_RECHECK_KEY, None)
+        return ok
+
+    async def _attachment_deletions(
+        self, executor: Executor, plan: Plan, *, allow_delete: bool
+    ) -> tuple[str | None, list[str]]:
+        """Apply the attachment deletions found this run, unless the guard withholds them.
+
+        The guard is the page guard's rule on its own count: more than `max_delete`
+        attachment deletions on either side, or any while page deletions are blocked
+        (a run that is stopped does nothing destructive), wait for `--allow-delete`.
+        Returns the reason (None: nothing withheld) and the withheld deletions.
+        """
+        sync = executor.attachments
+        assert sync is not None
+        pending = list(sync.deletions.values())
+        sync.deletions.clear()
+        if not pending:
+            return None, []
+        limit = self.config.sync.max_delete
+        reasons: list[str] = []
+        if not allow_delete:
+            remote = sum(1 for d in pending if d.side == "remote")
+            local = len(pending) - remote
+            if remote > limit:
+                reasons.append(
+                    f"{remote} attachments would be moved to the Confluence trash "
+                    f"(more than max_delete={limit})"
+                )
+            if local > limit:
+                reasons.append(
+                    f"{local} attachment files would be moved to the local trash "
+                    f"(more than max_delete={limit})"
+                )
+            if not reasons and plan.blocked_deletions is not None:
+                reasons.append(f"{len(pending)} attachment deletion(s) wait with the pages")
+        if reasons:
+            recheck = sorted({d.record.page_id for d in pending if d.side == "local"})
+            if recheck:
+                self.state.set_meta(ATTACHMENTS_RECHECK_KEY, json.dumps(recheck))
+            reason = "; ".join(reasons) + " (run with --allow-delete to confirm)"
+            log.warning("attachment deletions withheld: %s", reason)
+            return reason, [d.describe() for d in pending]
+        for d in await sync.apply_deletions(pending):
+            record = self.state.get_page(d.record.page_id)
+            title = record.title if record is not None else d.page_path
+            event, direction = (
+                ("attachment_trashed_local", "remote->local")
+                if d.side == "local"
+                else ("attachment_trashed_remote", "local->remote")
+            )
+            executor.result.applied.append(
+                Applied(event, direction, d.record.page_id, title, None, d.rel)
+            )
+        return None, []
+
     async def _guarded(self, executor: Executor, coro: Any) -> None:
         from syncd.confluence import ConfluenceError
 
         try:
             await coro
         except (ConfluenceError, OSError) as exc:
+            if isinstance(exc, ConfluenceError) and _fatal(exc):
+                raise
             executor.result.errors.append(f"attachments: {exc}")
+            if executor.attachments is not None:
+                executor.attachments.failures += 1
 
     def _load_aliases(self, index: PageIndex) -> None:
         raw = self.state.get_meta(ALIASES_KEY)
@@ -529,3 +692,10 @@ class SyncEngine:
 
 
 ProgressFn = Callable[[int, int, str], None]
+
+
+def _fatal(exc: BaseException) -> bool:
+    """Errors that stop the whole run (nothing else would work either)."""
+    from syncd.confluence import AuthFailed, Unreachable
+
+    return isinstance(exc, AuthFailed | Unreachable)

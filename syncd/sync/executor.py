@@ -872,12 +872,14 @@ class Executor:
             version = (
                 updated.version if page.version == record.remote_version else record.remote_version
             )
+            path = self._file_of(a.page_id, a.path) or record.local_path
+            self._follow_attachments(a.page_id, record.local_path, path)
             self.db.update_page(
                 a.page_id,
                 title=title,
                 parent_id=new_parent if kind == "page" else None,
                 remote_version=version,
-                local_path=self._file_of(a.page_id, a.path) or record.local_path,
+                local_path=path,
                 tombstone=None,
             )
         self.index.set_page(a.page_id, title, None)
@@ -962,6 +964,33 @@ class Executor:
         if parent not in (".", ""):
             rmdir_inside(self.root, parent)  # only succeeds when it is left empty
 
+    def _follow_attachments(self, page_id: str, old: str, new: str) -> None:
+        """A page file renamed or moved locally takes its attachments folder along.
+
+        The user moved the file, not `<Title>.attachments/`; left behind, the folder
+        would belong to no page and its files would read as deleted. Nothing moves when
+        the folder went along already, or another page claims the old place.
+        """
+        src, dst = attachments_dir_of(old), attachments_dir_of(new)
+        if old == new or src == dst or not self._exists(src) or self._exists(dst):
+            return
+        other = self.db.find_page_by_path(old)
+        if other is not None and other.page_id != page_id and other.tombstone is None:
+            return
+        if self._exists(old):
+            return  # a file still sits at the old path: the folder is its
+        if self.observer is not None:
+            for rel in self._files_under(src):
+                self.observer.expect_delete(rel)
+                self.observer.expect_write(dst + rel[len(src) :], self._sha_of(rel))
+        try:
+            move_inside(self.root, src, dst)
+        except OSError as exc:  # a link on the way, or a folder in the way
+            self.result.errors.append(
+                f"{new}: its attachments folder {src} could not follow it ({exc}); "
+                f"move it to {dst} by hand"
+            )
+
     def _files_under(self, rel: str) -> list[str]:
         full = self.root / rel
         if full.is_file():
@@ -978,6 +1007,7 @@ class Executor:
         if record is None or path is None:
             return
         _text, _doc = self._read(path)
+        self._follow_attachments(a.page_id, record.local_path, path)
         mtime, size = self._stat(path)
         self.db.update_page(
             a.page_id,
@@ -1000,7 +1030,9 @@ class Executor:
         except NotFound:
             pass  # already gone: the tombstone below is still right
         if record is not None:
-            self.db.update_page(a.page_id, tombstone=Tombstone("local", time.time(), None))
+            with self.db.transaction():
+                self.db.update_page(a.page_id, tombstone=Tombstone("local", time.time(), None))
+                self._forget_attachments(a.page_id)
         self._applied("trashed_remote", "local->remote", a.page_id, a.title, None, a.path)
 
     async def _do_MoveLocalToTrash(self, a: MoveLocalToTrash) -> None:
@@ -1018,13 +1050,21 @@ class Executor:
             rmdir_inside(self.root, path[:-3])  # its children folder, once emptied
         if record is not None:
             if a.remote_status == "trashed":
-                self.db.update_page(
-                    a.page_id, tombstone=Tombstone("remote", time.time(), trash_rel)
-                )
+                with self.db.transaction():
+                    self.db.update_page(
+                        a.page_id, tombstone=Tombstone("remote", time.time(), trash_rel)
+                    )
+                    self._forget_attachments(a.page_id)
             else:
                 self.db.delete_page(a.page_id)
         title = record.title if record else a.path
         self._applied("trashed_local", "remote->local", a.page_id, title, None, path or a.path)
+
+    def _forget_attachments(self, page_id: str) -> None:
+        """A trashed page's attachment records go: should the page come back, its
+        attachments are matched afresh (by bytes), never read as deleted files."""
+        for att in self.db.attachments(page_id):
+            self.db.delete_attachment(att.attachment_id)
 
     async def _do_RestoreRemote(self, a: RestoreRemote) -> None:
         record = self.db.get_page(a.page_id)

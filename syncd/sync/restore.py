@@ -1,11 +1,12 @@
 """`syncd restore PATH`: put a file back from the local trash.
 
 Files land in the local trash (``<state_dir>/trash/<stamp>/<path>``) when their
-page was trashed or deleted in Confluence. Restoring puts the newest trashed
-copy of PATH back into the folder (beside the current file, as
-``<stem>.restored-<stamp>.md``, if something is already there); the next sync
-then restores the page in Confluence from its trash (or re-creates it when it
-was deleted for good). ``--list`` shows what the trash holds.
+page was trashed or deleted in Confluence (an attachment's file: when the
+attachment was). Restoring puts the newest trashed copy of PATH back into the
+folder (beside the current file, as ``<stem>.restored-<stamp>.md``, if something
+is already there); the next sync then restores the page in Confluence from its
+trash (or re-creates it when it was deleted for good), or uploads the attachment
+again. ``--list`` shows what the trash holds.
 """
 
 from __future__ import annotations
@@ -73,5 +74,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     folder.mkdir(parents=True, exist_ok=True)
     restored = restore_from_trash(matches[0], folder)
-    print(f"restored {restored}; the next sync brings the page back in Confluence")
+    if ".attachments/" in rel:
+        print(f"restored {restored}; the next sync uploads the attachment again")
+    else:
+        print(f"restored {restored}; the next sync brings the page back in Confluence")
     return 0

@@ -273,6 +273,25 @@ async def test_changes_since_reports_new_versions(site):
     assert len(versions) == len(changes)  # deduplicated
 
 
+async def test_attachment_changes_since_reports_uploads_without_page_edits(site, tmp_path):
+    emu, client = site
+    home = await home_of(client, emu)
+    page = await client.create_page(emu.space_key, "Files", "<p>1</p>", parent_id=home)
+    first = tmp_path / "one.txt"
+    first.write_bytes(b"one")
+    att = await client.upload_attachment(page.id, first)
+    since = dt.datetime.now(dt.UTC)
+    first.write_bytes(b"two")
+    await client.upload_attachment(page.id, first)  # a new version; the page is not edited
+    changes = await client.attachment_changes_since(emu.space_key, since)
+    mine = [(c.id, c.version, c.page_id) for c in changes if c.page_id == page.id]
+    assert mine == [(att.id, 2, page.id)]  # (the window's overlap may show others' too)
+    assert (await client.get_page(page.id)).version == page.version
+    await client.delete_attachment(att.id)  # to the trash: no longer reported
+    changes = await client.attachment_changes_since(emu.space_key, since)
+    assert all(c.page_id != page.id for c in changes)
+
+
 async def test_iter_pages_fetches_many_with_errors_isolated(site):
     emu, client = site
     refs = [ref async for ref in client.iter_page_tree(emu.space_key)]

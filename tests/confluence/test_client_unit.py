@@ -361,6 +361,49 @@ async def test_changes_since_uses_overlap_zone_and_date_format(
     ]
 
 
+@pytest.mark.parametrize(
+    ("deployment", "zone", "expected"),
+    [
+        ("cloud", "UTC", '"2026-01-05 09:58"'),
+        ("datacenter", "Europe/Paris", '"2026/01/05 10:58"'),
+        ("datacenter", None, '"2026/01/04 19:58"'),  # unknown zone: widened by 14 h
+    ],
+)
+async def test_attachment_changes_since_names_containers_with_the_same_window(
+    make_client, deployment, zone, expected
+):
+    queries: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/user/current"):
+            return json_response(200, {"timeZone": zone} if zone else {})
+        queries.append(request)
+        page = {"id": "5", "type": "page", "title": "A"}
+        results = [
+            {"id": "att7", "type": "attachment", "version": {"number": 2}, "container": page},
+            {"id": "att7", "type": "attachment", "version": {"number": 3}, "container": page},
+            {
+                "id": "att8",
+                "type": "attachment",
+                "version": {"number": 1},
+                "container": {"id": "6", "type": "blogpost"},
+            },
+            {"id": "att9", "type": "attachment", "version": {"number": 1}},  # no container
+        ]
+        return json_response(200, {"results": results, "size": 4, "_links": {}})
+
+    client = await make_client(handler, deployment=deployment)
+    since = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    changes = await client.attachment_changes_since("ENG", since)
+    cql = queries[0].url.params["cql"]
+    assert expected in cql and 'space = "ENG"' in cql and "type = attachment" in cql
+    assert "container" in queries[0].url.params["expand"].split(",")
+    assert sorted((c.id, c.version, c.page_id, c.page_kind) for c in changes) == [
+        ("att7", 3, "5", "page"),
+        ("att8", 1, "6", "blogpost"),
+    ]
+
+
 # -- attachments -----------------------------------------------------------------------------
 
 

@@ -94,6 +94,24 @@ def test_dc_attachment_hint_targets_the_container():
     assert hint.attachment_ids == ("1001", "1002")
 
 
+@pytest.mark.parametrize("event", ["attachment_trashed", "attachment_removed"])
+@pytest.mark.parametrize("flavor", ["dc", "cloud"])
+def test_attachment_deletions_hint_the_container(event, flavor):
+    body = raw(
+        {
+            "timestamp": 1,
+            "event": event,
+            "userKey": "u",
+            "attachedTo": {"id": 77},
+            "attachments": [{"id": 1001}],
+        }
+    )
+    hint = parse_delivery(body, flavor=flavor, event=event if flavor == "cloud" else None)
+    assert hint is not None and hint.kind is HintKind.ATTACHMENT
+    assert hint.page_id == "77" and hint.attachment_ids == ("1001",)
+    assert hint.event == event and not hint.version_is_content
+
+
 def test_dc_label_added_targets_labeled_content():
     body = raw(
         {

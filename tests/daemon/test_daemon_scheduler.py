@@ -231,3 +231,23 @@ async def test_failing_callback_neither_stops_nor_spins_the_loop(feed):
         await task
     # two passes took at least one retry delay: no hot loop despite a 10 ms poll interval
     assert len(feed.calls) <= 3
+
+
+async def test_attachment_changes_mark_their_page_although_its_version_is_known(clock, feed):
+    known = {"1": 5}
+    _machine, dirty, sched = make(clock, feed, register=None, known=known.get)
+    await sched.register_now()  # polling by choice
+    clock.now += 120
+    feed.changes = [
+        RemoteChange("1", 5, clock.now - 30),  # the page itself: already synced
+        RemoteChange("1", None, clock.now - 30, attachment="att7 v2"),  # its attachment
+        RemoteChange("1", None, clock.now - 30, known=True, attachment="att8 v1"),  # ours
+    ]
+    assert await sched.run_due() == [Task.POLL]
+    batch = dirty.take()
+    assert batch.page_ids == ["1"] and batch.entries["1"].sources == {"poll"}
+    assert batch.entries["1"].marks == 1  # the attachment change, not the known ones
+    clock.now += 60
+    feed.changes = [RemoteChange("1", None, clock.now - 30, known=True, attachment="att8 v1")]
+    await sched.run_due()
+    assert not dirty  # an attachment version the state has is not work

@@ -539,6 +539,45 @@ def _cql(c: Ctx) -> httpx.Response:
     )
 
 
+def _cql_attachments(c: Ctx) -> httpx.Response:
+    """Attachments modified since a time, with their container (the attachment change feed)."""
+    page = c.new_page()
+    c.attach(page["id"], "feed-1.txt")
+    c.attach(page["id"], "feed-2.txt")
+    cql = (
+        f'space="{SPACE}" and type=attachment and lastmodified >= "2000-01-01 00:00" '
+        "order by lastmodified asc"
+    )
+    return c.http.get(
+        f"{c.api}/content/search",
+        params={"cql": cql, "limit": 1, "expand": "version,container"},
+    )
+
+
+def _check_attachment_feed(c: Ctx, r: httpx.Response) -> None:
+    body = r.json()
+    assert body["results"], body
+    for item in body["results"]:
+        assert item["type"] == "attachment" and item["id"].startswith("att"), item
+        assert item["version"]["number"] >= 1
+        assert item["container"]["type"] == "page" and item["container"]["id"], item
+    assert "next" in body["_links"], "limit=1 over two attachments offers a next link"
+
+
+def _dc_trash_attachment(c: Ctx) -> httpx.Response:
+    _, att = _with_attachment(c)
+    return c.http.delete(f"{DC}/content/{att['id'].removeprefix('att')}")
+
+
+def _dc_purge_attachment(c: Ctx) -> httpx.Response:
+    _, att = _with_attachment(c)
+    content_id = att["id"].removeprefix("att")
+    assert c.http.delete(f"{DC}/content/{content_id}").status_code == 200
+    listed = c.http.get(f"{DC}/content/{att['container']['id']}/child/attachment").json()
+    assert all(a["id"] != att["id"] for a in listed["results"]), "a trashed one is not listed"
+    return c.http.delete(f"{DC}/content/{content_id}", params={"status": "trashed"})
+
+
 def _dc_webhook(c: Ctx) -> dict:
     r = c.http.post(
         f"{DC}/webhooks",
@@ -1117,6 +1156,15 @@ CASES: list[Case] = [
         check=_check_cursor_next,
     ),
     Case(
+        "v1-cql-attachments",
+        "cloud",
+        "v1",
+        "GET /wiki/rest/api/content/search",
+        200,
+        _cql_attachments,
+        check=_check_attachment_feed,
+    ),
+    Case(
         "cloud-webhooks-list",
         "cloud",
         None,
@@ -1263,6 +1311,22 @@ CASES: list[Case] = [
     ),
     Case("dc-purge", "dc", "dc", "DELETE /rest/api/content/{id}", 204, _purge_v1),
     Case(
+        "dc-trash-attachment",
+        "dc",
+        "dc",
+        "DELETE /rest/api/content/{id}",
+        200,
+        _dc_trash_attachment,
+    ),
+    Case(
+        "dc-purge-attachment",
+        "dc",
+        "dc",
+        "DELETE /rest/api/content/{id}",
+        204,
+        _dc_purge_attachment,
+    ),
+    Case(
         "dc-child-pages",
         "dc",
         "dc",
@@ -1361,6 +1425,15 @@ CASES: list[Case] = [
         departure=DC_BAD_CQL_400,
         real_shape=REST_ERROR,
         check=_check_bad_cql,
+    ),
+    Case(
+        "dc-cql-attachments",
+        "dc",
+        "dc",
+        "GET /rest/api/content/search",
+        200,
+        _cql_attachments,
+        check=_check_attachment_feed,
     ),
     Case(
         "dc-webhooks-list",

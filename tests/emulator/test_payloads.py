@@ -26,6 +26,9 @@ def recorded() -> tuple[Store, dict[str, Event]]:
     att = store.add_attachment(a.id, "f.txt", b"1")
     store.add_attachment(a.id, "f.txt", b"2")
     store.delete_attachment(att.id)
+    store.restore_attachment(att.id)
+    store.delete_attachment(att.id)
+    store.delete_attachment(att.id, purge=True)
     store.add_comment(a.id, "<p>c</p>")
     blog = store.create_blogpost("ENG", "News")
     store.edit(blog.id, "<p>n</p>")
@@ -50,6 +53,8 @@ def test_every_documented_event_is_emitted(recorded):
         "page_moved",
         "attachment_created",
         "attachment_updated",
+        "attachment_trashed",
+        "attachment_restored",
         "attachment_removed",
         "label_added",
         "label_removed",

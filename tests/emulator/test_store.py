@@ -186,13 +186,20 @@ def test_attachments_keep_versions_and_bytes(store: Store, events: list[Event]):
         store.add_attachment(page.id, "diagram.png", b"x", allow_update=False)
     store.delete_attachment(a.id)
     assert a.status == "trashed"
+    store.restore_attachment(a.id)
+    assert a.status == "current" and [v.data for v in a.versions] == [b"v1", b"v2 bytes"]
+    store.delete_attachment(a.id)
     store.delete_attachment(a.id, purge=True)
     assert store.attachments_of(page.id) == []
     assert [e.name for e in events] == [
         "attachment_created",
         "attachment_updated",
+        "attachment_trashed",
+        "attachment_restored",
+        "attachment_trashed",
         "attachment_removed",
     ]
+    assert all(e.data["attachedTo"]["id"] for e in events)
 
 
 def test_stored_bodies_are_normalised_like_confluence(store: Store):
