@@ -59,6 +59,9 @@ def user(ctx: Ctx, u: User) -> dict:
             "profilePicture": picture,
             "displayName": u.display_name,
             "isExternalCollaborator": False,
+            # Cloud's User documents the zone (the tenant's when privacy hides the
+            # user's); CQL dates are read in it, and the emulator reads them as UTC.
+            "timeZone": "UTC",
             "_expandable": {"operations": "", "personalSpace": ""},
             "_links": {"self": f"{ctx.base}/rest/api/user?accountId={u.account_id}"},
         }
