@@ -43,7 +43,8 @@ class Page:
 
     ``labels`` and ``ancestors`` are ``None`` when the call that produced the record did not
     load them (create/update answers); ``ancestors`` runs root first, so the last one is the
-    direct parent.
+    direct parent. ``body_stored`` is False when ``body`` is what the client sent, not what
+    the server answered (a create/update answer without ``body.storage``).
     """
 
     id: str
@@ -61,6 +62,7 @@ class Page:
     version_message: str = ""
     minor_edit: bool = False
     modified_at: str | None = None
+    body_stored: bool = True
 
     @property
     def ref(self) -> PageRef:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from syncd.config import Config
 from syncd.confluence import ConfluenceClient, ConnectionSettings
+from syncd.confluence.models import Page
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
 from syncd.local.layout import Layout, attachments_dir_of, compute_layout
@@ -94,6 +95,8 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
     blocked_deletions: str | None = None
     in_sync: bool = True
+    #: Local files read (hashed or parsed) to snapshot the folder; unchanged files are not.
+    files_read: int = 0
 
 
 def trash_dir(config: Config) -> Path:
@@ -159,6 +162,8 @@ class SyncEngine:
         self._pending = 0
         self._recent_errors: deque[str] = deque(maxlen=20)
         self._index_loaded = False
+        #: Pages a targeted run read while deciding (with bodies), handed to the executor.
+        self._fetched: dict[str, Page] = {}
 
     @classmethod
     async def open(
@@ -215,7 +220,10 @@ class SyncEngine:
         allow_delete: bool = False,
     ) -> SyncReport:
         async with self._lock:
-            return await self._run(request, dry_run=dry_run, allow_delete=allow_delete)
+            try:
+                return await self._run(request, dry_run=dry_run, allow_delete=allow_delete)
+            finally:
+                self._fetched = {}
 
     async def _run(
         self, request: SyncRequest | None, *, dry_run: bool, allow_delete: bool
@@ -266,6 +274,7 @@ class SyncEngine:
                 errors=errors,
                 blocked_deletions=blocked,
                 in_sync=plan.in_sync and not errors,
+                files_read=local.files_read,
             )
         executor = Executor(
             self.root,
@@ -283,6 +292,7 @@ class SyncEngine:
             layout_paths=dict(self.layout.paths),
             progress=self.progress,
             attachments=self._attachment_sync(),
+            fetched=self._fetched,
         )
         self._pending = len(plan.actions)
         try:
@@ -315,6 +325,7 @@ class SyncEngine:
             errors=errors,
             blocked_deletions=blocked,
             in_sync=not conflicts and not errors and blocked is None,
+            files_read=local.files_read,
         )
 
     # ------------------------------------------------------------------ inputs
@@ -387,6 +398,7 @@ class SyncEngine:
                 records,
                 self.root_id,
                 blog_posts=self.config.sync.blog_posts,
+                fetched=self._fetched,
             )
             fetched |= todo
             for pid in todo:

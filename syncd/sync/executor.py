@@ -44,6 +44,7 @@ from syncd.local.atomic import (
     sha256_bytes,
 )
 from syncd.local.frontmatter import FrontMatter
+from syncd.local.ignore import is_page_path
 from syncd.local.layout import HOME_FILE, attachments_dir_of
 from syncd.local.names import claimed_names, fold, safe_stem, with_suffix_id
 from syncd.sync.attachments import AttachmentSync
@@ -66,7 +67,14 @@ from syncd.sync.model import (
 )
 from syncd.sync.records import PageRecord, Tombstone
 from syncd.sync.resolver import PageIndex
-from syncd.sync.snapshots import BLOG_FOLDER, lost_id_problem, read_text, utf8_problem
+from syncd.sync.snapshots import (
+    BLOG_FOLDER,
+    lost_id_problem,
+    read_text,
+    utf8_problem,
+    written_attachment_row,
+    written_page_row,
+)
 from syncd.sync.state import StateDB
 
 log = logging.getLogger(__name__)
@@ -125,8 +133,12 @@ class Executor:
         layout_paths: dict[str, str] | None = None,
         progress: Callable[[int, int, str], None] | None = None,
         attachments: AttachmentSync | None = None,
+        fetched: dict[str, Page] | None = None,
     ) -> None:
         self.attachments = attachments
+        #: Pages read while planning this run (targeted runs confirm pages by id). One is
+        #: used instead of a fetch only at the version the action expects, and only once.
+        self._fetched = fetched if fetched is not None else {}
         self.root = root
         self.db = db
         self.client = client
@@ -145,6 +157,9 @@ class Executor:
         #: Pages with a recorded conflict: only those need clearing (saves a commit per page).
         self._conflicted = {c.page_id for c in db.conflicts()}
         self._conflicted_paths = {c.path for c in db.conflicts() if c.page_id is None}
+        #: Scan-cache rows of the files written this run, committed with the next record
+        #: (and at the end): the next scan then reads none of them.
+        self._scan_rows: dict[str, tuple] = {}
 
     # ================================================================== driver
 
@@ -155,6 +170,11 @@ class Executor:
         # A page another action changes first (a rename, a restore) is fetched when its
         # turn comes, never ahead: the prefetched copy would be stale.
         touched = {getattr(a, "page_id", None) for a in actions if not isinstance(a, Pull)} - {None}
+        # Likewise a page read while planning: only a Pull or Merge may use it, and only
+        # when no other action of the plan changes that page first.
+        for a in actions:
+            if not isinstance(a, Pull | Merge):
+                self._fetched.pop(getattr(a, "page_id", None), None)  # type: ignore[arg-type]
         try:
             for i, action in enumerate(actions):
                 for j in range(i, min(total, i + self.s.prefetch)):
@@ -191,12 +211,27 @@ class Executor:
         finally:
             for task in fetches.values():
                 task.cancel()
+            self._flush_scan_rows()
         return self.result
+
+    def _already_fetched(self, page_id: str, version: int) -> Page | None:
+        """The page as read while planning, if it is at `version` (it is dropped either way)."""
+        page = self._fetched.pop(page_id, None)
+        if page is None or page.version != version or page.status != "current":
+            return None
+        return page
+
+    async def _get_page(self, page_id: str, kind: str, version: int | None = None) -> Page:
+        """The current page, from what planning read when `version` is the one it read."""
+        page = self._already_fetched(page_id, version) if version is not None else None
+        if page is not None and page.kind == kind:
+            return page
+        return await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
 
     async def _fetch(self, action: Pull) -> Page | ConfluenceError:
         """The page body (and, ahead of need, its attachment list) for a Pull."""
         try:
-            page_task = self.client.get_page(action.page_id, kind=action.kind, ancestors=False)
+            page_task = self._get_page(action.page_id, action.kind, action.remote_version)
             if self.attachments is None:
                 return await page_task
             page, listed = await asyncio.gather(
@@ -316,7 +351,23 @@ class Executor:
         data = text.encode("utf-8", errors="surrogateescape")
         if self.observer is not None:
             self.observer.expect_write(rel, sha256_bytes(data))
-        atomic_write(self.root, rel, data, if_hash=expect)
+        result = atomic_write(self.root, rel, data, if_hash=expect)
+        if is_page_path(rel):
+            self._scan_rows[rel] = written_page_row(result, text)
+
+    def _cache_attachments(self, page_id: str, written: list[str]) -> None:
+        """Scan-cache rows for the attachment files a pull just wrote (from their records,
+        whose size and mtime are those `atomic_write` returned)."""
+        paths = set(written)
+        for r in self.db.attachments(page_id):
+            if r.local_path in paths and r.size is not None and r.mtime_ns is not None:
+                row = written_attachment_row(r.local_path, r.size, r.mtime_ns, r.hash)
+                self._scan_rows[r.local_path] = row
+
+    def _flush_scan_rows(self) -> None:
+        if self._scan_rows:
+            rows, self._scan_rows = list(self._scan_rows.values()), {}
+            self.db.put_scan_cache(rows)
 
     def _render(
         self,
@@ -388,6 +439,7 @@ class Executor:
             if drop is not None and drop != page.id:
                 self.db.delete_page(drop)
             self.db.put_page(record)
+            self._flush_scan_rows()
         self.index.set_page(page.id, record.title, path)
         return record
 
@@ -493,7 +545,9 @@ class Executor:
         self.pulled.add(page.id)
         if self.attachments is not None:
             listed = self._listed.pop(page.id, None)
-            await self.attachments.pull(page.id, path, page.kind, listed=listed)
+            written = await self.attachments.pull(page.id, path, page.kind, listed=listed)
+            if written:
+                self._cache_attachments(page.id, written)
 
     def _norm_parent(self, page: Page) -> str | None:
         parent = self._parent_of(page)
@@ -531,7 +585,7 @@ class Executor:
         if self.attachments is not None:
             await self.attachments.push(a.page_id, path, record.kind)
         try:
-            await self.client.update_page(
+            updated = await self.client.update_page(
                 a.page_id,
                 title=record.title,
                 body=storage,
@@ -544,7 +598,15 @@ class Executor:
             return
         if labels_changed:
             await self._push_labels(a.page_id, record.labels, doc.meta.labels)
-        page = await self._after_remote_write(a.page_id, path, doc, record.kind)
+        labels = tuple(sorted(doc.meta.labels)) if doc.has_front_matter else record.labels
+        page = await self._after_remote_write(
+            a.page_id,
+            path,
+            doc,
+            record.kind,
+            answered=replace(updated, labels=labels),
+            parent_id=record.parent_id,
+        )
         self._applied("pushed", "local->remote", a.page_id, page.title, page.version, path)
 
     def _to_storage(
@@ -582,14 +644,32 @@ class Executor:
             await self.client.remove_label(page_id, name)
 
     async def _after_remote_write(
-        self, page_id: str, path: str, doc: frontmatter.Document | None, kind: str
+        self,
+        page_id: str,
+        path: str,
+        doc: frontmatter.Document | None,
+        kind: str,
+        *,
+        answered: Page | None = None,
+        parent_id: str | None = None,
     ) -> Page:
-        """Re-read the page and record what Confluence stored as the new base.
+        """Record what Confluence stored as the new base (contract rule 6).
+
+        `answered` is the update's answer with the labels as they are after the update.
+        When it carries the body the server stored (`body_stored`), that is what a re-read
+        at that version returns, so it stands for the re-read; otherwise (the answer had no
+        body, or there was no update answer) the page is re-read: a body the server
+        normalised (macro ids, entities) must become the base, or the next push would
+        differ from it and the page would churn. Either way the stored body is converted
+        back here, which is the read-back check of what was pushed.
 
         The user's file is rewritten only when the stored page reads back
         differently (Confluence normalised something visible).
         """
-        page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        if answered is not None and answered.body_stored and answered.labels is not None:
+            page = answered
+        else:
+            page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
         markdown, sidecar = self._convert(page, path)
         labels = tuple(sorted(page.labels or ()))
         if (
@@ -600,7 +680,7 @@ class Executor:
         ):
             text = self._render(page.id, page.title, labels, markdown, doc)
             self._write(path, text)
-        self._record(page, path, markdown, sidecar, labels=labels)
+        self._record(page, path, markdown, sidecar, labels=labels, parent_id=parent_id)
         self._clear_conflicts(page_id)
         return page
 
@@ -611,7 +691,7 @@ class Executor:
         path = self._file_of(a.page_id, a.path)
         if record is None or path is None:
             raise Held(f"{a.path}: the file or its record disappeared; synced on the next run")
-        await self._merge(a.page_id, path, record.base_markdown)
+        await self._merge(a.page_id, path, record.base_markdown, version=a.remote_version)
 
     async def _do_Link(self, a: Link) -> None:
         path = self.cur(a.path)
@@ -620,11 +700,19 @@ class Executor:
         await self._merge(a.page_id, path, None, link=True)
 
     async def _merge(
-        self, page_id: str, path: str, base: str | None, *, link: bool = False
+        self,
+        page_id: str,
+        path: str,
+        base: str | None,
+        *,
+        link: bool = False,
+        version: int | None = None,
     ) -> None:
+        """`version`: the remote version the plan saw (a page read while planning at that
+        version is used); None (a 409, a save during a pull) always fetches."""
         record = self.db.get_page(page_id)
         kind = record.kind if record else "page"
-        page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        page = await self._get_page(page_id, kind, version)
         self.index.set_page(page_id, page.title, path)
         remote_md, sidecar = self._convert(page, path)
         text, doc = self._read(path)
@@ -700,9 +788,10 @@ class Executor:
         storage = self._to_storage(new_doc, sidecar, path, page.title, page.id)
         if self.attachments is not None:
             await self.attachments.push(page.id, path, page.kind)
+        updated = None
         if storage is not None:
             try:
-                await self.client.update_page(
+                updated = await self.client.update_page(
                     page.id,
                     title=page.title,
                     body=storage,
@@ -721,11 +810,18 @@ class Executor:
                 path, self._render(page.id, page.title, labels, merged, doc), expect=file_sha
             )
             _, doc = self._read(path)
-        if storage is None:
+        if updated is None:
             self._record(page, path, merged, sidecar, labels=labels)
             self._clear_conflicts(page.id)
         else:
-            page = await self._after_remote_write(page.id, path, doc, page.kind)
+            page = await self._after_remote_write(
+                page.id,
+                path,
+                doc,
+                page.kind,
+                answered=replace(updated, labels=labels),
+                parent_id=self._parent_of(page),
+            )
         self._applied("merged", "both", page.id, page.title, page.version, path)
 
     def _conflict_copy_path(self, path: str) -> str:

@@ -44,7 +44,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -147,6 +147,22 @@ MIGRATIONS: list[Sequence[str]] = [
             kind       TEXT NOT NULL,
             created_at REAL NOT NULL
         )""",
+    ),
+    # The local scan's cache, one row per file, read and written row-wise (it was one
+    # JSON value in `meta`, loaded and rewritten whole on every run). `area` is "page" or
+    # "attachment"; `parsed` is what a page file's front matter and body said (JSON).
+    (
+        """CREATE TABLE scan_cache (
+            path         TEXT PRIMARY KEY,
+            area         TEXT NOT NULL CHECK (area IN ('page', 'attachment')),
+            size         INTEGER NOT NULL,
+            mtime_ns     INTEGER NOT NULL,
+            inode        INTEGER NOT NULL,
+            sha256       TEXT NOT NULL,
+            certified_ns INTEGER NOT NULL,
+            parsed       TEXT
+        )""",
+        "DELETE FROM meta WHERE key = 'scan_cache'",
     ),
 ]
 
@@ -551,6 +567,34 @@ class StateDB:
 
     def set_watermark(self, value: str) -> None:
         self.set_meta("poll_watermark", value)
+
+    # ------------------------------------------------------------------ scan cache
+
+    def iter_scan_cache(self) -> Iterator[tuple]:
+        """Rows (path, area, size, mtime_ns, inode, sha256, certified_ns, parsed), streamed."""
+        with self._mutex:
+            cursor = self._conn.execute(
+                "SELECT path, area, size, mtime_ns, inode, sha256, certified_ns, parsed "
+                "FROM scan_cache"
+            )
+            rows = cursor.fetchmany(1000)
+        while rows:
+            yield from rows
+            with self._mutex:
+                rows = cursor.fetchmany(1000)
+
+    def put_scan_cache(self, rows: Iterable[tuple]) -> None:
+        """Insert or replace rows shaped as `iter_scan_cache` yields them."""
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO scan_cache (path, area, size, mtime_ns, inode, sha256, "
+                "certified_ns, parsed) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+
+    def delete_scan_cache(self, paths: Iterable[str]) -> None:
+        with self.transaction():
+            self._conn.executemany("DELETE FROM scan_cache WHERE path = ?", ((p,) for p in paths))
 
     # ------------------------------------------------------------------ delivery dedupe
 
