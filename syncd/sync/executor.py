@@ -1,15 +1,19 @@
-"""Apply a Plan to the folder and to Confluence, one action at a time.
+"""Apply a Plan to the folder and to Confluence.
 
 This is the real counterpart of tests/sync/simulator.py and follows the
 executor contract in `syncd.sync.model` point by point: effect first, record
 second (one transaction per action); current values from the state; planning
 paths rewritten through the moves made so far; a 409 becomes a merge; after
-every remote write the page is re-read and what Confluence stored becomes the
-base, so the next run makes no request and nothing loops.
+every remote write what Confluence stored becomes the base (from the update's
+answer when it carries the stored body, else re-read), so the next run makes
+no request and nothing loops.
 
-Bodies are fetched ahead of time for runs of `Pull` actions (bounded window),
-but applied in plan order, so a first sync streams: fetch, convert, write,
-record per page, with at most `prefetch` bodies in memory.
+Actions run in plan order, except the content phase (push, merge, pull of a
+tracked page), whose pages are applied up to `concurrency` at a time (actions
+of one page still in order). Bodies are fetched ahead of time for runs of
+`Pull` actions (bounded window), but applied in plan order, so a first sync
+streams: fetch, convert, write, record per page, with at most `prefetch`
+bodies in memory.
 """
 
 from __future__ import annotations
@@ -48,8 +52,9 @@ from syncd.local.ignore import is_page_path
 from syncd.local.layout import HOME_FILE, attachments_dir_of
 from syncd.local.names import claimed_names, fold, safe_stem, with_suffix_id
 from syncd.sync.attachments import AttachmentSync
-from syncd.sync.merge import merge_markdown
+from syncd.sync.merge import MergeResult, merge_markdown
 from syncd.sync.model import (
+    Action,
     CreateRemote,
     Forget,
     Link,
@@ -118,6 +123,8 @@ class ExecutorSettings:
     trash_dir: Path | None = None
     blog_posts: bool = False
     prefetch: int = 16
+    #: Content actions (push, pull, merge) of different pages applied at the same time.
+    concurrency: int = 8
 
 
 class Executor:
@@ -167,6 +174,7 @@ class Executor:
         actions = list(plan.actions)
         fetches: dict[int, asyncio.Task[Page | ConfluenceError]] = {}
         total = len(actions)
+        self._done = 0
         # A page another action changes first (a rename, a restore) is fetched when its
         # turn comes, never ahead: the prefetched copy would be stale.
         touched = {getattr(a, "page_id", None) for a in actions if not isinstance(a, Pull)} - {None}
@@ -175,44 +183,101 @@ class Executor:
         for a in actions:
             if not isinstance(a, Pull | Merge):
                 self._fetched.pop(getattr(a, "page_id", None), None)  # type: ignore[arg-type]
+        runs = _content_runs(actions)
         try:
-            for i, action in enumerate(actions):
+            i = 0
+            while i < total:
+                if i in runs:
+                    end = runs[i]
+                    await self._apply_concurrently(actions[i:end], total)
+                    i = end
+                    continue
                 for j in range(i, min(total, i + self.s.prefetch)):
                     ahead = actions[j]
                     if (
                         j not in fetches
                         and isinstance(ahead, Pull)
-                        and (j == i or ahead.page_id not in touched)
+                        and (j == i or (ahead.page_id not in touched and not _is_content(ahead)))
                     ):
                         fetches[j] = asyncio.ensure_future(self._fetch(actions[j]))
-                prefetched = fetches.pop(i, None)
-                try:
-                    if prefetched is not None:
-                        await self._do_pull(action, await prefetched)  # type: ignore[arg-type]
-                    else:
-                        await getattr(self, f"_do_{type(action).__name__}")(action)
-                except Held as held:
-                    self.result.errors.append(str(held))
-                    if getattr(action, "page_id", None):
-                        self.held_ids.add(action.page_id)  # type: ignore[attr-defined]
-                    self.result.held.append(getattr(action, "path", None) or "")
-                except ChangedOnDiskError as exc:
-                    self.result.errors.append(
-                        f"{getattr(action, 'path', '')}: changed while syncing ({exc.strerror}); "
-                        "it is synced on the next run"
-                    )
-                except (ConfluenceError, ConversionRefused, OSError) as exc:
-                    if _fatal(exc):
-                        raise
-                    self.result.errors.append(f"{action.describe()}: failed: {exc}")
-                    log.warning("%s failed: %s", action.describe(), exc)
-                if self.progress is not None:
-                    self.progress(i + 1, total, action.describe())
+                await self._run_action(actions[i], fetches.pop(i, None))
+                self._tick(actions[i], total)
+                i += 1
         finally:
             for task in fetches.values():
                 task.cancel()
             self._flush_scan_rows()
         return self.result
+
+    async def _run_action(
+        self, action: Action, prefetched: asyncio.Task[Page | ConfluenceError] | None = None
+    ) -> None:
+        """Apply one action; its failure is reported and the run goes on (unless fatal)."""
+        try:
+            if prefetched is not None:
+                await self._do_pull(action, await prefetched)  # type: ignore[arg-type]
+            else:
+                await getattr(self, f"_do_{type(action).__name__}")(action)
+        except Held as held:
+            self.result.errors.append(str(held))
+            if getattr(action, "page_id", None):
+                self.held_ids.add(action.page_id)  # type: ignore[attr-defined]
+            self.result.held.append(getattr(action, "path", None) or "")
+        except ChangedOnDiskError as exc:
+            self.result.errors.append(
+                f"{getattr(action, 'path', '')}: changed while syncing ({exc.strerror}); "
+                "it is synced on the next run"
+            )
+        except (ConfluenceError, ConversionRefused, OSError) as exc:
+            if _fatal(exc):
+                raise
+            self.result.errors.append(f"{action.describe()}: failed: {exc}")
+            log.warning("%s failed: %s", action.describe(), exc)
+
+    def _tick(self, action: Action, total: int) -> None:
+        self._done += 1
+        if self.progress is not None:
+            self.progress(self._done, total, action.describe())
+
+    async def _apply_concurrently(self, run: list[Action], total: int) -> None:
+        """Apply a run of content actions (Push, Merge, Pull of a tracked page), several
+        pages at a time.
+
+        They come after every create and move of the plan and before its deletions, and
+        each touches only its own page's file, record and remote page, so pages do not
+        wait for one another; actions on the same page still run one after the other, in
+        plan order. Each commits its own record after its effect, as in order. The
+        executor runs on one event loop: state, index and file writes between two awaits
+        are not interleaved, and no transaction spans an await. A fatal error (credentials,
+        Confluence unreachable) or a bug stops new actions from starting; those under way
+        finish (and record) before it is raised.
+        """
+        chains: dict[str, list[Action]] = {}
+        for action in run:
+            chains.setdefault(action.page_id, []).append(action)  # type: ignore[attr-defined]
+        gate = asyncio.Semaphore(max(1, self.s.concurrency))
+        stop: list[BaseException] = []
+
+        async def chain(actions: list[Action]) -> None:
+            for action in actions:
+                async with gate:
+                    if stop:
+                        return
+                    try:
+                        await self._run_action(action)
+                    except Exception as exc:  # fatal: let the others finish, then raise
+                        stop.append(exc)
+                        return
+                self._tick(action, total)
+
+        tasks = [asyncio.ensure_future(chain(c)) for c in chains.values()]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        if stop:
+            raise stop[0]
 
     def _already_fetched(self, page_id: str, version: int) -> Page | None:
         """The page as read while planning, if it is at `version` (it is dropped either way)."""
@@ -634,6 +699,19 @@ class Executor:
                 f"{exc.message}; nothing was pushed. Edit that part of the file to sync it."
             ) from None
 
+    def _as_pushed(self, markdown: str, record: PageRecord, path: str) -> str | None:
+        """The Markdown that Confluence's copy reads back as once `markdown` is pushed
+        (None when it would send nothing or cannot be converted)."""
+        sidecar = Sidecar.from_json(record.base_sidecar) if record.base_sidecar else None
+        resolver = self.index.for_page(path)
+        try:
+            storage = markdown_to_storage(markdown, sidecar=sidecar, resolver=resolver).storage
+        except ConversionRefused:
+            return None
+        if storage is None:
+            return None
+        return storage_to_markdown(storage, resolver=resolver).markdown
+
     async def _push_labels(
         self, page_id: str, before: tuple[str, ...], after: tuple[str, ...]
     ) -> None:
@@ -729,6 +807,17 @@ class Executor:
                 )
             )
         result = merge_markdown(base, local_md, remote_md)
+        if (
+            result.text != remote_md
+            and record is not None
+            and base is not None
+            and self._as_pushed(local_md, record, path) == remote_md
+        ):
+            # Confluence holds exactly what pushing this file gives: the push went through
+            # but its record did not (a crash in between), and the stored page reads back
+            # differently from the file (an escape, a normalisation). Our own write, not an
+            # edit to merge with.
+            result = MergeResult(True, remote_md)
         if result.clean and result.text == remote_md:
             # Both sides agree (a false conflict, e.g. after a crash): only record.
             new_text = self._render(page.id, page.title, labels, remote_md, doc)
@@ -1099,6 +1188,27 @@ class Executor:
     async def _do_Forget(self, a: Forget) -> None:
         self.db.delete_page(a.page_id)
         self.index.forget(a.page_id)
+
+
+def _is_content(action: Action) -> bool:
+    """A push, merge or pull of a tracked page: the plan's content phase."""
+    return isinstance(action, Push | Merge) or (
+        isinstance(action, Pull) and action.reason == "changed"
+    )
+
+
+def _content_runs(actions: list[Action]) -> dict[int, int]:
+    """Start -> end (exclusive) of each run of two or more consecutive content actions."""
+    runs: dict[int, int] = {}
+    i = 0
+    while i < len(actions):
+        j = i
+        while j < len(actions) and _is_content(actions[j]):
+            j += 1
+        if j - i > 1:
+            runs[i] = j
+        i = max(j, i + 1)
+    return runs
 
 
 def _fatal(exc: BaseException) -> bool:

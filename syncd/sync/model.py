@@ -15,8 +15,11 @@ Vocabulary
 Executor contract (tests/sync/simulator.py is a reference implementation that
 the convergence property test runs against the planner)
 ---------------------------------------------------------------------------
-1. Apply `Plan.actions` in order. Each applied action commits its record(s) in
-   one `StateDB.transaction()` *after* its effect (see `syncd.sync.state`).
+1. Apply `Plan.actions` in order; the content actions between the structure
+   and deletion phases (Push, Merge, Pull of a tracked page) may run
+   concurrently for different pages, in order for one page. Each applied action
+   commits its record(s) in one `StateDB.transaction()` *after* its effect (see
+   `syncd.sync.state`).
    Recording a page (any action but the deletions) clears its tombstone.
 2. Current values come from the state, not the action: the base version and
    base Markdown of a page are the record's at execution time (an earlier

@@ -127,3 +127,127 @@ async def test_a_targeted_pull_reads_the_page_once_and_a_push_writes_without_a_r
     report = await run_sync(config)
     assert report.plan.actions == (), report.plan.describe()  # the answer was a good base
     assert emu.store.get(pid).version.number == record_version
+
+
+async def edited_pages(emu, tmp_path, n: int):
+    """`n` tracked pages, each edited locally: (config, page ids, paths)."""
+    ids = [str(emu.store.create_page(emu.space_key, f"Busy {i}", BODY).id) for i in range(n)]
+    config = make_config(tmp_path, emu)
+    await run_sync(config)
+    paths = [tmp_path / "docs" / f"Busy {i}.md" for i in range(n)]
+    for i, path in enumerate(paths):
+        set_body(path, f"local edit {i}\n")
+    return config, ids, paths
+
+
+async def test_pushes_of_different_pages_are_in_flight_together(emu, tmp_path):
+    config, ids, _ = await edited_pages(emu, tmp_path, 6)
+    emu.faults.configure({"latency_ms": 300})
+    emu.state.peak_in_flight.clear()
+    progress: list[tuple[int, int]] = []
+    engine = await SyncEngine.open(
+        config, progress=lambda done, total, _m: progress.append((done, total))
+    )
+    try:
+        report = await engine.run_once()
+    finally:
+        await engine.close()
+    emu.faults.configure({"latency_ms": 0})
+    assert sorted(c.event_type for c in report.applied) == ["pushed"] * 6, report.errors
+    put = next(k for k in emu.peak_in_flight if k.startswith("PUT "))
+    # One at a time would be 1; six pages under 300 ms latency overlap (the client allows 8).
+    assert emu.peak_in_flight[put] >= 4, emu.peak_in_flight
+    assert progress == [(i, 6) for i in range(1, 7)]
+    for i, pid in enumerate(ids):
+        assert f"local edit {i}" in emu.store.get(pid).body
+    again = await run_sync(config)
+    assert again.plan.actions == (), again.plan.describe()
+
+
+async def test_a_failed_push_leaves_the_other_pages_pushed_and_recorded(emu, tmp_path):
+    from syncd.confluence import ServerError
+
+    config, ids, _ = await edited_pages(emu, tmp_path, 5)
+    engine = await SyncEngine.open(config)
+    real_update = engine.client.update_page
+
+    async def failing_update(page_id, **kw):
+        if page_id == ids[2]:
+            raise ServerError("injected", status=500, method="PUT", url="/pages")
+        return await real_update(page_id, **kw)
+
+    engine.client.update_page = failing_update
+    try:
+        report = await engine.run_once()
+    finally:
+        await engine.close()
+    assert sorted(c.page_id for c in report.applied) == sorted(ids[:2] + ids[3:])
+    assert len(report.errors) == 1 and "Busy 2" in report.errors[0], report.errors
+    assert "local edit 2" not in emu.store.get(ids[2]).body
+    # The others were recorded: the next run pushes only the failed page.
+    again = await run_sync(config)
+    assert [(c.event_type, c.page_id) for c in again.applied] == [("pushed", ids[2])]
+    assert "local edit 2" in emu.store.get(ids[2]).body
+
+
+async def test_a_fatal_error_during_concurrent_pushes_stops_the_run(emu, tmp_path):
+    from syncd.confluence import AuthFailed
+
+    config, ids, _ = await edited_pages(emu, tmp_path, 4)
+    engine = await SyncEngine.open(config)
+    real_update = engine.client.update_page
+
+    async def revoked(page_id, **kw):
+        if page_id == ids[1]:
+            raise AuthFailed("token revoked", status=401, method="PUT", url="/pages")
+        return await real_update(page_id, **kw)
+
+    engine.client.update_page = revoked
+    try:
+        with pytest.raises(AuthFailed):
+            await engine.run_once()
+    finally:
+        await engine.close()
+    # Whatever was pushed before the stop was recorded: the next run pushes only the rest.
+    pushed = {pid for pid in ids if emu.store.get(pid).version.number == 2}
+    assert ids[1] not in pushed
+    again = await run_sync(config)
+    assert {c.page_id for c in again.applied} == set(ids) - pushed, again.errors
+
+
+class Killed(BaseException):
+    """Stands for a kill -9: nothing after it runs, not even error handling."""
+
+
+async def test_a_push_whose_record_was_lost_is_recognised_though_it_reads_back_differently(
+    emu, tmp_path
+):
+    """Regression: a crash between a push and its record, on a page whose stored text reads
+    back differently from the file (`A_ b` comes back as `A\\_ b`), made the next run
+    write conflict markers instead of recording Confluence's copy as the push it was."""
+    pid = str(emu.store.create_page(emu.space_key, "Escapes", BODY).id)
+    config = make_config(tmp_path, emu)
+    await run_sync(config)
+    path = tmp_path / "docs" / "Escapes.md"
+    set_body(path, read_doc(path).body + "\nSnake_ case and more_ words.\n")
+    engine = await SyncEngine.open(config)
+    real_update = engine.client.update_page
+
+    async def update_then_die(page_id, **kw):
+        await real_update(page_id, **kw)
+        raise Killed
+
+    engine.client.update_page = update_then_die
+    try:
+        with pytest.raises(Killed):
+            await engine.run_once()
+    finally:
+        await engine.close()
+    assert emu.store.get(pid).version.number == 2
+    report = await run_sync(config)
+    assert report.in_sync and not report.conflicts, (report.errors, report.conflicts)
+    assert emu.store.get(pid).version.number == 2  # recorded, not pushed again
+    body = read_doc(path).body
+    assert "<<<<<<<" not in body and "case and more" in body
+    again = await run_sync(config)
+    assert again.plan.actions == (), again.plan.describe()
