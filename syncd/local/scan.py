@@ -34,7 +34,7 @@ from syncd.local.ignore import (
 RACY_WINDOW_NS = 2_000_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     path: str  # relative POSIX path
     size: int
@@ -138,17 +138,19 @@ def scan(
                     continue
                 if not stat.S_ISREG(st.st_mode) or is_ignored_name(de.name):
                     continue
+                # Keyed by the entry's own path string: a reused entry keeps the cached
+                # one, so the walk's `rel` is not held twice per file.
                 if in_att:
                     e = entry(de.path, rel, st, prev_att.get(rel))
                     if e:
-                        atts[rel] = e
+                        atts[e.path] = e
                 elif de.name.lower().endswith(PAGE_SUFFIX):
                     if is_conflict_copy(de.name):
                         conflicts.append(rel)
                         continue
                     e = entry(de.path, rel, st, prev_pages.get(rel))
                     if e:
-                        pages[rel] = e
+                        pages[e.path] = e
     return Snapshot(
         pages=dict(sorted(pages.items())),
         attachments=dict(sorted(atts.items())),

@@ -31,6 +31,7 @@ from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
 from syncd.local.layout import Layout, attachments_dir_of, compute_layout
 from syncd.local.layout import PageRecord as LayoutRecord
+from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.executor import Executor, ExecutorSettings
 from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
@@ -259,6 +260,12 @@ class SyncEngine:
             root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
         )
         plan = reconcile(records, local.entries, remotes, dirty=dirty, options=options)
+        # The snapshots are spent: let the executor reuse their memory (only the attachment
+        # files of the scan are needed later).
+        del records, remotes
+        listing = None
+        local.entries = []
+        local.snapshot = Snapshot(attachments=local.snapshot.attachments)
         errors = list(local.errors)
         errors += [
             f"{path}: {message}; the file is held until its front matter is fixed"

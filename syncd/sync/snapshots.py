@@ -45,7 +45,7 @@ PAGE_AREA = "page"
 ATTACHMENT_AREA = "attachment"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedFile:
     """What the front matter and body of one file say (cached by whole-file hash)."""
 
@@ -76,11 +76,11 @@ class ParsedFile:
         ]
 
     @classmethod
-    def from_list(cls, data: list) -> ParsedFile:
+    def from_list(cls, data: list, sha256: str | None = None) -> ParsedFile:
+        """`sha256`: the same hash held elsewhere (shared rather than a second copy)."""
         labels = tuple(data[4]) if data[4] is not None else None
-        return cls(
-            data[0], data[1], data[2], data[3], labels, bool(data[5]), data[6], data[7], data[8]
-        )
+        sha = sha256 if sha256 is not None and sha256 == data[0] else data[0]
+        return cls(sha, data[1], data[2], data[3], labels, bool(data[5]), data[6], data[7], data[8])
 
 
 @dataclass
@@ -202,7 +202,7 @@ def _load_cache(db: StateDB) -> tuple[Snapshot | None, dict[str, ParsedFile]]:
             atts[path] = entry
             continue
         try:
-            p = ParsedFile.from_list(json.loads(data))
+            p = ParsedFile.from_list(json.loads(data), sha)
         except (ValueError, KeyError, TypeError, IndexError):
             continue  # unreadable row: the file is hashed and parsed again
         if p.sha256 == sha:

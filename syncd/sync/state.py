@@ -391,7 +391,13 @@ class StateDB:
         The executor reads the full record of the page it works on with `get_page`.
         """
         light = _PAGE_SELECT.replace("p.base_sidecar, p.base_markdown", "NULL, ''")
-        return {r[0]: _page_from_row(r) for r in self._read(light + " ORDER BY p.page_id")}
+        out: dict[str, PageRecord] = {}
+        with self._mutex:  # in batches: the raw rows are never all held beside the records
+            cursor = self._conn.execute(light + " ORDER BY p.page_id")
+            while rows := cursor.fetchmany(1000):
+                for r in rows:
+                    out[r[0]] = _page_from_row(r)
+        return out
 
     def iter_pages(self) -> Iterator[PageRecord]:
         """Stream the records without holding them all (large spaces)."""
