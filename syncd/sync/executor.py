@@ -977,7 +977,14 @@ class Executor:
         )
         _, new_doc = self._read(path)
         self.index.set_page(page.id, title, path)
-        page = await self._after_remote_write(page.id, path, new_doc, a.kind)
+        page = await self._after_remote_write(
+            page.id,
+            path,
+            new_doc,
+            a.kind,
+            answered=replace(page, labels=tuple(sorted(labels))),
+            parent_id=parent if a.kind == "page" else None,
+        )
         with self.db.transaction():
             if a.recreate_of:
                 self.db.delete_page(a.recreate_of)

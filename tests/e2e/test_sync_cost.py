@@ -251,3 +251,19 @@ async def test_a_push_whose_record_was_lost_is_recognised_though_it_reads_back_d
     assert "<<<<<<<" not in body and "case and more" in body
     again = await run_sync(config)
     assert again.plan.actions == (), again.plan.describe()
+
+
+async def test_a_created_page_is_recorded_from_the_create_answer(emu, tmp_path):
+    config = make_config(tmp_path, emu)
+    await run_sync(config)
+    (tmp_path / "docs" / "Fresh.md").write_text("---\nlabels: [new-one]\n---\n\nHello_ there.\n")
+    before = request_counts(emu)
+    report = await run_sync(config)
+    delta = diff_counts(before, request_counts(emu))
+    assert [c.event_type for c in report.applied] == ["created_remote"], report.errors
+    # The POST answer carries the stored body: no re-read of the new page.
+    assert page_requests(delta, "GET") == 0, delta
+    pid = read_doc(tmp_path / "docs" / "Fresh.md").meta.page_id
+    assert "Hello" in emu.store.get(pid).body
+    again = await run_sync(config)
+    assert again.plan.actions == (), again.plan.describe()
