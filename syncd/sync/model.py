@@ -35,9 +35,9 @@ the convergence property test runs against the planner)
    plan (`StateDB.find_page_by_path`).
 5. A 409 on an update (Push, MoveRemote) means the remote moved on: re-fetch
    and handle it as `Merge`, never overwrite.
-6. After every remote write, re-read the page and record what Confluence
-   stored (storage, sidecar, converted Markdown as base) so the next run sees
-   no change and nothing loops.
+6. After every remote write, record what Confluence stored (storage, sidecar,
+   converted Markdown as base) so the next run sees no change and nothing
+   loops: the write's answer when it carries the stored body, else a re-read.
 7. Conflicts (`Merge`/`Link` not clean), by `sync.on_conflict`:
    `merge`: write the merged text with markers, record the remote version and
    Markdown as base, add a "markers" conflict; the page is held (reconcile
