@@ -218,24 +218,35 @@ def syncd_env(emu: Emulator) -> dict[str, str]:
 
 
 def run_syncd_sync(
-    emu: Emulator, run_dir: Path, *, timeout: float = 1800.0, reset: bool = True
+    emu: Emulator,
+    run_dir: Path,
+    *,
+    timeout: float = 1800.0,
+    reset: bool = True,
+    args: tuple[str, ...] = (),
 ) -> RunResult:
-    """One ``syncd sync --config ...`` subprocess; counts its API requests on the emulator."""
+    """One ``syncd sync --config ... [args]`` subprocess; counts its API requests on the
+    emulator. With ``-v`` in ``args``, ``extra["files_read"]`` is the number of local files
+    the run read (None when the syncd under test does not print it)."""
     config = run_dir / "config.yaml"
     if not config.exists():
         write_syncd_config(run_dir, emu)
     if reset:
         emu.reset_counters()
+    log_path = run_dir / f"sync-{time.time_ns()}.log"
     result = run_measured(
-        [str(SYNCD), "sync", "--config", str(config)],
+        [str(SYNCD), "sync", "--config", str(config), *args],
         env=syncd_env(emu),
         cwd=run_dir,
-        log_path=run_dir / f"sync-{time.time_ns()}.log",
+        log_path=log_path,
         timeout=timeout,
     )
     counts = emu.requests()
     result.requests = int(counts["total"])
     result.by_route = counts["by_route"]
+    result.extra["peak_in_flight"] = counts.get("peak_in_flight", {})
+    read = re.search(r"^local files read: (\d+)$", log_path.read_text(errors="replace"), re.M)
+    result.extra["files_read"] = int(read.group(1)) if read else None
     folder = run_dir / "folder"
     result.extra["md_files"] = sum(1 for _ in folder.rglob("*.md")) if folder.exists() else 0
     return result

@@ -4,8 +4,11 @@ One ``syncd emulator`` process (``--pages N --seed 1``) serves the space on loop
 ``syncd sync --config config.yaml`` fills an empty folder and state directory (its figures are
 printed, not the point); then the same command runs again ``--runs`` times with nothing
 changed, each a child process whose API requests (the emulator's counters, reset before the
-run, broken down by route), wall time, peak RSS and CPU time are taken. Each no-change run
-must report "in sync" and write nothing: the script checks that no file in the folder changed.
+run, broken down by route), wall time, peak RSS, CPU time and local files read (``syncd sync
+-v`` prints that count) are taken. Each no-change run must report "in sync" and write
+nothing: the script checks that no file in the folder changed. The first no-change run,
+right after the first sync, is also shown on its own: it is the one that used to read every
+file again.
 
     .venv/bin/python bench/nochange_sync.py --pages 10000 --flavors cloud dc --runs 3
 """
@@ -31,6 +34,15 @@ def folder_fingerprint(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def _na(value: object) -> str:
+    return "n/a" if value is None else str(value)
+
+
+def _median_or_na(values: list[int | None]) -> str:
+    known = [v for v in values if v is not None]
+    return f"{median(known):.0f}" if len(known) == len(values) and known else "n/a"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=10000)
@@ -51,9 +63,11 @@ def main() -> int:
                 "peak RSS MiB",
                 "CPU s",
                 "files touched",
+                "files read",
+                "1st run: wall s / RSS MiB / files read",
             ]
         ),
-        fmt_row(["---"] * 8),
+        fmt_row(["---"] * 10),
     ]
     for flavor in args.flavors:
         with Emulator(flavor=flavor, pages=args.pages) as emu:
@@ -71,7 +85,7 @@ def main() -> int:
             before = folder_fingerprint(run_dir / "folder")
             runs = []
             for i in range(args.runs):
-                r = run_syncd_sync(emu, run_dir, timeout=args.timeout)
+                r = run_syncd_sync(emu, run_dir, timeout=args.timeout, args=("-v",))
                 after = folder_fingerprint(run_dir / "folder")
                 r.extra["touched"] = sum(
                     1 for k in before.keys() | after.keys() if before.get(k) != after.get(k)
@@ -81,6 +95,7 @@ def main() -> int:
                     f"[{flavor} {pages}] no-change run {i + 1}: rc={r.returncode} "
                     f"wall={r.wall_s:.2f}s requests={r.requests} rss={r.peak_rss_mib:.0f}MiB "
                     f"cpu={r.cpu_s:.1f}s touched={r.extra['touched']} "
+                    f"files_read={r.extra['files_read']} "
                     f"routes={json.dumps(r.by_route)}",
                     flush=True,
                 )
@@ -97,6 +112,9 @@ def main() -> int:
                     f"{median([r.peak_rss_mib for r in runs]):.0f}",
                     f"{median([r.cpu_s for r in runs]):.1f}",
                     max(r.extra["touched"] for r in runs),
+                    _median_or_na([r.extra["files_read"] for r in runs]),
+                    f"{runs[0].wall_s:.2f} / {runs[0].peak_rss_mib:.0f} / "
+                    f"{_na(runs[0].extra['files_read'])}",
                 ]
             )
         )

@@ -74,6 +74,20 @@ def _is_listing(reply: Reply) -> bool:
     return isinstance(data, dict) and isinstance(data.get("results"), list)
 
 
+def _answered_page(page: Page, data: Any, sent: str) -> Page:
+    """The page a create/update answered; its body is the one sent when the answer has none.
+
+    Both surfaces answer with the page (Cloud v2 `PageSingle`; v1/DC `Content`, where the
+    client asks for `expand=body.storage`), but the spec does not promise the body in it:
+    ``body_stored`` tells the caller whether ``body`` is what the server stored.
+    """
+    body = data.get("body") if isinstance(data, dict) else None
+    storage = body.get("storage") if isinstance(body, dict) else None
+    if isinstance(storage, dict) and isinstance(storage.get("value"), str):
+        return page
+    return replace(page, body=sent, body_stored=False)
+
+
 def _cql_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -387,8 +401,8 @@ class ConfluenceClient:
                 if mine is not None:
                     return mine
             raise
-        page = self._backend.parse_page(reply.json(), kind)
-        return page if page.body else replace(page, body=body)
+        data = reply.json()
+        return _answered_page(self._backend.parse_page(data, kind), data, body)
 
     async def _find_own_create(
         self, space: Space, title: str, body: str, parent_id: str | None, kind: Kind
@@ -448,8 +462,8 @@ class ConfluenceClient:
             if conflict.current_version is None and current is not None:
                 conflict.current_version = current.version
             raise
-        page = self._backend.parse_page(reply.json(), kind)
-        return page if page.body else replace(page, body=body)
+        data = reply.json()
+        return _answered_page(self._backend.parse_page(data, kind), data, body)
 
     async def _current_or_none(self, page_id: str, kind: Kind) -> Page | None:
         try:

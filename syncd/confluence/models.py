@@ -52,6 +52,8 @@ class Page:
     load them (create/update answers); ``ancestors`` runs root first, so the last one is the
     direct parent. Only ``global`` labels are kept (see ``is_managed_label``): they are the
     ones the front matter manages; personal (``my``) and ``team`` labels are left alone.
+    ``body_stored`` is False when ``body`` is what the client sent, not what
+    the server answered (a create/update answer without ``body.storage``).
     """
 
     id: str
@@ -69,6 +71,7 @@ class Page:
     version_message: str = ""
     minor_edit: bool = False
     modified_at: str | None = None
+    body_stored: bool = True
 
     @property
     def ref(self) -> PageRef:

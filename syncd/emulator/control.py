@@ -5,7 +5,9 @@
   the full fault settings. ``GET`` reads them.
 - ``GET /_emulator/deliveries``: ``{"deliveries": [{id, event, url, status, status_code, time,
   webhook_id, outcome, duplicate, error, headers, payload}, ...]}``; ``?event=`` filters.
-- ``GET /_emulator/requests``: ``{"total": N, "by_route": {"PUT /wiki/api/v2/pages/{id}": n}}``.
+- ``GET /_emulator/requests``: ``{"total": N, "by_route": {"PUT /wiki/api/v2/pages/{id}": n},
+  "peak_in_flight": {"PUT /wiki/api/v2/pages/{id}": k}}`` (the most requests of a route
+  served at the same time).
 - ``POST /_emulator/reset``: clears the request counters and the delivery log (``{"faults":
   true}`` in the body also clears the faults).
 - ``POST /_emulator/clock`` ``{"advance_s": 90}``: move the emulated clock forward.
@@ -72,7 +74,10 @@ async def deliveries(request: web.Request) -> web.Response:
 async def request_counts(request: web.Request) -> web.Response:
     st = state_of(request)
     by_route = dict(sorted(st.request_counts.items()))
-    return json_response({"total": sum(by_route.values()), "by_route": by_route})
+    peaks = dict(sorted(st.peak_in_flight.items()))
+    return json_response(
+        {"total": sum(by_route.values()), "by_route": by_route, "peak_in_flight": peaks}
+    )
 
 
 @routes.post("/_emulator/reset")
@@ -80,6 +85,7 @@ async def reset(request: web.Request) -> web.Response:
     st = state_of(request)
     body = await _body(request)
     st.request_counts.clear()
+    st.peak_in_flight.clear()
     if st.deliverer is not None:
         st.deliverer.reset()
     if body.get("faults") and st.faults is not None:

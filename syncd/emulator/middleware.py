@@ -67,6 +67,16 @@ async def pipeline(request: web.Request, handler) -> web.StreamResponse:
     st = state_of(request)
     key = _route_key(request)
     st.request_counts[key] = st.request_counts.get(key, 0) + 1
+    now = st.in_flight[key] = st.in_flight.get(key, 0) + 1
+    if now > st.peak_in_flight.get(key, 0):
+        st.peak_in_flight[key] = now
+    try:
+        return await _serve(request, handler, st)
+    finally:
+        st.in_flight[key] -= 1
+
+
+async def _serve(request: web.Request, handler, st) -> web.StreamResponse:
     style = style_for_path(request.path)
     faults = st.faults
     try:

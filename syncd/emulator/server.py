@@ -119,6 +119,11 @@ class EmulatorServer:
     def requests(self) -> dict[str, int]:
         return self.state.request_counts
 
+    @property
+    def peak_in_flight(self) -> dict[str, int]:
+        """The most requests of each route served at the same time (see ``control``)."""
+        return self.state.peak_in_flight
+
     # ---- lifecycle ------------------------------------------------------------------
 
     def _prepare_store(self) -> None:

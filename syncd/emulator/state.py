@@ -25,6 +25,10 @@ class EmulatorState:
     deliverer: Deliverer | None = None
     faults: Faults | None = None
     request_counts: dict[str, int] = field(default_factory=dict)
+    #: Requests being served now, and the most served at once since the last reset, by route
+    #: (latency faults included): how many requests a client keeps in flight.
+    in_flight: dict[str, int] = field(default_factory=dict)
+    peak_in_flight: dict[str, int] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:

@@ -6,6 +6,11 @@ flushes and fsyncs it (``F_FULLFSYNC`` on macOS), renames it over the target wit
 ``os.replace`` and fsyncs the directory. A reader, an editor that has the file open, or a
 crash at any point sees either the old bytes or the new ones, never a mix or an empty file.
 
+Every file written gets a modification time :data:`MTIME_LAG_NS` in the past, set on the temp
+file before the rename. A later edit (by anyone, in any clock tick) then always changes the
+mtime, so a scan can trust the (size, mtime) of a file syncd wrote without reading it again
+(see :mod:`syncd.local.scan`, whose racy window this lag exceeds).
+
 Writes never follow symbolic links below the root: the path is walked one directory at a
 time with ``O_NOFOLLOW``, so a symlinked folder or file (which could point outside the
 folder) is refused with :class:`UnsafePathError` rather than written through.
@@ -43,13 +48,22 @@ class ChangedOnDiskError(OSError):
 
 MISSING = "<missing>"  # ``if_hash=MISSING``: the file must not exist yet
 
+#: How far in the past the mtime of a written file is set. More than the scan's racy window
+#: (2 s, the coarsest timestamp granularity of the file systems syncd supports), so an edit
+#: made right after the write, even in the same clock tick, cannot leave the mtime unchanged.
+MTIME_LAG_NS = 3_000_000_000
+
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What is on disk after the write: size and mtime as stored (the mtime is the lagged
+    one, truncated to the file system's granularity), the content hash and the inode."""
+
     path: str  # relative POSIX path
     size: int
     mtime_ns: int
     sha256: str
+    inode: int = 0
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -178,6 +192,7 @@ def atomic_write(
                 if final_mode is None:
                     final_mode = 0o666 & ~_umask()
                 os.fchmod(fd, final_mode)
+                _set_lagged_mtime(fd)
                 _fsync(fd)
                 fst = os.fstat(fd)
             finally:
@@ -190,7 +205,16 @@ def atomic_write(
                 os.unlink(tmp, dir_fd=dfd)
             raise
         _fsync(dfd)
-    return WriteResult(rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload))
+    return WriteResult(rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload), fst.st_ino)
+
+
+def _set_lagged_mtime(fd: int) -> None:
+    """Set the mtime of the file open as ``fd`` to :data:`MTIME_LAG_NS` before now."""
+    if os.utime not in os.supports_fd:  # pragma: no cover - no futimens: mtime stays "now"
+        return
+    now = time.time_ns()
+    lagged = now - MTIME_LAG_NS
+    os.utime(fd, ns=(now, lagged))
 
 
 def _exists(dfd: int, name: str) -> bool:
@@ -244,13 +268,17 @@ def _atomic_write_by_path(  # pragma: no cover - Windows
             shutil.copymode(target, tmp)
         elif mode is not None:
             os.chmod(tmp, mode)
+        now = time.time_ns()
+        os.utime(tmp, ns=(now, now - MTIME_LAG_NS))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     st = target.stat()
-    return WriteResult("/".join(parts), st.st_size, st.st_mtime_ns, sha256_bytes(payload))
+    return WriteResult(
+        "/".join(parts), st.st_size, st.st_mtime_ns, sha256_bytes(payload), st.st_ino
+    )
 
 
 def resolve_inside(root: str | os.PathLike[str], rel: str | os.PathLike[str]) -> Path:

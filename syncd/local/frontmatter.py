@@ -125,10 +125,24 @@ def split(text: str) -> tuple[dict[str, Any] | None, str, int]:
     return (data or {}), body, body_line
 
 
+#: libyaml's parser when PyYAML was built with it: the same constructor and resolver, about
+#: eight times faster to parse a front matter block (every file syncd writes or reads anew).
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
 def _safe_parse(raw: str) -> Any:
     """safe_load with anchors, aliases and non-core tags refused up front."""
+    if _FAST_LOADER is not None:
+        try:
+            return _load_checked(raw, _FAST_LOADER)
+        except (FrontMatterError, yaml.YAMLError):
+            pass  # the pure-Python parser below reports it, with its messages and lines
+    return _load_checked(raw, yaml.SafeLoader)
+
+
+def _load_checked(raw: str, loader: Any) -> Any:
     try:
-        for event in yaml.parse(raw, Loader=yaml.SafeLoader):
+        for event in yaml.parse(raw, Loader=loader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise FrontMatterError(
                     event.start_mark.line + 2, "YAML anchors and aliases are not allowed"
@@ -136,7 +150,7 @@ def _safe_parse(raw: str) -> Any:
             tag = getattr(event, "tag", None)
             if tag and not tag.startswith("tag:yaml.org,2002:") and tag != "!":
                 raise FrontMatterError(event.start_mark.line + 2, f"YAML tag {tag} not allowed")
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=loader)  # a safe loader (checked events above)
     except FrontMatterError:
         raise
     except yaml.MarkedYAMLError as exc:

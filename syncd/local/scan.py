@@ -2,8 +2,11 @@
 
 Cost grows with what changed: a file whose (size, mtime_ns, inode) equal the previous
 snapshot's keeps its previous hash without being read, unless its mtime was too close to
-when that snapshot was taken ("racy" files, as git calls them: an edit in the same clock
-tick could have left size and mtime unchanged), in which case it is hashed again.
+when that hash was known to be the file's ("racy" files, as git calls them: an edit in the
+same clock tick could have left size and mtime unchanged), in which case it is hashed again.
+That moment is the entry's ``certified_ns``: the start of the scan that hashed it, or, for a
+file syncd wrote itself, the write (whose mtime `syncd.local.atomic` sets far enough in the
+past that the entry is never racy).
 
 Not scanned: hidden files and folders, temp and editor files (:mod:`syncd.local.ignore`),
 symbolic links (a link could point outside the folder; never followed, reported in
@@ -31,13 +34,15 @@ from syncd.local.ignore import (
 RACY_WINDOW_NS = 2_000_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     path: str  # relative POSIX path
     size: int
     mtime_ns: int
     sha256: str
     inode: int = 0
+    #: When `sha256` was known to be the content (0: the snapshot's `started_ns`).
+    certified_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def _reusable(prev: FileEntry | None, st: os.stat_result, prev_started_ns: int) 
         and prev.size == st.st_size
         and prev.mtime_ns == st.st_mtime_ns
         and (prev.inode in (0, st.st_ino))
-        and st.st_mtime_ns + RACY_WINDOW_NS <= prev_started_ns
+        and st.st_mtime_ns + RACY_WINDOW_NS <= (prev.certified_ns or prev_started_ns)
     )
 
 
@@ -100,7 +105,7 @@ def scan(
             skipped.append(rel)
             return None
         hashed += 1
-        return FileEntry(rel, st.st_size, st.st_mtime_ns, digest, st.st_ino)
+        return FileEntry(rel, st.st_size, st.st_mtime_ns, digest, st.st_ino, started)
 
     # (absolute dir, relative dir, inside an attachments folder?)
     stack: list[tuple[str, str, bool]] = [(str(root_p), "", False)]
@@ -133,17 +138,19 @@ def scan(
                     continue
                 if not stat.S_ISREG(st.st_mode) or is_ignored_name(de.name):
                     continue
+                # Keyed by the entry's own path string: a reused entry keeps the cached
+                # one, so the walk's `rel` is not held twice per file.
                 if in_att:
                     e = entry(de.path, rel, st, prev_att.get(rel))
                     if e:
-                        atts[rel] = e
+                        atts[e.path] = e
                 elif de.name.lower().endswith(PAGE_SUFFIX):
                     if is_conflict_copy(de.name):
                         conflicts.append(rel)
                         continue
                     e = entry(de.path, rel, st, prev_pages.get(rel))
                     if e:
-                        pages[rel] = e
+                        pages[e.path] = e
     return Snapshot(
         pages=dict(sorted(pages.items())),
         attachments=dict(sorted(atts.items())),

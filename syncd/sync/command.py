@@ -121,6 +121,8 @@ async def _sync(config, args: argparse.Namespace) -> int:
             print(f"... and {len(report.applied) - len(shown)} more (-v lists all)", file=out)
         summary = f"{len(report.applied)} change(s) applied"
         print(summary if report.applied else "in sync: nothing to do", file=out)
+        if args.verbose:
+            print(f"local files read: {report.files_read}", file=out)
     for note in report.plan.notes:
         if not args.dry_run:
             print(f"note: {note}", file=out)

@@ -26,10 +26,12 @@ from typing import Any, Protocol
 
 from syncd.config import Config
 from syncd.confluence import ConfluenceClient, ConnectionSettings
+from syncd.confluence.models import Page
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
 from syncd.local.layout import Layout, attachments_dir_of, compute_layout
 from syncd.local.layout import PageRecord as LayoutRecord
+from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
@@ -102,6 +104,8 @@ class SyncReport:
     in_sync: bool = True
     #: Attachment deletions the mass-deletion guard withheld (one line each).
     blocked_attachments: list[str] = field(default_factory=list)
+    #: Local files read (hashed or parsed) to snapshot the folder; unchanged files are not.
+    files_read: int = 0
 
 
 def trash_dir(config: Config) -> Path:
@@ -167,6 +171,8 @@ class SyncEngine:
         self._pending = 0
         self._recent_errors: deque[str] = deque(maxlen=20)
         self._index_loaded = False
+        #: Pages a targeted run read while deciding (with bodies), handed to the executor.
+        self._fetched: dict[str, Page] = {}
 
     @classmethod
     async def open(
@@ -223,7 +229,10 @@ class SyncEngine:
         allow_delete: bool = False,
     ) -> SyncReport:
         async with self._lock:
-            return await self._run(request, dry_run=dry_run, allow_delete=allow_delete)
+            try:
+                return await self._run(request, dry_run=dry_run, allow_delete=allow_delete)
+            finally:
+                self._fetched = {}
 
     async def _run(
         self, request: SyncRequest | None, *, dry_run: bool, allow_delete: bool
@@ -260,6 +269,12 @@ class SyncEngine:
             root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
         )
         plan = reconcile(records, local.entries, remotes, dirty=dirty, options=options)
+        # The snapshots are spent: let the executor reuse their memory (only the attachment
+        # files of the scan are needed later).
+        del records, remotes
+        listing = None
+        local.entries = []
+        local.snapshot = Snapshot(attachments=local.snapshot.attachments)
         errors = list(local.errors)
         errors += [
             f"{path}: {message}; the file is held until its front matter is fixed"
@@ -275,6 +290,7 @@ class SyncEngine:
                 errors=errors,
                 blocked_deletions=blocked,
                 in_sync=plan.in_sync and not errors,
+                files_read=local.files_read,
             )
         executor = Executor(
             self.root,
@@ -292,6 +308,7 @@ class SyncEngine:
             layout_paths=dict(self.layout.paths),
             progress=self.progress,
             attachments=self._attachment_sync(),
+            fetched=self._fetched,
         )
         self._pending = len(plan.actions)
         blocked_attachments: list[str] = []
@@ -334,6 +351,7 @@ class SyncEngine:
             blocked_deletions=blocked,
             in_sync=not conflicts and not errors and blocked is None,
             blocked_attachments=blocked_attachments,
+            files_read=local.files_read,
         )
 
     # ------------------------------------------------------------------ inputs
@@ -406,6 +424,7 @@ class SyncEngine:
                 records,
                 self.root_id,
                 blog_posts=self.config.sync.blog_posts,
+                fetched=self._fetched,
             )
             fetched |= todo
             for pid in todo:

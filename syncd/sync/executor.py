@@ -1,15 +1,19 @@
-"""Apply a Plan to the folder and to Confluence, one action at a time.
+"""Apply a Plan to the folder and to Confluence.
 
 This is the real counterpart of tests/sync/simulator.py and follows the
 executor contract in `syncd.sync.model` point by point: effect first, record
 second (one transaction per action); current values from the state; planning
 paths rewritten through the moves made so far; a 409 becomes a merge; after
-every remote write the page is re-read and what Confluence stored becomes the
-base, so the next run makes no request and nothing loops.
+every remote write what Confluence stored becomes the base (from the update's
+answer when it carries the stored body, else re-read), so the next run makes
+no request and nothing loops.
 
-Bodies are fetched ahead of time for runs of `Pull` actions (bounded window),
-but applied in plan order, so a first sync streams: fetch, convert, write,
-record per page, with at most `prefetch` bodies in memory.
+Actions run in plan order, except the content phase (push, merge, pull of a
+tracked page), whose pages are applied up to `concurrency` at a time (actions
+of one page still in order). Bodies are fetched ahead of time for runs of
+`Pull` actions (bounded window), but applied in plan order, so a first sync
+streams: fetch, convert, write, record per page, with at most `prefetch`
+bodies in memory.
 """
 
 from __future__ import annotations
@@ -44,11 +48,13 @@ from syncd.local.atomic import (
     sha256_bytes,
 )
 from syncd.local.frontmatter import FrontMatter
+from syncd.local.ignore import is_page_path
 from syncd.local.layout import HOME_FILE, attachments_dir_of
 from syncd.local.names import claimed_names, fold, safe_stem, with_suffix_id
 from syncd.sync.attachments import AttachmentSync
-from syncd.sync.merge import merge_markdown
+from syncd.sync.merge import MergeResult, merge_markdown
 from syncd.sync.model import (
+    Action,
     CreateRemote,
     Forget,
     Link,
@@ -66,7 +72,14 @@ from syncd.sync.model import (
 )
 from syncd.sync.records import PageRecord, Tombstone
 from syncd.sync.resolver import PageIndex
-from syncd.sync.snapshots import BLOG_FOLDER, lost_id_problem, read_text, utf8_problem
+from syncd.sync.snapshots import (
+    BLOG_FOLDER,
+    lost_id_problem,
+    read_text,
+    utf8_problem,
+    written_attachment_row,
+    written_page_row,
+)
 from syncd.sync.state import StateDB
 
 log = logging.getLogger(__name__)
@@ -110,6 +123,8 @@ class ExecutorSettings:
     trash_dir: Path | None = None
     blog_posts: bool = False
     prefetch: int = 16
+    #: Content actions (push, pull, merge) of different pages applied at the same time.
+    concurrency: int = 8
 
 
 class Executor:
@@ -125,8 +140,12 @@ class Executor:
         layout_paths: dict[str, str] | None = None,
         progress: Callable[[int, int, str], None] | None = None,
         attachments: AttachmentSync | None = None,
+        fetched: dict[str, Page] | None = None,
     ) -> None:
         self.attachments = attachments
+        #: Pages read while planning this run (targeted runs confirm pages by id). One is
+        #: used instead of a fetch only at the version the action expects, and only once.
+        self._fetched = fetched if fetched is not None else {}
         self.root = root
         self.db = db
         self.client = client
@@ -145,6 +164,9 @@ class Executor:
         #: Pages with a recorded conflict: only those need clearing (saves a commit per page).
         self._conflicted = {c.page_id for c in db.conflicts()}
         self._conflicted_paths = {c.path for c in db.conflicts() if c.page_id is None}
+        #: Scan-cache rows of the files written this run, committed with the next record
+        #: (and at the end): the next scan then reads none of them.
+        self._scan_rows: dict[str, tuple] = {}
 
     # ================================================================== driver
 
@@ -152,51 +174,129 @@ class Executor:
         actions = list(plan.actions)
         fetches: dict[int, asyncio.Task[Page | ConfluenceError]] = {}
         total = len(actions)
+        self._done = 0
         # A page another action changes first (a rename, a restore) is fetched when its
         # turn comes, never ahead: the prefetched copy would be stale.
         touched = {getattr(a, "page_id", None) for a in actions if not isinstance(a, Pull)} - {None}
+        # Likewise a page read while planning: only a Pull or Merge may use it, and only
+        # when no other action of the plan changes that page first.
+        for a in actions:
+            if not isinstance(a, Pull | Merge):
+                self._fetched.pop(getattr(a, "page_id", None), None)  # type: ignore[arg-type]
+        runs = _content_runs(actions)
         try:
-            for i, action in enumerate(actions):
+            i = 0
+            while i < total:
+                if i in runs:
+                    end = runs[i]
+                    await self._apply_concurrently(actions[i:end], total)
+                    i = end
+                    continue
                 for j in range(i, min(total, i + self.s.prefetch)):
                     ahead = actions[j]
                     if (
                         j not in fetches
                         and isinstance(ahead, Pull)
-                        and (j == i or ahead.page_id not in touched)
+                        and (j == i or (ahead.page_id not in touched and not _is_content(ahead)))
                     ):
                         fetches[j] = asyncio.ensure_future(self._fetch(actions[j]))
-                prefetched = fetches.pop(i, None)
-                try:
-                    if prefetched is not None:
-                        await self._do_pull(action, await prefetched)  # type: ignore[arg-type]
-                    else:
-                        await getattr(self, f"_do_{type(action).__name__}")(action)
-                except Held as held:
-                    self.result.errors.append(str(held))
-                    if getattr(action, "page_id", None):
-                        self.held_ids.add(action.page_id)  # type: ignore[attr-defined]
-                    self.result.held.append(getattr(action, "path", None) or "")
-                except ChangedOnDiskError as exc:
-                    self.result.errors.append(
-                        f"{getattr(action, 'path', '')}: changed while syncing ({exc.strerror}); "
-                        "it is synced on the next run"
-                    )
-                except (ConfluenceError, ConversionRefused, OSError) as exc:
-                    if _fatal(exc):
-                        raise
-                    self.result.errors.append(f"{action.describe()}: failed: {exc}")
-                    log.warning("%s failed: %s", action.describe(), exc)
-                if self.progress is not None:
-                    self.progress(i + 1, total, action.describe())
+                await self._run_action(actions[i], fetches.pop(i, None))
+                self._tick(actions[i], total)
+                i += 1
         finally:
             for task in fetches.values():
                 task.cancel()
+            self._flush_scan_rows()
         return self.result
+
+    async def _run_action(
+        self, action: Action, prefetched: asyncio.Task[Page | ConfluenceError] | None = None
+    ) -> None:
+        """Apply one action; its failure is reported and the run goes on (unless fatal)."""
+        try:
+            if prefetched is not None:
+                await self._do_pull(action, await prefetched)  # type: ignore[arg-type]
+            else:
+                await getattr(self, f"_do_{type(action).__name__}")(action)
+        except Held as held:
+            self.result.errors.append(str(held))
+            if getattr(action, "page_id", None):
+                self.held_ids.add(action.page_id)  # type: ignore[attr-defined]
+            self.result.held.append(getattr(action, "path", None) or "")
+        except ChangedOnDiskError as exc:
+            self.result.errors.append(
+                f"{getattr(action, 'path', '')}: changed while syncing ({exc.strerror}); "
+                "it is synced on the next run"
+            )
+        except (ConfluenceError, ConversionRefused, OSError) as exc:
+            if _fatal(exc):
+                raise
+            self.result.errors.append(f"{action.describe()}: failed: {exc}")
+            log.warning("%s failed: %s", action.describe(), exc)
+
+    def _tick(self, action: Action, total: int) -> None:
+        self._done += 1
+        if self.progress is not None:
+            self.progress(self._done, total, action.describe())
+
+    async def _apply_concurrently(self, run: list[Action], total: int) -> None:
+        """Apply a run of content actions (Push, Merge, Pull of a tracked page), several
+        pages at a time.
+
+        They come after every create and move of the plan and before its deletions, and
+        each touches only its own page's file, record and remote page, so pages do not
+        wait for one another; actions on the same page still run one after the other, in
+        plan order. Each commits its own record after its effect, as in order. The
+        executor runs on one event loop: state, index and file writes between two awaits
+        are not interleaved, and no transaction spans an await. A fatal error (credentials,
+        Confluence unreachable) or a bug stops new actions from starting; those under way
+        finish (and record) before it is raised.
+        """
+        chains: dict[str, list[Action]] = {}
+        for action in run:
+            chains.setdefault(action.page_id, []).append(action)  # type: ignore[attr-defined]
+        gate = asyncio.Semaphore(max(1, self.s.concurrency))
+        stop: list[BaseException] = []
+
+        async def chain(actions: list[Action]) -> None:
+            for action in actions:
+                async with gate:
+                    if stop:
+                        return
+                    try:
+                        await self._run_action(action)
+                    except Exception as exc:  # fatal: let the others finish, then raise
+                        stop.append(exc)
+                        return
+                self._tick(action, total)
+
+        tasks = [asyncio.ensure_future(chain(c)) for c in chains.values()]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        if stop:
+            raise stop[0]
+
+    def _already_fetched(self, page_id: str, version: int) -> Page | None:
+        """The page as read while planning, if it is at `version` (it is dropped either way)."""
+        page = self._fetched.pop(page_id, None)
+        if page is None or page.version != version or page.status != "current":
+            return None
+        return page
+
+    async def _get_page(self, page_id: str, kind: str, version: int | None = None) -> Page:
+        """The current page, from what planning read when `version` is the one it read."""
+        page = self._already_fetched(page_id, version) if version is not None else None
+        if page is not None and page.kind == kind:
+            return page
+        return await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
 
     async def _fetch(self, action: Pull) -> Page | ConfluenceError:
         """The page body (and, ahead of need, its attachment list) for a Pull."""
         try:
-            page_task = self.client.get_page(action.page_id, kind=action.kind, ancestors=False)
+            page_task = self._get_page(action.page_id, action.kind, action.remote_version)
             if self.attachments is None:
                 return await page_task
             page, listed = await asyncio.gather(
@@ -316,7 +416,23 @@ class Executor:
         data = text.encode("utf-8", errors="surrogateescape")
         if self.observer is not None:
             self.observer.expect_write(rel, sha256_bytes(data))
-        atomic_write(self.root, rel, data, if_hash=expect)
+        result = atomic_write(self.root, rel, data, if_hash=expect)
+        if is_page_path(rel):
+            self._scan_rows[rel] = written_page_row(result, text)
+
+    def _cache_attachments(self, page_id: str, written: list[str]) -> None:
+        """Scan-cache rows for the attachment files a pull just wrote (from their records,
+        whose size and mtime are those `atomic_write` returned)."""
+        paths = set(written)
+        for r in self.db.attachments(page_id):
+            if r.local_path in paths and r.size is not None and r.mtime_ns is not None:
+                row = written_attachment_row(r.local_path, r.size, r.mtime_ns, r.hash)
+                self._scan_rows[r.local_path] = row
+
+    def _flush_scan_rows(self) -> None:
+        if self._scan_rows:
+            rows, self._scan_rows = list(self._scan_rows.values()), {}
+            self.db.put_scan_cache(rows)
 
     def _render(
         self,
@@ -388,6 +504,7 @@ class Executor:
             if drop is not None and drop != page.id:
                 self.db.delete_page(drop)
             self.db.put_page(record)
+            self._flush_scan_rows()
         self.index.set_page(page.id, record.title, path)
         return record
 
@@ -500,7 +617,9 @@ class Executor:
         self.pulled.add(page.id)
         if self.attachments is not None:
             listed = self._listed.pop(page.id, None)
-            await self.attachments.pull(page.id, path, page.kind, listed=listed)
+            written = await self.attachments.pull(page.id, path, page.kind, listed=listed)
+            if written:
+                self._cache_attachments(page.id, written)
 
     async def _pull_labels_only(
         self,
@@ -570,7 +689,7 @@ class Executor:
         if self.attachments is not None:
             await self.attachments.push(a.page_id, path, record.kind)
         try:
-            await self.client.update_page(
+            updated = await self.client.update_page(
                 a.page_id,
                 title=record.title,
                 body=storage,
@@ -583,7 +702,15 @@ class Executor:
             return
         if labels_changed:
             await self._push_labels(a.page_id, record.labels, doc.meta.labels)
-        page = await self._after_remote_write(a.page_id, path, doc, record.kind)
+        labels = tuple(sorted(doc.meta.labels)) if doc.has_front_matter else record.labels
+        page = await self._after_remote_write(
+            a.page_id,
+            path,
+            doc,
+            record.kind,
+            answered=replace(updated, labels=labels),
+            parent_id=record.parent_id,
+        )
         self._applied("pushed", "local->remote", a.page_id, page.title, page.version, path)
 
     def _to_storage(
@@ -611,6 +738,19 @@ class Executor:
                 f"{exc.message}; nothing was pushed. Edit that part of the file to sync it."
             ) from None
 
+    def _as_pushed(self, markdown: str, record: PageRecord, path: str) -> str | None:
+        """The Markdown that Confluence's copy reads back as once `markdown` is pushed
+        (None when it would send nothing or cannot be converted)."""
+        sidecar = Sidecar.from_json(record.base_sidecar) if record.base_sidecar else None
+        resolver = self.index.for_page(path)
+        try:
+            storage = markdown_to_storage(markdown, sidecar=sidecar, resolver=resolver).storage
+        except ConversionRefused:
+            return None
+        if storage is None:
+            return None
+        return storage_to_markdown(storage, resolver=resolver).markdown
+
     async def _push_labels(
         self, page_id: str, before: tuple[str, ...], after: tuple[str, ...]
     ) -> None:
@@ -621,14 +761,32 @@ class Executor:
             await self.client.remove_label(page_id, name)
 
     async def _after_remote_write(
-        self, page_id: str, path: str, doc: frontmatter.Document | None, kind: str
+        self,
+        page_id: str,
+        path: str,
+        doc: frontmatter.Document | None,
+        kind: str,
+        *,
+        answered: Page | None = None,
+        parent_id: str | None = None,
     ) -> Page:
-        """Re-read the page and record what Confluence stored as the new base.
+        """Record what Confluence stored as the new base (contract rule 6).
+
+        `answered` is the update's answer with the labels as they are after the update.
+        When it carries the body the server stored (`body_stored`), that is what a re-read
+        at that version returns, so it stands for the re-read; otherwise (the answer had no
+        body, or there was no update answer) the page is re-read: a body the server
+        normalised (macro ids, entities) must become the base, or the next push would
+        differ from it and the page would churn. Either way the stored body is converted
+        back here, which is the read-back check of what was pushed.
 
         The user's file is rewritten only when the stored page reads back
         differently (Confluence normalised something visible).
         """
-        page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        if answered is not None and answered.body_stored and answered.labels is not None:
+            page = answered
+        else:
+            page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
         markdown, sidecar = self._convert(page, path)
         labels = tuple(sorted(page.labels or ()))
         if (
@@ -640,7 +798,7 @@ class Executor:
         ):
             text = self._render(page.id, page.title, labels, markdown, doc)
             self._write(path, text)
-        self._record(page, path, markdown, sidecar, labels=labels)
+        self._record(page, path, markdown, sidecar, labels=labels, parent_id=parent_id)
         self._clear_conflicts(page_id)
         return page
 
@@ -651,7 +809,7 @@ class Executor:
         path = self._file_of(a.page_id, a.path)
         if record is None or path is None:
             raise Held(f"{a.path}: the file or its record disappeared; synced on the next run")
-        await self._merge(a.page_id, path, record.base_markdown)
+        await self._merge(a.page_id, path, record.base_markdown, version=a.remote_version)
 
     async def _do_Link(self, a: Link) -> None:
         path = self.cur(a.path)
@@ -660,11 +818,19 @@ class Executor:
         await self._merge(a.page_id, path, None, link=True)
 
     async def _merge(
-        self, page_id: str, path: str, base: str | None, *, link: bool = False
+        self,
+        page_id: str,
+        path: str,
+        base: str | None,
+        *,
+        link: bool = False,
+        version: int | None = None,
     ) -> None:
+        """`version`: the remote version the plan saw (a page read while planning at that
+        version is used); None (a 409, a save during a pull) always fetches."""
         record = self.db.get_page(page_id)
         kind = record.kind if record else "page"
-        page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        page = await self._get_page(page_id, kind, version)
         self.index.set_page(page_id, page.title, path)
         remote_md, sidecar = self._convert(page, path)
         text, doc = self._read(path)
@@ -682,6 +848,17 @@ class Executor:
                 )
             )
         result = merge_markdown(base, local_md, remote_md)
+        if (
+            result.text != remote_md
+            and record is not None
+            and base is not None
+            and self._as_pushed(local_md, record, path) == remote_md
+        ):
+            # Confluence holds exactly what pushing this file gives: the push went through
+            # but its record did not (a crash in between), and the stored page reads back
+            # differently from the file (an escape, a normalisation). Our own write, not an
+            # edit to merge with.
+            result = MergeResult(True, remote_md)
         if result.clean and result.text == remote_md:
             # Both sides agree on the body (a false conflict, e.g. after a crash, or only
             # labels changed): the body is not PUT; labels are written for the difference.
@@ -742,9 +919,10 @@ class Executor:
         storage = self._to_storage(new_doc, sidecar, path, page.title, page.id)
         if self.attachments is not None:
             await self.attachments.push(page.id, path, page.kind)
+        updated = None
         if storage is not None:
             try:
-                await self.client.update_page(
+                updated = await self.client.update_page(
                     page.id,
                     title=page.title,
                     body=storage,
@@ -763,11 +941,18 @@ class Executor:
                 path, self._render(page.id, page.title, labels, merged, doc), expect=file_sha
             )
             _, doc = self._read(path)
-        if storage is None:
+        if updated is None:
             self._record(page, path, merged, sidecar, labels=labels)
             self._clear_conflicts(page.id)
         else:
-            page = await self._after_remote_write(page.id, path, doc, page.kind)
+            page = await self._after_remote_write(
+                page.id,
+                path,
+                doc,
+                page.kind,
+                answered=replace(updated, labels=labels),
+                parent_id=self._parent_of(page),
+            )
         self._applied("merged", "both", page.id, page.title, page.version, path)
 
     def _conflict_copy_path(self, path: str) -> str:
@@ -834,7 +1019,14 @@ class Executor:
         )
         _, new_doc = self._read(path)
         self.index.set_page(page.id, title, path)
-        page = await self._after_remote_write(page.id, path, new_doc, a.kind)
+        page = await self._after_remote_write(
+            page.id,
+            path,
+            new_doc,
+            a.kind,
+            answered=replace(page, labels=tuple(sorted(labels))),
+            parent_id=parent if a.kind == "page" else None,
+        )
         with self.db.transaction():
             if a.recreate_of:
                 self.db.delete_page(a.recreate_of)
@@ -1089,6 +1281,27 @@ class Executor:
 
 def _labels(doc: frontmatter.Document) -> tuple[str, ...]:
     return tuple(sorted(set(doc.meta.labels)))
+
+
+def _is_content(action: Action) -> bool:
+    """A push, merge or pull of a tracked page: the plan's content phase."""
+    return isinstance(action, Push | Merge) or (
+        isinstance(action, Pull) and action.reason == "changed"
+    )
+
+
+def _content_runs(actions: list[Action]) -> dict[int, int]:
+    """Start -> end (exclusive) of each run of two or more consecutive content actions."""
+    runs: dict[int, int] = {}
+    i = 0
+    while i < len(actions):
+        j = i
+        while j < len(actions) and _is_content(actions[j]):
+            j += 1
+        if j - i > 1:
+            runs[i] = j
+        i = max(j, i + 1)
+    return runs
 
 
 def _fatal(exc: BaseException) -> bool:

@@ -15,8 +15,11 @@ Vocabulary
 Executor contract (tests/sync/simulator.py is a reference implementation that
 the convergence property test runs against the planner)
 ---------------------------------------------------------------------------
-1. Apply `Plan.actions` in order. Each applied action commits its record(s) in
-   one `StateDB.transaction()` *after* its effect (see `syncd.sync.state`).
+1. Apply `Plan.actions` in order; the content actions between the structure
+   and deletion phases (Push, Merge, Pull of a tracked page) may run
+   concurrently for different pages, in order for one page. Each applied action
+   commits its record(s) in one `StateDB.transaction()` *after* its effect (see
+   `syncd.sync.state`).
    Recording a page (any action but the deletions) clears its tombstone.
 2. Current values come from the state, not the action: the base version and
    base Markdown of a page are the record's at execution time (an earlier
@@ -32,9 +35,9 @@ the convergence property test runs against the planner)
    plan (`StateDB.find_page_by_path`).
 5. A 409 on an update (Push, MoveRemote) means the remote moved on: re-fetch
    and handle it as `Merge`, never overwrite.
-6. After every remote write, re-read the page and record what Confluence
-   stored (storage, sidecar, converted Markdown as base) so the next run sees
-   no change and nothing loops.
+6. After every remote write, record what Confluence stored (storage, sidecar,
+   converted Markdown as base) so the next run sees no change and nothing
+   loops: the write's answer when it carries the stored body, else a re-read.
 7. Conflicts (`Merge`/`Link` not clean), by `sync.on_conflict`:
    `merge`: write the merged text with markers, record the remote version and
    Markdown as base, add a "markers" conflict; the page is held (reconcile

@@ -3,9 +3,12 @@
 Local side: `syncd.local.scan.scan` walks the folder and re-hashes only files
 whose (size, mtime_ns, inode) changed since the previous scan; this module keeps
 that previous scan, and what each file's front matter said, in the state
-database (meta key ``scan_cache``), so an unchanged file is neither hashed nor
-parsed again. A targeted run (`local_entries_for_paths`) reads only the named
-files and stands in the records for every other page.
+database (table ``scan_cache``, one row per file, only changed rows rewritten),
+so an unchanged file is neither hashed nor parsed again. Files syncd writes
+enter the cache as they are written (`written_page_row`,
+`written_attachment_row`), so the run after a first sync reads none of them.
+A targeted run (`local_entries_for_paths`) reads only the named files and
+stands in the records for every other page.
 
 Remote side: one listing of the space tree (light records, no bodies). A page
 the state knows but the listing lacks is confirmed one by one with
@@ -26,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound
 from syncd.confluence.models import Page, PageRef
 from syncd.local import frontmatter
-from syncd.local.atomic import UnsafePathError, read_inside
+from syncd.local.atomic import MTIME_LAG_NS, UnsafePathError, WriteResult, read_inside
 from syncd.local.ignore import is_page_path
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.names import strip_suffix_id
@@ -36,11 +39,13 @@ from syncd.sync.model import LocalEntry, RemoteEntry, body_hash
 from syncd.sync.records import PageRecord
 from syncd.sync.state import StateDB
 
-SCAN_CACHE_KEY = "scan_cache"
 BLOG_FOLDER = "blog"
+#: `scan_cache.area` values.
+PAGE_AREA = "page"
+ATTACHMENT_AREA = "attachment"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedFile:
     """What the front matter and body of one file say (cached by whole-file hash)."""
 
@@ -71,11 +76,11 @@ class ParsedFile:
         ]
 
     @classmethod
-    def from_list(cls, data: list) -> ParsedFile:
+    def from_list(cls, data: list, sha256: str | None = None) -> ParsedFile:
+        """`sha256`: the same hash held elsewhere (shared rather than a second copy)."""
         labels = tuple(data[4]) if data[4] is not None else None
-        return cls(
-            data[0], data[1], data[2], data[3], labels, bool(data[5]), data[6], data[7], data[8]
-        )
+        sha = sha256 if sha256 is not None and sha256 == data[0] else data[0]
+        return cls(sha, data[1], data[2], data[3], labels, bool(data[5]), data[6], data[7], data[8])
 
 
 @dataclass
@@ -85,6 +90,8 @@ class LocalScan:
     errors: list[str] = field(default_factory=list)
     #: Files whose front matter is broken: held, never pushed (path -> message).
     broken: dict[str, str] = field(default_factory=dict)
+    #: Files read this run (hashed, or parsed because the cache lacked their front matter).
+    files_read: int = 0
 
 
 def kind_of(path: str, blog_posts: bool) -> str:
@@ -186,33 +193,108 @@ def _stand_in(record: PageRecord) -> LocalEntry:
 
 
 def _load_cache(db: StateDB) -> tuple[Snapshot | None, dict[str, ParsedFile]]:
-    raw = db.get_meta(SCAN_CACHE_KEY)
-    if not raw:
+    pages: dict[str, FileEntry] = {}
+    atts: dict[str, FileEntry] = {}
+    parsed: dict[str, ParsedFile] = {}
+    for path, area, size, mtime_ns, inode, sha, certified_ns, data in db.iter_scan_cache():
+        entry = FileEntry(path, size, mtime_ns, sha, inode, certified_ns)
+        if area == ATTACHMENT_AREA:
+            atts[path] = entry
+            continue
+        try:
+            p = ParsedFile.from_list(json.loads(data), sha)
+        except (ValueError, KeyError, TypeError, IndexError):
+            continue  # unreadable row: the file is hashed and parsed again
+        if p.sha256 == sha:
+            pages[path] = entry
+            parsed[path] = p
+    if not pages and not atts:
         return None, {}
-    try:
-        data = json.loads(raw)
-        pages = {p: FileEntry(p, *v[:4]) for p, v in data["files"].items()}
-        parsed = {p: ParsedFile.from_list(v[4]) for p, v in data["files"].items()}
-        atts = {p: FileEntry(p, *v[:4]) for p, v in data.get("attachments", {}).items()}
-        return Snapshot(pages=pages, attachments=atts, started_ns=int(data["started_ns"])), parsed
-    except (ValueError, KeyError, TypeError, IndexError):
-        return None, {}
+    return Snapshot(pages=pages, attachments=atts), parsed
 
 
-def save_cache(db: StateDB, snapshot: Snapshot, parsed: Mapping[str, ParsedFile]) -> None:
-    files = {
-        p: [e.size, e.mtime_ns, e.sha256, e.inode, parsed[p].to_list()]
-        for p, e in snapshot.pages.items()
-        if p in parsed
-    }
-    atts = {p: [e.size, e.mtime_ns, e.sha256, e.inode] for p, e in snapshot.attachments.items()}
-    db.set_meta(
-        SCAN_CACHE_KEY,
-        json.dumps(
-            {"started_ns": snapshot.started_ns, "files": files, "attachments": atts},
-            ensure_ascii=False,
-        ),
+def _page_row(entry: FileEntry, parsed: ParsedFile) -> tuple:
+    return (
+        entry.path,
+        PAGE_AREA,
+        entry.size,
+        entry.mtime_ns,
+        entry.inode,
+        entry.sha256,
+        entry.certified_ns,
+        json.dumps(parsed.to_list(), ensure_ascii=False),
     )
+
+
+def _attachment_row(entry: FileEntry) -> tuple:
+    return (
+        entry.path,
+        ATTACHMENT_AREA,
+        entry.size,
+        entry.mtime_ns,
+        entry.inode,
+        entry.sha256,
+        entry.certified_ns,
+        None,
+    )
+
+
+def save_cache(
+    db: StateDB,
+    previous: Snapshot | None,
+    cache: Mapping[str, ParsedFile],
+    snapshot: Snapshot,
+    parsed: Mapping[str, ParsedFile],
+    *,
+    attachments: bool,
+) -> int:
+    """Write the rows of the scan that differ from the cache it started from; returns how many.
+
+    A file the scan reused (same entry, same parse) costs nothing. Rows of files no longer
+    there, or no longer readable, are dropped; attachment rows only when attachments were
+    scanned.
+    """
+    prev_pages = previous.pages if previous else {}
+    prev_atts = previous.attachments if previous else {}
+    rows = [
+        _page_row(e, parsed[p])
+        for p, e in snapshot.pages.items()
+        if p in parsed and not (prev_pages.get(p) is e and cache.get(p) is parsed[p])
+    ]
+    rows += [
+        _attachment_row(e) for p, e in snapshot.attachments.items() if prev_atts.get(p) is not e
+    ]
+    gone = [p for p in prev_pages if p not in parsed]
+    if attachments:
+        gone += [p for p in prev_atts if p not in snapshot.attachments]
+    if gone or rows:
+        with db.transaction():
+            db.delete_scan_cache(gone)
+            db.put_scan_cache(rows)
+    return len(rows)
+
+
+def written_page_row(result: WriteResult, text: str) -> tuple:
+    """The scan-cache row of a page file syncd just wrote (`text` is what it wrote).
+
+    Certified at the write: `atomic_write` set the mtime `MTIME_LAG_NS` in the past, so the
+    moment of the write is at least `mtime + MTIME_LAG_NS`, and any later edit changes the
+    mtime (see `syncd.local.scan`).
+    """
+    entry = FileEntry(
+        result.path,
+        result.size,
+        result.mtime_ns,
+        result.sha256,
+        result.inode,
+        result.mtime_ns + MTIME_LAG_NS,
+    )
+    return _page_row(entry, parse_file(text, result.path, result.sha256))
+
+
+def written_attachment_row(path: str, size: int, mtime_ns: int, sha256: str) -> tuple:
+    """The scan-cache row of an attachment file syncd just wrote with `atomic_write`."""
+    return _attachment_row(FileEntry(path, size, mtime_ns, sha256, 0, mtime_ns + MTIME_LAG_NS))
 
 
 def scan_local(
@@ -228,9 +310,12 @@ def scan_local(
     snapshot = scan(root, previous, attachments=attachments)
     parsed_now: dict[str, ParsedFile] = {}
     unread: dict[str, str] = {}
+    prev_pages = previous.pages if previous else {}
+    files_read = snapshot.hashed
     for path, fe in snapshot.pages.items():
         parsed = cache.get(path)
         if parsed is None or parsed.sha256 != fe.sha256:
+            files_read += prev_pages.get(path) is fe  # hashed files are counted already
             try:
                 parsed = parse_file(read_text(root, path), path, fe.sha256)
             except OSError as exc:
@@ -242,9 +327,10 @@ def scan_local(
     for path in snapshot.skipped:
         if path not in snapshot.pages:
             unread.setdefault(path, SKIPPED)
-    save_cache(db, snapshot, parsed_now)
+    save_cache(db, previous, cache, snapshot, parsed_now, attachments=attachments)
     local = build_entries(parsed_now, unread, (), records, blog_posts=blog_posts)
     local.snapshot = snapshot
+    local.files_read = files_read
     return local
 
 
@@ -356,7 +442,9 @@ def local_entries_for_paths(
             unread[path] = _unread_reason(exc)  # unreadable (or a link) is not deleted
             continue
         parsed[path] = parse_file(text, path, "")
-    return build_entries(parsed, unread, untouched, records, blog_posts=blog_posts)
+    local = build_entries(parsed, unread, untouched, records, blog_posts=blog_posts)
+    local.files_read = len(parsed)
+    return local
 
 
 # --------------------------------------------------------------------------- remote
@@ -460,8 +548,13 @@ async def confirm_pages(
     *,
     concurrency: int = 8,
     blog_posts: bool = False,
+    fetched: dict[str, Page] | None = None,
 ) -> dict[str, RemoteEntry]:
-    """Look pages up by id (trash included); absent ones are left out (= purged)."""
+    """Look pages up by id (trash included); absent ones are left out (= purged).
+
+    `fetched`, when given, receives every page read (with its body), so the executor
+    can apply it instead of fetching the same version again.
+    """
     gate = asyncio.Semaphore(concurrency)
     out: dict[str, RemoteEntry] = {}
 
@@ -477,6 +570,8 @@ async def confirm_pages(
                 except NotFound:
                     continue
                 out[pid] = remote_entry(page, root_id)
+                if fetched is not None:
+                    fetched[pid] = page
                 return
 
     await asyncio.gather(*(one(pid) for pid in page_ids))

@@ -44,7 +44,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -147,6 +147,22 @@ MIGRATIONS: list[Sequence[str]] = [
             kind       TEXT NOT NULL,
             created_at REAL NOT NULL
         )""",
+    ),
+    # The local scan's cache, one row per file, read and written row-wise (it was one
+    # JSON value in `meta`, loaded and rewritten whole on every run). `area` is "page" or
+    # "attachment"; `parsed` is what a page file's front matter and body said (JSON).
+    (
+        """CREATE TABLE scan_cache (
+            path         TEXT PRIMARY KEY,
+            area         TEXT NOT NULL CHECK (area IN ('page', 'attachment')),
+            size         INTEGER NOT NULL,
+            mtime_ns     INTEGER NOT NULL,
+            inode        INTEGER NOT NULL,
+            sha256       TEXT NOT NULL,
+            certified_ns INTEGER NOT NULL,
+            parsed       TEXT
+        )""",
+        "DELETE FROM meta WHERE key = 'scan_cache'",
     ),
 ]
 
@@ -375,7 +391,13 @@ class StateDB:
         The executor reads the full record of the page it works on with `get_page`.
         """
         light = _PAGE_SELECT.replace("p.base_sidecar, p.base_markdown", "NULL, ''")
-        return {r[0]: _page_from_row(r) for r in self._read(light + " ORDER BY p.page_id")}
+        out: dict[str, PageRecord] = {}
+        with self._mutex:  # in batches: the raw rows are never all held beside the records
+            cursor = self._conn.execute(light + " ORDER BY p.page_id")
+            while rows := cursor.fetchmany(1000):
+                for r in rows:
+                    out[r[0]] = _page_from_row(r)
+        return out
 
     def iter_pages(self) -> Iterator[PageRecord]:
         """Stream the records without holding them all (large spaces)."""
@@ -551,6 +573,34 @@ class StateDB:
 
     def set_watermark(self, value: str) -> None:
         self.set_meta("poll_watermark", value)
+
+    # ------------------------------------------------------------------ scan cache
+
+    def iter_scan_cache(self) -> Iterator[tuple]:
+        """Rows (path, area, size, mtime_ns, inode, sha256, certified_ns, parsed), streamed."""
+        with self._mutex:
+            cursor = self._conn.execute(
+                "SELECT path, area, size, mtime_ns, inode, sha256, certified_ns, parsed "
+                "FROM scan_cache"
+            )
+            rows = cursor.fetchmany(1000)
+        while rows:
+            yield from rows
+            with self._mutex:
+                rows = cursor.fetchmany(1000)
+
+    def put_scan_cache(self, rows: Iterable[tuple]) -> None:
+        """Insert or replace rows shaped as `iter_scan_cache` yields them."""
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO scan_cache (path, area, size, mtime_ns, inode, sha256, "
+                "certified_ns, parsed) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+
+    def delete_scan_cache(self, paths: Iterable[str]) -> None:
+        with self.transaction():
+            self._conn.executemany("DELETE FROM scan_cache WHERE path = ?", ((p,) for p in paths))
 
     # ------------------------------------------------------------------ delivery dedupe
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 
@@ -181,7 +182,12 @@ async def test_an_emptied_or_missing_folder_deletes_nothing(emulator, tmp_path):
     assert not docs.exists()
 
 
-async def test_a_visible_normalisation_on_save_is_written_back_once(emulator, tmp_path):
+@pytest.mark.parametrize("answer_has_body", [True, False])
+async def test_a_visible_normalisation_on_save_is_written_back_once(
+    emulator, tmp_path, answer_has_body
+):
+    """What the server stored becomes the file and the base: taken from the update's answer
+    when it carries the stored body, else from a re-read."""
     config = make_config(tmp_path, emulator)
     await run_sync(config)
     docs = tmp_path / "docs"
@@ -195,7 +201,9 @@ async def test_a_visible_normalisation_on_save_is_written_back_once(emulator, tm
         page = await real_update(page_id, **kw)
         stored = emulator.store.get(page_id).versions[-1]
         stored.body = stored.body.replace("colour", "color")  # what the server kept
-        return page
+        if answer_has_body:
+            return replace(page, body=stored.body)
+        return replace(page, body=kw["body"], body_stored=False)
 
     engine.client.update_page = normalising_update
     try:

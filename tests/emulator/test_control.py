@@ -3,6 +3,8 @@ reset, clock."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from syncd.emulator.server import EmulatorServer
@@ -35,8 +37,33 @@ async def test_requests_are_counted_by_route_template(emulator: EmulatorServer):
             "GET /wiki/rest/api/content/search": 1,
         }
         assert counts["total"] == 4, "control calls are not counted"
+        assert counts["peak_in_flight"] == dict.fromkeys(counts["by_route"], 1)  # one at a time
         assert (await ctl.post("/_emulator/reset")).status_code == 200
-        assert (await ctl.get("/_emulator/requests")).json() == {"total": 0, "by_route": {}}
+        assert (await ctl.get("/_emulator/requests")).json() == {
+            "total": 0,
+            "by_route": {},
+            "peak_in_flight": {},
+        }
+
+
+async def test_requests_served_at_the_same_time_are_counted_as_in_flight(
+    emulator: EmulatorServer,
+):
+
+    home = emulator.store.space("DEMO").homepage_id
+    async with httpx.AsyncClient(base_url=emulator.root_url) as ctl:
+        await ctl.post("/_emulator/faults", json={"latency_ms": 300})
+        async with httpx.AsyncClient(
+            base_url=emulator.base_url, auth=(emulator.user, emulator.token)
+        ) as c:
+            await asyncio.gather(*(c.get(f"/api/v2/pages/{home}") for _ in range(3)))
+            await c.get("/api/v2/spaces")
+        counts = (await ctl.get("/_emulator/requests")).json()
+    assert counts["peak_in_flight"] == {
+        "GET /wiki/api/v2/pages/{id}": 3,
+        "GET /wiki/api/v2/spaces": 1,
+    }
+    assert emulator.peak_in_flight == counts["peak_in_flight"]
 
 
 async def test_unauthorised_and_failed_requests_count_too(emulator: EmulatorServer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncd.local import frontmatter
 from syncd.local.frontmatter import (
     MAX_FRONT_MATTER_BYTES,
     FrontMatter,
@@ -116,3 +117,42 @@ def test_bad_field_types() -> None:
     with pytest.raises(FrontMatterError):
         parse("---\nlabels: {a: 1}\n---\n")
     assert parse("---\nlabels: a, b c\n---\n").meta.labels == ("a", "b", "c")
+
+
+FRONT_MATTERS = [
+    "page_id: '12345'\ntitle: Runbook\nlabels: [ops, on-call]\n",
+    'title: "Üñíçødé — 日本語 🎉"\nlabels: []\n',
+    "title: 'it''s: a \"quote\"'\nextra:\n  nested: [1, 2.5, true, null, 2024-01-02]\n",
+    "title: >\n  folded\n  text\nnumber: 0o17\nhex: 0x1F\nyes: yes\n",
+    "title: |\n  literal\n   block\n\n",
+    "page_id: 00123\ntitle: ~\nlabels:\n  - a\n  - b\n",
+    "title: [unclosed\n",
+    "key: &anchor value\nother: *anchor\n",
+    "title: !custom tag\n",
+    "\ttitle: tab\n",
+]
+
+
+@pytest.mark.parametrize("raw", FRONT_MATTERS)
+def test_libyaml_and_the_python_parser_agree(raw):
+    """The fast parser is only a speed-up: same data, and the same error when one fails."""
+    import yaml
+
+    if getattr(yaml, "CSafeLoader", None) is None:
+        pytest.skip("PyYAML without libyaml")
+
+    def outcome(loader):
+        try:
+            return ("ok", frontmatter._load_checked(raw, loader))
+        except frontmatter.FrontMatterError as exc:
+            return ("error", exc.line, exc.message)
+
+    fast = outcome(yaml.CSafeLoader)
+    slow = outcome(yaml.SafeLoader)
+    assert fast[0] == slow[0]
+    if slow[0] == "ok":
+        assert fast == slow
+    else:  # an error is always reported by the Python parser, as before
+        with pytest.raises(frontmatter.FrontMatterError) as err:
+            frontmatter._safe_parse(raw)
+        assert (err.value.line, err.value.message) == slow[1:]

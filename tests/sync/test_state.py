@@ -169,15 +169,16 @@ def test_migrations_run_once_in_order_and_keep_data(tmp_path: Path, monkeypatch)
     with StateDB.open(tmp_path / "s") as state:
         state.put_page(page())
     extra = ("ALTER TABLE pages ADD COLUMN note TEXT", "UPDATE pages SET note = 'migrated'")
+    current = len(state_mod.MIGRATIONS)
     monkeypatch.setattr(state_mod, "MIGRATIONS", [*state_mod.MIGRATIONS, extra])
     with StateDB.open(tmp_path / "s") as state:
-        assert state.schema_version == 2
+        assert state.schema_version == current + 1
         assert state.get_page("101") is not None
     conn = sqlite3.connect(tmp_path / "s" / "state.db")
     assert conn.execute("SELECT note FROM pages").fetchall() == [("migrated",)]
     conn.close()
-    with StateDB.open(tmp_path / "s") as state:  # already at v2: nothing re-run
-        assert state.schema_version == 2
+    with StateDB.open(tmp_path / "s") as state:  # already migrated: nothing re-run
+        assert state.schema_version == current + 1
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path: Path, monkeypatch):
@@ -188,7 +189,7 @@ def test_failed_migration_leaves_the_previous_version(tmp_path: Path, monkeypatc
         StateDB.open(tmp_path / "s")
     monkeypatch.undo()
     with StateDB.open(tmp_path / "s") as state:  # lock released, schema untouched
-        assert state.schema_version == 1
+        assert state.schema_version == len(state_mod.MIGRATIONS)
     conn = sqlite3.connect(tmp_path / "s" / "state.db")
     assert conn.execute("SELECT name FROM sqlite_master WHERE name='extra'").fetchall() == []
     conn.close()

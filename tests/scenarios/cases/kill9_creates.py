@@ -20,8 +20,10 @@ async def kill_loop(ctx: Ctx) -> None:
             (ctx.docs / f"{name}.md").write_text(f"Body of {name}.\n")
             ctx.edits.append(f"Body of {name}.")
         await ctx.faults(latency_ms=15)
+        # A run makes about 5 requests (space, listing, one POST per file; a create is
+        # recorded from the POST's answer): kill within them, or the run ends first.
         killed += await syncd_sync_killed(
-            ctx, after_requests=rng.randint(1, 10), jitter=rng.uniform(0, 0.05)
+            ctx, after_requests=rng.randint(1, 4), jitter=rng.uniform(0, 0.05)
         )
         await ctx.faults(latency_ms=0)
         await converge(ctx)
