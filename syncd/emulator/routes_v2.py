@@ -194,21 +194,26 @@ async def space_blogposts(request: web.Request) -> web.Response:
 # ---- pages and blog posts -----------------------------------------------------------
 
 
+def _space_keys(store: Store, space_ids: list[str]) -> list[str]:
+    """Keys of the spaces a ``space-id`` filter names (unknown ids are skipped); all by id."""
+    if not space_ids:
+        return sorted(store.spaces, key=lambda k: store.spaces[k].id)
+    keys = []
+    for sid in space_ids:
+        try:
+            keys.append(store.space_by_id(sid).key)
+        except NotFound:
+            continue
+    return keys
+
+
 async def _list_content(request: web.Request, type: str) -> web.Response:
     st = state_of(request)
     space_ids = multi(request, "space-id")
     ids = multi(request, "id")
     if len(ids) > 250 or len(space_ids) > 100:
         raise BadRequest("Too many ids")
-    if space_ids:
-        keys = []
-        for sid in space_ids:
-            try:
-                keys.append(st.store.space_by_id(sid).key)
-            except NotFound:
-                continue
-    else:
-        keys = sorted(st.store.spaces, key=lambda k: st.store.spaces[k].id)
+    keys = _space_keys(st.store, space_ids)
     page, nxt = _paged_content(
         request,
         None,
@@ -666,15 +671,7 @@ async def label_pages(request: web.Request) -> web.Response:
     space_ids = multi(request, "space-id")
     if len(space_ids) > 100:
         raise BadRequest("Too many space ids")
-    if space_ids:
-        keys = []
-        for sid in space_ids:
-            try:
-                keys.append(st.store.space_by_id(sid).key)
-            except NotFound:
-                continue
-    else:
-        keys = sorted(st.store.spaces, key=lambda k: st.store.spaces[k].id)
+    keys = _space_keys(st.store, space_ids)
     page, nxt = _paged_content(
         request,
         None,

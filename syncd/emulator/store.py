@@ -802,15 +802,7 @@ class Store:
             )
             self.attachments[aid] = a
             c.attachment_ids.append(aid)
-            if emit:
-                self._emit(
-                    "attachment_created",
-                    c.space_key,
-                    attachedTo=self.snapshot(c),
-                    attachments=[self.attachment_snapshot(a)],
-                )
-            else:
-                self._changed()
+            self._emit_attachment("attachment_created" if emit else None, c, a)
             return a
 
     def update_attachment_data(
@@ -838,13 +830,21 @@ class Store:
             if media_type:
                 a.media_type = media_type
             a.status = "current"
-            self._emit(
-                "attachment_updated",
-                c.space_key,
-                attachedTo=self.snapshot(c),
-                attachments=[self.attachment_snapshot(a)],
-            )
+            self._emit_attachment("attachment_updated", c, a)
             return a
+
+    def _emit_attachment(self, event: str | None, c: Content | None, a: Attachment) -> None:
+        """Send an attachment event naming its page; without a page (or event), only
+        record the change."""
+        if event is None or c is None:
+            self._changed()
+            return
+        self._emit(
+            event,
+            c.space_key,
+            attachedTo=self.snapshot(c),
+            attachments=[self.attachment_snapshot(a)],
+        )
 
     def delete_attachment(self, attachment_id: str, *, purge: bool = False) -> None:
         """Trash an attachment (``attachment_trashed``), or purge it (``attachment_removed``).
@@ -867,15 +867,7 @@ class Store:
                     return
                 a.status = "trashed"
                 event = "attachment_trashed"
-            if c is not None:
-                self._emit(
-                    event,
-                    c.space_key,
-                    attachedTo=self.snapshot(c),
-                    attachments=[self.attachment_snapshot(a)],
-                )
-            else:
-                self._changed()
+            self._emit_attachment(event, c, a)
 
     def restore_attachment(self, attachment_id: str) -> Attachment:
         """Bring a trashed attachment back (the space trash's "Restore")."""
@@ -885,15 +877,7 @@ class Store:
                 return a
             a.status = "current"
             c = self.content.get(a.container_id)
-            if c is not None:
-                self._emit(
-                    "attachment_restored",
-                    c.space_key,
-                    attachedTo=self.snapshot(c),
-                    attachments=[self.attachment_snapshot(a)],
-                )
-            else:
-                self._changed()
+            self._emit_attachment("attachment_restored", c, a)
             return a
 
     # ---- webhooks -------------------------------------------------------------------
