@@ -129,3 +129,19 @@ async def test_dc_truncated_label_expansion_is_completed_or_unknown():
             # Completion fails (the page is gone): unknown, never the shorter list.
             assert await backend._listed_labels(item, "999999", "page") is None
             assert await backend._listed_labels({}, ids["a"], "page") is None
+
+
+async def test_cloud_sweep_gives_up_on_a_space_with_too_many_labels(monkeypatch):
+    """A sweep costs a request per label; past the cap the labels are unknown (None),
+    never empty, and no per-label request is made."""
+    from syncd.confluence import cloud
+
+    monkeypatch.setattr(cloud, "MAX_SWEPT_LABELS", 1)
+    async with EmulatorServer(flavor="cloud", pages=12, seed=5) as emu:
+        await labelled_space(emu)
+        async with await ConfluenceClient.open(settings_for(emu)) as client:
+            emu.requests.clear()
+            refs = [r async for r in client.iter_page_tree(emu.space_key, with_labels=True)]
+        assert refs and all(r.labels is None for r in refs)
+        per_label = sum(v for k, v in emu.requests.items() if "/labels/" in k and "/pages" in k)
+        assert per_label == 0, dict(emu.requests)
