@@ -106,6 +106,9 @@ class SyncReport:
     blocked_attachments: list[str] = field(default_factory=list)
     #: Local files read (hashed or parsed) to snapshot the folder; unchanged files are not.
     files_read: int = 0
+    #: Dry runs: the attachment uploads and deletions a real run would start from the
+    #: folder (one line each). Changes made in Confluence are found only by a real run.
+    attachment_preview: list[str] = field(default_factory=list)
 
 
 def trash_dir(config: Config) -> Path:
@@ -284,13 +287,15 @@ class SyncEngine:
         if plan.blocked_deletions is not None:
             blocked = plan.blocked_deletions.reason
         if dry_run:
+            preview = self._attachment_preview(local) if sync.attachments else []
             return SyncReport(
                 plan=plan,
                 conflicts=sorted({h.path for h in plan.held}),
                 errors=errors,
                 blocked_deletions=blocked,
-                in_sync=plan.in_sync and not errors,
+                in_sync=plan.in_sync and not errors and not preview,
                 files_read=local.files_read,
+                attachment_preview=preview,
             )
         executor = Executor(
             self.root,
@@ -498,6 +503,43 @@ class SyncEngine:
             self.observer,
             trash_dir=trash_dir(self.config),
         )
+
+    def _attachment_preview(self, local: Any) -> list[str]:
+        """What a real run would do with attachment files, judged from the scan alone.
+
+        The same comparison `_sync_attachments` starts from (a file new or changed
+        against its record is uploaded; a recorded file gone from the folder of a page
+        still there is trashed in Confluence, unless Confluence has a newer version).
+        """
+        pages = {
+            attachments_dir_of(r.local_path): r
+            for r in self.state.page_summaries().values()
+            if r.tombstone is None
+        }
+        scanned = local.snapshot.attachments
+        lines: list[str] = []
+        for folder, record in sorted(pages.items()):
+            known = {a.file_name: a for a in self.state.attachments(record.page_id)}
+            prefix = folder + "/"
+            for rel in sorted(r for r in scanned if r.startswith(prefix)):
+                name = rel[len(prefix) :]
+                if "/" in name:
+                    continue
+                att = known.get(name)
+                if att is None:
+                    lines.append(f"upload {rel} (new attachment of page {record.page_id})")
+                elif att.hash != scanned[rel].sha256:
+                    lines.append(f"upload {rel} (changed: new version of page {record.page_id}'s)")
+            if not (self.root / record.local_path).is_file():
+                continue  # the page itself is gone: the page rules decide
+            for name in sorted(known):
+                rel = prefix + name
+                if rel not in scanned:
+                    lines.append(
+                        f"trash attachment {rel} in Confluence (deleted locally; page "
+                        f"{record.page_id}, unless Confluence has a newer version)"
+                    )
+        return lines
 
     async def _sync_attachments(
         self, executor: Executor, request: SyncRequest | None, local: Any

@@ -90,6 +90,34 @@ async def test_dry_run_changes_nothing(emulator, tmp_path):
     assert all(c.version.number == 1 for c in emulator.store.all_content("page"))
 
 
+async def test_dry_run_lists_attachment_uploads_and_deletions_and_does_neither(emulator, tmp_path):
+    page = [c for c in emulator.store.all_content("page")][1]
+    emulator.store.add_attachment(page.id, "kept.txt", b"kept\n")
+    emulator.store.add_attachment(page.id, "gone.txt", b"gone\n")
+    config = make_config(tmp_path, emulator, attachments=True)
+    assert (await run_sync(config)).in_sync
+    docs = tmp_path / "docs"
+    [folder] = [p for p in docs.rglob("*.attachments") if (p / "gone.txt").exists()]
+    rel = folder.relative_to(docs).as_posix()
+    (folder / "gone.txt").unlink()
+    (folder / "kept.txt").write_bytes(b"kept, edited\n")
+    (folder / "new.txt").write_bytes(b"new\n")
+    before = {a.id: (a.status, a.version) for a in emulator.store.attachments.values()}
+
+    report = await run_sync(config, dry_run=True)
+
+    assert not report.in_sync and not report.applied
+    assert report.attachment_preview == [
+        f"upload {rel}/kept.txt (changed: new version of page {page.id}'s)",
+        f"upload {rel}/new.txt (new attachment of page {page.id})",
+        f"trash attachment {rel}/gone.txt in Confluence (deleted locally; page {page.id}, "
+        "unless Confluence has a newer version)",
+    ]
+    after = {a.id: (a.status, a.version) for a in emulator.store.attachments.values()}
+    assert after == before  # nothing uploaded, nothing trashed
+    assert not (folder / "gone.txt").exists()  # and nothing brought back
+
+
 async def test_second_engine_on_the_same_state_is_refused_and_status_reports(emulator, tmp_path):
     config = make_config(tmp_path, emulator)
     engine = await SyncEngine.open(config)
