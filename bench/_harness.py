@@ -10,6 +10,7 @@ each run. Every wait is bounded.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -29,6 +30,15 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 SYNCD = ROOT / ".venv" / "bin" / "syncd"
 TOKEN_ENV = "SYNCD_BENCH_TOKEN"
+
+
+def sync_bench_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every `syncd sync` bench shares: flavors, runs, a per-run timeout."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--flavors", nargs="+", default=["cloud"], choices=["cloud", "dc"])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
+    return ap
 
 
 def free_port() -> int:

@@ -12,7 +12,6 @@ the emulator's request counters (reset before the run), peak RSS of the syncd pr
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -20,15 +19,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import OUT, Emulator, fmt_row, fresh_dir, machine, median, run_syncd_sync
+from _harness import (
+    OUT,
+    Emulator,
+    fmt_row,
+    fresh_dir,
+    machine,
+    median,
+    run_syncd_sync,
+    sync_bench_parser,
+)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = sync_bench_parser(__doc__)
     ap.add_argument("--pages", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--flavors", nargs="+", default=["cloud"], choices=["cloud", "dc"])
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
     args = ap.parse_args()
 
     print(f"machine: {machine()}")

@@ -14,7 +14,6 @@ pages.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -23,7 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import OUT, Emulator, fmt_row, fresh_dir, machine, median, run_syncd_sync
+from _harness import (
+    OUT,
+    Emulator,
+    fmt_row,
+    fresh_dir,
+    machine,
+    median,
+    run_syncd_sync,
+    sync_bench_parser,
+)
 
 
 def set_latency(emu: Emulator, ms: int) -> None:
@@ -49,13 +57,10 @@ def edit_files(folder: Path, count: int, tag: str) -> int:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = sync_bench_parser(__doc__)
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--edits", type=int, default=100)
     ap.add_argument("--latency-ms", type=int, default=50)
-    ap.add_argument("--flavors", nargs="+", default=["cloud"], choices=["cloud", "dc"])
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
     args = ap.parse_args()
 
     print(f"machine: {machine()}")
