@@ -22,6 +22,7 @@ from .errors import (
     WebhookPermissionDenied,
     WebhooksNotSupported,
     WebhooksUnavailable,
+    stops_every_request,
 )
 from .models import Attachment, AttachmentChange, Change, Page, PageRef, Space, Webhook
 from .settings import ConnectionSettings
@@ -53,4 +54,5 @@ __all__ = [
     "WebhookPermissionDenied",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
+    "stops_every_request",
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "WebhookPermissionDenied",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
+    "stops_every_request",
 ]
 
 
@@ -106,6 +107,12 @@ class ServerError(ConfluenceError):
 
 class Unreachable(ConfluenceError):
     """The server could not be reached (connection refused, DNS, timeouts) after retries."""
+
+
+def stops_every_request(exc: BaseException) -> bool:
+    """A failure no other request would escape (bad credentials, server unreachable):
+    a run stops at it instead of reporting every page it would have touched."""
+    return isinstance(exc, AuthFailed | Unreachable)
 
 
 class DeploymentUnknown(ConfluenceError):

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound
+from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound, stops_every_request
 from syncd.confluence.models import Attachment
 from syncd.local.atomic import (
     UnsafePathError,
@@ -193,7 +193,7 @@ class AttachmentSync:
                         self.observer.expect_write(rel, sha)  # type: ignore[attr-defined]
                     result = atomic_write(self.root, rel, data)
             except (ConfluenceError, OSError) as exc:
-                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                if stops_every_request(exc):
                     raise
                 # One attachment must not hold back the page or its other attachments.
                 self.errors.append(
@@ -234,7 +234,7 @@ class AttachmentSync:
                 data = await asyncio.to_thread(read_inside, self.root, rel)
                 att = await self._upload(page_id, record.file_name, data, record.attachment_id)
             except (ConfluenceError, OSError) as exc:
-                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                if stops_every_request(exc):
                     raise
                 self.failures += 1
                 self.errors.append(
@@ -336,7 +336,7 @@ class AttachmentSync:
                         pass  # already gone: forgetting it is still right
                     self.db.delete_attachment(d.record.attachment_id)
             except (ConfluenceError, OSError) as exc:
-                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                if stops_every_request(exc):
                     raise
                 self.failures += 1
                 self.errors.append(f"{d.describe()}: failed ({exc}); retried on the next run")
@@ -387,7 +387,7 @@ class AttachmentSync:
             try:
                 theirs = await self._download(att)
             except (ConfluenceError, OSError) as exc:
-                if isinstance(exc, ConfluenceError) and _fatal(exc):
+                if stops_every_request(exc):
                     raise
                 return None
             return att if theirs == data else None
@@ -522,9 +522,3 @@ class AttachmentSync:
             )
             uploaded.append(rel)
         return uploaded
-
-
-def _fatal(exc: ConfluenceError) -> bool:
-    from syncd.confluence import AuthFailed, Unreachable
-
-    return isinstance(exc, AuthFailed | Unreachable)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from syncd.config import Config
-from syncd.confluence import ConfluenceClient, ConnectionSettings
+from syncd.confluence import ConfluenceClient, ConnectionSettings, stops_every_request
 from syncd.confluence.models import Page
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
@@ -643,7 +643,7 @@ class SyncEngine:
                     self.space_key, dt.datetime.fromtimestamp(float(since), dt.UTC)
                 )
             except (ConfluenceError, ValueError) as exc:
-                if _fatal(exc):
+                if stops_every_request(exc):
                     raise
                 executor.result.errors.append(
                     f"attachments: the change feed could not be read ({exc}); retried on the "
@@ -723,7 +723,7 @@ class SyncEngine:
         try:
             await coro
         except (ConfluenceError, OSError) as exc:
-            if isinstance(exc, ConfluenceError) and _fatal(exc):
+            if stops_every_request(exc):
                 raise
             executor.result.errors.append(f"attachments: {exc}")
             if executor.attachments is not None:
@@ -753,10 +753,3 @@ class SyncEngine:
 
 
 ProgressFn = Callable[[int, int, str], None]
-
-
-def _fatal(exc: BaseException) -> bool:
-    """Errors that stop the whole run (nothing else would work either)."""
-    from syncd.confluence import AuthFailed, Unreachable
-
-    return isinstance(exc, AuthFailed | Unreachable)

@@ -33,6 +33,7 @@ from syncd.confluence import (
     NotFound,
     TitleExists,
     VersionConflict,
+    stops_every_request,
 )
 from syncd.confluence.models import Page
 from syncd.convert import ConversionRefused, Sidecar, markdown_to_storage, storage_to_markdown
@@ -229,7 +230,7 @@ class Executor:
                 "it is synced on the next run"
             )
         except (ConfluenceError, ConversionRefused, OSError) as exc:
-            if _fatal(exc):
+            if stops_every_request(exc):
                 raise
             self.result.errors.append(f"{action.describe()}: failed: {exc}")
             log.warning("%s failed: %s", action.describe(), exc)
@@ -1302,10 +1303,3 @@ def _content_runs(actions: list[Action]) -> dict[int, int]:
             runs[i] = j
         i = max(j, i + 1)
     return runs
-
-
-def _fatal(exc: BaseException) -> bool:
-    """Errors that stop the whole run (nothing else would work either)."""
-    from syncd.confluence import AuthFailed, Unreachable
-
-    return isinstance(exc, AuthFailed | Unreachable)
