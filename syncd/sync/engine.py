@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +36,7 @@ from syncd.sync.attachments import AttachmentSync
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
 from syncd.sync.reconcile import reconcile
-from syncd.sync.records import PageRecord
+from syncd.sync.records import AttachmentRecord, PageRecord
 from syncd.sync.resolver import PageIndex
 from syncd.sync.snapshots import (
     BLOG_FOLDER,
@@ -507,39 +507,45 @@ class SyncEngine:
     def _attachment_preview(self, local: Any) -> list[str]:
         """What a real run would do with attachment files, judged from the scan alone.
 
-        The same comparison `_sync_attachments` starts from (a file new or changed
-        against its record is uploaded; a recorded file gone from the folder of a page
-        still there is trashed in Confluence, unless Confluence has a newer version).
+        The comparison a full `_sync_attachments` starts from (`scanned_attachment_work`):
+        a file new or changed against its record is uploaded; a recorded file gone from
+        the folder of a page still there is trashed in Confluence, unless Confluence has
+        a newer version.
         """
+        summaries = self.state.page_summaries()
         pages = {
-            attachments_dir_of(r.local_path): r
-            for r in self.state.page_summaries().values()
-            if r.tombstone is None
+            attachments_dir_of(r.local_path): r for r in summaries.values() if r.tombstone is None
         }
-        scanned = local.snapshot.attachments
+        files, missing = scanned_attachment_work(
+            local.snapshot.attachments, pages, self._attachments_by_page()
+        )
         lines: list[str] = []
-        for folder, record in sorted(pages.items()):
-            known = {a.file_name: a for a in self.state.attachments(record.page_id)}
-            prefix = folder + "/"
-            for rel in sorted(r for r in scanned if r.startswith(prefix)):
-                name = rel[len(prefix) :]
-                if "/" in name:
+        for folder, found in sorted(files.items()):
+            record = pages[folder]
+            known = {a.file_name: a.hash for a in self.state.attachments(record.page_id)}
+            for rel, sha in sorted(found.items()):
+                name = rel[len(folder) + 1 :]
+                if "/" in name or known.get(name) == sha:
                     continue
-                att = known.get(name)
-                if att is None:
+                if name not in known:
                     lines.append(f"upload {rel} (new attachment of page {record.page_id})")
-                elif att.hash != scanned[rel].sha256:
+                else:
                     lines.append(f"upload {rel} (changed: new version of page {record.page_id}'s)")
-            if not (self.root / record.local_path).is_file():
+        for pid, rels in sorted(missing.items()):
+            if not (self.root / summaries[pid].local_path).is_file():
                 continue  # the page itself is gone: the page rules decide
-            for name in sorted(known):
-                rel = prefix + name
-                if rel not in scanned:
-                    lines.append(
-                        f"trash attachment {rel} in Confluence (deleted locally; page "
-                        f"{record.page_id}, unless Confluence has a newer version)"
-                    )
+            lines += [
+                f"trash attachment {rel} in Confluence (deleted locally; page {pid}, unless "
+                "Confluence has a newer version)"
+                for rel in sorted(rels)
+            ]
         return lines
+
+    def _attachments_by_page(self) -> dict[str, list[AttachmentRecord]]:
+        by_page: dict[str, list[AttachmentRecord]] = {}
+        for att in self.state.attachments():
+            by_page.setdefault(att.page_id, []).append(att)
+        return by_page
 
     async def _sync_attachments(
         self, executor: Executor, request: SyncRequest | None, local: Any
@@ -566,9 +572,7 @@ class SyncEngine:
         }
         files: dict[str, dict[str, str]] = {}
         feed_ok = True
-        by_page: dict[str, list[Any]] = {}
-        for att in self.state.attachments():
-            by_page.setdefault(att.page_id, []).append(att)
+        by_page = self._attachments_by_page()
         missing: dict[str, set[str]] = {}  # page id -> recorded files not found locally
         if request is not None and request.targeted:
             for pid in sorted(request.page_ids - executor.pulled):
@@ -586,16 +590,7 @@ class SyncEngine:
                         missing.setdefault(record.page_id, set()).add(path)
         else:
             feed_ok = await self._pull_changed_attachments(executor, summaries)
-            for rel, entry in local.snapshot.attachments.items():
-                folder = rel.rsplit("/", 1)[0]
-                if folder in pages:
-                    files.setdefault(folder, {})[rel] = entry.sha256
-            scanned = local.snapshot.attachments
-            for folder, record in pages.items():
-                for att in by_page.get(record.page_id, ()):
-                    rel = f"{folder}/{att.file_name}"
-                    if rel not in scanned:
-                        missing.setdefault(record.page_id, set()).add(rel)
+            files, missing = scanned_attachment_work(local.snapshot.attachments, pages, by_page)
         for pid, rels in sorted(missing.items()):
             record = summaries[pid]
             if not (self.root / record.local_path).is_file():
@@ -753,3 +748,29 @@ class SyncEngine:
 
 
 ProgressFn = Callable[[int, int, str], None]
+
+
+def scanned_attachment_work(
+    scanned: Mapping[str, Any],
+    pages: Mapping[str, PageRecord],
+    by_page: Mapping[str, list[AttachmentRecord]],
+) -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
+    """What a full scan of attachment files says, against the records.
+
+    `scanned`: the scan's attachment files (path -> entry with `sha256`); `pages`: the
+    tracked pages by their attachments folder. Returns the files found in each page's
+    folder (folder -> path -> sha256) and, per page id, the recorded files its folder
+    no longer has.
+    """
+    files: dict[str, dict[str, str]] = {}
+    for rel, entry in scanned.items():
+        folder = rel.rsplit("/", 1)[0]
+        if folder in pages:
+            files.setdefault(folder, {})[rel] = entry.sha256
+    missing: dict[str, set[str]] = {}
+    for folder, record in pages.items():
+        for att in by_page.get(record.page_id, ()):
+            rel = f"{folder}/{att.file_name}"
+            if rel not in scanned:
+                missing.setdefault(record.page_id, set()).add(rel)
+    return files, missing
