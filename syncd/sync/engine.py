@@ -589,7 +589,7 @@ class SyncEngine:
                     ):
                         missing.setdefault(record.page_id, set()).add(path)
         else:
-            feed_ok = await self._pull_changed_attachments(executor, summaries)
+            feed_ok = await self._pull_changed_attachments(executor, summaries, by_page)
             files, missing = scanned_attachment_work(local.snapshot.attachments, pages, by_page)
         for pid, rels in sorted(missing.items()):
             record = summaries[pid]
@@ -613,7 +613,10 @@ class SyncEngine:
         return feed_ok
 
     async def _pull_changed_attachments(
-        self, executor: Executor, summaries: dict[str, PageRecord]
+        self,
+        executor: Executor,
+        summaries: dict[str, PageRecord],
+        by_page: Mapping[str, list[AttachmentRecord]],
     ) -> bool:
         """Full run: read the attachment lists of pages whose attachments changed in
         Confluence since the last successful full run (and of pages whose attachment
@@ -646,7 +649,7 @@ class SyncEngine:
                 )
                 changes, ok = [], False
             # The window overlaps: versions already recorded are not news.
-            have = {a.attachment_id: a.version for a in self.state.attachments()}
+            have = {a.attachment_id: a.version for atts in by_page.values() for a in atts}
             wanted |= {c.page_id for c in changes if have.get(c.id, 0) < c.version}
         for pid in sorted(wanted - executor.pulled):
             record = summaries.get(pid)
