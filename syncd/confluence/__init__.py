@@ -24,7 +24,7 @@ from .errors import (
     WebhooksUnavailable,
     stops_every_request,
 )
-from .models import Attachment, AttachmentChange, Change, Page, PageRef, Space, Webhook
+from .models import Attachment, AttachmentChange, Change, Container, Page, PageRef, Space, Webhook
 from .settings import ConnectionSettings
 from .transport import TransportStats
 
@@ -36,6 +36,7 @@ __all__ = [
     "ConfluenceClient",
     "ConfluenceError",
     "ConnectionSettings",
+    "Container",
     "DeploymentUnknown",
     "Gone",
     "InvalidRequest",

@@ -52,6 +52,7 @@ from pathlib import Path
 from syncd.sync.records import (
     AttachmentRecord,
     ConflictRecord,
+    ContainerRecord,
     PageRecord,
     PendingCreate,
     Tombstone,
@@ -163,6 +164,20 @@ MIGRATIONS: list[Sequence[str]] = [
             parsed       TEXT
         )""",
         "DELETE FROM meta WHERE key = 'scan_cache'",
+    ),
+    # Cloud containers (folders, whiteboards, databases, embeds): the directories pages
+    # in them live in. `deleted` is NULL, 'local' or 'remote' (see ContainerRecord).
+    (
+        """CREATE TABLE containers (
+            container_id TEXT PRIMARY KEY,
+            kind         TEXT NOT NULL,
+            title        TEXT NOT NULL,
+            parent_id    TEXT,
+            local_path   TEXT NOT NULL,
+            version      INTEGER NOT NULL DEFAULT 0,
+            synced_at    REAL NOT NULL,
+            deleted      TEXT CHECK (deleted IN ('local', 'remote'))
+        )""",
     ),
 ]
 
@@ -474,6 +489,48 @@ class StateDB:
             "(SELECT page_id FROM tombstones WHERE deleted_at < ?)",
             (older_than,),
         ).rowcount
+
+    # ------------------------------------------------------------------ containers
+
+    def containers(self) -> dict[str, ContainerRecord]:
+        """Every recorded container (deleted ones included), by id."""
+        rows = self._read(
+            "SELECT container_id, kind, title, parent_id, local_path, version, synced_at, "
+            "deleted FROM containers"
+        )
+        return {row[0]: ContainerRecord(*row) for row in rows}
+
+    def get_container(self, container_id: str) -> ContainerRecord | None:
+        return self.containers().get(container_id)
+
+    def put_container(self, record: ContainerRecord) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO containers (container_id, kind, title, parent_id, "
+            "local_path, version, synced_at, deleted) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                record.container_id,
+                record.kind,
+                record.title,
+                record.parent_id,
+                record.local_path,
+                record.version,
+                record.synced_at,
+                record.deleted,
+            ),
+        )
+
+    def delete_container(self, container_id: str) -> bool:
+        return (
+            self._write("DELETE FROM containers WHERE container_id = ?", (container_id,)).rowcount
+            > 0
+        )
+
+    def find_container_by_path(self, local_path: str) -> ContainerRecord | None:
+        """The live container whose directory is `local_path`."""
+        for record in self.containers().values():
+            if record.local_path == local_path and record.deleted is None:
+                return record
+        return None
 
     # ------------------------------------------------------------------ attachments
 
