@@ -108,7 +108,7 @@ async def _sync(config, args: argparse.Namespace) -> int:
         await engine.close()
     out = sys.stdout
     if args.dry_run:
-        lines = report.plan.describe() + report.attachment_preview
+        lines = report.container_preview + report.plan.describe() + report.attachment_preview
         for line in lines:
             print(line, file=out)
         if not lines:

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from syncd.config import Config
@@ -33,6 +33,8 @@ from syncd.local.layout import Layout, attachments_dir_of, compute_layout
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
+from syncd.sync.container_apply import ContainerSteps
+from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
 from syncd.sync.reconcile import reconcile
@@ -109,6 +111,8 @@ class SyncReport:
     #: Dry runs: the attachment uploads and deletions a real run would start from the
     #: folder (one line each). Changes made in Confluence are found only by a real run.
     attachment_preview: list[str] = field(default_factory=list)
+    #: Dry runs: the folder (container) steps a real run would take (one line each).
+    container_preview: list[str] = field(default_factory=list)
 
 
 def trash_dir(config: Config) -> Path:
@@ -243,10 +247,13 @@ class SyncEngine:
         sync = self.config.sync
         run_started = time.time()
         records = self.state.page_summaries()
+        containers = ContainerPlan()
+        container_steps: ContainerSteps | None = None
+        cmap = container_map(self.state.containers())
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
         if request is not None and request.targeted:
-            local, remotes, dirty = await self._targeted_inputs(request, records)
+            local, remotes, dirty = await self._targeted_inputs(request, records, cmap)
         else:
             listing = await list_remote(
                 self.client,
@@ -254,6 +261,7 @@ class SyncEngine:
                 root_page=self.config.confluence.root_page,
                 blog_posts=sync.blog_posts,
                 records=records,
+                container_records=self.state.containers(),
             )
             self.root_id = listing.root_id
             self._set_layout(listing, records)
@@ -268,10 +276,39 @@ class SyncEngine:
                 attachments=sync.attachments,
             )
             remotes, dirty = listing.remotes, None
+            containers = self._plan_containers(listing, records, local)
+            if containers.actions and not dry_run:
+                steps = self._container_steps()
+                await steps.apply(containers.before_pages)
+                container_steps = steps
+                if steps.moved:  # directories moved: the records and the scan moved with them
+                    records = self.state.page_summaries()
+                    local = await asyncio.to_thread(
+                        scan_local,
+                        self.root,
+                        self.state,
+                        blog_posts=sync.blog_posts,
+                        records=records,
+                        attachments=sync.attachments,
+                    )
+            cmap = (
+                containers.map
+                if dry_run
+                else ContainerMap(
+                    container_map(self.state.containers()).dirs, containers.map.status
+                )
+            )
         options = ReconcileOptions(
-            root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
+            root_page_id=self.root_id,
+            max_delete=sync.max_delete,
+            allow_delete=allow_delete,
+            new_directories=self._new_directories(),
         )
-        plan = reconcile(records, local.entries, remotes, dirty=dirty, options=options)
+        plan = reconcile(
+            records, local.entries, remotes, dirty=dirty, options=options, containers=cmap
+        )
+        if containers.notes:
+            plan = replace(plan, notes=plan.notes + containers.notes)
         # The snapshots are spent: let the executor reuse their memory (only the attachment
         # files of the scan are needed later).
         del records, remotes
@@ -293,9 +330,10 @@ class SyncEngine:
                 conflicts=sorted({h.path for h in plan.held}),
                 errors=errors,
                 blocked_deletions=blocked,
-                in_sync=plan.in_sync and not errors and not preview,
+                in_sync=plan.in_sync and not errors and not preview and not containers.actions,
                 files_read=local.files_read,
                 attachment_preview=preview,
+                container_preview=[a.describe() for a in containers.actions],
             )
         executor = Executor(
             self.root,
@@ -329,6 +367,9 @@ class SyncEngine:
                     blocked = f"{blocked}; {reason}" if blocked else reason
                 if full and feed_ok and executor.attachments.failures == 0:
                     self.state.set_meta(ATTACHMENTS_WATERMARK_KEY, repr(run_started))
+            container_steps = await self._container_deletions(
+                containers, plan, container_steps, allow_delete=allow_delete
+            )
         finally:
             self._pending = 0
         errors += result.errors
@@ -340,6 +381,14 @@ class SyncEngine:
             )
             for a in result.applied
         ]
+        if container_steps is not None:
+            errors += container_steps.errors
+            applied = [
+                AppliedChange(
+                    c.event_type, c.direction, c.container_id, c.title, self.space_key, None, c.path
+                )
+                for c in container_steps.applied
+            ] + applied
         conflicts = sorted(
             {h.path for h in plan.held}
             | set(result.held)
@@ -358,6 +407,67 @@ class SyncEngine:
             blocked_attachments=blocked_attachments,
             files_read=local.files_read,
         )
+
+    # ------------------------------------------------------------------ containers
+
+    def _new_directories(self) -> str:
+        """`sync.new_directories` resolved: folders need Cloud (Data Center has none)."""
+        wanted = self.config.sync.new_directories
+        if not self.client.supports_containers:
+            return "page"
+        return "folder" if wanted == "auto" else wanted
+
+    def _plan_containers(
+        self, listing: RemoteListing, records: dict[str, PageRecord], local: Any
+    ) -> ContainerPlan:
+        crecords = self.state.containers()
+        if not listing.containers and not crecords:
+            return ContainerPlan()
+        present: set[str] = set()
+        for entry in local.entries:
+            parent = PurePosixPath(entry.path).parent
+            while str(parent) not in (".", ""):
+                present.add(parent.as_posix())
+                parent = parent.parent
+        present |= {r.local_path for r in crecords.values() if (self.root / r.local_path).is_dir()}
+        return plan_containers(
+            crecords,
+            listing.containers,
+            wanted_dirs=self.layout.containers,
+            present_dirs=present,
+            pages=records,
+            local_entries=local.entries,
+            root_page_id=self.root_id,
+        )
+
+    def _container_steps(self) -> ContainerSteps:
+        return ContainerSteps(
+            self.root,
+            self.state,
+            self.client,
+            self.space_key,
+            self.root_id,
+            trash_dir(self.config),
+        )
+
+    async def _container_deletions(
+        self,
+        containers: ContainerPlan,
+        plan: Plan,
+        steps: ContainerSteps | None,
+        *,
+        allow_delete: bool,
+    ) -> ContainerSteps | None:
+        """The container deletions, after the pages: withheld with the page deletions."""
+        after = containers.after_pages
+        if not after:
+            return steps
+        steps = steps or self._container_steps()
+        if plan.blocked_deletions is not None and not allow_delete:
+            steps.errors += [f"withheld with the page deletions: {a.describe()}" for a in after]
+            return steps
+        await steps.apply(after)
+        return steps
 
     # ------------------------------------------------------------------ inputs
 
@@ -393,7 +503,7 @@ class SyncEngine:
         self._index_loaded = True
 
     async def _targeted_inputs(
-        self, request: SyncRequest, records: dict[str, PageRecord]
+        self, request: SyncRequest, records: dict[str, PageRecord], cmap: ContainerMap
     ) -> tuple[Any, dict[str, RemoteEntry], set[str]]:
         if self.root_id is None:
             space = await self.client.get_space(self.space_key)
@@ -438,8 +548,13 @@ class SyncEngine:
             for entry in found.values():
                 self.index.set_page(entry.page_id, entry.title, None)
                 parent = entry.parent_id
-                if parent and parent != self.root_id and parent not in records:
-                    wanted.add(parent)
+                if (
+                    parent
+                    and parent != self.root_id
+                    and parent not in records
+                    and parent not in cmap.status
+                ):
+                    wanted.add(parent)  # a page not synced yet (a container is not a page)
         ids |= fetched
         paths = set(request.paths) | {
             records[i].local_path for i in ids if i in records and records[i].tombstone is None

@@ -525,6 +525,25 @@ class StateDB:
             > 0
         )
 
+    def rebase_paths(self, old_dir: str, new_dir: str) -> list[tuple[str, str]]:
+        """A directory moved: rewrite the paths of the pages and containers below it.
+
+        Returns ``(page id, new path)`` of the pages rewritten.
+        """
+        old_prefix, new_prefix = old_dir + "/", new_dir + "/"
+        moved: list[tuple[str, str]] = []
+        with self.transaction():
+            for record in self.page_summaries().values():
+                if record.local_path.startswith(old_prefix):
+                    path = new_prefix + record.local_path[len(old_prefix) :]
+                    self.update_page(record.page_id, local_path=path)
+                    moved.append((record.page_id, path))
+            for c in self.containers().values():
+                if c.local_path == old_dir or c.local_path.startswith(old_prefix):
+                    path = new_dir + c.local_path[len(old_dir) :]
+                    self.put_container(replace(c, local_path=path))
+        return moved
+
     def find_container_by_path(self, local_path: str) -> ContainerRecord | None:
         """The live container whose directory is `local_path`."""
         for record in self.containers().values():
