@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from syncd.emulator.model import Event, User
+from syncd.emulator.model import CONTAINER_TYPES, Event, User
 
 CONTENT_KEYS = ("page", "blog", "comment", "attachedTo", "oldParent", "newParent", "container")
 
@@ -60,7 +60,8 @@ def dc_payload(event: Event, user: User) -> dict:
 
 
 def _cloud_content(snap: dict, user: User, base: str) -> dict:
-    kind = {"page": "pages", "blogpost": "blog"}.get(snap["type"], "pages")
+    # a folder (a page's old or new parent) links to its own view; not verified
+    kind = {"blogpost": "blog", **{t: t for t in CONTAINER_TYPES}}.get(snap["type"], "pages")
     title = quote(snap["title"].replace(" ", "+"), safe="+")
     return {
         "idAsString": snap["id"],

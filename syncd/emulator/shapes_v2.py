@@ -1,15 +1,17 @@
 """JSON shapes of Cloud REST v2 (``PageBulk``/``PageSingle``, ``SpaceBulk``, ``ChildPage``,
-``AttachmentBulk``, ``Label``, ``Version``), field names as in openapi-v2.v3.json.
+``AttachmentBulk``, ``Label``, ``Version``, ``FolderSingle``, ``WhiteboardSingle``,
+``DatabaseSingle``, ``SmartLinkSingle``, ``Ancestor``), field names as in openapi-v2.v3.json.
 
-Every id is a string. Keys the spec types as non-nullable strings (``parentId``) are omitted
-rather than null when there is no value.
+Every id is a string. A page without a parent (the home page) says ``"parentId": null,
+"parentType": null``, as real answers do (shared/realapi/cloud_v2_page_home_null_parent.json,
+cloud_v2_pages_listing_trimmed.json), though the spec types ``parentId`` as a plain string.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from syncd.emulator.model import Attachment, Content, Label, Space, Version, iso_ms
+from syncd.emulator.model import TREE_TYPES, Attachment, Content, Label, Space, Version, iso_ms
 from syncd.emulator.store import Store
 
 
@@ -50,9 +52,7 @@ def content(
         "spaceId": str(space.id),
     }
     if c.type == "page":
-        if c.parent_id:
-            out["parentId"] = c.parent_id
-            out["parentType"] = "page"
+        out.update(parent_fields(store, c))
         out["position"] = c.position
     out["authorId"] = c.author
     if c.type == "page":
@@ -66,6 +66,68 @@ def content(
         out["body"] = {}
     out["_links"] = page_links(c, c.space_key, v.title)
     return out
+
+
+def parent_fields(store: Store, c: Content) -> dict:
+    """``parentId``/``parentType``: the parent's own type (``ParentContentType``), so a page
+    in a folder says ``"parentType": "folder"`` (realapi/cloud_v2_page_in_folder_create_answer
+    .json)."""
+    parent = store.content.get(c.parent_id) if c.parent_id else None
+    if parent is None or parent.type not in TREE_TYPES:
+        return {"parentId": None, "parentType": None}
+    return {"parentId": parent.id, "parentType": parent.type}
+
+
+#: Where each container type lives in the web UI (not verified against a live site).
+CONTAINER_WEBUI = {
+    "folder": "folder",
+    "whiteboard": "whiteboard",
+    "database": "database",
+    "embed": "embed",
+}
+
+
+def container(store: Store, c: Content) -> dict:
+    """A folder (``FolderSingle``), whiteboard, database or embed (``SmartLinkSingle``).
+
+    Folders' ``createdAt`` is an int of epoch milliseconds, unlike every other v2
+    ``createdAt`` and unlike the spec's ``date-time`` string (hunyadi/md2conf PR #290, a
+    maintainer's observation against live Cloud, see shared/realapi/SOURCES.md). The other
+    containers keep the spec's ISO string (nothing recorded says otherwise).
+    """
+    space = store.spaces[c.space_key]
+    out: dict = {
+        "id": c.id,
+        "type": c.type,
+        "status": c.status,
+        "title": c.title,
+    }
+    out.update(parent_fields(store, c))
+    out["position"] = c.position
+    out["authorId"] = c.author
+    out["ownerId"] = c.author
+    out["createdAt"] = c.created if c.type == "folder" else iso_ms(c.created)
+    if c.type == "embed" and c.embed_url:
+        out["embedUrl"] = c.embed_url
+    out["version"] = version(c.version)
+    webui = f"/spaces/{space.key}/{CONTAINER_WEBUI[c.type]}/{c.id}"
+    links = {"webui": webui}
+    if c.type == "whiteboard":
+        links["editui"] = webui
+    out["_links"] = links
+    return out
+
+
+def direct_child(c: Content) -> dict:
+    """An item of ``directChildren`` / ``direct-children``: any tree type, with ``type``
+    (realapi/cloud_v2_page_home_null_parent.json: childPosition, id, status, title, type)."""
+    return {
+        "childPosition": c.position,
+        "id": c.id,
+        "status": c.status,
+        "title": c.title,
+        "type": c.type,
+    }
 
 
 def labels_field(c: Content, *, path: str) -> dict:
