@@ -104,7 +104,7 @@ class PathAllocation(ExecutorBase):
             planned
             and PurePosixPath(planned).parent.as_posix() in (folder, "." if not folder else folder)
             and not self._exists(planned)
-            and not self._exists(planned[:-3])
+            and (not self._exists(planned[:-3]) or self._holds_own_containers(page_id, planned))
         ):
             return planned
         return self._free_path(folder, title, page_id)
@@ -132,6 +132,17 @@ class PathAllocation(ExecutorBase):
                 )
             return record.page_id
         return self.s.root_id
+
+    def _holds_own_containers(self, page_id: str, planned: str) -> bool:
+        """The children directory of `planned` exists only because this page's folders
+        (recorded before the pages) were put there: it is the page's own."""
+        directory = planned[:-3]
+        if self.db.find_page_by_path(planned) is not None:
+            return False
+        return any(
+            c.parent_id == page_id and c.local_path.startswith(directory + "/")
+            for c in self.db.containers().values()
+        )
 
     def _is_container(self, content_id: str | None) -> bool:
         return content_id is not None and self.db.get_container(content_id) is not None
