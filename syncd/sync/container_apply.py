@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from syncd.confluence import ConfluenceClient, ConfluenceError, stops_every_request
+from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound, stops_every_request
 from syncd.local.atomic import UnsafePathError, move_inside, move_to_trash, rmdir_inside
 from syncd.local.layout import HOME_FILE
 from syncd.local.names import claimed_names, fold, safe_stem, with_suffix_id
@@ -29,7 +29,7 @@ from syncd.sync.containers import (
     TrashContainerRemote,
     UpdateContainerRemote,
 )
-from syncd.sync.records import ContainerRecord
+from syncd.sync.records import ContainerRecord, Tombstone
 from syncd.sync.state import StateDB
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class ContainerSteps:
     errors: list[str] = field(default_factory=list)
     #: Directories moved this run (old, new): the local scan must be taken again.
     moved: list[tuple[str, str]] = field(default_factory=list)
+    #: Folder id -> pages deleted locally whose trashing the folder's deletion carries.
+    handed: dict[str, list[str]] = field(default_factory=dict)
 
     async def apply(self, actions: tuple[ContainerAction, ...]) -> None:
         for action in actions:
@@ -212,17 +214,33 @@ class ContainerSteps:
         )
 
     async def _do_TrashContainerRemote(self, a: TrashContainerRemote) -> None:
+        """The folder goes to the trash with its pages (their TrashRemote actions were
+        handed over here, `handed`), so that restoring the folder in Confluence brings
+        them back together. Each page is then checked: one the server left current is
+        trashed on its own, so the outcome is the same whatever the server does with a
+        folder's content."""
         record = self.db.get_container(a.container_id)
-        if record is None or (self.root / record.local_path).is_dir():
-            return  # brought back meanwhile (a page in it was pulled back)
-        if self._pages_under(record.local_path) or self._children_of(a.container_id):
+        pages = self.handed.get(a.container_id, [])
+        if record is None or self._exists(record.local_path):
+            await self._trash_pages(pages)  # brought back meanwhile: the pages still go
+            return
+        kept = [p for p in self._pages_under(record.local_path) if p not in pages]
+        kept += [
+            c.container_id
+            for c in self.db.containers().values()
+            if c.parent_id == a.container_id and c.deleted is None and self._exists(c.local_path)
+        ]
+        if kept:
+            await self._trash_pages(pages)
             self.errors.append(
                 f"{record.local_path}/ was deleted but pages in it are kept; folder "
                 f"{record.title!r} stays in Confluence"
             )
             return
-        await self.client.trash_folder(a.container_id)
+        if await self._still_current(record):
+            await self.client.trash_folder(a.container_id)
         self._put(replace(record, deleted="local"))
+        await self._trash_pages(pages)
         self.applied.append(
             ContainerChange(
                 "container_trashed_remote",
@@ -233,6 +251,38 @@ class ContainerSteps:
             )
         )
 
+    async def _still_current(self, record: ContainerRecord) -> bool:
+        """False when the folder is in the trash already (it went with its parent)."""
+        try:
+            current = await self.client.get_container(record.kind, record.container_id)
+        except NotFound:
+            return False
+        return current.status == "current"
+
+    async def _trash_pages(self, page_ids: list[str]) -> None:
+        """Pages deleted locally: in the Confluence trash (checked), recorded as deleted."""
+        for pid in page_ids:
+            record = self.db.get_page(pid)
+            if record is None or record.tombstone is not None:
+                continue
+            try:
+                page = await self.client.get_page(
+                    pid, kind=record.kind, ancestors=False, include_trashed=True
+                )
+                if page.status != "trashed":
+                    await self.client.trash_page(pid, kind=record.kind)
+            except NotFound:
+                pass  # gone: the tombstone is still right
+            with self.db.transaction():
+                self.db.update_page(pid, tombstone=Tombstone("local", time.time(), None))
+                for att in self.db.attachments(pid):
+                    self.db.delete_attachment(att.attachment_id)
+            self.applied.append(
+                ContainerChange(
+                    "trashed_remote", "local->remote", pid, record.title, record.local_path
+                )
+            )
+
     async def _do_ForgetContainer(self, a: ForgetContainer) -> None:
         self.db.delete_container(a.container_id)
 
@@ -242,16 +292,4 @@ class ContainerSteps:
             r.page_id
             for r in self.db.page_summaries().values()
             if r.tombstone is None and r.local_path.startswith(prefix)
-        ]
-
-    def _children_of(self, container_id: str) -> list[str]:
-        live = [
-            c.container_id
-            for c in self.db.containers().values()
-            if c.parent_id == container_id and c.deleted is None
-        ]
-        return live + [
-            r.page_id
-            for r in self.db.page_summaries().values()
-            if r.tombstone is None and r.parent_id == container_id
         ]

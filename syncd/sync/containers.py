@@ -208,7 +208,14 @@ class ContainerPlan:
 
     @property
     def after_pages(self) -> tuple[ContainerAction, ...]:
-        return tuple(a for a in self.actions if a.after_pages)
+        """Deletions, outermost directories first: a folder's deletion takes the folders
+        inside it along (one trash entry, one restore)."""
+        return tuple(
+            sorted(
+                (a for a in self.actions if a.after_pages),
+                key=lambda a: (a.path.count("/"), a.path),
+            )
+        )
 
     def describe(self) -> list[str]:
         return [a.describe() for a in self.actions] + [f"note: {n}" for n in self.notes]

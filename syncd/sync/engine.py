@@ -34,9 +34,15 @@ from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.container_apply import ContainerSteps
-from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
+from syncd.sync.containers import (
+    ContainerMap,
+    ContainerPlan,
+    TrashContainerRemote,
+    container_map,
+    plan_containers,
+)
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
-from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
+from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry, TrashRemote
 from syncd.sync.reconcile import reconcile
 from syncd.sync.records import AttachmentRecord, PageRecord
 from syncd.sync.resolver import PageIndex
@@ -335,6 +341,9 @@ class SyncEngine:
                 attachment_preview=preview,
                 container_preview=[a.describe() for a in containers.actions],
             )
+        if containers.after_pages:
+            container_steps = container_steps or self._container_steps()
+            plan = self._hand_over_folder_pages(containers, plan, container_steps)
         executor = Executor(
             self.root,
             self.state,
@@ -439,6 +448,36 @@ class SyncEngine:
             local_entries=local.entries,
             root_page_id=self.root_id,
         )
+
+    def _hand_over_folder_pages(
+        self, containers: ContainerPlan, plan: Plan, steps: ContainerSteps
+    ) -> Plan:
+        """Pages of a folder whose directory was removed are trashed with the folder (one
+        DELETE, and a restore of the folder in Confluence brings them all back), not one
+        by one: their TrashRemote actions (counted by the guard) move to the folder step."""
+        summaries = self.state.page_summaries()
+        folders = {  # outermost first: a page goes with the outermost folder removed
+            a.container_id: a.path
+            for a in containers.after_pages
+            if isinstance(a, TrashContainerRemote)
+        }
+        kept: list[Any] = []
+        for action in plan.actions:
+            if isinstance(action, TrashRemote):
+                record = summaries.get(action.page_id)
+                owner = next(
+                    (
+                        cid
+                        for cid, path in folders.items()
+                        if record is not None and record.local_path.startswith(path + "/")
+                    ),
+                    None,
+                )
+                if owner is not None:
+                    steps.handed.setdefault(owner, []).append(action.page_id)
+                    continue
+            kept.append(action)
+        return replace(plan, actions=tuple(kept))
 
     def _container_steps(self) -> ContainerSteps:
         return ContainerSteps(
