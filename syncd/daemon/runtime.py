@@ -743,6 +743,7 @@ class Daemon:
             space=cfg.confluence.space,
             path=str(cfg.local.path),
             pages=int(eng.get("pages") or 0),
+            containers=dict(eng.get("containers") or {}),
             pending=pending,
             conflicts=list(conflicts),
             last_event_at=iso_utc(receiver.stats.last_event_at if receiver else None),

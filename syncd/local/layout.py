@@ -7,6 +7,8 @@ Layout, for a page titled "Guide" with a child "Install" and an image attachment
     Guide.md                     <- a child of the home page: an entry of the root
     Guide.attachments/shot.png   <- Guide's attachments
     Guide/Install.md             <- Guide's children live in the folder named like it
+    DailyNotes/Standup.md        <- a page in a Cloud folder (or under a whiteboard,
+                                    database, embed): a directory with no .md of its own
 
 Why these choices:
 

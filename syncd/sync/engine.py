@@ -226,6 +226,7 @@ class SyncEngine:
     def status(self) -> dict[str, Any]:
         return {
             "pages": self.state.count_pages(),
+            "containers": self.state.count_containers(),
             "pending": self._pending,
             "conflicts": sorted({c.path for c in self.state.conflicts()}),
             "last_sync_at": self._last_sync_at,
@@ -258,9 +259,16 @@ class SyncEngine:
         cmap = container_map(self.state.containers())
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
-        if request is not None and request.targeted:
+        targeted = request is not None and request.targeted
+        if targeted:
+            assert request is not None
             local, remotes, dirty = await self._targeted_inputs(request, records, cmap)
-        else:
+            if self._in_unknown_container(remotes, cmap):
+                # A page in a folder (whiteboard, ...) not recorded yet: only a full run
+                # reads containers and puts the page in its directory.
+                log.info("a page is in a container not synced yet: running a full sync")
+                records, request, targeted = self.state.page_summaries(), None, False
+        if not targeted:
             listing = await list_remote(
                 self.client,
                 self.space_key,
@@ -418,6 +426,13 @@ class SyncEngine:
         )
 
     # ------------------------------------------------------------------ containers
+
+    @staticmethod
+    def _in_unknown_container(remotes: Mapping[str, RemoteEntry], cmap: ContainerMap) -> bool:
+        return any(
+            e.in_container and e.parent_id not in cmap.status and e.status == "current"
+            for e in remotes.values()
+        )
 
     def _new_directories(self) -> str:
         """`sync.new_directories` resolved: folders need Cloud (Data Center has none)."""

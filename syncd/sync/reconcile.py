@@ -720,11 +720,16 @@ class _Planner:
             return
         record_parent: ParentRef = (self._norm(record.parent_id), None)
         parent_changed = not is_root and not self._same_parent(local_parent, record.parent_id)
+        misplaced = False
         if parent_changed and self._placed_by_syncd(record, entry):
             # The file is in the directory syncd put it in, under a parent that is not a
-            # page (a container, known or not): the user moved nothing, so nothing moves.
+            # page (a container, known or not): the user moved nothing, so nothing moves
+            # in Confluence. Once the container is known, the file goes into its directory.
             parent_changed = False
             local_parent = record_parent
+            misplaced = self._remote_status(record.parent_id or "") == "current" and (
+                record.parent_id in self.cmap.dirs.values()
+            )
         meta_changed = title_changed or parent_changed
 
         if entry.has_conflict_markers and body_changed:
@@ -807,7 +812,11 @@ class _Planner:
         ):
             del self.actions[before:]  # held: leave the page alone until the user resolves it
             return
-        if target_title != entry.title or (not is_root and target_parent != local_parent):
+        if (
+            target_title != entry.title
+            or (not is_root and target_parent != local_parent)
+            or (misplaced and target_parent == record_parent)
+        ):
             self.actions.append(
                 MoveLocal(pid, entry.path, target_title, target_parent[0], target_parent[1])
             )

@@ -544,6 +544,13 @@ class StateDB:
                     self.put_container(replace(c, local_path=path))
         return moved
 
+    def count_containers(self) -> dict[str, int]:
+        """Live containers by kind ({"folder": 3, "whiteboard": 1}), for `syncd status`."""
+        rows = self._read(
+            "SELECT kind, COUNT(*) FROM containers WHERE deleted IS NULL GROUP BY kind"
+        )
+        return {kind: int(n) for kind, n in sorted(rows)}
+
     def find_container_by_path(self, local_path: str) -> ContainerRecord | None:
         """The live container whose directory is `local_path`."""
         for record in self.containers().values():

@@ -279,3 +279,15 @@ def test_container_map_of_records_skips_deleted_ones() -> None:
         POETRY: ContainerRecord(POETRY, "folder", "Poetry", ROOT, "Poetry", 1, 0.0, "local"),
     }
     assert dict(container_map(records).dirs) == {"DailyNotes.md": FOLDER}
+
+
+def test_a_file_placed_outside_its_known_folder_goes_into_its_directory() -> None:
+    # Pulled before its folder was known (a targeted run): the file sits at the top; once
+    # the folder is known the file moves into its directory and nothing moves remotely.
+    from syncd.sync.model import MoveLocal
+
+    states = {"p": rec("p", "Standup.md", "Standup", FOLDER)}
+    local = [loc("p", "Standup.md", "Standup")]
+    remotes = {"p": rem("p", "Standup", FOLDER, ptype="folder")}
+    plan = reconcile(states, local, remotes, options=OPTS, containers=FOLDERS)
+    assert list(plan.actions) == [MoveLocal("p", "Standup.md", "Standup", FOLDER)]

@@ -22,6 +22,16 @@ def moved_where_asked(ctx: Ctx) -> None:
         assert str(c.parent_id) == str(parent), (c.title, c.parent_id, parent)
 
 
+def create_in_new_folder(ctx: Ctx) -> None:
+    """A colleague makes a folder with a page in it; a webhook names only the page."""
+    folder = ctx.store.create_container(ctx.emu.space_key, "folder", "Retro", parent_id=None)
+    c = ctx.store.create_page(
+        ctx.emu.space_key, "Retro notes", "<p>Retro.</p>", parent_id=folder.id
+    )
+    ctx.keys["retro"] = c.id
+    ctx.keys["retro_folder"] = folder.id
+
+
 def move_out_and_in(ctx: Ctx) -> None:
     ctx.store.move(ctx.pid("sketch"), "append", ctx.pid("archive"))
     ctx.store.move(ctx.pid("hb"), "append", ctx.pid("home"))
@@ -32,14 +42,29 @@ SCENARIO = {
     "space": FOLDER_SPACE,
     "steps": [
         {"op": "sync"},
-        {"op": "local.edit", "page": "standup", "append": "Local standup edit.", "title": "Standup Mon"},
+        {
+            "op": "local.edit",
+            "page": "standup",
+            "append": "Local standup edit.",
+            "title": "Standup Mon",
+        },
         {"op": "local.rename", "page": "standup", "to": "DailyNotes/Standup Mon.md"},
-        {"op": "remote.edit", "page": "poem", "append": "<p>Remote poem edit.</p>", "title": "Eternal"},
+        {
+            "op": "remote.edit",
+            "page": "poem",
+            "append": "<p>Remote poem edit.</p>",
+            "title": "Eternal",
+        },
         {"op": "local.rename", "page": "guide", "to": "Poetry/Guide.md"},
         {"op": "local.rename", "page": "old", "to": "Old standup.md"},
         {"op": "call", "fn": move_out_and_in},
         {"op": "sync"},
         {"op": "call", "fn": moved_where_asked},
+        # A targeted run (a webhook) for a page in a folder not synced yet becomes a full
+        # run, which reads the folder: the page lands in its directory at once.
+        {"op": "call", "fn": create_in_new_folder},
+        {"op": "sync", "pages": ["retro"]},
+        {"op": "assert", "expect": {"files": {"retro": {"path": "Retro/Retro notes.md"}}}},
     ],
     "expect": {
         "files": {
@@ -49,6 +74,7 @@ SCENARIO = {
             "old": {"path": "Old standup.md"},
             "sketch": {"path": "DailyNotes/Archive/Sketch notes.md"},
             "hb": {"path": "Support.md"},
+            "retro": {"path": "Retro/Retro notes.md"},
         },
         "pages": {"standup": {"title": "Standup Mon", "contains": ["Local standup edit."]}},
     },
