@@ -63,10 +63,11 @@ def content(
         out["lastOwnerId"] = None
     out["createdAt"] = iso_ms(c.created)
     out["version"] = version(v)
-    if c.type == "page":
+    if c.type == "page" and single:
         # real page versions carry the editor's step as a string ("1", "10" in
         # realapi/cloud_v2_page_create_answer.json, cloud_v2_page_get_storage.json); the
-        # emulator has no collaborative editor and says the version number
+        # emulator has no collaborative editor and says the version number. Single answers
+        # only: the recorded listing (cloud_v2_pages_listing_trimmed.json) has none
         out["version"]["ncsStepVersion"] = str(v.number)
     if body_format:
         out["body"] = {body_format: {"representation": body_format, "value": v.body}}
