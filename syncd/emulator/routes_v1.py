@@ -214,7 +214,10 @@ async def create_content(request: web.Request) -> web.Response:
     if not isinstance(title, str) or not title.strip():
         raise BadRequest("Content must have a title")
     c = store.create_page(key, title, body, parent_id=_parent_from_ancestors(data), type=type_)
-    return json_response(shapes_v1.content(ctx, c, UPDATE_EXPAND))
+    # Cloud's create answer also expands the container (the space): realapi/
+    # cloud_v1_content_create_answer.json ("Cloud default expansions")
+    expand = UPDATE_EXPAND | {"container"} if ctx.flavor == "cloud" else UPDATE_EXPAND
+    return json_response(shapes_v1.content(ctx, c, expand))
 
 
 async def update_content(request: web.Request) -> web.Response:

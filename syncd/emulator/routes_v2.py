@@ -377,6 +377,13 @@ async def _update_content(request: web.Request, type: str) -> web.Response:
     else:
         raise BadRequest(f"Unsupported status for update: {status}")
     out = shapes_v2.content(st.store, c, body_format="storage", single=True)
+    # A real PUT answer has no position, no lastOwnerId and no version.message/minorEdit
+    # (tests/data/realapi/cloud_v2_page_update_answer.json and its SOURCES.md note).
+    out.pop("position", None)
+    out.pop("lastOwnerId", None)
+    out["version"].pop("message", None)
+    out["version"].pop("minorEdit", None)
+    out["version"].pop("ncsStepVersion", None)
     out["_links"]["base"] = _base(request)
     return _json(out)
 

@@ -27,11 +27,14 @@ def version(v: Version) -> dict:
 
 def page_links(c: Content, space_key: str, title: str) -> dict:
     kind = "pages" if c.type == "page" else "blog"
-    return {
+    out = {
         "webui": f"/spaces/{space_key}/{kind}/{c.id}/{quote(title.replace(' ', '+'), safe='+')}",
         "editui": f"/pages/resumedraft.action?draftId={c.id}",
         "tinyui": f"/x/{c.id}",
     }
+    if c.type == "page":  # realapi/cloud_v2_page_get_storage.json and the create answer
+        out["edituiv2"] = f"/spaces/{space_key}/pages/edit-v2/{c.id}"
+    return out
 
 
 def content(
@@ -60,6 +63,12 @@ def content(
         out["lastOwnerId"] = None
     out["createdAt"] = iso_ms(c.created)
     out["version"] = version(v)
+    if c.type == "page" and single:
+        # real page versions carry the editor's step as a string ("1", "10" in
+        # realapi/cloud_v2_page_create_answer.json, cloud_v2_page_get_storage.json); the
+        # emulator has no collaborative editor and says the version number. Single answers
+        # only: the recorded listing (cloud_v2_pages_listing_trimmed.json) has none
+        out["version"]["ncsStepVersion"] = str(v.number)
     if body_format:
         out["body"] = {body_format: {"representation": body_format, "value": v.body}}
     elif single:
@@ -158,6 +167,12 @@ def space(s: Space) -> dict:
         "authorId": s.author,
         "createdAt": iso_ms(s.created),
         "homepageId": s.homepage_id,
+        # as in realapi/cloud_v2_space_get.json: the owner, the key alias, and null
+        # description/icon unless asked for (description-format, include-icon)
+        "spaceOwnerId": s.author,
+        "currentActiveAlias": s.key,
+        "description": None,
+        "icon": None,
         "_links": {"webui": f"/spaces/{s.key}"},
     }
 

@@ -124,14 +124,21 @@ _NULLABLE_PARENT = {
         "enum": ["page", "whiteboard", "database", "embed", "folder", None],
     },
 }
+_NULL_UNLESS_ASKED = {
+    "description": {"type": "object", "nullable": True},
+    "icon": {"type": "object", "nullable": True},
+}
 #: Where real answers contradict the v2 spec, the real shape wins (schema -> properties).
 #: - parentId/parentType: a page without a parent says ``null`` for both
 #:   (tests/data/realapi/cloud_v2_page_home_null_parent.json, cloud_v2_pages_listing_trimmed
 #:   .json); the spec's own descriptions say "or null if there is no parent".
 #: - FolderSingle.createdAt: an int of epoch ms on live Cloud (hunyadi/md2conf PR #290,
 #:   tests/data/realapi/SOURCES.md), not the spec's date-time string.
+#: - Space description/icon: null when not asked for (realapi/cloud_v2_space_get.json).
 REAL_CORRECTIONS = {
     "v2": {
+        "SpaceBulk": _NULL_UNLESS_ASKED,
+        "SpaceSingle": _NULL_UNLESS_ASKED,
         "PageSingle": _NULLABLE_PARENT,
         "PageBulk": _NULLABLE_PARENT,
         "FolderSingle": {**_NULLABLE_PARENT, "createdAt": {"type": "integer", "format": "int64"}},
