@@ -98,6 +98,11 @@ class ContainerSteps:
                 return f"{folder}/{candidate}" if folder else candidate
             n += 1
 
+    def _tracked_dir(self, rel: str) -> bool:
+        if self.db.find_container_by_path(rel) is not None:
+            return True
+        return self.db.find_page_by_path(rel + ".md") is not None
+
     def _exists(self, rel: str) -> bool:
         return os.path.lexists(self.root / rel)
 
@@ -117,6 +122,10 @@ class ContainerSteps:
     async def _do_RecordContainer(self, a: RecordContainer) -> None:
         old = self.db.get_container(a.container_id)
         path = a.path
+        if old is None and self._tracked_dir(path):
+            # The layout's name is taken locally (a page's children directory, another
+            # container): a free name beside it instead.
+            path = self._free_dir(self._children_dir(a.parent_id), a.title, a.container_id, None)
         if old is not None and old.deleted is not None:
             # Restored: back where the layout puts it now (under its current parent).
             path = self._free_dir(self._children_dir(a.parent_id), a.title, a.container_id, None)
