@@ -260,6 +260,11 @@ class SyncEngine:
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
         targeted = request is not None and request.targeted
+        if targeted and request is not None and self._container_dir_gone(request):
+            # A folder's directory renamed, moved or removed: only a full run compares
+            # the directories with the folders (and sees where the pages went).
+            log.info("a folder's directory changed locally: running a full sync")
+            request, targeted = None, False
         if targeted:
             assert request is not None
             local, remotes, dirty = await self._targeted_inputs(request, records, cmap)
@@ -426,6 +431,16 @@ class SyncEngine:
         )
 
     # ------------------------------------------------------------------ containers
+
+    def _container_dir_gone(self, request: SyncRequest) -> bool:
+        """Does the request name a path in (or at) a recorded container's directory that
+        is no longer there?"""
+        dirs = [c.local_path for c in self.state.containers().values() if c.deleted is None]
+        for directory in dirs:
+            if any(p == directory or p.startswith(directory + "/") for p in request.paths):
+                if not (self.root / directory).is_dir():
+                    return True
+        return False
 
     @staticmethod
     def _in_unknown_container(remotes: Mapping[str, RemoteEntry], cmap: ContainerMap) -> bool:

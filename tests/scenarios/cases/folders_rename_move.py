@@ -54,7 +54,17 @@ SCENARIO = {
         {"op": "sync"},
         {"op": "call", "fn": remote_followed},
         {"op": "call", "fn": local_changes},
-        {"op": "sync"},
+        # As the daemon's watcher reports it: the paths of the moved files (a targeted run,
+        # which turns into a full one because a folder's directory is gone).
+        {
+            "op": "sync",
+            "paths": [
+                "DailyNotes/Standup.md",
+                "Journal/Standup.md",
+                "Verse/Eternity.md",
+                "Guide/Verse/Eternity.md",
+            ],
+        },
         {"op": "call", "fn": local_followed},
     ],
     "expect": {"page_count": 7},
