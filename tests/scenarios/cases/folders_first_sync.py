@@ -4,7 +4,6 @@ changed sends zero writes and moves no page out of its folder (it used to PUT ev
 foldered page under the home page)."""
 
 from _folders import FOLDER_PATHS, FOLDER_SPACE, parents_unchanged, writes
-
 from scenarios.runner import Ctx
 
 

@@ -4,7 +4,6 @@ tests/data/realapi/cloud_v2_page_in_folder_create_answer.json); a new file dropp
 existing folder's directory becomes a page in that folder."""
 
 from _folders import FOLDER_SPACE
-
 from scenarios.runner import Ctx
 
 

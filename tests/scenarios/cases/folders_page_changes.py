@@ -3,7 +3,6 @@ a page moves into or out of a folder only when someone moved it (a file moved lo
 a page moved in Confluence)."""
 
 from _folders import FOLDER_SPACE
-
 from scenarios.runner import Ctx
 
 

@@ -7,7 +7,6 @@ renamed locally changes nothing in Confluence."""
 import os
 
 from _folders import FOLDER_SPACE, parents_unchanged
-
 from scenarios.runner import Ctx
 
 

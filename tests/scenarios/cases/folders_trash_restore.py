@@ -9,7 +9,6 @@ and trashes any the server left current)."""
 import shutil
 
 from _folders import FOLDER_SPACE
-
 from scenarios.runner import Ctx
 
 PATHS = {"standup": "DailyNotes/Standup.md", "old": "DailyNotes/Archive/Old standup.md"}
