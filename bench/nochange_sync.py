@@ -57,9 +57,7 @@ def _median_or_na(values: list[int | None]) -> str:
 def main() -> int:
     ap = sync_bench_parser(__doc__)
     ap.add_argument("--pages", type=int, default=10000)
-    ap.add_argument(
-        "--folders", action="store_true", help="Cloud: add the seeded tree of folders"
-    )
+    ap.add_argument("--folders", action="store_true", help="Cloud: add the seeded tree of folders")
     args = ap.parse_args()
 
     print(f"machine: {machine()}")
