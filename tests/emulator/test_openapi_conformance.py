@@ -297,15 +297,9 @@ def _validate(validator: OAS30ReadValidator, instance: Any, label: str) -> None:
         )
 
 
-#: The repository's copy of shared/specs (tests/data/specs, byte-identical, with its README).
-SPECS_DIR = Path(__file__).resolve().parents[1] / "data" / "specs"
-
-
 @pytest.fixture(scope="session")
-def spec_book() -> SpecBook:
-    if not SPECS_DIR.is_dir():
-        pytest.skip(f"OpenAPI documents not found at {SPECS_DIR}")
-    return SpecBook(SPECS_DIR)
+def spec_book(shared_dir: Path) -> SpecBook:
+    return SpecBook(shared_dir / "specs")
 
 
 # --------------------------------------------------------------------------------------------
