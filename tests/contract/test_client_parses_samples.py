@@ -83,6 +83,7 @@ def test_v2_page_with_storage_body():
         {
             "id": "3964929",
             "parentId": "98422",
+            "parentType": "page",
             "position": 2500,
             "spaceId": "98309",
             "title": "aai-cli skill doc test page (updated)",
@@ -116,7 +117,7 @@ def test_v2_update_answer_without_position():
     s = sample("cloud_v2_page_update_answer.json")
     assert "version" in s.shape() and "position" not in s.shape()
     assert set(s.shape()["version"]) == {"authorId", "createdAt", "number"}
-    data = {"id": "3964929", "parentId": "98422", "version": {"number": 2}}
+    data = {"id": "3964929", "parentId": "98422", "parentType": "page", "version": {"number": 2}}
     data["body"] = {"storage": {"value": "Updated body content for skill documentation."}}
     page = parse_page_v2(real(s.file, data))
     assert (page.id, page.version, page.parent_id) == ("3964929", 2, "98422")
