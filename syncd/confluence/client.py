@@ -166,6 +166,7 @@ class ConfluenceClient:
         base = settings.base_url
         assert isinstance(pipe.auth, SecretAuth)
         refusals: list[ConfluenceError] = []
+        cloud_missing = 0  # Cloud probes the host answered with 404 (with Cloud's auth)
         cloud_bases = [base] if base.endswith("/wiki") else [base, base + "/wiki"]
         for candidate in cloud_bases:
             try:
@@ -177,7 +178,7 @@ class ConfluenceClient:
             except (AuthFailed, PermissionDenied) as exc:
                 refusals.append(exc)
             except (NotFound, DeploymentUnknown):
-                pass
+                cloud_missing += 1
             except ConfluenceError as exc:
                 if exc.status is None:  # unreachable: no point in probing further
                     raise
@@ -195,6 +196,13 @@ class ConfluenceClient:
         finally:
             pipe.auth.replace_with(
                 make_auth(cls._scheme(settings, "cloud"), settings.email, settings.token)
+            )
+        if cloud_missing == len(cloud_bases) and settings.email:
+            # Cloud credentials (an email) and a host that answers 404 at every Cloud path:
+            # the path of the URL is wrong. Data Center's probe sends a bearer token, which a
+            # Cloud site refuses whatever the path, so its 401 says nothing about the token.
+            raise DeploymentUnknown(
+                f"no Confluence REST API at {base} (HTTP 404 at {base}/api/v2/spaces)", url=base
             )
         for refusal in refusals:
             if isinstance(refusal, AuthFailed):
@@ -233,6 +241,16 @@ class ConfluenceClient:
     def stats(self) -> TransportStats:
         """Request, retry and throttle counters since the client was opened."""
         return self._transport.stats
+
+    async def signed_in_user(self) -> dict[str, Any]:
+        """The user the credentials sign in as (``/rest/api/user/current``): the one request
+        that proves them. ``AuthFailed`` when refused, also for an anonymous answer (a site
+        open to anonymous readers may answer without checking); ``NotFound`` when no REST API
+        lives at the base URL."""
+        user = await self._backend.current_user()
+        if user.get("type") == "anonymous":
+            raise AuthFailed("Confluence answered as the anonymous user", status=401)
+        return user
 
     # -- spaces and the page tree ------------------------------------------------------------
 
