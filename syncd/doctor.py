@@ -384,6 +384,14 @@ def describe_connect_error(config: Config, exc: ConfluenceError) -> Check:
 
 def describe_space_error(config: Config, exc: ConfluenceError) -> Check:
     key = config.confluence.space
+    suggestion = getattr(exc, "suggestion", None)
+    if isinstance(exc, NotFound) and suggestion:
+        return Check(
+            "error",
+            "space",
+            f"space {key} not found, but {suggestion} exists (space keys are case-sensitive)",
+            f"set confluence.space: {suggestion} (syncd init: --space {suggestion})",
+        )
     if isinstance(exc, NotFound):
         return Check(
             "error",

@@ -255,10 +255,33 @@ class ConfluenceClient:
     # -- spaces and the page tree ------------------------------------------------------------
 
     async def get_space(self, key: str) -> Space:
-        """The space with this key (cached for the client's lifetime)."""
+        """The space with this key (cached for the client's lifetime).
+
+        Keys are case-sensitive: ``NotFound`` for ``docs`` names ``DOCS`` when that exists
+        (``exc.suggestion``), since a key typed in lower case is the usual slip."""
         if key not in self._spaces:
-            self._spaces[key] = await self._backend.get_space(key)
+            try:
+                self._spaces[key] = await self._backend.get_space(key)
+            except NotFound as exc:
+                raise await self._with_suggestion(key, exc) from None
         return self._spaces[key]
+
+    async def _with_suggestion(self, key: str, exc: NotFound) -> NotFound:
+        upper = key.upper()
+        if upper == key:
+            return exc
+        try:
+            space = await self._backend.get_space(upper)
+        except ConfluenceError:
+            return exc
+        found = NotFound(
+            f"space {key} not found; space keys are case-sensitive: did you mean {space.key}?",
+            status=exc.status,
+            method=exc.method,
+            url=exc.url,
+        )
+        found.suggestion = space.key  # type: ignore[attr-defined]
+        return found
 
     async def iter_page_tree(
         self,
