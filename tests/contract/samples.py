@@ -1,20 +1,25 @@
-"""The real recorded samples (tests/data/realapi, a byte-identical copy of shared/realapi) and
-a field-by-field shape comparison for the contract tests.
+"""The real recorded samples of shared/realapi, as far as this repository keeps them: the index
+(tests/data/realapi/manifest.json, SOURCES.md: route, source, note of each recording) and the
+shapes (``real_shapes.SHAPES``: keys and JSON types; the recordings themselves are not
+redistributable, see tests/data/README.md), and a field-by-field shape comparison.
 
-``manifest.json`` maps each file to its route or event and its source; ``source_of`` gives
-the source a test cites. ``shape_diff`` lists where two JSON values differ in shape: a key
-one side lacks, or a different JSON type (null, bool, number, string, array, object), walking
-objects by key and arrays by their first items. Paths read ``version.number``,
-``results[].id``.
+``real(file, values)`` rebuilds a sample for a parse test: its full shape with the few real
+values the test checks laid over it (written inline in the test, citing the recording).
+``shape_diff`` lists where two JSON values differ in shape: a key one side lacks, or a
+different JSON type (null, bool, number, string, array, object), walking objects by key and
+arrays by their first items. Paths read ``version.number``, ``results[].id``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from tests.contract.real_shapes import SHAPES
 
 REALAPI = Path(__file__).resolve().parents[1] / "data" / "realapi"
 
@@ -29,15 +34,9 @@ class Sample:
     source: str
     note: str
 
-    @property
-    def path(self) -> Path:
-        return REALAPI / self.file
-
-    def json(self) -> Any:
-        return json.loads(self.path.read_text(encoding="utf-8"))
-
-    def raw(self) -> bytes:
-        return self.path.read_bytes()
+    def shape(self) -> Any:
+        """The recording's shape (keys and JSON types, placeholder values)."""
+        return copy.deepcopy(SHAPES[self.file])
 
 
 @cache
@@ -59,6 +58,26 @@ def manifest() -> dict[str, Sample]:
 
 def sample(file: str) -> Sample:
     return manifest()[file]
+
+
+def real(file: str, values: Any) -> Any:
+    """The sample's shape with ``values`` laid over it: objects merge key by key, and each
+    item of a list of values is laid over the shape of the sample's array items."""
+    return overlay(sample(file).shape(), values)
+
+
+def overlay(shape: Any, values: Any) -> Any:
+    if isinstance(values, dict) and isinstance(shape, dict):
+        unknown = set(values) - set(shape)
+        assert not unknown, f"keys the recording does not have: {sorted(unknown)}"
+        out = dict(shape)
+        for key, value in values.items():
+            out[key] = overlay(shape.get(key), value)
+        return out
+    if isinstance(values, list) and isinstance(shape, list):
+        item = shape[0] if shape else None
+        return [overlay(copy.deepcopy(item), v) for v in values]
+    return values
 
 
 def json_type(value: Any) -> str:

@@ -156,3 +156,17 @@ def test_folders_seed_from_the_cli():
         timeout=30,
     )
     assert refused.returncode == 2 and "Data Center has no folders" in refused.stderr
+
+
+def test_demo_refuses_folders_on_data_center(tmp_path: Path, capsys: pytest.CaptureFixture):
+    """``syncd demo --folders --flavor dc`` stops before starting anything (no folders on DC)."""
+    import argparse
+
+    from syncd import demo
+
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    args = parser.parse_args(["--dir", str(tmp_path / "d"), "--flavor", "dc", "--folders"])
+    assert demo.run(args) == 2
+    assert "Data Center has no folders" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
