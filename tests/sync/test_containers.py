@@ -291,3 +291,14 @@ def test_a_file_placed_outside_its_known_folder_goes_into_its_directory() -> Non
     remotes = {"p": rem("p", "Standup", FOLDER, ptype="folder")}
     plan = reconcile(states, local, remotes, options=OPTS, containers=FOLDERS)
     assert list(plan.actions) == [MoveLocal("p", "Standup.md", "Standup", FOLDER)]
+
+
+def test_dry_run_summary_counts_folders_apart_from_pages() -> None:
+    from syncd.sync.command import plan_summary
+
+    local = [loc(None, "Ideas/One.md", "One")]
+    opts = ReconcileOptions(root_page_id=ROOT, new_directories="folder")
+    plan = reconcile({}, local, {}, options=opts)
+    assert plan_summary(plan, 0, 2) == (
+        "plan: 1 page to create, 1 folder to create, 2 folder steps (dry run: nothing was changed)"
+    )
