@@ -1,16 +1,13 @@
 """Cloud containers (folders, whiteboards, databases, embeds) in the pure planning steps.
 
 Shapes: a page in a folder carries ``parentId`` = the folder and ``parentType: "folder"``
-(tests/data/realapi/cloud_v2_page_in_folder_create_answer.json); a real space's top level
-holds folders with pages inside, a database and a whiteboard
-(tests/data/realapi/cloud_space_tree_arcade.json); ``ParentContentType`` =
+(recording cloud_v2_page_in_folder_create_answer.json in tests/data/realapi/manifest.json);
+a real space's top level holds folders with pages inside, a database and a whiteboard
+(recording cloud_space_tree_arcade.json); ``ParentContentType`` =
 page|whiteboard|database|embed|folder (tests/data/specs/openapi-v2.v3.json).
 """
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.layout import compute_layout
@@ -38,7 +35,6 @@ from syncd.sync.model import (
 from syncd.sync.reconcile import reconcile
 from syncd.sync.records import ContainerRecord, PageRecord
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "realapi"
 ROOT = "98418"  # "testspace Home" of the arcade capture
 FOLDER = "4653064"  # DailyNotes (folder)
 POETRY = "5275650"  # Poetry (folder)
@@ -64,18 +60,25 @@ def crec(cid: str, path: str, title: str, parent: str | None = ROOT, kind: str =
 FOLDERS = ContainerMap({"DailyNotes.md": FOLDER, "Poetry.md": POETRY}, {FOLDER: "current"})
 
 
+#: The real space tree of tests/data/realapi/manifest.json "cloud_space_tree_arcade.json"
+#: (ArcadeAI/arcade-ai evals, ericconfluence.atlassian.net, 2025-05-16; the recording is not
+#: redistributable, tests/data/README.md): (id, title, parent id, type), values as recorded.
+ARCADE_TREE = [
+    ("98418", "testspace Home", None, "page"),
+    ("4653060", "Mydb", "98418", "database"),
+    ("4653064", "DailyNotes", "98418", "folder"),
+    ("4685837", "10-03-98", "4653064", "page"),
+    ("5275650", "Poetry", "98418", "folder"),
+    ("5242883", "To be or not tobe", "5275650", "page"),
+    ("5275653", "Two roadsdiverged", "5275650", "page"),
+    ("5242903", "Eternity", "5275650", "page"),
+    ("5242913", "BlackHole", "5275650", "page"),
+    ("5275676", "Drawings", "98418", "whiteboard"),
+]
+
+
 def test_layout_of_the_real_space_tree_puts_folder_pages_in_directories() -> None:
-    tree = json.loads((DATA / "cloud_space_tree_arcade.json").read_text())
-    records: list[LayoutRecord] = []
-
-    def walk(node: dict) -> None:
-        records.append(
-            LayoutRecord(node["id"], node["title"], node["parent_id"], None, node["type"])
-        )
-        for child in node["children"]:
-            walk(child)
-
-    walk(tree[ROOT])
+    records = [LayoutRecord(i, t, p, None, k) for i, t, p, k in ARCADE_TREE]
     layout = compute_layout(records, ROOT)
     assert layout.paths["4685837"] == "DailyNotes/10-03-98.md"
     assert layout.paths["5242883"] == "Poetry/To be or not tobe.md"

@@ -1,5 +1,5 @@
-"""A Cloud space shaped like a real one with folders (tests/data/realapi/
-cloud_space_tree_arcade.json: folders with pages inside, a database and a whiteboard at the
+"""A Cloud space shaped like a real one with folders (the recording cloud_space_tree_arcade.json
+indexed in tests/data/realapi: folders with pages inside, a database and a whiteboard at the
 top level), plus a nested folder and a page under the whiteboard."""
 
 from scenarios.runner import Ctx
