@@ -1,7 +1,7 @@
 """Issue 12: a new local directory holding new files becomes a Cloud folder with the pages
-created inside it (v2 POST /pages with the folder as parentId, as in
-the recording cloud_v2_page_in_folder_create_answer.json indexed in tests/data/realapi); a new file dropped into an
-existing folder's directory becomes a page in that folder."""
+created inside it (v2 POST /pages with the folder as parentId, as in the recording
+cloud_v2_page_in_folder_create_answer.json indexed in tests/data/realapi); a new file
+dropped into an existing folder's directory becomes a page in that folder."""
 
 from _folders import FOLDER_SPACE
 from scenarios.runner import Ctx
