@@ -330,6 +330,11 @@ def plan_containers(
         now_at[cid] = record.local_path
         local_new = moved_locally.get(record.local_path)
         if state == "unknown" or rc is None:
+            if rc is not None:
+                notes.append(
+                    f"{record.kind} {record.title!r} ({cid}) could not be read; "
+                    f"{record.local_path}/ and its pages stay as they are"
+                )
             if local_new is not None:
                 actions.append(
                     RecordContainerPath(

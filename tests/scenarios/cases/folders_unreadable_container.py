@@ -44,6 +44,7 @@ async def no_writes(ctx: Ctx) -> None:
     report = await ctx.sync()
     assert not [k for k in ctx.emu.requests if not k.startswith("GET")], ctx.emu.requests
     assert not [a for a in report.plan.actions], report.plan.describe()
+    assert any("could not be read" in n for n in report.plan.notes), report.plan.notes
     assert str(ctx.page("p").parent_id) == ctx.pid("f")
 
 
