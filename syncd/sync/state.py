@@ -519,7 +519,12 @@ class StateDB:
         return {row[0]: ContainerRecord(*row) for row in rows}
 
     def get_container(self, container_id: str) -> ContainerRecord | None:
-        return self.containers().get(container_id)
+        rows = self._read(
+            "SELECT container_id, kind, title, parent_id, local_path, version, synced_at, "
+            "deleted FROM containers WHERE container_id = ?",
+            (container_id,),
+        )
+        return ContainerRecord(*rows[0]) if rows else None
 
     def put_container(self, record: ContainerRecord) -> None:
         self._write(
@@ -571,10 +576,12 @@ class StateDB:
 
     def find_container_by_path(self, local_path: str) -> ContainerRecord | None:
         """The live container whose directory is `local_path`."""
-        for record in self.containers().values():
-            if record.local_path == local_path and record.deleted is None:
-                return record
-        return None
+        rows = self._read(
+            "SELECT container_id, kind, title, parent_id, local_path, version, synced_at, "
+            "deleted FROM containers WHERE local_path = ? AND deleted IS NULL",
+            (local_path,),
+        )
+        return ContainerRecord(*rows[0]) if rows else None
 
     # ------------------------------------------------------------------ attachments
 
