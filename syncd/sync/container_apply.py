@@ -127,8 +127,13 @@ class ContainerSteps:
             # container): a free name beside it instead.
             path = self._free_dir(self._children_dir(a.parent_id), a.title, a.container_id, None)
         if old is not None and old.deleted is not None:
-            # Restored: back where the layout puts it now (under its current parent).
-            path = self._free_dir(self._children_dir(a.parent_id), a.title, a.container_id, None)
+            # Restored: back in its old directory (files put back there by hand are its),
+            # unless that name now belongs to something else; then beside it.
+            folder = self._children_dir(a.parent_id)
+            wanted = f"{folder}/{safe_stem(a.title)}" if folder else safe_stem(a.title)
+            path = old.local_path if old.local_path == wanted else wanted
+            if self._tracked_dir(path):
+                path = self._free_dir(folder, a.title, a.container_id, None)
         self._mkdir(path)
         self._put(ContainerRecord(a.container_id, a.kind, a.title, a.parent_id, path, a.version))
         self.applied.append(

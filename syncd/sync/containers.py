@@ -63,6 +63,9 @@ class ContainerMap:
 
     dirs: Mapping[str, str] = field(default_factory=dict)
     status: Mapping[str, str] = field(default_factory=dict)
+    #: Directories of folders syncd moved to the local trash because they are in the
+    #: Confluence trash (page-file form -> id): a file put back there waits for the folder.
+    trashed: Mapping[str, str] = field(default_factory=dict)
 
     def at(self, parent_path: str | None) -> str | None:
         return self.dirs.get(parent_path) if parent_path else None
@@ -446,7 +449,12 @@ def plan_containers(
 
     dirs = {f"{p}.md": cid for cid, p in before.items()}
     dirs.update({f"{p}.md": cid for cid, p in now_at.items()})
-    return ContainerPlan(tuple(actions), tuple(notes), ContainerMap(dirs, status))
+    trashed = {
+        f"{r.local_path}.md": cid
+        for cid, r in records.items()
+        if r.deleted == "remote" and status.get(cid) == "trashed"
+    }
+    return ContainerPlan(tuple(actions), tuple(notes), ContainerMap(dirs, status, trashed))
 
 
 def container_map(records: Mapping[str, ContainerRecord]) -> ContainerMap:
@@ -455,6 +463,7 @@ def container_map(records: Mapping[str, ContainerRecord]) -> ContainerMap:
     return ContainerMap(
         {f"{r.local_path}.md": cid for cid, r in live.items()},
         {cid: "current" for cid in live},
+        {f"{r.local_path}.md": cid for cid, r in records.items() if r.deleted == "remote"},
     )
 
 

@@ -313,9 +313,7 @@ class SyncEngine:
             cmap = (
                 containers.map
                 if dry_run
-                else ContainerMap(
-                    container_map(self.state.containers()).dirs, containers.map.status
-                )
+                else replace(container_map(self.state.containers()), status=containers.map.status)
             )
         options = ReconcileOptions(
             root_page_id=self.root_id,

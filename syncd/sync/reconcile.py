@@ -197,6 +197,7 @@ class _Planner:
                 folder = default_parent_path(folder)
         self.placeholders: dict[str, CreateRemote] = {}
         self.blocked_folders: set[str | None] = set()
+        self.trashed_folders: set[str] = set()
         #: Paths that will have no page after this plan (held new files).
         self.unborn: set[str] = set()
         self.created_paths: set[str] = set()
@@ -258,6 +259,11 @@ class _Planner:
         container = self.cmap.at(parent_path)
         if container is not None:
             return (container, None)  # a folder's directory: the folder is the parent
+        if parent_path in self.cmap.trashed:
+            # The directory of a folder in the Confluence trash (a file restored from the
+            # local trash, or put there anew): the files wait for the folder's restore.
+            self.trashed_folders.add(parent_path)
+            return (None, parent_path)
         owner = self.by_path.get(parent_path)
         if owner is not None:
             if owner.page_id and self.local.get(owner.page_id) is owner:
@@ -390,7 +396,12 @@ class _Planner:
         a page file named like another page, or a parent file that is held."""
         if parent[1] is None:
             return False
-        if parent[1] in self.blocked_folders:
+        if parent[1] in self.trashed_folders:
+            reason = (
+                f"folder {parent[1][:-3]}/ is in the Confluence trash; restore it there (its "
+                "pages come back with it), or move the file to another directory"
+            )
+        elif parent[1] in self.blocked_folders:
             reason = (
                 f"folder {parent[1][:-3]}/ has no page file and its name is the title of "
                 "another page; rename the folder or add its page file"

@@ -28,6 +28,25 @@ def gone_locally_kept_in_trash(ctx: Ctx) -> None:
     assert "Standup.md" in trashed and "Old standup.md" in trashed, trashed
 
 
+def put_one_back_by_hand(ctx: Ctx) -> None:
+    """The user brings one file back from the local trash while the folder is still in
+    the Confluence trash (what `syncd restore` does)."""
+    [trashed] = [p for p in ctx.trash.rglob("Standup.md")]
+    (ctx.docs / "DailyNotes").mkdir()
+    shutil.copy(trashed, ctx.docs / PATHS["standup"])
+
+
+def held_until_the_folder_is_restored(ctx: Ctx) -> None:
+    report = ctx.reports[-1]
+    assert PATHS["standup"] in report.conflicts, report.conflicts
+    assert any("in the Confluence trash" in h.reason for h in report.plan.held)
+    # No second folder made for the directory.
+    assert [c.status for c in ctx.store.all_content("folder") if c.title == "DailyNotes"] == [
+        "trashed"
+    ]
+    assert ctx.page("standup").status == "trashed"
+
+
 def back_in_place(ctx: Ctx) -> None:
     for key, path in PATHS.items():
         assert ctx.must_file(key).relative_to(ctx.docs).as_posix() == path
@@ -56,6 +75,9 @@ SCENARIO = {
         {"op": "call", "fn": trash_folder},
         {"op": "sync"},
         {"op": "call", "fn": gone_locally_kept_in_trash},
+        {"op": "call", "fn": put_one_back_by_hand},
+        {"op": "sync"},
+        {"op": "call", "fn": held_until_the_folder_is_restored},
         {"op": "call", "fn": restore_folder},
         {"op": "sync"},
         {"op": "call", "fn": back_in_place},
