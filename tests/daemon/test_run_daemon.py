@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -83,6 +85,7 @@ class FakeReport:
     errors: list[str] = field(default_factory=list)
     blocked_deletions: str | None = None
     in_sync: bool = True
+    conflict_help: dict[str, str] = field(default_factory=dict)
 
 
 class FakeEngine:
@@ -419,3 +422,21 @@ async def test_busy_port_is_taken_over_once_free(tmp_path: Path) -> None:
                 assert st["webhook"]["registered"] is True
         finally:
             busy.close()
+
+
+def test_conflict_log_lines_say_what_ends_each_conflict(tmp_path: Path, caplog) -> None:
+    """Regression: every new conflict was logged as 'conflict held: X (resolve the markers,
+    then save)', also in keep-both mode where no markers were written."""
+    emu = SimpleNamespace(flavor="cloud", base_url="http://127.0.0.1:9")
+    daemon = Daemon(make_config(tmp_path, emu), options=RunOptions(install_signals=False))
+    copy = "Both.conflict-20261205-004756.md"
+    help_lines = {
+        copy: f"Both.md: your text is in {copy}; copy what you need, then delete it",
+        "Held.md": "Held.md: resolve the conflict markers, then save",
+    }
+    report = FakeReport(conflicts=sorted(help_lines), conflict_help=help_lines)
+    with caplog.at_level(logging.WARNING, logger="syncd.daemon"):
+        daemon._handle_report(report)
+        daemon._handle_report(report)  # still there: not logged again
+    logged = [r.getMessage() for r in caplog.records if r.name == "syncd.daemon"]
+    assert logged == [f"conflict: {help_lines[path]}" for path in sorted(help_lines)]
