@@ -88,8 +88,12 @@ def last_known_status(state_dir: Path, folder: Path | None = None) -> dict[str, 
             "SELECT COUNT(*) FROM pages p WHERE NOT EXISTS "
             "(SELECT 1 FROM tombstones t WHERE t.page_id = p.page_id)",
         )
+        # Each names its page's file as it is now (renamed or moved since the conflict).
         conflicts = _rows(
-            conn, "SELECT page_id, path, kind, created_at, detail, id FROM conflicts ORDER BY id"
+            conn,
+            "SELECT c.page_id, COALESCE(p.local_path, c.path), c.kind, c.created_at, c.detail, "
+            "c.id FROM conflicts c LEFT JOIN pages p ON p.page_id = c.page_id AND NOT EXISTS "
+            "(SELECT 1 FROM tombstones t WHERE t.page_id = p.page_id) ORDER BY c.id",
         )
         hooks = _rows(conn, "SELECT webhook_id, url FROM webhooks ORDER BY created_at")
     except sqlite3.Error as exc:

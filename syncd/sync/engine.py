@@ -35,7 +35,11 @@ from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
-from syncd.sync.open_conflicts import open_conflicts, track_conflict_copies
+from syncd.sync.open_conflicts import (
+    open_conflicts,
+    recorded_conflicts,
+    track_conflict_copies,
+)
 from syncd.sync.reconcile import reconcile
 from syncd.sync.records import AttachmentRecord, PageRecord
 from syncd.sync.resolver import PageIndex
@@ -753,7 +757,9 @@ class SyncEngine:
 
     def _open_conflicts(self) -> dict[str, str]:
         """The recorded conflicts, listed path -> what to do (copies still on disk only)."""
-        return open_conflicts(self.state.conflicts(), lambda rel: (self.root / rel).exists())
+        return open_conflicts(
+            recorded_conflicts(self.state), lambda rel: (self.root / rel).exists()
+        )
 
 
 ProgressFn = Callable[[int, int, str], None]

@@ -13,7 +13,7 @@ it, in the words of its mode:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from syncd.sync.records import KEEP_BOTH, MARKERS, REFUSED, ConflictRecord
@@ -66,6 +66,19 @@ def open_conflicts(
         conflict = open_conflict(record)
         out.setdefault(conflict.listed, conflict.todo)
     return dict(sorted(out.items()))
+
+
+def recorded_conflicts(db: StateDB) -> list[ConflictRecord]:
+    """The conflict records, each naming its page's file as it is now (a page renamed or
+    moved since its conflict is named where the user finds it)."""
+    records = db.conflicts()
+    where: dict[str, str] = {}
+    for record in records:
+        if record.page_id is not None and record.page_id not in where:
+            page = db.get_page(record.page_id)
+            if page is not None and page.tombstone is None:
+                where[record.page_id] = page.local_path
+    return [replace(r, path=where.get(r.page_id or "", r.path)) for r in records]
 
 
 def page_of_copy(copy: str) -> str:

@@ -458,3 +458,33 @@ def test_conflict_log_lines_say_what_ends_each_conflict(tmp_path: Path, caplog) 
         daemon._handle_report(report)  # still there: not logged again
     logged = [r.getMessage() for r in caplog.records if r.name == "syncd.daemon"]
     assert logged == [f"conflict: {help_lines[path]}" for path in sorted(help_lines)]
+
+
+def test_stopped_status_lists_each_copy_on_disk_with_what_to_do(tmp_path: Path) -> None:
+    """`syncd status` with no daemon: from the state database, every keep-both copy still
+    on disk (a deleted one is no longer listed), naming the page's file as it is now."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    kept, deleted = "Setup.conflict-20261205-004756.md", "Setup.conflict-20261205-004757.md"
+    (folder / kept).write_text("my text")
+    with StateDB.open(tmp_path / "state") as db:
+        db.put_page(
+            PageRecord(
+                page_id="7",
+                local_path="Install.md",  # renamed since the conflicts
+                title="Install",
+                parent_id=None,
+                remote_version=3,
+                base_markdown="",
+                local_hash="",
+            )
+        )
+        db.add_conflict_copy("7", "Setup.md", kept)
+        db.add_conflict_copy("7", "Setup.md", deleted)
+        db.add_conflict("8", "Held.md", "markers", "1 conflict(s)")
+    status = last_known_status(tmp_path / "state", folder)
+    assert status["conflicts"] == ["Held.md", kept]
+    assert status["conflict_help"] == [
+        "Held.md: resolve the conflict markers, then save",
+        f"Install.md: your text is in {kept}; copy what you need, then delete it",
+    ]

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from syncd.sync.open_conflicts import open_conflicts, page_of_copy, track_conflict_copies
+from syncd.sync.open_conflicts import (
+    open_conflicts,
+    page_of_copy,
+    recorded_conflicts,
+    track_conflict_copies,
+)
 from syncd.sync.records import KEEP_BOTH, MARKERS, REFUSED, ConflictRecord, PageRecord
 from syncd.sync.state import StateDB
 
@@ -19,6 +24,18 @@ COPY2 = "Guides/Setup.conflict-20261205-004756-2.md"
 def db(tmp_path: Path):
     with StateDB.open(tmp_path / "state") as state:
         yield state
+
+
+def tracked(page_id: str, path: str) -> PageRecord:
+    return PageRecord(
+        page_id=page_id,
+        local_path=path,
+        title=Path(path).stem,
+        parent_id=None,
+        remote_version=2,
+        base_markdown="",
+        local_hash="",
+    )
 
 
 def record(kind: str, path: str = "Guides/Setup.md", detail: str = "") -> ConflictRecord:
@@ -79,17 +96,7 @@ def test_a_copy_found_without_a_record_is_recorded_again(db: StateDB, tmp_path: 
     (root / "Guides").mkdir(parents=True)
     for copy in (COPY1, COPY2, "Lost.conflict-20261205-004756.md"):
         (root / copy).write_text("my text")
-    db.put_page(
-        PageRecord(
-            page_id="101",
-            local_path="Guides/Setup.md",
-            title="Setup",
-            parent_id=None,
-            remote_version=2,
-            base_markdown="",
-            local_hash="",
-        )
-    )
+    db.put_page(tracked("101", "Guides/Setup.md"))
     db.add_conflict_copy("101", "Guides/Setup.md", COPY2)
     found = (COPY1, COPY2, "Lost.conflict-20261205-004756.md", "Gone.conflict-20261205-1.md")
     track_conflict_copies(db, root, found)
@@ -101,3 +108,11 @@ def test_a_copy_found_without_a_record_is_recorded_again(db: StateDB, tmp_path: 
     ]
     track_conflict_copies(db, root, found)  # idempotent
     assert len(db.conflicts()) == 3
+
+
+def test_a_page_renamed_since_its_conflict_is_named_where_it_is_now(db: StateDB):
+    db.put_page(tracked("101", "Guides/Install.md"))  # was Guides/Setup.md
+    db.add_conflict_copy("101", "Guides/Setup.md", COPY1)
+    db.add_conflict_copy(None, "Lost.md", "Lost.conflict-20261205-004756.md")
+    assert [c.path for c in recorded_conflicts(db)] == ["Guides/Install.md", "Lost.md"]
+    assert open_conflicts(recorded_conflicts(db))[COPY1].startswith("Guides/Install.md: ")

@@ -1,6 +1,6 @@
 """Keep-both: a conflict copy stays listed until the user deletes it, whatever happens to the
 page meanwhile. A conflict, then a pull and a push of the page, then a second conflict of the
-same page: both copies are listed (`syncd sync` exits 1 and says what to do, `syncd status`
+same page: both copies are listed, each naming the page's file as it is now (`syncd sync` exits 1 and says what to do, `syncd status`
 lists them with the daemon stopped); deleting one ends that conflict only, also on a run that
 does not scan the folder; deleting the other brings the folder back in sync.
 
@@ -24,8 +24,9 @@ def listed(ctx) -> list[str]:
 def assert_listed(ctx, copies: list[str]) -> None:
     report = ctx.reports[-1]
     assert report.conflicts == copies, (report.conflicts, copies)
+    page = ctx.must_file("a").relative_to(ctx.docs).as_posix()  # where the page is now
     for copy in copies:
-        assert report.conflict_help[copy] == f"Alpha.md: your text is in {copy}{TODO}"
+        assert report.conflict_help[copy] == f"{page}: your text is in {copy}{TODO}"
     assert not report.in_sync
 
 
@@ -74,7 +75,7 @@ async def commands_list_both(ctx) -> None:
     rc, text = await _syncd(ctx, "sync")
     assert rc == 1, text
     for copy in (ctx.captured["first"], ctx.captured["second"]):
-        assert f"syncd: conflict: Alpha.md: your text is in {copy}{TODO}" in text, text
+        assert f"syncd: conflict: Alpha Two.md: your text is in {copy}{TODO}" in text, text
     rc, text = await _syncd(ctx, "status", "--json")
     status = json.loads(text[: text.rindex("}") + 1])
     assert status["conflicts"] == sorted([ctx.captured["first"], ctx.captured["second"]])
@@ -117,9 +118,11 @@ SCENARIO = {
         {"op": "remote.edit", "page": "a", "replace": ["Alpha middle.", "Alpha middle R1."]},
         {"op": "sync", "applied": ["conflict"]},
         {"op": "call", "fn": first_conflict},
-        # the page is pulled, then pushed: the copy is still there, so still listed
+        # the page is pulled (and renamed), then pushed: the copy is still there, still listed
         {"op": "remote.edit", "page": "a", "replace": ["Alpha first.", "Alpha first R2."]},
-        {"op": "sync", "applied": ["pulled"]},
+        {"op": "remote.rename", "page": "a", "title": "Alpha Two"},
+        {"op": "sync"},
+        {"op": "assert", "expect": {"files": {"a": {"path": "Alpha Two.md"}}}},
         {"op": "call", "fn": first_still_listed},
         {"op": "local.edit", "page": "a", "replace": ["Alpha last.", "Alpha last L3."]},
         {"op": "sync", "applied": ["pushed"]},
