@@ -239,6 +239,11 @@ class ContainerSteps:
             await self._trash_pages(pages)  # brought back meanwhile: the pages still go
             return
         kept = [p for p in self._pages_under(record.local_path) if p not in pages]
+        kept += [  # pages still in the folder in Confluence, wherever their files are
+            r.page_id
+            for r in self.db.page_summaries().values()
+            if r.tombstone is None and r.parent_id == a.container_id and r.page_id not in pages
+        ]
         kept += [
             c.container_id
             for c in self.db.containers().values()

@@ -283,7 +283,18 @@ def plan_containers(
             continue
         candidates: set[str] = set()
         for page in pages.values():
-            if page.tombstone is not None or not _under(page.local_path, record.local_path):
+            if page.tombstone is not None:
+                continue
+            if page.parent_id == record.container_id and not _under(
+                page.local_path, record.local_path
+            ):
+                # Recorded elsewhere already (an earlier run followed the files): the
+                # directory its file is in now.
+                found = file_of.get(page.page_id)
+                if found is not None:
+                    candidates.add(_parent_dir(found))
+                continue
+            if not _under(page.local_path, record.local_path):
                 continue
             found = file_of.get(page.page_id)
             rest = page.local_path[len(record.local_path) + 1 :]

@@ -321,11 +321,17 @@ class SyncEngine:
                         records=records,
                         attachments=sync.attachments,
                     )
-            cmap = (
-                containers.map
-                if dry_run
-                else replace(container_map(self.state.containers()), status=containers.map.status)
-            )
+            cmap = containers.map
+            if not dry_run:
+                # The records after the steps; the plan's directories too, so a step that
+                # failed (a rename refused by Confluence) still names its directory, and
+                # its pages are not read as moved into a new folder.
+                recorded = container_map(self.state.containers())
+                cmap = replace(
+                    recorded,
+                    dirs={**containers.map.dirs, **recorded.dirs},
+                    status=containers.map.status,
+                )
             found_copies = local.snapshot.conflicts
         options = ReconcileOptions(
             root_page_id=self.root_id,
