@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Protocol
 
 from syncd.config import Config
@@ -34,15 +34,15 @@ from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.container_apply import ContainerSteps
-from syncd.sync.containers import (
-    ContainerMap,
-    ContainerPlan,
-    TrashContainerRemote,
-    container_map,
-    plan_containers,
+from syncd.sync.container_run import (
+    container_dir_gone,
+    hand_over_folder_pages,
+    in_unknown_container,
+    present_dirs,
 )
+from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
-from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry, TrashRemote
+from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
     open_conflicts,
     recorded_conflicts,
@@ -271,7 +271,11 @@ class SyncEngine:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
         found_copies: tuple[str, ...] | None = None  # conflict copies seen by a full scan
         targeted = request is not None and request.targeted
-        if targeted and request is not None and self._container_dir_gone(request):
+        if (
+            targeted
+            and request is not None
+            and container_dir_gone(self.root, self.state.containers(), request.paths)
+        ):
             # A folder's directory renamed, moved or removed: only a full run compares
             # the directories with the folders (and sees where the pages went).
             log.info("a folder's directory changed locally: running a full sync")
@@ -279,7 +283,7 @@ class SyncEngine:
         if targeted:
             assert request is not None
             local, remotes, dirty = await self._targeted_inputs(request, records, cmap)
-            if self._in_unknown_container(remotes, cmap):
+            if in_unknown_container(remotes, cmap):
                 # A page in a folder (whiteboard, ...) not recorded yet: only a full run
                 # reads containers and puts the page in its directory.
                 log.info("a page is in a container not synced yet: running a full sync")
@@ -373,7 +377,9 @@ class SyncEngine:
             )
         if containers.after_pages:
             container_steps = container_steps or self._container_steps()
-            plan = self._hand_over_folder_pages(containers, plan, container_steps)
+            plan = hand_over_folder_pages(
+                self.state.page_summaries(), containers, plan, container_steps
+            )
         executor = Executor(
             self.root,
             self.state,
@@ -449,23 +455,6 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ containers
 
-    def _container_dir_gone(self, request: SyncRequest) -> bool:
-        """Does the request name a path in (or at) a recorded container's directory that
-        is no longer there?"""
-        dirs = [c.local_path for c in self.state.containers().values() if c.deleted is None]
-        for directory in dirs:
-            if any(p == directory or p.startswith(directory + "/") for p in request.paths):
-                if not (self.root / directory).is_dir():
-                    return True
-        return False
-
-    @staticmethod
-    def _in_unknown_container(remotes: Mapping[str, RemoteEntry], cmap: ContainerMap) -> bool:
-        return any(
-            e.in_container and e.parent_id not in cmap.status and e.status == "current"
-            for e in remotes.values()
-        )
-
     def _new_directories(self) -> str:
         """`sync.new_directories` resolved: folders need Cloud (Data Center has none)."""
         wanted = self.config.sync.new_directories
@@ -479,13 +468,7 @@ class SyncEngine:
         crecords = self.state.containers()
         if not listing.containers and not crecords:
             return ContainerPlan()
-        present: set[str] = set()
-        for entry in local.entries:
-            parent = PurePosixPath(entry.path).parent
-            while str(parent) not in (".", ""):
-                present.add(parent.as_posix())
-                parent = parent.parent
-        present |= {r.local_path for r in crecords.values() if (self.root / r.local_path).is_dir()}
+        present = present_dirs(self.root, local.entries, crecords)
         return plan_containers(
             crecords,
             listing.containers,
@@ -495,36 +478,6 @@ class SyncEngine:
             local_entries=local.entries,
             root_page_id=self.root_id,
         )
-
-    def _hand_over_folder_pages(
-        self, containers: ContainerPlan, plan: Plan, steps: ContainerSteps
-    ) -> Plan:
-        """Pages of a folder whose directory was removed are trashed with the folder (one
-        DELETE, and a restore of the folder in Confluence brings them all back), not one
-        by one: their TrashRemote actions (counted by the guard) move to the folder step."""
-        summaries = self.state.page_summaries()
-        folders = {  # outermost first: a page goes with the outermost folder removed
-            a.container_id: a.path
-            for a in containers.after_pages
-            if isinstance(a, TrashContainerRemote)
-        }
-        kept: list[Any] = []
-        for action in plan.actions:
-            if isinstance(action, TrashRemote):
-                record = summaries.get(action.page_id)
-                owner = next(
-                    (
-                        cid
-                        for cid, path in folders.items()
-                        if record is not None and record.local_path.startswith(path + "/")
-                    ),
-                    None,
-                )
-                if owner is not None:
-                    steps.handed.setdefault(owner, []).append(action.page_id)
-                    continue
-            kept.append(action)
-        return replace(plan, actions=tuple(kept))
 
     def _container_steps(self) -> ContainerSteps:
         return ContainerSteps(
