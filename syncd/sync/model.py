@@ -172,7 +172,7 @@ def _parent(parent_id: str | None, parent_path: str | None) -> str:
     if parent_id:
         return f"page {parent_id}"
     if parent_path:
-        return f"the page created for {parent_path}"
+        return f"the page or folder created for {parent_path[:-3]}/"
     return "the space root"
 
 
