@@ -80,6 +80,10 @@ def test_wrong_url_path_is_the_url_not_the_credentials(
     assert "refused the credentials" not in doctor.out
     assert levels(doctor.out, "credentials") == []
     assert "no Confluence REST API" in doctor.out and "fix: check confluence.base_url" in doctor.out
+    sync = run_syncd("sync", "--config", str(config))
+    assert sync.code == 2
+    assert "no Confluence REST API at" in sync.err and "check confluence.base_url" in sync.err
+    assert "not found" not in sync.err and "404: Not Found" not in sync.err
 
 
 def test_webhook_list_with_a_wrong_token_says_listing_and_the_fix(
