@@ -60,8 +60,9 @@ class CloudBackend(Backend):
         try:
             reply = await self.t.request("GET", self.v2("/spaces"), params={"keys": key})
         except NotFound as exc:
-            # A listing answers an unknown key with no results, never 404: a 404 here
-            # means no REST API lives at the base URL (a wrong path such as /wikii).
+            # A listing answers an unknown key with no results, never 404 (the v2 spec
+            # documents 200, 400 and 401 for GET /spaces): a 404 here means no REST API
+            # lives at the base URL (a wrong path such as /wikii).
             if isinstance(exc, Gone):
                 raise
             base = self.t.settings.base_url

@@ -64,7 +64,10 @@ def test_wrong_url_path_is_the_url_not_the_credentials(
     home: Home, emu_cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``/wikii`` answers 404 with the right Cloud credentials; the 401 Cloud gives the
-    Data Center probe's bearer token says nothing about the token."""
+    Data Center probe's bearer token says nothing about the token. A 404 from the space
+    listing is a wrong path, never a missing space: the Cloud v2 spec documents 200, 400 and
+    401 only for GET /spaces (tests/data/specs/openapi-v2.v3.json); doctor's sign-in is
+    GET /rest/api/user/current (200 or 403 in tests/data/specs/swagger.v3.json)."""
     monkeypatch.setenv("SYNCD_T", TOKEN)
     argv = flags(emu_cloud, home)
     argv[argv.index("--url") + 1] = emu_cloud.base_url + "i"
