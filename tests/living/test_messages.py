@@ -58,6 +58,11 @@ def test_doctor_sees_the_folder_missing_once_pages_are_tracked(
     assert "does not exist yet" not in doctor.out
     assert f"{docs} is missing although 4 pages are tracked" in doctor.out
     assert f"fix: mount the disk or move the folder back to {docs}" in doctor.out
+    # an empty mount point where the folder was: not "ok" either
+    docs.mkdir()
+    empty = run_syncd("doctor", "--config", str(config))
+    assert levels(empty.out, "folder") == ["warning"], empty.out
+    assert "holds no page file although 4 pages are tracked" in empty.out
 
 
 def test_wrong_url_path_is_the_url_not_the_credentials(
