@@ -217,7 +217,23 @@ def check_folder(folder: Path, state_dir: Path, *, tracked: int = 0) -> Check:
         return Check("error", topic, f"{folder} is not a folder", "set local.path to a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         return Check("error", topic, f"{folder} is not writable", f"chmod u+rwx {folder}")
+    if tracked and not _has_page_file(folder):
+        return Check(
+            "warning",
+            topic,
+            f"{folder} holds no page file although {tracked} pages are tracked (an unmounted "
+            "disk's empty mount point?); syncd deletes nothing for an empty folder",
+            "mount the disk, or point local.path at the folder that holds the files",
+        )
     return Check("ok", topic, f"{folder} exists and is writable")
+
+
+def _has_page_file(folder: Path) -> bool:
+    """Whether any non-hidden ``.md`` file is under ``folder`` (stops at the first)."""
+    for path in folder.rglob("*.md"):
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            return True
+    return False
 
 
 def check_state_dir(state_dir: Path, folder: Path) -> Check:

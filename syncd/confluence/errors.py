@@ -15,6 +15,7 @@ __all__ = [
     "DeploymentUnknown",
     "Gone",
     "InvalidRequest",
+    "NoRestApi",
     "NotFound",
     "PermissionDenied",
     "RateLimited",
@@ -117,6 +118,11 @@ def stops_every_request(exc: BaseException) -> bool:
 
 class DeploymentUnknown(ConfluenceError):
     """Neither a Cloud nor a Data Center REST API answered at the configured base URL."""
+
+
+class NoRestApi(DeploymentUnknown, NotFound):
+    """404 from an endpoint that always exists where Confluence does (a listing): the base
+    URL's path is wrong. Still a ``NotFound`` for callers that only know that."""
 
 
 class WebhooksUnavailable(ConfluenceError):

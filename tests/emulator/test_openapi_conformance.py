@@ -366,10 +366,8 @@ class Ctx:
 
 
 def _emulator_class() -> Any:
-    try:
-        from syncd.emulator.server import ThreadedEmulator
-    except ImportError as exc:  # the emulator is built alongside these tests
-        pytest.skip(f"syncd.emulator.server not importable yet: {exc}")
+    from syncd.emulator.server import ThreadedEmulator
+
     return ThreadedEmulator
 
 
