@@ -296,6 +296,7 @@ def connection_settings(config: Config, request_timeout: float = 20.0) -> Connec
     c = config.confluence
     return ConnectionSettings(
         base_url=c.base_url,
+        api_url=c.api_url,
         token=c.token,
         email=c.email,
         deployment=c.deployment,

@@ -18,11 +18,13 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "ScopeMissing",
     "ServerError",
     "TitleExists",
     "Unreachable",
     "VersionConflict",
     "WebhookPermissionDenied",
+    "WebhooksNotForScopedTokens",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
     "stops_every_request",
@@ -64,6 +66,32 @@ class AuthFailed(ConfluenceError):
 
 class PermissionDenied(ConfluenceError):
     """403: authenticated, but the user may not do this."""
+
+
+class ScopeMissing(PermissionDenied):
+    """The API gateway refused a scoped token that lacks the scope this request needs.
+
+    Atlassian's gateway answers ``401 {"code": 401, "message": "Unauthorized; scope does not
+    match"}`` (header ``X-Failure-Category: FAILURE_CLIENT_SCOPE_CHECK``) and does not name
+    the scope, so the client names it from the request (``syncd.confluence.scopes``). Unlike
+    ``AuthFailed`` the token itself is fine: other requests go on.
+    """
+
+    def __init__(
+        self, message: str = "", *, scope: str | None = None, operation: str | None = None, **kw
+    ) -> None:
+        super().__init__(message, **kw)
+        self.scope = scope
+        self.operation = operation
+
+    def __str__(self) -> str:
+        if self.scope:
+            what = f"to {self.operation}" if self.operation else "for this request"
+            return (
+                f"the API token lacks the scope {self.scope}, needed {what}: add it to the "
+                "token's scopes (or create a token that has it)"
+            )
+        return super().__str__()
 
 
 class NotFound(ConfluenceError):
@@ -158,3 +186,8 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+class WebhooksNotForScopedTokens(WebhooksNotSupported):
+    """Requests go through Atlassian's API gateway (a scoped token), which serves no webhook
+    registration API: the undocumented ``/rest/webhooks/1.0`` has no scope to grant."""

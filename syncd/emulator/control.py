@@ -93,6 +93,29 @@ async def reset(request: web.Request) -> web.Response:
     return json_response({"ok": True})
 
 
+@routes.post("/_emulator/tokens")
+async def set_token(request: web.Request) -> web.Response:
+    """Accept a scoped token at the API gateway: ``{"token": "...", "scopes": [...]}``."""
+    st = state_of(request)
+    body = await _body(request)
+    token, scopes = body.get("token"), body.get("scopes", [])
+    if not isinstance(token, str) or not token or not isinstance(scopes, list):
+        return json_response({"error": "token (string) and scopes (list) expected"}, status=400)
+    st.scoped_tokens[token] = frozenset(str(s) for s in scopes)
+    return json_response({"token": "***", "scopes": sorted(st.scoped_tokens[token])})
+
+
+@routes.delete("/_emulator/tokens/{token}")
+async def revoke_token(request: web.Request) -> web.Response:
+    """Refuse a token from now on (scoped, or the site's own), as once it expires."""
+    st = state_of(request)
+    token = request.match_info["token"]
+    known = st.scoped_tokens.pop(token, None) is not None or st.token == token
+    if st.token == token:
+        st.token = ""
+    return json_response({"revoked": known}, status=200 if known else 404)
+
+
 @routes.post("/_emulator/clock")
 async def clock(request: web.Request) -> web.Response:
     st = state_of(request)
