@@ -23,6 +23,7 @@ from .errors import (
     WebhookPermissionDenied,
     WebhooksNotSupported,
     WebhooksUnavailable,
+    collapse_scope_errors,
     stops_every_request,
 )
 from .models import Attachment, AttachmentChange, Change, Page, PageRef, Space, Webhook
@@ -56,5 +57,6 @@ __all__ = [
     "WebhookPermissionDenied",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
+    "collapse_scope_errors",
     "stops_every_request",
 ]

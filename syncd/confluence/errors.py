@@ -27,6 +27,7 @@ __all__ = [
     "WebhooksNotForScopedTokens",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
+    "collapse_scope_errors",
     "stops_every_request",
 ]
 
@@ -86,12 +87,30 @@ class ScopeMissing(PermissionDenied):
 
     def __str__(self) -> str:
         if self.scope:
-            what = f"to {self.operation}" if self.operation else "for this request"
+            what = self.operation or "make this request"
             return (
-                f"the API token lacks the scope {self.scope}, needed {what}: add it to the "
-                "token's scopes (or create a token that has it)"
+                f"missing scope {self.scope}: the API token may not {what} "
+                "(add the scope to the token, or create a token that has it)"
             )
         return super().__str__()
+
+
+_SCOPE_LINE = re.compile(r"missing scope (\S+(?: \+ \S+)*): the API token may not [^(]*\([^)]*\)")
+
+
+def collapse_scope_errors(lines: list[str]) -> list[str]:
+    """One line per missing scope: the pages and attachments a missing scope failed are
+    not listed one by one (they are all retried once the token has the scope)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        match = _SCOPE_LINE.search(line)
+        if match is None:
+            out.append(line)
+        elif match.group(1) not in seen:
+            seen.add(match.group(1))
+            out.append(match.group(0))
+    return out
 
 
 class NotFound(ConfluenceError):

@@ -49,10 +49,18 @@ def is_gateway_url(url: str) -> bool:
 
 @dataclass(frozen=True)
 class Requirement:
-    """What one kind of request is for, and the granular scope it needs."""
+    """What one kind of request is for, and the granular scope(s) it needs (all of them)."""
 
     operation: str
     scope: str
+    also: tuple[str, ...] = ()
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return (self.scope, *self.also)
+
+    def __str__(self) -> str:
+        return " + ".join(self.scopes)
 
 
 _ID = r"[^/]+"
@@ -123,22 +131,30 @@ _TABLE: list[tuple[str, str, Requirement]] = [
     (
         "POST",
         rf"/rest/api/content/{_ID}/child/attachment(/{_ID}/data)?",
-        Requirement("upload attachments", "write:attachment:confluence"),
+        Requirement(
+            "upload attachments",
+            "write:attachment:confluence",
+            ("read:content-details:confluence",),
+        ),
     ),
     (
         "PUT",
         rf"/rest/api/content/{_ID}/child/attachment",
-        Requirement("upload attachments", "write:attachment:confluence"),
+        Requirement(
+            "upload attachments",
+            "write:attachment:confluence",
+            ("read:content-details:confluence",),
+        ),
     ),
     (
         "POST",
         rf"/rest/api/content/{_ID}/label",
-        Requirement("add labels", "write:label:confluence"),
+        Requirement("add labels", "write:label:confluence", ("read:label:confluence",)),
     ),
     (
         "DELETE",
         rf"/rest/api/content/{_ID}/label(/.*)?",
-        Requirement("remove labels", "write:label:confluence"),
+        Requirement("remove labels", "write:label:confluence", ("read:label:confluence",)),
     ),
     (
         "PUT",
@@ -177,11 +193,18 @@ def scopes_for_features(*, attachments: bool, labels: bool = True) -> list[Requi
         Requirement("search for changes (CQL)", "read:content-details:confluence"),
     ]
     if labels:
-        out.append(Requirement("add and remove labels", "write:label:confluence"))
+        out += [
+            Requirement("read labels (to change them)", "read:label:confluence"),
+            Requirement("add and remove labels", "write:label:confluence"),
+        ]
     if attachments:
         out += [
             Requirement("read attachments", "read:attachment:confluence"),
-            Requirement("upload attachments", "write:attachment:confluence"),
+            Requirement(
+                "upload attachments",
+                "write:attachment:confluence",
+                ("read:content-details:confluence",),
+            ),
             Requirement("delete attachments", "delete:attachment:confluence"),
         ]
     return out

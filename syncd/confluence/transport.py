@@ -214,7 +214,7 @@ def error_for(
             need = requirement_for(method, url)
             return ScopeMissing(
                 message or "scope does not match",
-                scope=need.scope if need else None,
+                scope=str(need) if need else None,
                 operation=need.operation if need else None,
                 **kw,
             )

@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from syncd.config import Config
-from syncd.confluence import ConfluenceClient, ConnectionSettings, stops_every_request
+from syncd.confluence import (
+    ConfluenceClient,
+    ConnectionSettings,
+    collapse_scope_errors,
+    stops_every_request,
+)
 from syncd.confluence.models import Page
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
@@ -335,7 +340,7 @@ class SyncEngine:
                     self.state.set_meta(ATTACHMENTS_WATERMARK_KEY, repr(run_started))
         finally:
             self._pending = 0
-        errors += result.errors
+        errors = collapse_scope_errors(errors + result.errors)
         self._forget_resolved_copies()
         self._save_aliases()
         applied = [

@@ -31,6 +31,7 @@ from syncd.confluence import (
     ConfluenceClient,
     ConfluenceError,
     NotFound,
+    ScopeMissing,
     TitleExists,
     VersionConflict,
     stops_every_request,
@@ -233,7 +234,8 @@ class Executor:
             if stops_every_request(exc):
                 raise
             self.result.errors.append(f"{action.describe()}: failed: {exc}")
-            log.warning("%s failed: %s", action.describe(), exc)
+            if not isinstance(exc, ScopeMissing):  # said once, for the run (collapse_scope_errors)
+                log.warning("%s failed: %s", action.describe(), exc)
 
     def _tick(self, action: Action, total: int) -> None:
         self._done += 1
