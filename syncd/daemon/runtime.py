@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.daemon.control import ControlServer, empty_status, iso_utc
+from syncd.daemon.credentials import TokenStillRefused, TokenWatch, is_refused_token
 from syncd.daemon.dirty import DirtyBatch, DirtySet
 from syncd.daemon.events import RemoteHint
 from syncd.daemon.handler import AppliedChange as HookChange
@@ -70,6 +71,10 @@ class RunOptions:
     # Shutdown: how long the sync in flight may take before it is cancelled.
     stop_budget: float = 8.0
     install_signals: bool = True
+    # A refused token: how often to look for a new one in its source (a stat of two
+    # files, no request), and how often to try the same token again.
+    token_check: float = 2.0
+    token_retry: float = 900.0
 
 
 def _default_engine_factory() -> EngineFactory:
@@ -149,6 +154,7 @@ class Daemon:
         self._signals: ShutdownSignals | None = None
         self._space_id: str | None = None
         self._reported: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self.tokens: TokenWatch | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -204,6 +210,14 @@ class Daemon:
             return 1
         if self.stop_event.is_set():
             return 0
+        self.tokens = TokenWatch(
+            cfg,
+            client=lambda: self.engine.client,
+            on_renewed=self.dirty.request_full_scan,
+            clock=self._clock,
+            check_every=self.options.token_check,
+            retry_every=self.options.token_retry,
+        )
         # The engine refuses a missing folder that has pages tracked (an unmounted disk);
         # past that point the folder exists or is new, and the watcher needs it.
         cfg.local.path.mkdir(parents=True, exist_ok=True)
@@ -471,6 +485,16 @@ class Daemon:
                 self.dirty.add(FILE_PREFIX + change.src, source="watcher", event=change.kind)
 
     async def _changes_since(self, since: float) -> list[RemoteChange]:
+        if self.tokens is not None:
+            self.tokens.check()
+        try:
+            return await self._read_changes(since)
+        except Exception as exc:
+            if self._token_refused(exc):
+                raise TokenStillRefused(str(exc)) from None
+            raise
+
+    async def _read_changes(self, since: float) -> list[RemoteChange]:
         import datetime as dt
 
         start = dt.datetime.fromtimestamp(since, dt.UTC)
@@ -540,6 +564,10 @@ class Daemon:
 
     async def _main_loop(self) -> None:
         while not self.stop_event.is_set():
+            if self.tokens is not None and self.tokens.refused is not None:
+                await self.tokens.wait_until_usable(self.stop_event)  # the work waits
+                if self.tokens.refused is not None:
+                    self.dirty.request_full_scan("retrying the refused API token")
             batch = await self._next_batch()
             if batch is None:
                 return
@@ -592,10 +620,12 @@ class Daemon:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._requeue(batch)
+            if self._token_refused(exc):
+                return True  # the main loop waits for a usable token
             self._failures += 1
             delay = self._backoff(self._failures)
             log.error("sync failed (retrying in %.0fs): %s", delay, exc or type(exc).__name__)
-            self._requeue(batch)
             return False
         finally:
             self.in_flight = 0
@@ -635,17 +665,28 @@ class Daemon:
             raise
         except Exception as exc:
             if request is None:  # the catch-up: retry as a full scan with backoff
+                self.dirty.request_full_scan("catch-up failed")
+                if self._token_refused(exc):
+                    return
                 self._failures += 1
                 log.error("catch-up failed (retrying with backoff): %s", exc or type(exc).__name__)
-                self.dirty.request_full_scan("catch-up failed")
                 return
             raise
         finally:
             self.syncing = False
+        if self.tokens is not None:
+            self.tokens.succeeded()
         self.last_sync_at = self._clock()
         self._handle_report(report)
         if request is None or getattr(request, "full", False):
             release_memory()
+
+    def _token_refused(self, exc: BaseException) -> bool:
+        """A refused token is noted (said once) rather than retried with back-off."""
+        if self.tokens is None or not is_refused_token(exc):
+            return False
+        self.tokens.note(exc)
+        return True
 
     def _handle_report(self, report: Any) -> None:
         for change in getattr(report, "applied", ()) or ():
@@ -757,6 +798,13 @@ class Daemon:
         )
         if self.blocked:
             doc["blocked"] = self.blocked
+        refused = self.tokens.status() if self.tokens is not None else None
+        if refused is not None:
+            doc["credentials"] = {
+                "refused": refused["refused"],
+                "since": iso_utc(refused["since"]),
+                "source": refused["source"],
+            }
         if self.watcher is not None and getattr(self.watcher, "degraded", None):
             doc["degraded"] = f"file watcher: {self.watcher.degraded}"
         return doc
