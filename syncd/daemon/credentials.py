@@ -38,6 +38,15 @@ def env_file() -> Path:
     return env_file_path()
 
 
+def service_environment() -> dict[str, str]:
+    """This process's environment with the service's env file over it (its newest values)."""
+    from syncd.service import read_env_file
+
+    env = dict(os.environ)
+    env.update(read_env_file(env_file()))
+    return env
+
+
 def is_refused_token(exc: BaseException) -> bool:
     """Confluence refused the credentials themselves (not a missing scope or permission)."""
     from syncd.confluence import AuthFailed
@@ -148,11 +157,8 @@ class TokenWatch:
 
     def _read(self) -> tuple[str | None, str | None]:
         from syncd.config import ConfigError, load_config
-        from syncd.service import read_env_file
 
-        env = dict(os.environ)
-        with contextlib.suppress(OSError):
-            env.update(read_env_file(env_file()))
+        env = service_environment()
         source = getattr(self.config, "source", None)
         if source is None:
             return None, None
