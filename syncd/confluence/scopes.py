@@ -121,7 +121,7 @@ _TABLE: list[tuple[str, str, Requirement]] = [
     (
         "GET",
         r"/rest/api/content/search",
-        Requirement("search for changes (CQL)", "read:content-details:confluence"),
+        Requirement("search for changes with CQL", "read:content-details:confluence"),
     ),
     (
         "GET",
@@ -190,13 +190,14 @@ def scopes_for_features(*, attachments: bool, labels: bool = True) -> list[Requi
         Requirement("create and update pages", "write:page:confluence"),
         Requirement("move deleted pages to the trash", "delete:page:confluence"),
         Requirement("read page ancestors", "read:content.metadata:confluence"),
-        Requirement("search for changes (CQL)", "read:content-details:confluence"),
+        Requirement("search for changes with CQL", "read:content-details:confluence"),
     ]
     if labels:
-        out += [
-            Requirement("read labels (to change them)", "read:label:confluence"),
-            Requirement("add and remove labels", "write:label:confluence"),
-        ]
+        out.append(
+            Requirement(
+                "add and remove labels", "write:label:confluence", ("read:label:confluence",)
+            )
+        )
     if attachments:
         out += [
             Requirement("read attachments", "read:attachment:confluence"),
