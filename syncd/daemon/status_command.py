@@ -36,14 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from syncd.config import ConfigError, load_config
+    from syncd.config import ConfigError, load_config, print_config_error
     from syncd.daemon.credentials import service_environment
 
     try:
         # The service's secrets live in its env file, not in this shell.
         config = load_config(args.config, env=service_environment())
     except ConfigError as err:
-        print(f"syncd: {err}", file=sys.stderr)
+        print_config_error(err)
         return 2
     state_dir = Path(config.state_dir)
     unresponsive = False
