@@ -12,6 +12,10 @@
   true}`` in the body also clears the faults).
 - ``POST /_emulator/clock`` ``{"advance_s": 90}``: move the emulated clock forward.
 - ``GET /_emulator/health``: ``{"ok": true, "flavor": ..., "pages": N}``.
+- ``POST /_emulator/tokens`` ``{"token": "...", "scopes": ["read:page:confluence", ...]}``:
+  the API gateway (``/ex/confluence/{cloudId}``, Cloud) accepts this scoped token, for the
+  user, with these scopes. ``DELETE /_emulator/tokens/{token}``: refuse a token (scoped or
+  the site's own) from now on, as Confluence does once it expires.
 - ``GET /_emulator/``: this list (the control URL ``syncd emulator`` prints).
 """
 
@@ -51,6 +55,9 @@ INDEX = {
     "GET /_emulator/requests": "requests served, by route",
     "POST /_emulator/reset": "clear the counters and the delivery log",
     "POST /_emulator/clock": 'move the emulated clock forward ({"advance_s": 90})',
+    "POST /_emulator/tokens": 'accept a scoped token at the API gateway ({"token": ..., '
+    '"scopes": [...]})',
+    "DELETE /_emulator/tokens/{token}": "refuse a token from now on (as once it expires)",
 }
 
 

@@ -166,3 +166,18 @@ async def test_emulator_gateway_refuses_what_the_real_one_refuses(emulator):
         assert hooks.status_code == 401
         assert hooks.json()["message"] == "Unauthorized; scope does not match"
         assert hooks.headers["X-Failure-Category"] == "FAILURE_CLIENT_SCOPE_CHECK"
+
+
+async def test_scoped_tokens_are_managed_over_the_control_api(emulator):
+    """What `syncd emulator` users (and other languages' tests) have instead of Python calls."""
+    spaces = emulator.gateway_url + "/wiki/api/v2/spaces"
+    async with httpx.AsyncClient() as http:
+        added = await http.post(
+            emulator.root_url + "/_emulator/tokens",
+            json={"token": "svc", "scopes": ["read:space:confluence"]},
+        )
+        assert added.status_code == 200 and "svc" not in added.text
+        assert (await http.get(spaces, auth=(emulator.user, "svc"))).status_code == 200
+        gone = await http.delete(emulator.root_url + "/_emulator/tokens/svc")
+        assert gone.json() == {"revoked": True}
+        assert (await http.get(spaces, auth=(emulator.user, "svc"))).status_code == 401
