@@ -195,7 +195,8 @@ def refusal_and_fix(
     if isinstance(exc, WebhooksNotForScopedTokens):
         return (
             "webhooks cannot be registered with a scoped API token (the API gateway serves "
-            "no webhook API); syncd polls for changes every poll.interval"
+            "no webhook API); syncd polls for changes every poll.interval",
+            None,
         )
     if isinstance(exc, WebhooksNotSupported):
         return "this Confluence has no webhook registration API (Data Center 7.7+ needed)", None

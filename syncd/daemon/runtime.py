@@ -150,6 +150,8 @@ class Daemon:
         self.blocked: str | None = None
         self.space_removed: str | None = None
         self.listen_error: str | None = None
+        #: Why webhooks cannot work at all here (None: they may), said once at start.
+        self.webhooks_off: str | None = None
         self.last_sync_at: float | None = None
         self.conflicts: list[str] = []
         self.sync_errors: list[str] = []
@@ -252,7 +254,8 @@ class Daemon:
             )
             self.control = None
 
-        if cfg.webhook.enabled:
+        self.webhooks_off = self._webhooks_impossible()
+        if cfg.webhook.enabled and self.webhooks_off is None:
             await self._start_receiver()
         await self._start_watcher()
 
@@ -286,7 +289,9 @@ class Daemon:
             await self.scheduler.register_now()
         else:
             self._on_transition(
-                self.machine.webhooks_disabled("webhooks disabled in the configuration")
+                self.machine.webhooks_disabled(
+                    self.webhooks_off or "webhooks disabled in the configuration"
+                )
             )
         self._tasks.append(asyncio.create_task(self.scheduler.run(self.stop_event), name="poller"))
         self._main_task = asyncio.create_task(self._main_loop(), name="sync-loop")
@@ -304,6 +309,17 @@ class Daemon:
         )
         self.ready.set()
         return None
+
+    def _webhooks_impossible(self) -> str | None:
+        """Through Atlassian's API gateway (a scoped token) no webhook can be registered:
+        say so once and poll, with no receiver listening and no registration retries."""
+        client = getattr(self.engine, "client", None)
+        if not self.config.webhook.enabled or not getattr(client, "via_gateway", False):
+            return None
+        from syncd.confluence.errors import WebhooksNotForScopedTokens
+        from syncd.daemon.registration import describe_refusal
+
+        return describe_refusal(WebhooksNotForScopedTokens())  # logged with the mode
 
     async def _extend_start_timeout(self) -> None:
         while True:
@@ -780,7 +796,9 @@ class Daemon:
             why = (
                 self.registrar.last_error
                 if self.registrar is not None
-                else self.listen_error or (None if cfg.webhook.enabled else "disabled")
+                else self.listen_error
+                or self.webhooks_off
+                or (None if cfg.webhook.enabled else "disabled")
             )
             if why:
                 webhook["reason"] = why
