@@ -98,14 +98,23 @@ _TABLE: list[tuple[str, str, Requirement]] = [
         rf"/api/v2/attachments/{_ID}",
         Requirement("delete attachments", "delete:attachment:confluence"),
     ),
-    ("GET", r"/api/v2/folders(/.*)?", Requirement("read folders", "read:folder:confluence")),
+    ("GET", rf"/api/v2/folders(/{_ID})?", Requirement("read folders", "read:folder:confluence")),
     ("POST", r"/api/v2/folders", Requirement("create folders", "write:folder:confluence")),
     (
         "DELETE",
         rf"/api/v2/folders/{_ID}",
         Requirement("delete folders", "delete:folder:confluence"),
     ),
-    ("GET", r"/api/v2/.*", Requirement("read pages", "read:page:confluence")),
+    (
+        "GET",
+        rf"/api/v2/(pages|blogposts|folders)/{_ID}/direct-children",
+        Requirement("list children", "read:hierarchical-content:confluence"),
+    ),
+    (
+        "GET",
+        rf"/api/v2/(pages|blogposts|spaces/{_ID}/(pages|blogposts)|labels/{_ID}/pages)(/.*)?",
+        Requirement("read pages", "read:page:confluence"),
+    ),
     ("POST", r"/api/v2/(pages|blogposts)", Requirement("create pages", "write:page:confluence")),
     (
         "PUT",

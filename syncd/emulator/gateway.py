@@ -58,7 +58,6 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("GET", f"{_V2}/pages/{{id}}"): _READ_PAGE,
     ("GET", f"{_V2}/blogposts/{{id}}"): _READ_PAGE,
     ("GET", f"{_V2}/pages/{{id}}/children"): _READ_PAGE,
-    ("GET", f"{_V2}/pages/{{id}}/direct-children"): _READ_PAGE,
     ("GET", f"{_V2}/pages/{{id}}/descendants"): _READ_PAGE,
     ("GET", f"{_V2}/pages/{{id}}/versions"): _READ_PAGE,
     ("GET", f"{_V2}/blogposts/{{id}}/versions"): _READ_PAGE,
@@ -80,6 +79,32 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("POST", f"{_V2}/folders"): (("write:folder:confluence",),),
     ("DELETE", f"{_V2}/folders/{{id}}"): (("delete:folder:confluence",),),
     ("GET", f"{_V2}/folders/{{id}}/ancestors"): (("read:content.metadata:confluence",),),
+    ("GET", f"{_V2}/folders"): (("read:folder:confluence",),),
+    **{
+        (method, f"{_V2}/{kind}{suffix}"): ((f"{verb}:{scope}:confluence",),)
+        for kind, scope in (
+            ("whiteboards", "whiteboard"),
+            ("databases", "database"),
+            ("embeds", "embed"),
+        )
+        for method, suffix, verb in (
+            ("POST", "", "write"),
+            ("GET", "/{id}", "read"),
+            ("DELETE", "/{id}", "delete"),
+        )
+    },
+    **{
+        ("GET", f"{_V2}/{kind}/{{id}}/ancestors"): (("read:content.metadata:confluence",),)
+        for kind in ("whiteboards", "databases", "embeds")
+    },
+    # Newer than the vendored spec; the scope is CONFCLOUD-82041's "read:hierarchical-content"
+    # (not verified against the endpoint's reference page).
+    **{
+        ("GET", f"{_V2}/{kind}/{{id}}/direct-children"): (
+            ("read:hierarchical-content:confluence",),
+        )
+        for kind in ("pages", "folders", "whiteboards", "databases", "embeds")
+    },
     ("GET", f"{_V1}/content/search"): (
         ("search:confluence",),
         ("read:content-details:confluence",),
