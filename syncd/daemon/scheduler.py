@@ -181,8 +181,11 @@ class ModeScheduler:
             self.machine.defer(task, self.retry_delay)
             return
         except Exception as exc:
-            self.last_error = f"{task.value} failed: {exc}"
-            log.warning("%s failed (retrying in %.0fs): %s", task.value, self.retry_delay, exc)
+            error = f"{task.value} failed: {exc}"
+            # The same failure again (a missing scope, a server down) is said once.
+            say = log.debug if error == self.last_error else log.warning
+            self.last_error = error
+            say("%s failed (retrying in %.0fs): %s", task.value, self.retry_delay, exc)
             self.machine.defer(task, self.retry_delay)
             return
         self.last_error = None
