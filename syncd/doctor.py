@@ -386,6 +386,13 @@ def describe_connect_error(config: Config, exc: ConfluenceError) -> Check:
 
 def describe_space_error(config: Config, exc: ConfluenceError) -> Check:
     key = config.confluence.space
+    if isinstance(exc, ScopeMissing):
+        return Check(
+            "error",
+            "space",
+            f"space {key}: {exc}",
+            "the README's Service account section lists the scopes syncd needs",
+        )
     suggestion = getattr(exc, "suggestion", None)
     if isinstance(exc, NotFound) and suggestion:
         return Check(

@@ -148,3 +148,13 @@ def test_doctor_names_a_missing_scope_from_the_gateways_answer(emu, home: Home) 
         emu.call(lambda: emu.store.get(str(emu.store.space("DEMO").homepage_id)).version.number)
         == 1
     )
+
+
+def test_init_names_the_scope_a_token_lacks_to_read_the_space(emu, home: Home) -> None:
+    emu.call(emu.server.add_scoped_token, SCOPED, ("read:page:confluence",))
+    result = run_syncd(*init_argv(emu, home, "--scoped-token"))
+    assert result.code == 1
+    assert "missing scope read:space:confluence: the API token may not read the space" in (
+        result.out
+    )
+    assert not home.config_path.exists()
