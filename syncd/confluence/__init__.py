@@ -15,6 +15,7 @@ from .errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    ScopeMissing,
     ServerError,
     TitleExists,
     Unreachable,
@@ -22,6 +23,7 @@ from .errors import (
     WebhookPermissionDenied,
     WebhooksNotSupported,
     WebhooksUnavailable,
+    collapse_scope_errors,
     stops_every_request,
 )
 from .models import Attachment, AttachmentChange, Change, Container, Page, PageRef, Space, Webhook
@@ -45,6 +47,7 @@ __all__ = [
     "PageRef",
     "PermissionDenied",
     "RateLimited",
+    "ScopeMissing",
     "ServerError",
     "Space",
     "TitleExists",
@@ -55,5 +58,6 @@ __all__ = [
     "WebhookPermissionDenied",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
+    "collapse_scope_errors",
     "stops_every_request",
 ]
