@@ -19,8 +19,8 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def corpus_dir(shared_dir: Path) -> Path:
-    path = shared_dir / "corpus" / "storage"
+def corpus_dir() -> Path:
+    path = PROJECT_ROOT / "tests" / "data" / "corpus" / "storage"
     if not path.is_dir():
         pytest.skip(f"storage corpus not found at {path}")
     return path

@@ -15,7 +15,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from . import xmltree
+from . import labels, xmltree
 from .model import DefaultResolver, LinkResolver
 from .xmltree import Node
 
@@ -115,7 +115,6 @@ class Renderer:
     def units(self, root: Node) -> list[Unit]:
         units: list[Unit] = []
         self._flatten(root.children, units)
-        self._merge_markers(units)
         return units
 
     def _flatten(self, nodes: list[Node], units: list[Unit]) -> None:
@@ -174,14 +173,10 @@ class Renderer:
             return None
         name = node.lname
         if name in ("ac:layout", "ac:layout-section", "ac:layout-cell"):
-            short = name[3:]
-            label = short
-            if name == "ac:layout-section" and node.attr("ac:type"):
-                label += " " + node.attr("ac:type")
             return (
                 node,
-                self._marker(node.start, node.open_end, label),
-                self._marker(node.close_start, node.end, "/" + short),
+                self._marker(node.start, node.open_end, labels.layout_label(node, self.src)),
+                self._marker(node.close_start, node.end, labels.layout_close_label(node)),
                 "layout",
             )
         if name not in ("ac:structured-macro", "ac:macro"):
@@ -206,7 +201,9 @@ class Renderer:
         return (
             body,
             self._marker(node.start, body.open_end, self._macro_label(node)),
-            self._marker(body.close_start, node.end, "/" + (macro or "macro")),
+            self._marker(
+                body.close_start, node.end, "/" + labels.MACRO_NAMES.get(macro, macro or "macro")
+            ),
             "macro",
         )
 
@@ -226,22 +223,6 @@ class Renderer:
         key = fragment_key(raw)
         self.fragments.setdefault(key, raw)
         return f"<!--cf:{key} {_comment_safe(label)}-->"
-
-    def _merge_markers(self, units: list[Unit]) -> None:
-        """Adjacent container markers become one unit (one Markdown line)."""
-        merged: list[Unit] = []
-        for u in units:
-            if (
-                merged
-                and u.kind == "marker"
-                and merged[-1].kind == "marker"
-                and not self.src[merged[-1].end : u.start].strip()
-            ):
-                prev = merged[-1]
-                merged[-1] = Unit(prev.start, u.end, "marker", prev.md + u.md)
-            else:
-                merged.append(u)
-        units[:] = merged
 
     def _unit(self, start, end, kind, render, units, node=None) -> None:
         self._runs = []
@@ -360,18 +341,8 @@ class Renderer:
         return self._marker(start, end, label)
 
     def _macro_label(self, node: Node) -> str:
-        """Macro name and its first short parameters, for a marker a reader understands."""
-        label = node.attr("ac:name") or "macro"
-        params = []
-        for p in node.find_all("ac:parameter"):
-            if p.elements():
-                continue
-            value = xmltree.text_content(self.src, p).strip()
-            if value and len(value) <= 40:
-                params.append(f"{p.attr('ac:name') or 'default'}={_quote_param(value)}")
-        if params:
-            label += " " + " ".join(params[:4])
-        return label
+        """What the macro is and shows, for a marker a reader understands."""
+        return labels.macro_label(self.src, node)
 
     def _raw_html(self, node: Node) -> str:
         """Verbatim XHTML (minus volatile ids) with text nodes marked as raw runs."""
@@ -1161,8 +1132,7 @@ def _quote_param(value: str) -> str:
 
 
 def _comment_safe(label: str) -> str:
-    label = label.replace("--", "- -").replace(">", "&gt;").replace("\n", " ")
-    return label[:80]
+    return labels.shorten(label.replace("--", "- -").replace(">", "&gt;"))
 
 
 def _escape_label(text: str) -> str:
@@ -1181,39 +1151,34 @@ def _escape_label(text: str) -> str:
 
 
 def _label(src: str, node: Node) -> str:
+    """The visible text of an inline element kept as a span marker (never empty)."""
+    text = ""
     if node.kind == "el":
         name = node.lname
         if name == "ac:emoticon":
-            return (
-                node.attr("ac:emoji-fallback")
-                or node.attr("ac:emoji-shortname")
-                or ":" + node.attr("ac:name") + ":"
-            )
+            return labels.emoticon_label(node)
         if name in ("ac:structured-macro", "ac:macro"):
-            title = ""
-            for p in node.find_all("ac:parameter"):
-                if p.attr("ac:name") in ("title", ""):
-                    title = xmltree.text_content(src, p)
-            return title or xmltree.text_content(src, node) or node.attr("ac:name")
+            return labels.macro_label(src, node)
         if name == "time":
             return node.attr("datetime") or xmltree.text_content(src, node)
-        if name == "ac:link":
-            text = xmltree.text_content(src, node)
+        if name in ("ac:link", "ac:image"):
+            text = xmltree.text_content(src, node) if name == "ac:link" else node.attr("ac:alt")
             if text.strip():
                 return text
             for c in node.iter():
                 if c.kind == "el" and c.lname.startswith("ri:"):
+                    if c.lname == "ri:user":
+                        return "@" + (c.attr("ri:username") or "user")
                     return (
-                        "@" + (c.attr("ri:content-title") or c.attr("ri:filename") or "link")
-                        if c.lname == "ri:user"
-                        else (
-                            c.attr("ri:content-title")
-                            or c.attr("ri:filename")
-                            or c.attr("ri:value")
-                            or c.lname[3:]
-                        )
+                        c.attr("ri:content-title")
+                        or c.attr("ri:filename")
+                        or c.attr("ri:value")
+                        or c.attr("ri:space-key")
+                        or c.lname[3:]
                     )
-    return xmltree.text_content(src, node)
+            return name[3:]
+    text = xmltree.text_content(src, node)
+    return text if text.strip() else (node.lname or node.kind)
 
 
 def _escape_char(ch: str, decoded: str, i: int, in_table: bool) -> str:
