@@ -302,7 +302,7 @@ def test_layout_is_flattened_with_markers_and_cells_stay_editable():
     lines = pull.markdown.split("\n")
     assert [re.sub(r"<!--cf:[0-9a-f]{8} (.*)-->", r"\1", line) for line in lines[::2]] == [
         "page layout", "layout: two columns", "column 1 of 2", "left", "/column",
-        "column 2 of 2", "right", "/column", "/layout", "/page layout", "",
+        "column 2 of 2", "right", "/column", "/layout", "/page layout",
     ]
     assert not any(lines[1::2])
     assert "\n\nleft\n\n" in pull.markdown and "\n\nright\n\n" in pull.markdown
