@@ -125,9 +125,7 @@ def layout_label(node: Node, src: str) -> str:
 
 
 def layout_close_label(node: Node) -> str:
-    return {"ac:layout": "/page layout", "ac:layout-section": "/layout"}.get(
-        node.lname, "/column"
-    )
+    return {"ac:layout": "/page layout", "ac:layout-section": "/layout"}.get(node.lname, "/column")
 
 
 def param_value(src: str, param: Node) -> str:

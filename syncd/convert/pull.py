@@ -474,11 +474,37 @@ class Renderer:
         return ""
 
     def _paragraph(self, node: Node) -> str:
+        if self._lone_macro(node.children) is not None:
+            # A paragraph holding only a toc, a Jira query, an include...: one marker line.
+            return self._marker(
+                node.start, node.end, self._macro_label(self._lone_macro(node.children))
+            )
         text = self.inline(node.children, at_start=True)
         return text if text.strip() else ""
 
     def _inline_block(self, nodes: list[Node]) -> str:
+        macro = self._lone_macro(nodes)
+        if macro is not None and self.src[nodes[0].start : macro.start].strip() == "":
+            return self._marker(nodes[0].start, nodes[-1].end, self._macro_label(macro))
         return self.inline(nodes, at_start=True)
+
+    def _lone_macro(self, nodes: list[Node]) -> Node | None:
+        """The one macro among blank text that shows generated content (not a word in a
+        sentence: statuses, anchors, emoticons and single Jira issues stay inline)."""
+        content = [n for n in nodes if not self._is_blank(n)]
+        if len(content) != 1:
+            return None
+        node = content[0]
+        if node.kind != "el" or node.lname not in ("ac:structured-macro", "ac:macro"):
+            return None
+        name = node.attr("ac:name")
+        if name in ("status", "anchor", "mention", "inline-task", "emoticon"):
+            return None
+        if name in ("jira", "jiraissues"):
+            params = labels.macro_params(self.src, node)
+            if params.get("key") and not params.get("jqlQuery"):
+                return None
+        return node
 
     def _list(self, node: Node) -> str:
         ordered = node.lname == "ol"
@@ -748,8 +774,14 @@ class Renderer:
             and not any(c.kind == "el" for c in node.iter() if c is not node)
         ):
             return self._verbatim_inline(node, state, in_table)
-        if name == "a" and node.attr("href") and set(node.attrs) <= {"href", "title"}:
+        card = name == "a" and set(node.attrs) - {"href", "title"} <= CARD_ATTRS
+        if name == "a" and node.attr("href") and (set(node.attrs) <= {"href", "title"} or card):
             label = "".join(self._inline_node(c, state, in_table) for c in node.children)
+            if card and not node.attr("title") and not node.elements():
+                # A smart link (inline / block card) reads as a plain link; the card
+                # goes back from the pulled body.
+                text = re.sub(r"\s+", " ", xmltree.text_content(src, node))
+                self.reuse.setdefault(("link", text, node.attr("href")), src[node.start : node.end])
             href = node.attr("href")
             if not label.strip() or "\n" in label or "]" in label.replace("\\]", ""):
                 return self._span_marker(node, xmltree.text_content(src, node))
@@ -761,6 +793,17 @@ class Renderer:
             return f"[{label}]({dest}{suffix})"
         if name == "ac:link":
             return self._ac_link(node, state, in_table)
+        if name in ("ac:structured-macro", "ac:macro"):
+            readable = self._readable_macro(node, state)
+            if readable is not None:
+                return readable
+        if name == "time":
+            readable = self._time(node, state)
+            if readable is not None:
+                return readable
+        if name == "ac:emoticon":
+            state["start"] = False
+            return self._span_marker(node, labels.emoticon_label(node))
         if name == "ac:structured-macro" and node.attr("ac:name") == "status":
             status = self._status(node, state, in_table)
             if status is not None:
@@ -793,6 +836,41 @@ class Renderer:
         if inner is None:
             inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
         return open_tag + inner + close
+
+    def _readable_macro(self, node: Node, state: dict) -> str | None:
+        """Inline macros with a Markdown form: an anchor as ``<a name="x"></a>``, a Jira
+        issue as a link to it (or its key).  The macro itself goes back from the body."""
+        macro = node.attr("ac:name")
+        params = labels.macro_params(self.src, node)
+        raw = self.src[node.start : node.end]
+        if macro == "anchor" and set(params) <= {""} and _ANCHOR_NAME.fullmatch(params.get("", "")):
+            name = params[""]
+            state["start"] = False
+            self.reuse.setdefault(("anchor", name), raw)
+            return f'<a name="{name}"></a>'
+        if macro in ("jira", "jiraissues") and params.get("key") and not params.get("jqlQuery"):
+            key = params["key"]
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", key):
+                return None
+            state["start"] = False
+            base = _ask(
+                self.resolver, "jira_url", params.get("server", ""), params.get("serverId", "")
+            )
+            if base and _link_dest(base) == base:
+                url = base.rstrip("/") + "/browse/" + key
+                self.reuse.setdefault(("link", key, url), raw)
+                return f"[{key}]({url})"
+            return self._span_marker(node, key)
+        return None
+
+    def _time(self, node: Node, state: dict) -> str | None:
+        """A date: ``<time datetime="2026-10-06">2026-10-06</time>`` (the text is the date)."""
+        when = node.attr("datetime")
+        if set(node.attrs) != {"datetime"} or node.children or not _ISO_DATE.fullmatch(when):
+            return None
+        state["start"] = False
+        self.reuse.setdefault(("time", when), self.src[node.start : node.end])
+        return f'<time datetime="{when}">{when}</time>'
 
     def _status(self, node: Node, state: dict, in_table: bool) -> str | None:
         """Status lozenge as ``<span data-status="Colour">TITLE</span>``."""
@@ -835,7 +913,7 @@ class Renderer:
         src = self.src
         res = [c for c in node.children if c.kind == "el" and c.lname.startswith("ri:")]
         bodies = [c for c in node.children if c.kind == "el" and not c.lname.startswith("ri:")]
-        allowed = {"ac:anchor"}
+        allowed = {"ac:anchor", "ac:card-appearance", "ac:local-id"}
         if set(node.attrs) - allowed or len(res) > 1 or len(bodies) > 1:
             state["start"] = False
             return self._span_marker(node, _label(src, node))
@@ -884,7 +962,7 @@ class Renderer:
                 prefix = USER_ATTRS[kind_attr]
                 if re.fullmatch(r"[^\s<>()\\#]+", value):
                     target = "confluence-user:" + prefix + value
-                    default_label = "@user"
+                    default_label = mention_label(self.resolver, kind_attr, value)
                     anchor = ""
         if target is None:
             state["start"] = False
@@ -924,12 +1002,17 @@ class Renderer:
             label = _escape_inline_text(default_label)
         if not label.strip() or "\n" in label:
             return self._span_marker(node, _label(src, node))
+        href = dest[1:-1] if dest.startswith("<") else dest
         if kind != "rich":
             plain_label = default_label if kind == "none" else text
-            href = dest[1:-1] if dest.startswith("<") else dest
             self.reuse.setdefault(
                 ("link", re.sub(r"\s+", " ", plain_label), href), src[node.start : node.end]
             )
+        elif not bodies[0].elements():
+            # A rich body of plain text (smart links): the Markdown link text is that text.
+            plain_label = re.sub(r"\s+", " ", xmltree.text_content(src, bodies[0])).strip()
+            if label == _escape_inline_text(plain_label):
+                self.reuse.setdefault(("link", plain_label, href), src[node.start : node.end])
         return f"[{label}]({dest})"
 
     def _ac_image(self, node: Node, state: dict) -> str:
@@ -1048,6 +1131,36 @@ class Renderer:
                 out.append(piece)
         flush()
         return "".join(out)
+
+
+CARD_ATTRS = frozenset({"data-card-appearance", "local-id", "data-local-id"})
+_ANCHOR_NAME = re.compile(r"[^\s\"'<>&]+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+USER_KINDS = {"ri:account-id": "account-id", "ri:userkey": "userkey", "ri:username": "username"}
+
+
+def mention_label(resolver, attr: str, value: str) -> str:
+    """``@Display Name`` from the resolver; else a short form that tells users apart."""
+    kind = USER_KINDS.get(attr, attr)
+    name = _ask(resolver, "user_name", kind, value)
+    if name and name.strip():
+        return "@" + re.sub(r"\s+", " ", name).strip()
+    return fallback_mention(kind, value)
+
+
+def fallback_mention(kind: str, value: str) -> str:
+    if kind == "username":
+        return "@" + value
+    tail = value.rsplit(":", 1)[-1]
+    return "@user-" + re.sub(r"[^A-Za-z0-9]", "", tail)[:6]
+
+
+def _ask(resolver, method: str, *args):
+    """Optional resolver capabilities (user names, Jira servers): None when not offered."""
+    fn = getattr(resolver, method, None)
+    return fn(*args) if fn is not None else None
 
 
 _HTML_OPEN = re.compile(

@@ -5,6 +5,7 @@ Used by the corpus readability test and by bench/readability_report.py (before/a
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from syncd.convert import xmltree
@@ -40,7 +41,9 @@ def _params(fragment: str) -> list[str]:
     return [
         xmltree.text_content(fragment, p).strip()
         for p in root.iter()
-        if p.kind == "el" and p.lname == "ac:parameter" and xmltree.text_content(fragment, p).strip()
+        if p.kind == "el"
+        and p.lname == "ac:parameter"
+        and xmltree.text_content(fragment, p).strip()
     ]
 
 
@@ -63,7 +66,7 @@ def findings(markdown: str, fragments: dict[str, str]) -> dict[str, int]:
         params = _params(fragments.get(key, ""))
         if len(params) >= 2 and any(
             a + b in re.sub(r"\s+", "", label)
-            for a, b in zip(params, params[1:], strict=False)
+            for a, b in itertools.pairwise(params)
             if a and b
         ):
             found["param_spans"] += 1

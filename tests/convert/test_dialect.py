@@ -216,7 +216,7 @@ def test_status_and_mentions_are_readable_and_writable():
     md = md_of(storage)
     assert md == (
         '<span data-status="Red" data-subtle="true">BLOCKED</span> by '
-        "[@user](confluence-user:557058:aa-bb) and [@user](confluence-user:userkey=8a7f)\n"
+        "[@user-aabb](confluence-user:557058:aa-bb) and [@user-8a7f](confluence-user:userkey=8a7f)\n"
     )
     fresh = storage_of(md)
     assert fresh == storage.replace('ac:name="status">', 'ac:name="status" ac:schema-version="1">')
@@ -301,8 +301,16 @@ def test_layout_is_flattened_with_markers_and_cells_stay_editable():
     # One marker per line, blank lines around, named for what a reader sees.
     lines = pull.markdown.split("\n")
     assert [re.sub(r"<!--cf:[0-9a-f]{8} (.*)-->", r"\1", line) for line in lines[::2]] == [
-        "page layout", "layout: two columns", "column 1 of 2", "left", "/column",
-        "column 2 of 2", "right", "/column", "/layout", "/page layout",
+        "page layout",
+        "layout: two columns",
+        "column 1 of 2",
+        "left",
+        "/column",
+        "column 2 of 2",
+        "right",
+        "/column",
+        "/layout",
+        "/page layout",
     ]
     assert not any(lines[1::2])
     assert "\n\nleft\n\n" in pull.markdown and "\n\nright\n\n" in pull.markdown
