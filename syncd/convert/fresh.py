@@ -26,6 +26,12 @@ _SPAN_STATUS = re.compile(r'<span data-status(?:="([A-Za-z]*)")?(?: data-subtle=
 _SPAN_CF = re.compile(r'<span data-cf="([0-9a-f]{8})">')
 _CM_OPEN = re.compile(r"<!--cm:([A-Za-z0-9_.:-]+)-->")
 _CM_CLOSE = "<!--/cm-->"
+# Markers inside an HTML block (see htmlview): span and comment markers, inline comments.
+_HTML_MARKER = re.compile(
+    r'<span data-cf="([0-9a-f]{8})">[^<]*</span>|<!--cf:([0-9a-f]{8})\b.*?-->'
+    r"|<!--cm:([A-Za-z0-9_.:-]+)-->|<!--/cm-->",
+    re.S,
+)
 _A_NAME = re.compile(r'<a name="([^\s"\'<>&]+)">')
 _TIME = re.compile(r'<time datetime="([^"]*)">')
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -226,7 +232,22 @@ class Writer:
         return self._raw_html(content, line)
 
     def _raw_html(self, content: str, line: int) -> str:
-        return xhtml(content)
+        """Hand-written or pulled HTML: markers become their fragments, the rest XHTML."""
+        out: list[str] = []
+        pos = 0
+        for m in _HTML_MARKER.finditer(content):
+            out.append(xhtml(content[pos : m.start()]))
+            key = m.group(1) or m.group(2)
+            if key:
+                at = line + content[: m.start()].count("\n")
+                out.append(self.fragment(key, at))
+            elif m.group(3):
+                out.append(f'<ac:inline-comment-marker ac:ref="{escape_attr(m.group(3))}">')
+            else:
+                out.append("</ac:inline-comment-marker>")
+            pos = m.end()
+        out.append(xhtml(content[pos:]))
+        return "".join(out)
 
     def fragment(self, key: str, line: int) -> str:
         raw = self.fragments.get(key)

@@ -164,6 +164,8 @@ def macro_label(src: str, node: Node) -> str:
             return "Jira issue " + key
         jql = params.get("jqlQuery") or params.get("") or params.get("url", "")
         return "Jira issues: " + jql if jql else "Jira issues"
+    if name == "status" and params.get("title"):
+        return params["title"]
     shown = MACRO_NAMES.get(name, name)
     if name in ("toc", "children", "pagetree", "recently-updated", "attachments"):
         return shown

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import labels, xmltree
+from .htmlview import HtmlView
 from .model import DefaultResolver, LinkResolver
 from .xmltree import Node
 
@@ -314,7 +315,6 @@ class Renderer:
         return ""
 
     def _raw_or_opaque(self, start: int, end: int, kind: str) -> str:
-        raw = self.src[start:end]
         node = self._node_at(start)
         if (
             # Block XHTML Markdown keeps as an HTML block: it must be one element and contain
@@ -323,11 +323,13 @@ class Renderer:
             and node.kind == "el"
             and node.end == end
             and node.lname in HTML_BLOCK_NAMES
-            and not _BLANK_LINE.search(raw.replace("\r", ""))
             and self._sentinel_safe
         ):
             self._runs = []
-            return self._raw_html(node)
+            md = HtmlView(self).render(node)
+            # A blank line would end the HTML block early.
+            if not _BLANK_LINE.search(_strip_trailing_ws(md.replace("\r", ""))):
+                return md
         label = kind
         if (
             node is not None
@@ -343,18 +345,6 @@ class Renderer:
     def _macro_label(self, node: Node) -> str:
         """What the macro is and shows, for a marker a reader understands."""
         return labels.macro_label(self.src, node)
-
-    def _raw_html(self, node: Node) -> str:
-        """Verbatim XHTML (minus volatile ids) with text nodes marked as raw runs."""
-        out: list[str] = []
-        pos = node.start
-        for n in node.iter():
-            if n.kind == "text":
-                out.append(VOLATILE_ATTRS.sub("", self.src[pos : n.start]))
-                out.append(self._raw_run(n.start, n.end))
-                pos = n.end
-        out.append(VOLATILE_ATTRS.sub("", self.src[pos : node.end]))
-        return "".join(out)
 
     def _raw_html_text(self, n: Node) -> str:
         if n.kind == "text":

@@ -1,0 +1,152 @@
+"""Block XHTML that Markdown cannot hold (merged cells, block content in cells, wrappers),
+shown as readable HTML: one table row per line, one cell per line, no storage XML.
+
+Confluence elements inside become what a reader can follow: a leaf element (link, mention,
+image, status, emoticon, macro without body) a span marker with its visible text; an element
+with editable content (task list, task, macro with a rich body) a pair of comment markers
+around that content, which stays editable text.  Inline comments keep the ``<!--cm:REF-->``
+form.  Text nodes are raw runs, so an edit of a cell's words is patched in place.
+:func:`syncd.convert.fresh.html_with_markers` turns the markers back into storage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from . import labels, xmltree
+from .xmltree import Node
+
+if TYPE_CHECKING:
+    from .pull import Renderer
+
+# Elements laid out one per line (their children on the following lines).
+LINE_ELEMENTS = frozenset({"table", "thead", "tbody", "tfoot", "tr"})
+# Block elements: whitespace next to them carries no meaning.
+BLOCKISH = frozenset(
+    """p div ul ol li table thead tbody tfoot tr td th colgroup col h1 h2 h3 h4 h5 h6 pre
+    blockquote hr ac:task-list ac:task ac:structured-macro ac:macro ac:rich-text-body
+    ac:layout ac:layout-section ac:layout-cell""".split()
+)
+_SILENT = frozenset({"ac:adf-fragment-mark", "ac:placeholder", "ac:adf-mark"})
+_VOLATILE = re.compile(
+    r'\s(?:ac:macro-id|ac:local-id|local-id|ri:version-at-save|data-local-id)="[^"]*"'
+)
+
+
+class HtmlView:
+    def __init__(self, renderer: Renderer) -> None:
+        self.r = renderer
+        self.src = renderer.src
+
+    def render(self, node: Node) -> str:
+        if node.kind == "el" and self._laid_out(node):
+            parts = [_open_tag(self.src, node)]
+            if node.open_end == node.end:
+                return parts[0]
+            for c in node.children:
+                if self.r._is_blank(c):
+                    continue
+                parts.append(self.render(c))
+            if node.close_start != node.end:
+                parts.append(self.src[node.close_start : node.end])
+            return "\n".join(parts)
+        return self.inline(node)
+
+    def _laid_out(self, node: Node) -> bool:
+        if node.lname in LINE_ELEMENTS:
+            return True
+        # A wrapper around a table (Confluence's "content-wrapper" divs).
+        return node.lname == "div" and any(
+            c.kind == "el" and c.lname == "table" for c in node.children
+        )
+
+    def inline(self, node: Node) -> str:
+        src = self.src
+        r = self.r
+        if node.kind == "text":
+            return r._raw_run(node.start, node.end)
+        if node.kind == "comment":
+            raw = src[node.start : node.end]
+            from .pull import _plain_comment
+
+            return raw if _plain_comment(raw) else r._span_marker(node, "comment")
+        if node.kind != "el":
+            return r._span_marker(node, xmltree.text_content(src, node) or node.kind)
+        name = node.lname
+        if name == "ac:inline-comment-marker" and set(node.attrs) == {"ac:ref"}:
+            ref = node.attr("ac:ref")
+            if re.fullmatch(r"[A-Za-z0-9_.:-]+", ref):
+                return f"<!--cm:{ref}-->" + self._children(node) + "<!--/cm-->"
+        if ":" not in name:
+            if self._laid_out(node):
+                return self.render(node)
+            if node.open_end == node.end:
+                return _open_tag(src, node)
+            close = src[node.close_start : node.end]
+            return _open_tag(src, node) + self._children(node) + close
+        container = self._container(node)
+        if container is not None:
+            inner, open_label, close_label = container
+            return (
+                r._marker(node.start, inner.open_end, open_label)
+                + self._children(inner)
+                + r._marker(inner.close_start, node.end, close_label)
+            )
+        from .pull import _label
+
+        if not xmltree.text_content(src, node).strip() and name in _SILENT:
+            # Nothing a reader sees (ADF fragment marks, placeholders): a comment marker.
+            return r._marker(node.start, node.end, name.split(":", 1)[-1])
+        return r._span_marker(node, _label(src, node))
+
+    def _children(self, node: Node) -> str:
+        out: list[str] = []
+        kids = node.children
+        for i, c in enumerate(kids):
+            if r_blank := self.r._is_blank(c):
+                before = kids[i - 1] if i else None
+                after = kids[i + 1] if i + 1 < len(kids) else None
+                if _blockish(before) or _blockish(after) or before is None or after is None:
+                    continue
+            out.append(" " if r_blank else self.inline(c))
+        return "".join(out)
+
+    def _container(self, node: Node) -> tuple[Node, str, str] | None:
+        """(element holding the editable content, open label, close label)."""
+        name = node.lname
+        if name == "ac:task-list" and node.close_start != node.end:
+            return node, "task list", "/task list"
+        if name == "ac:task":
+            body = node.find("ac:task-body")
+            status = node.find("ac:task-status")
+            if body is None or body.close_start == body.end:
+                return None
+            if any(c.is_after(body) for c in node.elements() if c is not body):
+                return None
+            done = (
+                status is not None and "complete" == xmltree.text_content(self.src, status).strip()
+            )
+            return body, "[x]" if done else "[ ]", "/task"
+        if name in ("ac:structured-macro", "ac:macro"):
+            body = node.find("ac:rich-text-body")
+            if body is None or body.close_start == body.end:
+                return None
+            others = [c for c in node.elements() if c is not body and c.lname != "ac:parameter"]
+            if others or any(c.is_after(body) for c in node.find_all("ac:parameter")):
+                return None
+            macro = node.attr("ac:name") or "macro"
+            return (
+                body,
+                labels.macro_label(self.src, node),
+                "/" + labels.MACRO_NAMES.get(macro, macro),
+            )
+        return None
+
+
+def _blockish(node: Node | None) -> bool:
+    return node is not None and node.kind == "el" and node.lname in BLOCKISH
+
+
+def _open_tag(src: str, node: Node) -> str:
+    return _VOLATILE.sub("", src[node.start : node.open_end])
