@@ -28,6 +28,7 @@ BLOCKISH = frozenset(
     blockquote hr ac:task-list ac:task ac:structured-macro ac:macro ac:rich-text-body
     ac:layout ac:layout-section ac:layout-cell""".split()
 )
+LONG_LINE = 160
 _SILENT = frozenset({"ac:adf-fragment-mark", "ac:placeholder", "ac:adf-mark"})
 _VOLATILE = re.compile(
     r'\s(?:ac:macro-id|ac:local-id|local-id|ri:version-at-save|data-local-id)="[^"]*"'
@@ -41,17 +42,58 @@ class HtmlView:
 
     def render(self, node: Node) -> str:
         if node.kind == "el" and self._laid_out(node):
-            parts = [_open_tag(self.src, node)]
-            if node.open_end == node.end:
-                return parts[0]
-            for c in node.children:
-                if self.r._is_blank(c):
-                    continue
-                parts.append(self.render(c))
-            if node.close_start != node.end:
-                parts.append(self.src[node.close_start : node.end])
-            return "\n".join(parts)
+            return self._lines(node)
         return self.inline(node)
+
+    def _lines(self, node: Node) -> str:
+        """The element's tags on their own lines, its block children on the lines between
+        (runs of inline children stay together on one line)."""
+        src = self.src
+        container = self._container(node) if ":" in node.lname else None
+        if container is not None:
+            inner, open_label, close_label = container
+            head = self.r._marker(node.start, inner.open_end, open_label)
+            tail = self.r._marker(inner.close_start, node.end, close_label)
+            kids = inner.children
+        else:
+            head = _open_tag(src, node)
+            if node.open_end == node.end:
+                return head
+            tail = src[node.close_start : node.end]
+            kids = node.children
+        parts = [head]
+        group: list[Node] = []
+
+        def flush() -> None:
+            while group and self.r._is_blank(group[-1]):
+                group.pop()
+            if group:
+                parts.append(self._run_of(group))
+            group.clear()
+
+        for c in kids:
+            if _blockish(c):
+                flush()
+                parts.append(self.render(c))
+            elif group or not self.r._is_blank(c):
+                group.append(c)
+        flush()
+        if tail:
+            parts.append(tail)
+        return "\n".join(parts)
+
+    def _run_of(self, nodes: list[Node]) -> str:
+        return "".join(" " if self.r._is_blank(c) else self.inline(c) for c in nodes)
+
+    def _block_or_line(self, node: Node) -> str:
+        """An element with block children on one line, or laid out when that line is long."""
+        # Judged on the source length, so that nothing is rendered twice.
+        size = node.end - node.start
+        if size > LONG_LINE:
+            size = len(_VOLATILE.sub("", self.src[node.start : node.end]))  # blind to ids
+        if size <= LONG_LINE or not any(_blockish(c) for c in node.children):
+            return self._inline_el(node)
+        return self._lines(node)
 
     def _laid_out(self, node: Node) -> bool:
         if node.lname in LINE_ELEMENTS:
@@ -81,24 +123,44 @@ class HtmlView:
         if ":" not in name:
             if self._laid_out(node):
                 return self.render(node)
-            if node.open_end == node.end:
-                return _open_tag(src, node)
-            close = src[node.close_start : node.end]
-            return _open_tag(src, node) + self._children(node) + close
-        container = self._container(node)
-        if container is not None:
-            inner, open_label, close_label = container
-            return (
-                r._marker(node.start, inner.open_end, open_label)
-                + self._children(inner)
-                + r._marker(inner.close_start, node.end, close_label)
-            )
+            return self._block_or_line(node)
+        if self._container(node) is not None:
+            if name == "ac:task-list":
+                return self._task_lines(node)
+            return self._block_or_line(node)
         from .pull import _label
 
         if not xmltree.text_content(src, node).strip() and name in _SILENT:
             # Nothing a reader sees (ADF fragment marks, placeholders): a comment marker.
             return r._marker(node.start, node.end, name.split(":", 1)[-1])
         return r._span_marker(node, _label(src, node))
+
+    def _inline_el(self, node: Node) -> str:
+        src = self.src
+        if ":" not in node.lname:
+            if node.open_end == node.end:
+                return _open_tag(src, node)
+            return _open_tag(src, node) + self._children(node) + src[node.close_start : node.end]
+        inner, open_label, close_label = self._container(node)
+        return (
+            self.r._marker(node.start, inner.open_end, open_label)
+            + self._children(inner)
+            + self.r._marker(inner.close_start, node.end, close_label)
+        )
+
+    def _task_lines(self, node: Node) -> str:
+        """A task list: its markers on their own lines, one task per line."""
+        r = self.r
+        tasks = [c for c in node.children if not r._is_blank(c)]
+        if not tasks:
+            return self._inline_el(node)
+        lines = [r._marker(node.start, tasks[0].start, "task list")]
+        for i, task in enumerate(tasks):
+            lines.append(self.inline(task))
+            if i + 1 < len(tasks) and self.src[task.end : tasks[i + 1].start].strip():
+                return self._inline_el(node)
+        lines.append(r._marker(tasks[-1].end, node.end, "/task list"))
+        return "\n".join(lines)
 
     def _children(self, node: Node) -> str:
         out: list[str] = []
