@@ -457,7 +457,9 @@ class Renderer:
             return self._table(node)
         if name == "pre":
             return self._pre(node)
-        if name == "ac:structured-macro":
+        if name == "ac:structured-macro" or (
+            name == "ac:macro" and node.attr("ac:name") in ("code", "noformat")
+        ):
             return self._macro(node)
         if name == "ac:adf-extension":
             return self._adf(node)
@@ -469,6 +471,10 @@ class Renderer:
             return self._marker(
                 node.start, node.end, self._macro_label(self._lone_macro(node.children))
             )
+        if any(not self._is_inline_node(c) for c in node.children):
+            # Blocks inside a paragraph (a task list in <p>, which Confluence allows): the
+            # paragraph's content as Markdown blocks, every task still a task.
+            return self.container(node.children)
         text = self.inline(node.children, at_start=True)
         return text if text.strip() else ""
 
@@ -597,10 +603,22 @@ class Renderer:
         return "\n".join(lines)
 
     def _pre(self, node: Node) -> str:
-        text = xmltree.text_content(self.src, node)
-        if node.elements():
-            return ""
-        return _fence("", text)
+        """``<pre>`` as a fence; ``<pre><code class="language-x">`` with its language."""
+        language = ""
+        inner = node
+        elements = node.elements()
+        if elements:
+            content = [c for c in node.children if not self._is_blank(c)]
+            code = content[0] if len(content) == 1 else None
+            if code is None or code.kind != "el" or code.lname != "code" or code.elements():
+                return ""
+            m = re.fullmatch(r"(?:language-)?([^\s`{}=\"]+)", code.attr("class"))
+            if set(code.attrs) - {"class"} or (code.attr("class") and not m):
+                return ""
+            language = m.group(1) if m else ""
+            inner = code
+        text = xmltree.text_content(self.src, inner)
+        return _fence(language, text)
 
     def _macro(self, node: Node) -> str:
         name = node.attr("ac:name")
