@@ -82,6 +82,7 @@ from syncd.sync.snapshots import (
     written_page_row,
 )
 from syncd.sync.state import StateDB
+from syncd.sync.users import UserNames
 
 log = logging.getLogger(__name__)
 
@@ -461,6 +462,12 @@ class Executor:
             return None, None
         return st.st_mtime_ns, st.st_size
 
+    async def _learn_users(self, body: str) -> None:
+        """Names of the users the page mentions, for ``@Display Name`` (looked up rarely)."""
+        if self.index.users is None:
+            self.index.users = UserNames(self.db)
+        await self.index.users.learn(self.client, body)
+
     def _convert(self, page: Page, path: str) -> tuple[str, Sidecar]:
         result = storage_to_markdown(page.body, resolver=self.index.for_page(path))
         return result.markdown, result.sidecar
@@ -572,6 +579,7 @@ class Executor:
                 path = self._new_page_path(page.id, page.title, self._norm_parent(page), page.kind)
         # The index must know where this page lives before links to it are resolved.
         self.index.set_page(page.id, page.title, path)
+        await self._learn_users(page.body)
         markdown, sidecar = self._convert(page, path)
         old_doc: frontmatter.Document | None = None
         expect = MISSING
@@ -788,6 +796,7 @@ class Executor:
             page = answered
         else:
             page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        await self._learn_users(page.body)
         markdown, sidecar = self._convert(page, path)
         labels = tuple(sorted(page.labels or ()))
         if (
@@ -833,6 +842,7 @@ class Executor:
         kind = record.kind if record else "page"
         page = await self._get_page(page_id, kind, version)
         self.index.set_page(page_id, page.title, path)
+        await self._learn_users(page.body)
         remote_md, sidecar = self._convert(page, path)
         text, doc = self._read(path)
         file_sha = sha256_bytes(text.encode("utf-8", errors="surrogateescape"))

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 from syncd.local.layout import attachments_dir_of
 from syncd.local.names import fold
+from syncd.sync.users import UserNames
 
 
 def _norm_rel(path: str) -> str | None:
@@ -43,6 +44,8 @@ class PageIndex:
         self._aliases: dict[str, str] = {}  # folded old path -> page id
         self._title: dict[str, str] = {}  # page id -> title
         self._by_title: dict[str, str] = {}  # title -> page id
+        #: Display names of mentioned users (set by the executor; None: names unknown).
+        self.users: UserNames | None = None
 
     # ------------------------------------------------------------------ updates
 
@@ -145,6 +148,10 @@ class PathResolver:
         else:
             owner = self.path
         return self._relative(f"{attachments_dir_of(owner)}/{filename}")
+
+    def user_name(self, kind: str, value: str) -> str | None:
+        users = self.index.users
+        return users.name(kind, value) if users is not None else None
 
     def attachment_for_path(self, path: str) -> str | None:
         target = self._absolute(path)
