@@ -26,6 +26,10 @@ _SPAN_STATUS = re.compile(r'<span data-status(?:="([A-Za-z]*)")?(?: data-subtle=
 _SPAN_CF = re.compile(r'<span data-cf="([0-9a-f]{8})">')
 _CM_OPEN = re.compile(r"<!--cm:([A-Za-z0-9_.:-]+)-->")
 _CM_CLOSE = "<!--/cm-->"
+_HTML_CODE = re.compile(
+    r"<!--cf:([0-9a-f]{8})\b[^>]*?--><pre><code>(.*?)</code></pre><!--cf:([0-9a-f]{8})\b[^>]*?-->",
+    re.S,
+)
 # Markers inside an HTML block (see htmlview): span and comment markers, inline comments.
 _HTML_MARKER = re.compile(
     r'<span data-cf="([0-9a-f]{8})">[^<]*</span>|<!--cf:([0-9a-f]{8})\b.*?-->'
@@ -235,6 +239,18 @@ class Writer:
         """Hand-written or pulled HTML: markers become their fragments, the rest XHTML."""
         out: list[str] = []
         pos = 0
+        for code in _HTML_CODE.finditer(content):
+            # A code macro in a cell: its text goes back into its CDATA as written.
+            head = self.fragments.get(code.group(1), "")
+            if not head.endswith("<![CDATA["):
+                continue
+            out.append(self._raw_html(content[pos : code.start()], line))
+            out.append(head + code.group(2).replace("]]>", "]]]]><![CDATA[>"))
+            out.append(self.fragment(code.group(3), line + content[: code.start()].count("\n")))
+            pos = code.end()
+        if out:
+            out.append(self._raw_html(content[pos:], line))
+            return "".join(out)
         for m in _HTML_MARKER.finditer(content):
             out.append(xhtml(content[pos : m.start()]))
             key = m.group(1) or m.group(2)

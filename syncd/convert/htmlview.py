@@ -124,6 +124,9 @@ class HtmlView:
             if self._laid_out(node):
                 return self.render(node)
             return self._block_or_line(node)
+        code = self._code(node)
+        if code is not None:
+            return code
         if self._container(node) is not None:
             if name == "ac:task-list":
                 return self._task_lines(node)
@@ -134,6 +137,32 @@ class HtmlView:
             # Nothing a reader sees (ADF fragment marks, placeholders): a comment marker.
             return r._marker(node.start, node.end, name.split(":", 1)[-1])
         return r._span_marker(node, _label(src, node))
+
+    def _code(self, node: Node) -> str | None:
+        """A code macro in a cell: ``<pre><code>`` with its text between two markers (the
+        macro up to its CDATA, and after), so the code is read and edited in place."""
+        if node.lname not in ("ac:structured-macro", "ac:macro"):
+            return None
+        if node.attr("ac:name") not in ("code", "noformat"):
+            return None
+        body = node.find("ac:plain-text-body")
+        if body is None or len(body.children) != 1 or body.children[0].kind != "cdata":
+            return None
+        cdata = body.children[0]
+        if not self.src.endswith("]]>", cdata.start, cdata.end):
+            return None
+        text_start, text_end = cdata.start + 9, cdata.end - 3
+        if "]]>" in self.src[text_start:text_end] or "</code>" in self.src[text_start:text_end]:
+            return None
+        params = labels.macro_params(self.src, node)
+        label = "code " + params.get("language", "") if params.get("language") else "code"
+        return (
+            self.r._marker(node.start, text_start, label)
+            + "<pre><code>"
+            + self.r._raw_run(text_start, text_end)
+            + "</code></pre>"
+            + self.r._marker(text_end, node.end, "/code")
+        )
 
     def _inline_el(self, node: Node) -> str:
         src = self.src

@@ -9,6 +9,7 @@ import itertools
 import re
 
 from syncd.convert import xmltree
+from syncd.convert.chunks import md_parser
 
 MAX_LINE = 400
 
@@ -36,6 +37,23 @@ def outside_code(markdown: str) -> list[str]:
     return out
 
 
+_WALL = re.compile(r"-->[ \t]*<!--cf:")
+
+
+def _html_and_prose_lines(markdown: str) -> tuple[list[str], list[str]]:
+    """Lines of HTML blocks, and lines of other blocks except code."""
+    lines = markdown.split("\n")
+    html: list[str] = []
+    prose: list[str] = []
+    for tok in md_parser().parse(markdown):
+        if tok.map is None or tok.nesting == -1 or tok.level != 0:
+            continue
+        if tok.type in ("fence", "code_block"):
+            continue
+        (html if tok.type == "html_block" else prose).extend(lines[tok.map[0] : tok.map[1]])
+    return html, prose
+
+
 def _params(fragment: str) -> list[str]:
     root = xmltree.parse(fragment)
     return [
@@ -50,14 +68,19 @@ def _params(fragment: str) -> list[str]:
 def findings(markdown: str, fragments: dict[str, str]) -> dict[str, int]:
     """Counts of each kind of noise in one page's Markdown (zero everywhere = readable)."""
     text = "\n".join(outside_code(markdown))
+    html, prose = _html_and_prose_lines(markdown)
     found = {
         "raw_ac_xml": len(_RAW_TAG.findall(text)),
         "cdata": text.count("<![CDATA["),
-        "long_lines": sum(1 for line in text.split("\n") if len(line) > MAX_LINE),
+        # Lines of HTML blocks (tables, wrappers, markers); a long paragraph is the author's
+        # text as stored (one line per paragraph), counted apart.
+        "long_lines": sum(1 for line in html if len(line) > MAX_LINE),
+        "long_prose": sum(1 for line in prose if len(line) > MAX_LINE),
         "empty_spans": 0,
         "param_spans": 0,
         "hidden_code": 0,
-        "marker_walls": sum(1 for line in text.split("\n") if len(_MARKER.findall(line)) > 1),
+        # Markers run together: two with nothing but space between them.
+        "marker_walls": len(_WALL.findall(text)),
     }
     for key, label in _SPAN.findall(text):
         if not label.strip():
@@ -65,13 +88,11 @@ def findings(markdown: str, fragments: dict[str, str]) -> dict[str, int]:
             continue
         params = _params(fragments.get(key, ""))
         if len(params) >= 2 and any(
-            a + b in re.sub(r"\s+", "", label)
-            for a, b in itertools.pairwise(params)
-            if a and b
+            a + b in re.sub(r"\s+", "", label) for a, b in itertools.pairwise(params) if a and b
         ):
             found["param_spans"] += 1
     for key, _label in _MARKER.findall(text) + _SPAN.findall(text):
         frag = fragments.get(key, "")
-        if re.search(r'ac:name="(?:code|noformat)"|<pre[\s>]|<ac:plain-text-body', frag):
+        if re.match(r'<pre[\s>]|<ac:(?:structured-)?macro [^>]*ac:name="(?:code|noformat)"', frag):
             found["hidden_code"] += 1
     return found
