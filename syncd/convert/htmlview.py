@@ -133,6 +133,13 @@ class HtmlView:
             return self._block_or_line(node)
         from .pull import _label
 
+        user = node.find("ri:user") if name == "ac:link" else None
+        if user is not None and len(node.elements()) == 1:
+            from .pull import USER_KINDS, mention_label
+
+            kind = next((a for a in user.attrs if a in USER_KINDS), None)
+            if kind is not None:
+                return r._span_marker(node, mention_label(r.resolver, kind, user.attrs[kind]))
         if not xmltree.text_content(src, node).strip() and name in _SILENT:
             # Nothing a reader sees (ADF fragment marks, placeholders): a comment marker.
             return r._marker(node.start, node.end, name.split(":", 1)[-1])

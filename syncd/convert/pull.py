@@ -1019,7 +1019,8 @@ class Renderer:
         elif not bodies[0].elements():
             # A rich body of plain text (smart links): the Markdown link text is that text.
             plain_label = re.sub(r"\s+", " ", xmltree.text_content(src, bodies[0])).strip()
-            if label == _escape_inline_text(plain_label):
+            shown = label.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
+            if shown == _escape_inline_text(plain_label):
                 self.reuse.setdefault(("link", plain_label, href), src[node.start : node.end])
         return f"[{label}]({dest})"
 
