@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from syncd.convert import markdown_to_storage, storage_to_markdown
 from syncd.convert.model import DefaultResolver
@@ -11,7 +12,10 @@ from syncd.convert.model import DefaultResolver
 class Names(DefaultResolver):
     """A resolver that knows two users and the ASF Jira server."""
 
-    users = {("account-id", "712020:9f8e"): "Ada Lovelace", ("userkey", "8a7f"): "Grace Hopper"}
+    users: ClassVar[dict[tuple[str, str], str]] = {
+        ("account-id", "712020:9f8e"): "Ada Lovelace",
+        ("userkey", "8a7f"): "Grace Hopper",
+    }
 
     def user_name(self, kind, value):
         return self.users.get((kind, value))
@@ -55,7 +59,7 @@ def test_a_user_renamed_between_pull_and_push_is_not_an_edit():
     result = pull(MENTIONS)
 
     class Renamed(Names):
-        users = {("account-id", "712020:9f8e"): "Ada King"}
+        users: ClassVar[dict[tuple[str, str], str]] = {("account-id", "712020:9f8e"): "Ada King"}
 
     out = push(result, result.markdown.replace("today", "**today**"), Renamed())
     assert out == MENTIONS.replace("today", "<strong>today</strong>")
@@ -185,7 +189,10 @@ def test_tables_markdown_cannot_hold_are_one_row_and_one_cell_per_line():
     assert re.search(r'<span data-cf="\w{8}">LIVE</span>', result.markdown)
     # A one-cell edit is a one-line diff, and only that text changes in storage.
     edited = result.markdown.replace("<td><p>Ingest</p></td>", "<td><p>Ingestion</p></td>")
-    assert sum(a != b for a, b in zip(result.markdown.split("\n"), edited.split("\n"))) == 1
+    assert (
+        sum(a != b for a, b in zip(result.markdown.split("\n"), edited.split("\n"), strict=True))
+        == 1
+    )
     assert push(result, edited) == MERGED.replace("Ingest<", "Ingestion<")
     # A new row written by hand keeps every marker's storage.
     row = "<tr>\n<td><p>Store</p></td>\n<td><p>none</p></td>\n</tr>\n</tbody>"
