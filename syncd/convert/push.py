@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from collections import Counter
@@ -20,7 +21,7 @@ from difflib import SequenceMatcher
 from . import xmltree
 from .blocks import Block, Projection, project
 from .chunks import md_parser, normalise, split_chunks, to_html
-from .fresh import Writer, cdata, parse_info, xhtml
+from .fresh import _DETAILS_OPEN, Writer, cdata, escape_text, parse_info, xhtml
 from .model import ConversionRefused, LinkResolver, PushResult, ReplayResolver, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
 from .xmltree import Node
@@ -272,6 +273,9 @@ def _max_task_id(body: str) -> int:
 
 
 def _patch_block(block: Block, text: str, line: int, proj: Projection, resolver, next_task):
+    if block.kind == "expand-open":
+        # The opening of an expand alone is not a whole element: patched on its own terms.
+        return _patch_expand_open(block, text, proj, resolver), next_task
     for attempt in (_text_patch, _rebuild):
         try:
             frag = attempt(block, text, proj, resolver)
@@ -636,6 +640,48 @@ def _rebuild_table_rows(node, block: Block, new: str, proj: Projection, resolver
         return None  # every body row deleted: the section structure would change
     out.append(body[rows[-1].end : node.end])
     return "".join(out)
+
+
+def _patch_expand_open(block: Block, new: str, proj: Projection, resolver) -> str | None:
+    """An edited expand title: only the text of the title parameter changes.
+
+    The macro's own tag (ids, schema version), its other parameters and the whitespace
+    between its children stay as they were.  The opening is checked together with the rest
+    of the macro, since alone it is not a whole element.
+    """
+    node = block.units[0].node if len(block.units) == 1 else None
+    m = _DETAILS_OPEN.fullmatch(new)
+    if node is None or m is None:
+        return None
+    body = proj.body
+    rest = body[block.end : node.end]
+    frag = _text_patch(block, new, proj, resolver)
+    if frag is None:
+        title = m.group(1)
+        if "<" in title or "&" in title:
+            title = escape_text(html.unescape(re.sub(r"<[^>]*>", "", title)).strip())
+        param = next(
+            (p for p in node.find_all("ac:parameter") if p.attr("ac:name") == "title"), None
+        )
+        if param is not None and param.close_start != param.end:
+            span = (param.open_end, param.close_start) if title else (param.start, param.end)
+            frag = body[block.start : span[0]] + title + body[span[1] : block.end]
+        elif title:
+            # No title before: the parameter goes first, as Confluence writes it.
+            tag = f'<ac:parameter ac:name="title">{title}</ac:parameter>'
+            if param is not None:  # <ac:parameter ac:name="title" />
+                frag = body[block.start : param.start] + tag + body[param.end : block.end]
+            else:
+                frag = body[block.start : node.open_end] + tag + body[node.open_end : block.end]
+        else:
+            return None
+    whole = frag + rest
+    if xmltree.defects(xmltree.parse(whole)):
+        return None
+    got = project(whole, resolver).blocks
+    if not got or got[0].kind != "expand-open" or not _html_equal(got[0].md, new):
+        return None
+    return frag
 
 
 def _rebuild_code(node, block: Block, new: str, body: str) -> str | None:
