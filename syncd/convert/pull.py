@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import labels, xmltree
+from .chunks import md_parser
 from .htmlview import HtmlView
 from .model import DefaultResolver, LinkResolver
 from .xmltree import Node
@@ -57,7 +58,11 @@ STRONG = frozenset({"strong", "b"})
 EMPH = frozenset({"em", "i"})
 STRIKE = frozenset({"s", "del", "strike"})
 
-_ENTITY_OR_WS = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|\s+|.", re.S)
+# A no-break space is a token of its own: it is text, not a gap to normalise.
+_ENTITY_OR_WS = re.compile(
+    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|[^\S\u00a0]+|.", re.S
+)
+NBSP = "\u00a0"
 _INVISIBLE = re.compile(r"[\s\u00a0\u200b-\u200f\u2028-\u202f\u2060\ufeff\x00-\x1f\x7f]")
 _LINE_START_TRIGGER = re.compile(r"(#{1,6}(?:\s|$)|>|[-+](?:\s|$)|=+\s*$|-+\s*$)")
 _ORDERED_TRIGGER = re.compile(r"\d{1,9}([.)])(?:\s|$)")
@@ -67,6 +72,9 @@ _BLOCK_START = re.compile(
     + r")[\s/>]"
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# A line after a soft break that might start a block (or a table's delimiter row): only
+# then is the paragraph parsed to make sure it is still one paragraph.
+_RISKY_LINE = re.compile(r"\n[ \t]*(?:[-+*_=#>|:<`~]|\d{1,9}[.)])")
 
 
 def fragment_key(raw: str) -> str:
@@ -148,7 +156,9 @@ class Renderer:
                 body, open_md, close_md, kind = container
                 if kind == "expand":
                     md, runs = self._expand_open_md(node)
-                    units.append(Unit(node.start, body.open_end, "expand-open", md, runs))
+                    units.append(
+                        Unit(node.start, body.open_end, "expand-open", md, runs, node=node)
+                    )
                 else:
                     units.append(Unit(node.start, body.open_end, "marker", open_md))
                 self._flatten(body.children, units)
@@ -475,14 +485,14 @@ class Renderer:
             # Blocks inside a paragraph (a task list in <p>, which Confluence allows): the
             # paragraph's content as Markdown blocks, every task still a task.
             return self.container(node.children)
-        text = self.inline(node.children, at_start=True)
+        text = self.inline(node.children, at_start=True, breaks=True)
         return text if text.strip() else ""
 
     def _inline_block(self, nodes: list[Node]) -> str:
         macro = self._lone_macro(nodes)
         if macro is not None and self.src[nodes[0].start : macro.start].strip() == "":
             return self._marker(nodes[0].start, nodes[-1].end, self._macro_label(macro))
-        return self.inline(nodes, at_start=True)
+        return self.inline(nodes, at_start=True, breaks=True)
 
     def _lone_macro(self, nodes: list[Node]) -> Node | None:
         """The one macro among blank text that shows generated content (not a word in a
@@ -720,11 +730,40 @@ class Renderer:
         return head + (_alert_gap(inner) + _prefix_lines(inner, "> ") if inner.strip() else "")
 
     # --------------------------------------------------------------- inline
-    def inline(self, nodes: list[Node], *, at_start: bool = False, in_table: bool = False) -> str:
+    def inline(
+        self,
+        nodes: list[Node],
+        *,
+        at_start: bool = False,
+        in_table: bool = False,
+        breaks: bool = False,
+    ) -> str:
+        """Inline Markdown of ``nodes``.
+
+        With ``breaks`` (paragraph text), a line break in the storage text stays a line
+        break (a Markdown soft break), so a paragraph the user wrapped reads back as they
+        wrote it.  Breaks are kept only in the paragraph's own text, never inside markup,
+        and only when the result is still one paragraph; otherwise lines are joined.
+        """
+        mark = len(self._runs)
+        text = self._inline(nodes, at_start, in_table, breaks and not in_table)
+        if breaks and "\n" in text and not _one_paragraph(text):
+            del self._runs[mark:]
+            text = self._inline(nodes, at_start, in_table, False)
+        return text
+
+    def _inline(self, nodes: list[Node], at_start: bool, in_table: bool, breaks: bool) -> str:
         out: list[str] = []
-        state = {"start": at_start}
-        for node in nodes:
+        state = {"start": at_start, "breaks": False, "after_el": False, "before_el": False}
+        last = len(nodes) - 1
+        for i, node in enumerate(nodes):
+            text = node.kind == "text"
+            state["breaks"] = breaks and text
+            # Whether markup is rendered right before / after this text (no line end there).
+            state["after_el"] = text and i > 0 and nodes[i - 1].kind == "el"
+            state["before_el"] = text and i < last and nodes[i + 1].kind == "el"
             out.append(self._inline_node(node, state, in_table))
+        state["after_el"] = state["before_el"] = False
         text = "".join(out)
         return text.strip(" \t\n")
 
@@ -1072,14 +1111,9 @@ class Renderer:
         if state["start"]:
             stripped = decoded.lstrip()
             if stripped:
-                lead = len(decoded) - len(stripped)
-                m = _LINE_START_TRIGGER.match(stripped)
-                if m:
-                    forced.add(lead)
-                m = _ORDERED_TRIGGER.match(stripped)
-                if m:
-                    forced.add(lead + m.start(1))
+                _escape_line_start(stripped, len(decoded) - len(stripped), forced)
                 state["start"] = False
+        breaks = state.get("breaks", False)
         out: list[str] = []
         run: list[str] = []
         run_start = -1
@@ -1120,11 +1154,34 @@ class Renderer:
                     identity = False
                 else:
                     piece, identity = _escape_char(ch, decoded, pos_decoded, in_table), False
+                    if pos_decoded in forced and piece == ch:
+                        piece = "\\" + ch
                 pos_decoded += len(ch)
+            elif tok == NBSP:
+                # Kept as typed between two words; as &nbsp; where Markdown would drop
+                # it (the ends of a line or of a paragraph) or read it as a gap.
+                before = decoded[pos_decoded - 1] if pos_decoded else None
+                after = decoded[pos_decoded + 1] if pos_decoded + 1 < len(decoded) else None
+                if (not before.isspace() if before else state.get("after_el")) and (
+                    not after.isspace() if after else state.get("before_el")
+                ):
+                    piece, identity = tok, True
+                else:
+                    piece, identity = "&nbsp;", False
+                pos_decoded += 1
             elif tok.isspace():
-                piece = " "
-                identity = tok == " " and bool(run)
                 pos_decoded += len(tok)
+                if breaks and ("\n" in tok or "\r" in tok):
+                    # A soft break: the next line must not start a block.
+                    piece, identity = "\n", False
+                    rest = decoded[pos_decoded:]
+                    if rest:
+                        _escape_line_start(rest.split("\n", 1)[0], pos_decoded, forced)
+                    else:
+                        state["start"] = True
+                else:
+                    piece = " "
+                    identity = tok == " " and bool(run)
             else:
                 piece = _escape_char(tok, decoded, pos_decoded, in_table)
                 if pos_decoded in forced and piece == tok:
@@ -1184,6 +1241,25 @@ def _alert_gap(inner: str) -> str:
     if re.fullmatch(r"(?:=+|-+|(?:[-*_] *){3,})\s*", first) or first.startswith("|"):
         return "\n>\n"
     return "\n"
+
+
+def _escape_line_start(line: str, offset: int, forced: set[int]) -> None:
+    """Positions (``offset`` + index in ``line``) whose character would start a block at
+    the start of a line, and so must be escaped."""
+    if _LINE_START_TRIGGER.match(line):
+        forced.add(offset)
+    m = _ORDERED_TRIGGER.match(line)
+    if m:
+        forced.add(offset + m.start(1))
+
+
+def _one_paragraph(text: str) -> bool:
+    """Whether inline Markdown with line breaks still reads as one paragraph."""
+    plain = text.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
+    if not _RISKY_LINE.search(plain):
+        return True
+    tokens = md_parser().parse(plain)
+    return [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
 
 
 def _interrupts_paragraph(kind: str, md: str) -> bool:

@@ -37,15 +37,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--corpus", metavar="DIR", help="seed one page per *.xml storage body in DIR instead"
     )
     parser.add_argument(
+        "--folders",
+        action="store_true",
+        help="Cloud: also seed folders, a whiteboard, a database and an embed with pages inside",
+    )
+    parser.add_argument(
         "--webhook-secret",
         metavar="S",
         help="DC: sign deliveries of registrations without their own secret",
     )
+    from syncd.emulator import page_command
+
+    actions = parser.add_subparsers(
+        dest="emulator_action",
+        metavar="[show|edit]",
+        required=False,
+        help="read or change a page of a running emulator (without one: run the emulator)",
+    )
+    page_command.add_arguments(actions)
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "emulator_action", None):
+        from syncd.emulator import page_command
+
+        return page_command.run(args)
     if args.pages < 0:
         print("syncd emulator: --pages must be >= 0", file=sys.stderr)
+        return 2
+    if args.folders and args.flavor != "cloud":
+        print(
+            "syncd emulator: --folders needs --flavor cloud (Data Center has no folders)",
+            file=sys.stderr,
+        )
         return 2
     try:
         return asyncio.run(_serve(args))
@@ -66,6 +90,7 @@ async def _serve(args: argparse.Namespace) -> int:
         corpus=args.corpus,
         data=args.data,
         webhook_secret=args.webhook_secret,
+        folders=args.folders,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,16 +103,22 @@ async def _serve(args: argparse.Namespace) -> int:
         await server.start()
     except OSError as exc:
         print(f"syncd emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(
+            "  fix: stop what holds the port, or choose another with --port (0 picks a free one)",
+            file=sys.stderr,
+        )
         return 1
     try:
         pages = sum(1 for c in server.store.content.values() if c.type == "page")
+        folders = sum(1 for c in server.store.content.values() if c.type == "folder")
         auth = (
             f"basic {args.user}:{args.token}"
             if args.flavor == "cloud"
             else f"Authorization: Bearer {args.token}"
         )
         print(
-            f"syncd emulator ({args.flavor}) serving space {args.space} with {pages} pages",
+            f"syncd emulator ({args.flavor}) serving space {args.space} with {pages} pages"
+            + (f" and {folders} folders" if folders else ""),
             flush=True,
         )
         print(f"  base URL: {server.base_url}", flush=True)

@@ -21,7 +21,7 @@ from syncd.emulator import control, routes_v1, routes_v2, routes_webhooks
 from syncd.emulator.deliveries import Deliverer
 from syncd.emulator.faults import Faults
 from syncd.emulator.middleware import pipeline
-from syncd.emulator.seed import seed_corpus, seed_space
+from syncd.emulator.seed import seed_corpus, seed_folders, seed_space
 from syncd.emulator.state import STATE_KEY, EmulatorState
 from syncd.emulator.store import Store, make_user
 
@@ -29,14 +29,24 @@ FLAVORS = ("cloud", "dc")
 
 
 def build_store(
-    *, space: str, pages: int, seed: int, user: str, corpus: str | Path | None
+    *,
+    space: str,
+    pages: int,
+    seed: int,
+    user: str,
+    corpus: str | Path | None,
+    folders: bool = False,
 ) -> Store:
+    """A new site with one space: ``pages`` seeded pages (or one per corpus file), and with
+    ``folders`` the Cloud content tree of ``seed.FOLDER_TREE`` (folders, a whiteboard...)."""
     store = Store(make_user(user), seed=seed)
     store.create_space(space, _space_name(space))
     if corpus:
         seed_corpus(store, space, Path(corpus))
     else:
         seed_space(store, space, pages, seed)
+    if folders:
+        seed_folders(store, space)
     return store
 
 
@@ -71,9 +81,13 @@ class EmulatorServer:
         corpus: str | Path | None = None,
         data: str | Path | None = None,
         webhook_secret: str | None = None,
+        folders: bool = False,
     ) -> None:
         if flavor not in FLAVORS:
             raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}, not {flavor!r}")
+        if folders and flavor != "cloud":
+            raise ValueError("folders exist on Confluence Cloud only, not on Data Center")
+        self._folders = folders
         self.flavor = flavor
         self.host = host
         self.port = port
@@ -138,6 +152,7 @@ class EmulatorServer:
                 seed=self._seed,
                 user=self.user,
                 corpus=self._corpus,
+                folders=self._folders,
             )
         self.store = store
         self.state.store = store
@@ -153,12 +168,16 @@ class EmulatorServer:
 
             self.persister = Persister(self.store, self.data)
             self.persister.start(loop)
-        await self.deliverer.start()
-        app = build_app(self.state)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
+        try:
+            await self.deliverer.start()
+            app = build_app(self.state)
+            self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+            await site.start()
+        except BaseException:  # a busy port: close the delivery session and the persister
+            await self.stop()
+            raise
         server = site._server
         if self.port == 0 and server is not None and server.sockets:
             self.port = server.sockets[0].getsockname()[1]
