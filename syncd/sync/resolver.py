@@ -37,8 +37,10 @@ def _norm_rel(path: str) -> str | None:
 class PageIndex:
     """page id <-> path and title <-> page id for one space (mutable, updated as files move)."""
 
-    def __init__(self, space_key: str) -> None:
+    def __init__(self, space_key: str, *, jira_url: str | None = None) -> None:
         self.space_key = space_key
+        #: Base URL of the Jira that issue macros point at (config ``confluence.jira_url``).
+        self.jira_url = jira_url
         self._path: dict[str, str] = {}
         self._by_path: dict[str, str] = {}  # folded path -> page id
         self._aliases: dict[str, str] = {}  # folded old path -> page id
@@ -148,6 +150,9 @@ class PathResolver:
         else:
             owner = self.path
         return self._relative(f"{attachments_dir_of(owner)}/{filename}")
+
+    def jira_url(self, server_name: str, server_id: str) -> str | None:
+        return self.index.jira_url
 
     def user_name(self, kind: str, value: str) -> str | None:
         users = self.index.users

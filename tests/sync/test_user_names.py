@@ -99,3 +99,15 @@ def test_the_page_resolver_hands_names_to_the_converter():
         f"[@Priya Raman](confluence-user:{PRIYA}) and [@user-gone](confluence-user:557058:gone)\n"
     )
     assert mentioned_users(BODY) == {("account-id", PRIYA), ("account-id", "557058:gone")}
+
+
+def test_the_configured_jira_turns_issue_macros_into_links():
+    from syncd.convert import storage_to_markdown
+
+    jira = (
+        '<p>See <ac:structured-macro ac:name="jira"><ac:parameter ac:name="key">OPS-7'
+        "</ac:parameter></ac:structured-macro></p>"
+    )
+    index = PageIndex("DEMO", jira_url="https://jira.example.com/")
+    md = storage_to_markdown(jira, resolver=index.for_page("Page.md")).markdown
+    assert md == "See [OPS-7](https://jira.example.com/browse/OPS-7)\n"
