@@ -470,10 +470,25 @@ class Renderer:
         if name == "ac:structured-macro" or (
             name == "ac:macro" and node.attr("ac:name") in ("code", "noformat")
         ):
-            return self._macro(node)
+            md = self._macro(node)
+            if md:
+                return md
+            return self._nested_container(node)
         if name == "ac:adf-extension":
             return self._adf(node)
         return ""
+
+    def _nested_container(self, node: Node) -> str:
+        """A macro with a rich body inside a list item, a paragraph or a panel (excerpt,
+        details, expand...): its body stays editable Markdown between two marker lines."""
+        container = self._container_body(node)
+        if container is None:
+            return ""
+        body, open_md, close_md, kind = container
+        if kind == "expand":
+            return ""  # <details> lines need the top level; kept as a marker here
+        inner = self.container(body.children)
+        return f"{open_md}\n\n{inner}\n\n{close_md}" if inner.strip() else ""
 
     def _paragraph(self, node: Node) -> str:
         if self._lone_macro(node.children) is not None:
@@ -506,6 +521,9 @@ class Renderer:
         name = node.attr("ac:name")
         if name in ("status", "anchor", "mention", "inline-task", "emoticon"):
             return None
+        body = node.find("ac:rich-text-body")
+        if body is not None and body.close_start != body.end:
+            return None  # its body is content to show, not a marker
         if name in ("jira", "jiraissues"):
             params = labels.macro_params(self.src, node)
             if params.get("key") and not params.get("jqlQuery"):

@@ -223,3 +223,24 @@ def test_pre_code_is_a_fence_with_its_language():
     assert result.markdown == "```python\nif a < b:\n    pass\n```\n"
     out = push(result, result.markdown.replace("pass", "return"))
     assert out == storage.replace("pass", "return")
+
+
+def test_a_rich_body_macro_inside_a_paragraph_or_list_keeps_its_body_editable():
+    excerpt = (
+        '<p><ac:structured-macro ac:name="excerpt"><ac:parameter ac:name="hidden">true'
+        "</ac:parameter><ac:rich-text-body><p>Summary text here</p></ac:rich-text-body>"
+        "</ac:structured-macro></p><p>after</p>"
+    )
+    result = pull(excerpt)
+    assert re.fullmatch(
+        r"<!--cf:\w{8} excerpt-->\n\nSummary text here\n\n<!--cf:\w{8} /excerpt-->\n\nafter\n",
+        result.markdown,
+    )
+    out = push(result, result.markdown.replace("Summary", "Short summary"))
+    assert out == excerpt.replace("Summary", "Short summary")
+    details = (
+        '<ul><li>item<ac:structured-macro ac:name="details"><ac:rich-text-body>'
+        "<p>Owner: Ada</p></ac:rich-text-body></ac:structured-macro></li></ul>"
+    )
+    md = pull(details).markdown
+    assert "page properties-->" in md and "  Owner: Ada\n" in md
