@@ -9,6 +9,8 @@ Status JSON keys (the ``syncd status --json`` contract): ``running``, ``mode``,
 ``space``, ``path``, ``pages``, ``pending``, ``conflicts``, ``last_event_at``,
 ``last_poll_at``, ``webhook`` (``registered``, ``id``, ``url``), ``errors``; optional
 extras such as ``mode_reason``, ``pid``, ``started_at`` are shown when present.
+``conflicts`` lists the page files held and each keep-both conflict copy still on disk;
+the extra ``conflict_help`` has one line per entry saying what ends it.
 """
 
 from __future__ import annotations
@@ -382,7 +384,11 @@ def format_status(status: Mapping[str, Any], *, now: float | None = None) -> str
     else:
         conflicts = list(conflicts)
         row("conflicts", str(len(conflicts)) if conflicts else "none")
-        lines.extend(f"{'':<12}{path}" for path in conflicts)
+        # `conflict_help`: one line per conflict saying what ends it (older daemons: paths).
+        todo = list(status.get("conflict_help") or [])
+        if len(todo) != len(conflicts):
+            todo = conflicts
+        lines.extend(f"{'':<12}{line}" for line in todo)
     row("last event", _when(status.get("last_event_at"), now))
     row("last poll", _when(status.get("last_poll_at"), now))
     webhook = status.get("webhook") or {}

@@ -147,6 +147,7 @@ class Daemon:
         self.listen_error: str | None = None
         self.last_sync_at: float | None = None
         self.conflicts: list[str] = []
+        self.conflict_help: list[str] = []  # one line per conflict: what to do
         self.sync_errors: list[str] = []
         self._failures = 0
         self._error_runs = 0
@@ -669,10 +670,13 @@ class Daemon:
             log.warning("%s", line)
         self.sync_errors = errors
         conflicts = list(getattr(report, "conflicts", ()) or ())
+        todo = dict(getattr(report, "conflict_help", None) or {})
         for path in conflicts:
             if path not in self.conflicts:
-                log.warning("conflict held: %s (resolve the markers, then save)", path)
+                # The line says what ends it in its mode (markers to resolve, a copy to delete).
+                log.warning("conflict: %s", todo.get(path) or path)
         self.conflicts = conflicts
+        self.conflict_help = [todo.get(path) or path for path in conflicts]
         blocked = getattr(report, "blocked_deletions", None)
         if blocked and blocked != self.blocked:
             log.error("%s", blocked)
@@ -744,8 +748,9 @@ class Daemon:
             if why:
                 webhook["reason"] = why
         conflicts = eng.get("conflicts")
+        conflict_help = eng.get("conflict_help")
         if conflicts is None:
-            conflicts = self.conflicts
+            conflicts, conflict_help = self.conflicts, self.conflict_help
         pending = len(self.dirty) + self.in_flight + int(eng.get("pending") or 0)
         doc.update(
             running=True,
@@ -756,6 +761,7 @@ class Daemon:
             pages=int(eng.get("pages") or 0),
             pending=pending,
             conflicts=list(conflicts),
+            conflict_help=list(conflict_help or conflicts),
             last_event_at=iso_utc(receiver.stats.last_event_at if receiver else None),
             last_poll_at=iso_utc(max(polled) if polled else None),
             webhook=webhook,

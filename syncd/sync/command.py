@@ -173,7 +173,7 @@ async def _sync(config, args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"syncd: {error}", file=sys.stderr)
     for path in report.conflicts:
-        print(f"syncd: conflict: {path}", file=sys.stderr)
+        print(f"syncd: conflict: {report.conflict_help.get(path) or path}", file=sys.stderr)
     if report.blocked_deletions:
         print(f"syncd: {report.blocked_deletions}", file=sys.stderr)
     if report.conflicts or report.blocked_deletions:
