@@ -104,6 +104,8 @@ class ConfluenceConfig:
     deployment: Deployment = "auto"
     root_page: str | None = None
     email: str | None = None
+    # Base URL of the Jira the pages' issue macros point at: they then read as links.
+    jira_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "root_page": _Key("page_id", None, nullable=True),
         "email": _Key("str", None, nullable=True),
         "token": _Key("str"),
+        "jira_url": _Key("url", None, nullable=True),
     },
     "local": {
         "path": _Key("path"),

@@ -46,6 +46,7 @@ from .errors import (
     VersionConflict,
     WebhookPermissionDenied,
     WebhooksNotSupported,
+    stops_every_request,
 )
 from .models import Attachment, AttachmentChange, Change, Kind, Page, PageRef, Space, Webhook
 from .settings import ConnectionSettings
@@ -241,6 +242,21 @@ class ConfluenceClient:
     def stats(self) -> TransportStats:
         """Request, retry and throttle counters since the client was opened."""
         return self._transport.stats
+
+    # -- users --------------------------------------------------------------------------------
+
+    async def user_names(self, kind: str, values: list[str]) -> dict[str, str]:
+        """Display names of mentioned users (Cloud: account ids; DC: user keys, user names).
+        Unknown users are left out; names are for reading only, so a failed lookup is too."""
+        if not values:
+            return {}
+        try:
+            return await self._backend.user_names(kind, sorted(set(values)))
+        except ConfluenceError as exc:
+            if stops_every_request(exc):
+                raise
+            log.info("user names not available (%s)", type(exc).__name__)
+            return {}
 
     async def signed_in_user(self) -> dict[str, Any]:
         """The user the credentials sign in as (``/rest/api/user/current``): the one request

@@ -28,6 +28,8 @@ def _squash(html: str) -> str:
     # markup inside an expand title.
     html = re.sub(r' style="text-align:\s*\w+;?"', "", html)
     html = re.sub(r"<details[^>]*>", "<details>", html)
+    # A date reads as its text (the datetime attribute follows it).
+    html = re.sub(r'<time datetime="[^"]*">', "<time>", html)
     html = re.sub(
         r"<summary>(.*?)</summary>",
         lambda m: "<summary>" + re.sub(r"<[^>]*>", "", m.group(1)).strip() + "</summary>",

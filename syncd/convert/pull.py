@@ -15,8 +15,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from . import xmltree
+from . import labels, xmltree
 from .chunks import md_parser
+from .htmlview import HtmlView
 from .model import DefaultResolver, LinkResolver
 from .xmltree import Node
 
@@ -123,7 +124,6 @@ class Renderer:
     def units(self, root: Node) -> list[Unit]:
         units: list[Unit] = []
         self._flatten(root.children, units)
-        self._merge_markers(units)
         return units
 
     def _flatten(self, nodes: list[Node], units: list[Unit]) -> None:
@@ -184,14 +184,10 @@ class Renderer:
             return None
         name = node.lname
         if name in ("ac:layout", "ac:layout-section", "ac:layout-cell"):
-            short = name[3:]
-            label = short
-            if name == "ac:layout-section" and node.attr("ac:type"):
-                label += " " + node.attr("ac:type")
             return (
                 node,
-                self._marker(node.start, node.open_end, label),
-                self._marker(node.close_start, node.end, "/" + short),
+                self._marker(node.start, node.open_end, labels.layout_label(node, self.src)),
+                self._marker(node.close_start, node.end, labels.layout_close_label(node)),
                 "layout",
             )
         if name not in ("ac:structured-macro", "ac:macro"):
@@ -216,7 +212,9 @@ class Renderer:
         return (
             body,
             self._marker(node.start, body.open_end, self._macro_label(node)),
-            self._marker(body.close_start, node.end, "/" + (macro or "macro")),
+            self._marker(
+                body.close_start, node.end, "/" + labels.MACRO_NAMES.get(macro, macro or "macro")
+            ),
             "macro",
         )
 
@@ -236,22 +234,6 @@ class Renderer:
         key = fragment_key(raw)
         self.fragments.setdefault(key, raw)
         return f"<!--cf:{key} {_comment_safe(label)}-->"
-
-    def _merge_markers(self, units: list[Unit]) -> None:
-        """Adjacent container markers become one unit (one Markdown line)."""
-        merged: list[Unit] = []
-        for u in units:
-            if (
-                merged
-                and u.kind == "marker"
-                and merged[-1].kind == "marker"
-                and not self.src[merged[-1].end : u.start].strip()
-            ):
-                prev = merged[-1]
-                merged[-1] = Unit(prev.start, u.end, "marker", prev.md + u.md)
-            else:
-                merged.append(u)
-        units[:] = merged
 
     def _unit(self, start, end, kind, render, units, node=None) -> None:
         self._runs = []
@@ -343,7 +325,6 @@ class Renderer:
         return ""
 
     def _raw_or_opaque(self, start: int, end: int, kind: str) -> str:
-        raw = self.src[start:end]
         node = self._node_at(start)
         if (
             # Block XHTML Markdown keeps as an HTML block: it must be one element and contain
@@ -352,11 +333,13 @@ class Renderer:
             and node.kind == "el"
             and node.end == end
             and node.lname in HTML_BLOCK_NAMES
-            and not _BLANK_LINE.search(raw.replace("\r", ""))
             and self._sentinel_safe
         ):
             self._runs = []
-            return self._raw_html(node)
+            md = HtmlView(self).render(node)
+            # A blank line would end the HTML block early.
+            if not _BLANK_LINE.search(_strip_trailing_ws(md.replace("\r", ""))):
+                return md
         label = kind
         if (
             node is not None
@@ -370,30 +353,8 @@ class Renderer:
         return self._marker(start, end, label)
 
     def _macro_label(self, node: Node) -> str:
-        """Macro name and its first short parameters, for a marker a reader understands."""
-        label = node.attr("ac:name") or "macro"
-        params = []
-        for p in node.find_all("ac:parameter"):
-            if p.elements():
-                continue
-            value = xmltree.text_content(self.src, p).strip()
-            if value and len(value) <= 40:
-                params.append(f"{p.attr('ac:name') or 'default'}={_quote_param(value)}")
-        if params:
-            label += " " + " ".join(params[:4])
-        return label
-
-    def _raw_html(self, node: Node) -> str:
-        """Verbatim XHTML (minus volatile ids) with text nodes marked as raw runs."""
-        out: list[str] = []
-        pos = node.start
-        for n in node.iter():
-            if n.kind == "text":
-                out.append(VOLATILE_ATTRS.sub("", self.src[pos : n.start]))
-                out.append(self._raw_run(n.start, n.end))
-                pos = n.end
-        out.append(VOLATILE_ATTRS.sub("", self.src[pos : node.end]))
-        return "".join(out)
+        """What the macro is and shows, for a marker a reader understands."""
+        return labels.macro_label(self.src, node)
 
     def _raw_html_text(self, n: Node) -> str:
         if n.kind == "text":
@@ -506,18 +467,50 @@ class Renderer:
             return self._table(node)
         if name == "pre":
             return self._pre(node)
-        if name == "ac:structured-macro":
+        if name == "ac:structured-macro" or (
+            name == "ac:macro" and node.attr("ac:name") in ("code", "noformat")
+        ):
             return self._macro(node)
         if name == "ac:adf-extension":
             return self._adf(node)
         return ""
 
     def _paragraph(self, node: Node) -> str:
+        if self._lone_macro(node.children) is not None:
+            # A paragraph holding only a toc, a Jira query, an include...: one marker line.
+            return self._marker(
+                node.start, node.end, self._macro_label(self._lone_macro(node.children))
+            )
+        if any(not self._is_inline_node(c) for c in node.children):
+            # Blocks inside a paragraph (a task list in <p>, which Confluence allows): the
+            # paragraph's content as Markdown blocks, every task still a task.
+            return self.container(node.children)
         text = self.inline(node.children, at_start=True, breaks=True)
         return text if text.strip() else ""
 
     def _inline_block(self, nodes: list[Node]) -> str:
+        macro = self._lone_macro(nodes)
+        if macro is not None and self.src[nodes[0].start : macro.start].strip() == "":
+            return self._marker(nodes[0].start, nodes[-1].end, self._macro_label(macro))
         return self.inline(nodes, at_start=True, breaks=True)
+
+    def _lone_macro(self, nodes: list[Node]) -> Node | None:
+        """The one macro among blank text that shows generated content (not a word in a
+        sentence: statuses, anchors, emoticons and single Jira issues stay inline)."""
+        content = [n for n in nodes if not self._is_blank(n)]
+        if len(content) != 1:
+            return None
+        node = content[0]
+        if node.kind != "el" or node.lname not in ("ac:structured-macro", "ac:macro"):
+            return None
+        name = node.attr("ac:name")
+        if name in ("status", "anchor", "mention", "inline-task", "emoticon"):
+            return None
+        if name in ("jira", "jiraissues"):
+            params = labels.macro_params(self.src, node)
+            if params.get("key") and not params.get("jqlQuery"):
+                return None
+        return node
 
     def _list(self, node: Node) -> str:
         ordered = node.lname == "ol"
@@ -620,10 +613,22 @@ class Renderer:
         return "\n".join(lines)
 
     def _pre(self, node: Node) -> str:
-        text = xmltree.text_content(self.src, node)
-        if node.elements():
-            return ""
-        return _fence("", text)
+        """``<pre>`` as a fence; ``<pre><code class="language-x">`` with its language."""
+        language = ""
+        inner = node
+        elements = node.elements()
+        if elements:
+            content = [c for c in node.children if not self._is_blank(c)]
+            code = content[0] if len(content) == 1 else None
+            if code is None or code.kind != "el" or code.lname != "code" or code.elements():
+                return ""
+            m = re.fullmatch(r"(?:language-)?([^\s`{}=\"]+)", code.attr("class"))
+            if set(code.attrs) - {"class"} or (code.attr("class") and not m):
+                return ""
+            language = m.group(1) if m else ""
+            inner = code
+        text = xmltree.text_content(self.src, inner)
+        return _fence(language, text)
 
     def _macro(self, node: Node) -> str:
         name = node.attr("ac:name")
@@ -816,8 +821,14 @@ class Renderer:
             and not any(c.kind == "el" for c in node.iter() if c is not node)
         ):
             return self._verbatim_inline(node, state, in_table)
-        if name == "a" and node.attr("href") and set(node.attrs) <= {"href", "title"}:
+        card = name == "a" and set(node.attrs) - {"href", "title"} <= CARD_ATTRS
+        if name == "a" and node.attr("href") and (set(node.attrs) <= {"href", "title"} or card):
             label = "".join(self._inline_node(c, state, in_table) for c in node.children)
+            if card and not node.attr("title") and not node.elements():
+                # A smart link (inline / block card) reads as a plain link; the card
+                # goes back from the pulled body.
+                text = re.sub(r"\s+", " ", xmltree.text_content(src, node))
+                self.reuse.setdefault(("link", text, node.attr("href")), src[node.start : node.end])
             href = node.attr("href")
             if not label.strip() or "\n" in label or "]" in label.replace("\\]", ""):
                 return self._span_marker(node, xmltree.text_content(src, node))
@@ -829,6 +840,17 @@ class Renderer:
             return f"[{label}]({dest}{suffix})"
         if name == "ac:link":
             return self._ac_link(node, state, in_table)
+        if name in ("ac:structured-macro", "ac:macro"):
+            readable = self._readable_macro(node, state)
+            if readable is not None:
+                return readable
+        if name == "time":
+            readable = self._time(node, state)
+            if readable is not None:
+                return readable
+        if name == "ac:emoticon":
+            state["start"] = False
+            return self._span_marker(node, labels.emoticon_label(node))
         if name == "ac:structured-macro" and node.attr("ac:name") == "status":
             status = self._status(node, state, in_table)
             if status is not None:
@@ -861,6 +883,41 @@ class Renderer:
         if inner is None:
             inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
         return open_tag + inner + close
+
+    def _readable_macro(self, node: Node, state: dict) -> str | None:
+        """Inline macros with a Markdown form: an anchor as ``<a name="x"></a>``, a Jira
+        issue as a link to it (or its key).  The macro itself goes back from the body."""
+        macro = node.attr("ac:name")
+        params = labels.macro_params(self.src, node)
+        raw = self.src[node.start : node.end]
+        if macro == "anchor" and set(params) <= {""} and _ANCHOR_NAME.fullmatch(params.get("", "")):
+            name = params[""]
+            state["start"] = False
+            self.reuse.setdefault(("anchor", name), raw)
+            return f'<a name="{name}"></a>'
+        if macro in ("jira", "jiraissues") and params.get("key") and not params.get("jqlQuery"):
+            key = params["key"]
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", key):
+                return None
+            state["start"] = False
+            base = _ask(
+                self.resolver, "jira_url", params.get("server", ""), params.get("serverId", "")
+            )
+            if base and _link_dest(base) == base:
+                url = base.rstrip("/") + "/browse/" + key
+                self.reuse.setdefault(("link", key, url), raw)
+                return f"[{key}]({url})"
+            return self._span_marker(node, key)
+        return None
+
+    def _time(self, node: Node, state: dict) -> str | None:
+        """A date: ``<time datetime="2026-10-06">2026-10-06</time>`` (the text is the date)."""
+        when = node.attr("datetime")
+        if set(node.attrs) != {"datetime"} or node.children or not _ISO_DATE.fullmatch(when):
+            return None
+        state["start"] = False
+        self.reuse.setdefault(("time", when), self.src[node.start : node.end])
+        return f'<time datetime="{when}">{when}</time>'
 
     def _status(self, node: Node, state: dict, in_table: bool) -> str | None:
         """Status lozenge as ``<span data-status="Colour">TITLE</span>``."""
@@ -903,7 +960,7 @@ class Renderer:
         src = self.src
         res = [c for c in node.children if c.kind == "el" and c.lname.startswith("ri:")]
         bodies = [c for c in node.children if c.kind == "el" and not c.lname.startswith("ri:")]
-        allowed = {"ac:anchor"}
+        allowed = {"ac:anchor", "ac:card-appearance", "ac:local-id"}
         if set(node.attrs) - allowed or len(res) > 1 or len(bodies) > 1:
             state["start"] = False
             return self._span_marker(node, _label(src, node))
@@ -952,7 +1009,7 @@ class Renderer:
                 prefix = USER_ATTRS[kind_attr]
                 if re.fullmatch(r"[^\s<>()\\#]+", value):
                     target = "confluence-user:" + prefix + value
-                    default_label = "@user"
+                    default_label = mention_label(self.resolver, kind_attr, value)
                     anchor = ""
         if target is None:
             state["start"] = False
@@ -992,12 +1049,18 @@ class Renderer:
             label = _escape_inline_text(default_label)
         if not label.strip() or "\n" in label:
             return self._span_marker(node, _label(src, node))
+        href = dest[1:-1] if dest.startswith("<") else dest
         if kind != "rich":
             plain_label = default_label if kind == "none" else text
-            href = dest[1:-1] if dest.startswith("<") else dest
             self.reuse.setdefault(
                 ("link", re.sub(r"\s+", " ", plain_label), href), src[node.start : node.end]
             )
+        elif not bodies[0].elements():
+            # A rich body of plain text (smart links): the Markdown link text is that text.
+            plain_label = re.sub(r"\s+", " ", xmltree.text_content(src, bodies[0])).strip()
+            shown = label.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
+            if shown == _escape_inline_text(plain_label):
+                self.reuse.setdefault(("link", plain_label, href), src[node.start : node.end])
         return f"[{label}]({dest})"
 
     def _ac_image(self, node: Node, state: dict) -> str:
@@ -1136,6 +1199,36 @@ class Renderer:
         return "".join(out)
 
 
+CARD_ATTRS = frozenset({"data-card-appearance", "local-id", "data-local-id"})
+_ANCHOR_NAME = re.compile(r"[^\s\"'<>&]+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+USER_KINDS = {"ri:account-id": "account-id", "ri:userkey": "userkey", "ri:username": "username"}
+
+
+def mention_label(resolver, attr: str, value: str) -> str:
+    """``@Display Name`` from the resolver; else a short form that tells users apart."""
+    kind = USER_KINDS.get(attr, attr)
+    name = _ask(resolver, "user_name", kind, value)
+    if name and name.strip():
+        return "@" + re.sub(r"\s+", " ", name).strip()
+    return fallback_mention(kind, value)
+
+
+def fallback_mention(kind: str, value: str) -> str:
+    if kind == "username":
+        return "@" + value
+    tail = value.rsplit(":", 1)[-1]
+    return "@user-" + re.sub(r"[^A-Za-z0-9]", "", tail)[:6]
+
+
+def _ask(resolver, method: str, *args):
+    """Optional resolver capabilities (user names, Jira servers): None when not offered."""
+    fn = getattr(resolver, method, None)
+    return fn(*args) if fn is not None else None
+
+
 _HTML_OPEN = re.compile(
     r"<[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*\s*/?>"
 )
@@ -1237,8 +1330,7 @@ def _quote_param(value: str) -> str:
 
 
 def _comment_safe(label: str) -> str:
-    label = label.replace("--", "- -").replace(">", "&gt;").replace("\n", " ")
-    return label[:80]
+    return labels.shorten(label.replace("--", "- -").replace(">", "&gt;"))
 
 
 def _escape_label(text: str) -> str:
@@ -1257,39 +1349,34 @@ def _escape_label(text: str) -> str:
 
 
 def _label(src: str, node: Node) -> str:
+    """The visible text of an inline element kept as a span marker (never empty)."""
+    text = ""
     if node.kind == "el":
         name = node.lname
         if name == "ac:emoticon":
-            return (
-                node.attr("ac:emoji-fallback")
-                or node.attr("ac:emoji-shortname")
-                or ":" + node.attr("ac:name") + ":"
-            )
+            return labels.emoticon_label(node)
         if name in ("ac:structured-macro", "ac:macro"):
-            title = ""
-            for p in node.find_all("ac:parameter"):
-                if p.attr("ac:name") in ("title", ""):
-                    title = xmltree.text_content(src, p)
-            return title or xmltree.text_content(src, node) or node.attr("ac:name")
+            return labels.macro_label(src, node)
         if name == "time":
             return node.attr("datetime") or xmltree.text_content(src, node)
-        if name == "ac:link":
-            text = xmltree.text_content(src, node)
+        if name in ("ac:link", "ac:image"):
+            text = xmltree.text_content(src, node) if name == "ac:link" else node.attr("ac:alt")
             if text.strip():
                 return text
             for c in node.iter():
                 if c.kind == "el" and c.lname.startswith("ri:"):
+                    if c.lname == "ri:user":
+                        return "@" + (c.attr("ri:username") or "user")
                     return (
-                        "@" + (c.attr("ri:content-title") or c.attr("ri:filename") or "link")
-                        if c.lname == "ri:user"
-                        else (
-                            c.attr("ri:content-title")
-                            or c.attr("ri:filename")
-                            or c.attr("ri:value")
-                            or c.lname[3:]
-                        )
+                        c.attr("ri:content-title")
+                        or c.attr("ri:filename")
+                        or c.attr("ri:value")
+                        or c.attr("ri:space-key")
+                        or c.lname[3:]
                     )
-    return xmltree.text_content(src, node)
+            return name[3:]
+    text = xmltree.text_content(src, node)
+    return text if text.strip() else (node.lname or node.kind)
 
 
 def _escape_char(ch: str, decoded: str, i: int, in_table: bool) -> str:

@@ -368,12 +368,21 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
             content = new
         if node.close_start == node.end:
             return None
+        if level == 0 and any(c.kind == "el" and _is_block(c) for c in node.children):
+            # A paragraph holding blocks: its content is patched as a page of its own.
+            inner_src = body[node.open_end : node.close_start]
+            sub = Sidecar(inner_src, project(inner_src, resolver).markdown)
+            result = push(new, sidecar=sub, resolver=resolver)
+            inner = inner_src if result.storage is None else result.storage
+            return body[node.start : node.open_end] + inner + body[node.close_start : node.end]
         return (
             body[node.start : node.open_end]
             + writer.inline_md(content)
             + body[node.close_start : node.end]
         )
-    if name == "ac:structured-macro":
+    if name == "pre":
+        return _rebuild_pre(node, block, new, body)
+    if name in ("ac:structured-macro", "ac:macro"):
         macro = node.attr("ac:name")
         if macro in ("code", "noformat"):
             return _rebuild_code(node, block, new, body)
@@ -705,6 +714,28 @@ def _rebuild_code(node, block: Block, new: str, body: str) -> str | None:
     if plain is None or plain.close_start == plain.end:
         return None
     return body[node.start : plain.open_end] + cdata(code) + body[plain.close_start : node.end]
+
+
+def _is_block(node) -> bool:
+    from .pull import BLOCK_NAMES, INLINE_MACROS
+
+    if node.lname in ("ac:structured-macro", "ac:macro"):
+        return node.attr("ac:name") not in INLINE_MACROS
+    return node.lname in BLOCK_NAMES
+
+
+def _rebuild_pre(node, block: Block, new: str, body: str) -> str | None:
+    """An edited ``<pre>`` (or ``<pre><code class>``) keeps its tags; only the code changes."""
+    lines = new.split("\n")
+    old_first = block.md.split("\n", 1)[0]
+    fence = re.match(r"`{3,}", old_first)
+    if len(lines) < 2 or lines[0] != old_first or not fence or lines[-1] != fence.group(0):
+        return None
+    inner = node.find("code") or node
+    if inner.close_start == inner.end:
+        return None
+    code = escape_text("\n".join(lines[1:-1]))
+    return body[node.start : inner.open_end] + code + body[inner.close_start : node.end]
 
 
 def _rebuild_panel(node, new: str, body: str, proj: Projection, resolver) -> str | None:

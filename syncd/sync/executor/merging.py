@@ -48,6 +48,7 @@ class Merging(ExecutorBase):
         kind = record.kind if record else "page"
         page = await self._get_page(page_id, kind, version)
         self.index.set_page(page_id, page.title, path)
+        await self._learn_users(page.body)
         remote_md, sidecar = self._convert(page, path)
         text, doc = self._read(path)
         file_sha = sha256_bytes(text.encode("utf-8", errors="surrogateescape"))

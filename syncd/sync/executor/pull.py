@@ -41,6 +41,7 @@ class Pulling(ExecutorBase):
                 path = self._new_page_path(page.id, page.title, self._norm_parent(page), page.kind)
         # The index must know where this page lives before links to it are resolved.
         self.index.set_page(page.id, page.title, path)
+        await self._learn_users(page.body)
         markdown, sidecar = self._convert(page, path)
         old_doc: frontmatter.Document | None = None
         expect = MISSING

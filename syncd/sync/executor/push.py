@@ -160,6 +160,7 @@ class Pushing(ExecutorBase):
             page = answered
         else:
             page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        await self._learn_users(page.body)
         markdown, sidecar = self._convert(page, path)
         if doc is not None:
             markdown = sidecar.markdown = keep_wording(doc.body, markdown)
