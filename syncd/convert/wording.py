@@ -65,8 +65,14 @@ def keep_wording(user: str, pulled: str) -> str:
     result = normalise("".join(out))
     if result == pulled:
         return pulled
+    # Block for block, the result must stand for the pulled page (in_pulled_wording
+    # relies on it), and mean what it means as a whole.
     again = split_chunks(result)
-    if len(again) != len(p) or not same_meaning(result, pulled):
+    if len(again) != len(p) or not all(
+        same_meaning(a.text, b.text) for a, b in zip(again, p, strict=True)
+    ):
+        return pulled
+    if not same_meaning(result, pulled):
         return pulled
     return result
 
