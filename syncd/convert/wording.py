@@ -30,11 +30,14 @@ def keep_wording(user: str, pulled: str) -> str:
         return pulled
     u, p = split_chunks(user), split_chunks(pulled)
     keep: dict[int, int] = {}  # pulled chunk -> user chunk standing for it
+    slot: dict[int, int] = {}  # pulled chunk -> user chunk whose place it takes
     matcher = SequenceMatcher(None, [c.text for c in u], [c.text for c in p], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             keep.update((j1 + k, i1 + k) for k in range(j2 - j1))
             continue
+        if i2 - i1 == j2 - j1:
+            slot.update((j1 + k, i1 + k) for k in range(j2 - j1))
         # Changed region: pair blocks in order with the first later one that means the same.
         i = i1
         for j in range(j1, j2):
@@ -47,21 +50,29 @@ def keep_wording(user: str, pulled: str) -> str:
         return pulled
     lines = user.split("\n")
     out: list[str] = []
-    prev: int | None = None  # user chunk written last
+    prev: int | None = None  # place (user chunk) of the chunk written last
     for j, chunk in enumerate(p):
         i = keep.get(j)
+        place = i if i is not None else slot.get(j)
         if out:
-            if i is not None and prev is not None and i == prev + 1:
-                out.append(_between(lines, u[prev], u[i]))
+            if place is not None and prev is not None and place == prev + 1:
+                # The user's own spacing between two blocks in their places.
+                out.append(_between(lines, u[prev], u[place]))
             else:
                 out.append("\n\n")
         out.append(u[i].text if i is not None else chunk.text)
-        prev = i
+        prev = place
     result = normalise("".join(out))
     if result == pulled:
         return pulled
+    # Block for block, the result must stand for the pulled page (in_pulled_wording
+    # relies on it), and mean what it means as a whole.
     again = split_chunks(result)
-    if len(again) != len(p) or not same_meaning(result, pulled):
+    if len(again) != len(p) or not all(
+        same_meaning(a.text, b.text) for a, b in zip(again, p, strict=True)
+    ):
+        return pulled
+    if not same_meaning(result, pulled):
         return pulled
     return result
 
