@@ -43,6 +43,10 @@ class UserNames:
         except (ValueError, TypeError):
             log.info("stored user names unreadable; they will be looked up again")
 
+    def remember(self, kind: str, value: str, name: str) -> None:
+        """A name known without a lookup (tests and tools that hold the truth)."""
+        self._names[(kind, value)] = (name, self.clock())
+
     def name(self, kind: str, value: str) -> str | None:
         entry = self._names.get((kind, value))
         return entry[0] or None if entry else None
