@@ -60,11 +60,7 @@ async def kill_loop(ctx: Ctx) -> None:
     await ctx.faults(latency_ms=0)
     # nothing was ever pushed: every page is still at its first version
     assert [c.title for c in ctx.store.all_content("page") if c.version.number != 1] == []
-    writes = {
-        k: v
-        for k, v in ctx.emu.requests.items()
-        if is_write(k) and not k.endswith("/data")
-    }
+    writes = {k: v for k, v in ctx.emu.requests.items() if is_write(k) and not k.endswith("/data")}
     assert writes == {}, writes
     ctx.captured["killed"] = killed
 
