@@ -283,7 +283,7 @@ def status_exit_code(status: Mapping[str, Any] | None, *, unresponsive: bool = F
         return EXIT_UNKNOWN
     if not status or not status.get("running"):
         return EXIT_NOT_RUNNING
-    if status.get("blocked") or status.get("conflicts"):
+    if status.get("blocked") or status.get("conflicts") or status.get("credentials"):
         return EXIT_BLOCKED
     webhook = status.get("webhook") or {}
     wants_webhooks = webhook.get("enabled", True) is not False
@@ -405,6 +405,13 @@ def format_status(status: Mapping[str, Any], *, now: float | None = None) -> str
         if webhook.get("reason"):
             text += f" ({webhook['reason']})"
     row("webhook", text)
+    refused = status.get("credentials") or {}
+    if refused.get("refused"):
+        row(
+            "token",
+            f"refused by Confluence since {refused.get('since') or '?'} (likely expired); "
+            f"waiting for a new token in {refused.get('source') or 'the config'}",
+        )
     errors = status.get("errors") or []
     if isinstance(errors, str):
         errors = [errors]

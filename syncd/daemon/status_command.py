@@ -39,9 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from syncd.config import ConfigError, load_config, print_config_error
+    from syncd.daemon.credentials import service_environment
 
     try:
-        config = load_config(args.config)
+        # The service's secrets live in its env file, not in this shell.
+        config = load_config(args.config, env=service_environment())
     except ConfigError as err:
         print_config_error(err)
         return 2

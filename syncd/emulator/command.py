@@ -125,6 +125,11 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"  user:     {args.user}", flush=True)
         print(f"  token:    {args.token}", flush=True)
         print(f"  auth:     {auth}", flush=True)
+        if args.flavor == "cloud":
+            print(
+                f"  gateway:  {server.gateway_url} (scoped tokens: POST /_emulator/tokens)",
+                flush=True,
+            )
         print(f"  control:  {server.root_url}/_emulator/", flush=True)
         if args.data:
             print(f"  data:     {args.data}", flush=True)

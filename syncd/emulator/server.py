@@ -5,6 +5,7 @@ clients and subprocess tests).
     async with EmulatorServer(flavor="cloud", pages=20) as emu:
         emu.base_url    # http://127.0.0.1:PORT/wiki  (dc: http://127.0.0.1:PORT)
         emu.root_url    # http://127.0.0.1:PORT
+        emu.gateway_url # http://127.0.0.1:PORT/ex/confluence/CLOUD_ID  (cloud: the API gateway)
         emu.store       # the in-memory model
 """
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from syncd.emulator import control, routes_v1, routes_v2, routes_webhooks
+from syncd.emulator import control, gateway, routes_v1, routes_v2, routes_webhooks
 from syncd.emulator.deliveries import Deliverer
 from syncd.emulator.faults import Faults
 from syncd.emulator.middleware import pipeline
@@ -60,6 +62,7 @@ def build_app(state: EmulatorState) -> web.Application:
     app.add_routes(control.routes)
     if state.flavor == "cloud":
         app.add_routes(routes_v2.routes)
+        gateway.add_routes(app)
     routes_webhooks.add_routes(app, state.flavor)  # before v1's catch-all under /rest/api
     routes_v1.add_routes(app, state.flavor)
     return app
@@ -123,6 +126,23 @@ class EmulatorServer:
     @property
     def base_url(self) -> str:
         return self.root_url + ("/wiki" if self.flavor == "cloud" else "")
+
+    @property
+    def gateway_url(self) -> str:
+        """The API gateway's address for this site (scoped tokens work only there)."""
+        return f"{self.root_url}/ex/confluence/{self.state.cloud_id}"
+
+    # ---- tokens ---------------------------------------------------------------------
+
+    def add_scoped_token(self, token: str, scopes: Iterable[str]) -> None:
+        """Accept ``token`` (with this emulator's user) at the gateway, for ``scopes``."""
+        self.state.scoped_tokens[token] = frozenset(scopes)
+
+    def revoke_token(self, token: str) -> None:
+        """Refuse ``token`` from now on, as Confluence does once a token expires."""
+        self.state.scoped_tokens.pop(token, None)
+        if self.state.token == token:
+            self.state.token = ""
 
     @property
     def deliveries(self) -> list[dict]:

@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from syncd.config import Config
-from syncd.confluence import ConfluenceClient, ConnectionSettings, stops_every_request
+from syncd.confluence import (
+    ConfluenceClient,
+    ConnectionSettings,
+    collapse_scope_errors,
+    stops_every_request,
+)
 from syncd.confluence.models import Page
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
@@ -128,7 +133,11 @@ def connection_settings(config: Config, *, interactive: bool = False) -> Connect
     for) gives up on an unreachable server after a few seconds instead of minutes."""
     c = config.confluence
     settings = ConnectionSettings(
-        base_url=c.base_url, token=c.token, email=c.email, deployment=c.deployment
+        base_url=c.base_url,
+        api_url=c.api_url,
+        token=c.token,
+        email=c.email,
+        deployment=c.deployment,
     )
     if interactive:
         settings = replace(settings, max_attempts=3, backoff_base=1.0, backoff_cap=10.0)
@@ -344,7 +353,7 @@ class SyncEngine:
                     self.state.set_meta(ATTACHMENTS_WATERMARK_KEY, repr(run_started))
         finally:
             self._pending = 0
-        errors += result.errors
+        errors = collapse_scope_errors(errors + result.errors)
         track_conflict_copies(self.state, self.root, found_copies)
         self._save_aliases()
         applied = [

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+import syncd.emulator.server as emulator_server
 from syncd.config import parse_config
 from syncd.confluence.client import ConfluenceClient
 from syncd.daemon.control import fetch_status
@@ -31,8 +32,6 @@ from syncd.daemon.status_command import last_known_status
 from syncd.daemon.webhook_command import connection_settings
 from syncd.sync.records import PageRecord
 from syncd.sync.state import StateDB
-
-emulator_server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
 
 SECRET = "run-test-secret-9f8e7d"
 
