@@ -106,6 +106,8 @@ class ConfluenceConfig:
     deployment: Deployment = "auto"
     root_page: str | None = None
     email: str | None = None
+    # Base URL of the Jira the pages' issue macros point at: they then read as links.
+    jira_url: str | None = None
     #: Atlassian's API gateway for this site (scoped tokens, service accounts):
     #: ``https://api.atlassian.com/ex/confluence/{cloudId}``; None: requests go to base_url.
     api_url: str | None = None
@@ -199,6 +201,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "root_page": _Key("page_id", None, nullable=True),
         "email": _Key("str", None, nullable=True),
         "token": _Key("str"),
+        "jira_url": _Key("url", None, nullable=True),
     },
     "local": {
         "path": _Key("path"),

@@ -52,6 +52,7 @@ from .errors import (
     WebhookPermissionDenied,
     WebhooksNotForScopedTokens,
     WebhooksNotSupported,
+    stops_every_request,
 )
 from .models import (
     CONTAINER_KINDS,
@@ -294,6 +295,21 @@ class ConfluenceClient:
     def stats(self) -> TransportStats:
         """Request, retry and throttle counters since the client was opened."""
         return self._transport.stats
+
+    # -- users --------------------------------------------------------------------------------
+
+    async def user_names(self, kind: str, values: list[str]) -> dict[str, str]:
+        """Display names of mentioned users (Cloud: account ids; DC: user keys, user names).
+        Unknown users are left out; names are for reading only, so a failed lookup is too."""
+        if not values:
+            return {}
+        try:
+            return await self._backend.user_names(kind, sorted(set(values)))
+        except ConfluenceError as exc:
+            if stops_every_request(exc):
+                raise
+            log.info("user names not available (%s)", type(exc).__name__)
+            return {}
 
     async def signed_in_user(self) -> dict[str, Any]:
         """The user the credentials sign in as (``/rest/api/user/current``): the one request

@@ -186,6 +186,27 @@ class CloudBackend(Backend):
                 return parse_ref_v2(item, kind)
         return None
 
+    async def user_names(self, kind: str, values: list[str]) -> dict[str, str]:
+        """Cloud names users by account id: v2 ``POST /users-bulk`` (at most 250 ids a call,
+        body ``{"accountIds": [...]}``, answer ``{"results": [{"accountId", "displayName",
+        "publicName", ...}]}``, OpenAPI v2 ``/users-bulk``)."""
+        if kind != "account-id":
+            return {}
+        names: dict[str, str] = {}
+        for i in range(0, len(values), 250):
+            reply = await self.t.request(
+                "POST",
+                self.v2("/users-bulk"),
+                json_body={"accountIds": values[i : i + 250]},
+                idempotent=True,  # a lookup: repeating it changes nothing
+            )
+            data = reply.json()
+            for user in data.get("results", []) if isinstance(data, dict) else []:
+                name = user.get("displayName") or user.get("publicName")
+                if isinstance(user.get("accountId"), str) and isinstance(name, str) and name:
+                    names[user["accountId"]] = name
+        return names
+
     async def create_page(
         self, space: Space, title: str, body: str, parent_id: str | None, kind: Kind
     ) -> Reply:

@@ -39,6 +39,25 @@ class DataCenterBackend(Backend):
 
     # -- spaces and tree ---------------------------------------------------------------------
 
+    async def user_names(self, kind: str, values: list[str]) -> dict[str, str]:
+        """DC names users by user key or user name: ``GET /rest/api/user?key=K`` (or
+        ``?username=N``) answers a ``Person`` with ``displayName`` (DC OpenAPI ``getUser``);
+        404 for a user that does not exist."""
+        param = {"userkey": "key", "username": "username"}.get(kind)
+        if param is None:
+            return {}
+        names: dict[str, str] = {}
+        for value in values:
+            try:
+                reply = await self.t.request("GET", self.v1("/user"), params={param: value})
+            except NotFound:
+                continue
+            data = reply.json()
+            name = data.get("displayName") if isinstance(data, dict) else None
+            if isinstance(name, str) and name:
+                names[value] = name
+        return names
+
     async def get_space(self, key: str) -> Space:
         reply = await self.t.request("GET", self.v1(f"/space/{key}"), params={"expand": "homepage"})
         return parse_space_v1(reply.json())

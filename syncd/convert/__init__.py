@@ -12,6 +12,8 @@ Pure functions: no network, no file I/O.  See docs/markdown.md for the Markdown 
 from __future__ import annotations
 
 from .api import markdown_to_storage, storage_to_markdown
+from .chunks import normalise
+from .meaning import same_meaning
 from .model import (
     ConversionRefused,
     DefaultResolver,
@@ -20,6 +22,7 @@ from .model import (
     PushResult,
     Sidecar,
 )
+from .wording import in_pulled_wording, keep_wording
 
 __all__ = [
     "ConversionRefused",
@@ -28,6 +31,10 @@ __all__ = [
     "PullResult",
     "PushResult",
     "Sidecar",
+    "in_pulled_wording",
+    "keep_wording",
     "markdown_to_storage",
+    "normalise",
+    "same_meaning",
     "storage_to_markdown",
 ]

@@ -16,7 +16,7 @@ from markdown_it.tree import SyntaxTreeNode
 from . import xmltree
 from .chunks import md_parser
 from .model import ConversionRefused, DefaultResolver, LinkResolver
-from .pull import ADF_NOTE_ALERT, ALERT_TO_PANEL
+from .pull import ADF_NOTE_ALERT, ALERT_TO_PANEL, mention_label
 
 _MARKERS = re.compile(r"\s*(?:<!--cf:([0-9a-f]{8})\b[^>]*?-->\s*)+")
 _MARKER = re.compile(r"<!--cf:([0-9a-f]{8})\b.*?-->", re.S)
@@ -26,6 +26,19 @@ _SPAN_STATUS = re.compile(r'<span data-status(?:="([A-Za-z]*)")?(?: data-subtle=
 _SPAN_CF = re.compile(r'<span data-cf="([0-9a-f]{8})">')
 _CM_OPEN = re.compile(r"<!--cm:([A-Za-z0-9_.:-]+)-->")
 _CM_CLOSE = "<!--/cm-->"
+_HTML_CODE = re.compile(
+    r"<!--cf:([0-9a-f]{8})\b[^>]*?--><pre><code>(.*?)</code></pre><!--cf:([0-9a-f]{8})\b[^>]*?-->",
+    re.S,
+)
+# Markers inside an HTML block (see htmlview): span and comment markers, inline comments.
+_HTML_MARKER = re.compile(
+    r'<span data-cf="([0-9a-f]{8})">[^<]*</span>|<!--cf:([0-9a-f]{8})\b.*?-->'
+    r"|<!--cm:([A-Za-z0-9_.:-]+)-->|<!--/cm-->",
+    re.S,
+)
+_A_NAME = re.compile(r'<a name="([^\s"\'<>&]+)">')
+_TIME = re.compile(r'<time datetime="([^"]*)">')
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(.*)")
 _TASK = re.compile(r"\[([ xX])\](?:[ \t]+|$)")
 _PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*|)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
@@ -223,7 +236,34 @@ class Writer:
         return self._raw_html(content, line)
 
     def _raw_html(self, content: str, line: int) -> str:
-        return xhtml(content)
+        """Hand-written or pulled HTML: markers become their fragments, the rest XHTML."""
+        out: list[str] = []
+        pos = 0
+        for code in _HTML_CODE.finditer(content):
+            # A code macro in a cell: its text goes back into its CDATA as written.
+            head = self.fragments.get(code.group(1), "")
+            if not head.endswith("<![CDATA["):
+                continue
+            out.append(self._raw_html(content[pos : code.start()], line))
+            out.append(head + code.group(2).replace("]]>", "]]]]><![CDATA[>"))
+            out.append(self.fragment(code.group(3), line + content[: code.start()].count("\n")))
+            pos = code.end()
+        if out:
+            out.append(self._raw_html(content[pos:], line))
+            return "".join(out)
+        for m in _HTML_MARKER.finditer(content):
+            out.append(xhtml(content[pos : m.start()]))
+            key = m.group(1) or m.group(2)
+            if key:
+                at = line + content[: m.start()].count("\n")
+                out.append(self.fragment(key, at))
+            elif m.group(3):
+                out.append(f'<ac:inline-comment-marker ac:ref="{escape_attr(m.group(3))}">')
+            else:
+                out.append("</ac:inline-comment-marker>")
+            pos = m.end()
+        out.append(xhtml(content[pos:]))
+        return "".join(out)
 
     def fragment(self, key: str, line: int) -> str:
         raw = self.fragments.get(key)
@@ -421,6 +461,20 @@ class Writer:
                     out.append(self.fragment(m.group(1), line))
                     skip_depth = 1
                     continue
+                m = _A_NAME.fullmatch(content)
+                if m and index + 1 < len(children) and children[index + 1].content == "</a>":
+                    skip_until = index + 1
+                    out.append(self.reuse.get(("anchor", m.group(1))) or _anchor_macro(m.group(1)))
+                    continue
+                m = _TIME.fullmatch(content)
+                if m:
+                    text, consumed = self._span_text(children, index + 1, "</time>")
+                    skip_until = consumed
+                    when = text.strip() if _ISO_DATE.fullmatch(text.strip()) else m.group(1)
+                    out.append(
+                        self.reuse.get(("time", when)) or f'<time datetime="{escape_attr(when)}" />'
+                    )
+                    continue
                 m = _CM_OPEN.fullmatch(content)
                 if m:
                     out.append(f'<ac:inline-comment-marker ac:ref="{escape_attr(m.group(1))}">')
@@ -437,12 +491,12 @@ class Writer:
                 out.append(escape_text(child.content or ""))
         return "".join(out)
 
-    def _span_text(self, children, start: int) -> tuple[str, int]:
-        """Plain text of inline tokens up to the closing ``</span>``; index of that token."""
+    def _span_text(self, children, start: int, close: str = "</span>") -> tuple[str, int]:
+        """Plain text of inline tokens up to the closing tag; index of that token."""
         parts = []
         for i in range(start, len(children)):
             c = children[i]
-            if c.type == "html_inline" and c.content == "</span>":
+            if c.type == "html_inline" and c.content == close:
                 return "".join(parts), i
             parts.append(c.content if c.type in ("text", "code_inline") else "")
         return "".join(parts), len(children)
@@ -463,9 +517,11 @@ class Writer:
             for prefix, name in (("userkey=", "ri:userkey"), ("username=", "ri:username")):
                 if who.startswith(prefix):
                     attr, who = name, who[len(prefix) :]
+            # The name Confluence shows needs no body; other text is kept as the link body.
+            shown = {mention_label(self.resolver, attr, who)}
             body = (
                 f"<ac:plain-text-link-body>{cdata(text)}</ac:plain-text-link-body>"
-                if plain and text and text != "@user"
+                if plain and text and text not in shown
                 else ""
             )
             return f'<ac:link><ri:user {attr}="{escape_attr(who)}" />{body}</ac:link>'
@@ -525,6 +581,13 @@ class Writer:
         else:
             ri = f'<ri:url ri:value="{escape_attr(src)}" />'
         return f"<ac:image{attrs}>{ri}</ac:image>"
+
+
+def _anchor_macro(name: str) -> str:
+    return (
+        '<ac:structured-macro ac:name="anchor" ac:schema-version="1">'
+        f'<ac:parameter ac:name="">{escape_text(name)}</ac:parameter></ac:structured-macro>'
+    )
 
 
 def restyled_image(original: str, alt: str, title: str | None) -> str | None:

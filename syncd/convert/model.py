@@ -46,6 +46,12 @@ class LinkResolver(Protocol):
     def attachment_for_path(self, path: str) -> str | None:
         """Attachment file name for a relative path produced by :meth:`attachment_path`."""
 
+    # Optional (looked up with getattr, so older resolvers keep working):
+    #   user_name(kind, value) -> display name of a user; kind is "account-id", "userkey"
+    #     or "username".  Mentions read "@Display Name"; None gives a short fallback.
+    #   jira_url(server_name, server_id) -> base URL of a Jira server, so an issue macro
+    #     reads as a link to the issue; None leaves the issue key alone.
+
 
 class DefaultResolver:
     """Resolver with no knowledge of other pages: attachments live in ``attachments/``.
@@ -66,6 +72,12 @@ class DefaultResolver:
             return None
         return f"{self.folder}/{filename}"
 
+    def user_name(self, kind, value):
+        return None
+
+    def jira_url(self, server_name, server_id):
+        return None
+
     def attachment_for_path(self, path):
         norm = posixpath.normpath(path)
         head, name = posixpath.split(norm)
@@ -81,6 +93,22 @@ class RecordingResolver:
         self.inner = inner or DefaultResolver()
         self.pages: dict[tuple[str | None, str | None], str] = {}
         self.attachments: dict[str, str] = {}
+        self.users: dict[tuple[str, str], str] = {}
+        self.jira: dict[tuple[str, str], str] = {}
+
+    def user_name(self, kind, value):
+        fn = getattr(self.inner, "user_name", None)
+        name = fn(kind, value) if fn is not None else None
+        if name:
+            self.users[(kind, value)] = name
+        return name
+
+    def jira_url(self, server_name, server_id):
+        fn = getattr(self.inner, "jira_url", None)
+        url = fn(server_name, server_id) if fn is not None else None
+        if url:
+            self.jira[(server_name, server_id)] = url
+        return url
 
     def page_path(self, title, space_key=None, page_id=None):
         path = self.inner.page_path(title, space_key, page_id)
@@ -101,10 +129,15 @@ class RecordingResolver:
         return self.inner.attachment_for_path(path)
 
     def links(self) -> dict[str, list[list[Any]]]:
-        return {
+        out = {
             "pages": [[t, s, p] for (t, s), p in sorted(self.pages.items(), key=str)],
             "attachments": [[f, p] for f, p in sorted(self.attachments.items())],
         }
+        if self.users:
+            out["users"] = [[k, v, n] for (k, v), n in sorted(self.users.items())]
+        if self.jira:
+            out["jira"] = [[n, i, u] for (n, i), u in sorted(self.jira.items())]
+        return out
 
 
 class ReplayResolver:
@@ -116,6 +149,21 @@ class ReplayResolver:
         self.by_path = {p: (t, s) for (t, s), p in self.pages.items()}
         self.attachments = {f: p for f, p in links.get("attachments", [])}
         self.by_file_path = {p: f for f, p in self.attachments.items()}
+        # Names as at pull time: a user renamed since must not look like an edit.
+        self.users = {(k, v): n for k, v, n in links.get("users", [])}
+        self.jira = {(n, i): u for n, i, u in links.get("jira", [])}
+
+    def user_name(self, kind, value):
+        if (kind, value) in self.users:
+            return self.users[(kind, value)]
+        fn = getattr(self.live, "user_name", None)
+        return fn(kind, value) if fn is not None else None
+
+    def jira_url(self, server_name, server_id):
+        if (server_name, server_id) in self.jira:
+            return self.jira[(server_name, server_id)]
+        fn = getattr(self.live, "jira_url", None)
+        return fn(server_name, server_id) if fn is not None else None
 
     def page_path(self, title, space_key=None, page_id=None):
         if (title, space_key) in self.pages:

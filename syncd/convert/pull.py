@@ -15,7 +15,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from . import xmltree
+from . import labels, xmltree
+from .chunks import md_parser
+from .htmlview import HtmlView
 from .model import DefaultResolver, LinkResolver
 from .xmltree import Node
 
@@ -56,7 +58,11 @@ STRONG = frozenset({"strong", "b"})
 EMPH = frozenset({"em", "i"})
 STRIKE = frozenset({"s", "del", "strike"})
 
-_ENTITY_OR_WS = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|\s+|.", re.S)
+# A no-break space is a token of its own: it is text, not a gap to normalise.
+_ENTITY_OR_WS = re.compile(
+    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|[^\S\u00a0]+|.", re.S
+)
+NBSP = "\u00a0"
 _INVISIBLE = re.compile(r"[\s\u00a0\u200b-\u200f\u2028-\u202f\u2060\ufeff\x00-\x1f\x7f]")
 _LINE_START_TRIGGER = re.compile(r"(#{1,6}(?:\s|$)|>|[-+](?:\s|$)|=+\s*$|-+\s*$)")
 _ORDERED_TRIGGER = re.compile(r"\d{1,9}([.)])(?:\s|$)")
@@ -66,6 +72,9 @@ _BLOCK_START = re.compile(
     + r")[\s/>]"
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# A line after a soft break that might start a block (or a table's delimiter row): only
+# then is the paragraph parsed to make sure it is still one paragraph.
+_RISKY_LINE = re.compile(r"\n[ \t]*(?:[-+*_=#>|:<`~]|\d{1,9}[.)])")
 
 
 def fragment_key(raw: str) -> str:
@@ -115,7 +124,6 @@ class Renderer:
     def units(self, root: Node) -> list[Unit]:
         units: list[Unit] = []
         self._flatten(root.children, units)
-        self._merge_markers(units)
         return units
 
     def _flatten(self, nodes: list[Node], units: list[Unit]) -> None:
@@ -148,7 +156,9 @@ class Renderer:
                 body, open_md, close_md, kind = container
                 if kind == "expand":
                     md, runs = self._expand_open_md(node)
-                    units.append(Unit(node.start, body.open_end, "expand-open", md, runs))
+                    units.append(
+                        Unit(node.start, body.open_end, "expand-open", md, runs, node=node)
+                    )
                 else:
                     units.append(Unit(node.start, body.open_end, "marker", open_md))
                 self._flatten(body.children, units)
@@ -174,14 +184,10 @@ class Renderer:
             return None
         name = node.lname
         if name in ("ac:layout", "ac:layout-section", "ac:layout-cell"):
-            short = name[3:]
-            label = short
-            if name == "ac:layout-section" and node.attr("ac:type"):
-                label += " " + node.attr("ac:type")
             return (
                 node,
-                self._marker(node.start, node.open_end, label),
-                self._marker(node.close_start, node.end, "/" + short),
+                self._marker(node.start, node.open_end, labels.layout_label(node, self.src)),
+                self._marker(node.close_start, node.end, labels.layout_close_label(node)),
                 "layout",
             )
         if name not in ("ac:structured-macro", "ac:macro"):
@@ -206,7 +212,9 @@ class Renderer:
         return (
             body,
             self._marker(node.start, body.open_end, self._macro_label(node)),
-            self._marker(body.close_start, node.end, "/" + (macro or "macro")),
+            self._marker(
+                body.close_start, node.end, "/" + labels.MACRO_NAMES.get(macro, macro or "macro")
+            ),
             "macro",
         )
 
@@ -226,22 +234,6 @@ class Renderer:
         key = fragment_key(raw)
         self.fragments.setdefault(key, raw)
         return f"<!--cf:{key} {_comment_safe(label)}-->"
-
-    def _merge_markers(self, units: list[Unit]) -> None:
-        """Adjacent container markers become one unit (one Markdown line)."""
-        merged: list[Unit] = []
-        for u in units:
-            if (
-                merged
-                and u.kind == "marker"
-                and merged[-1].kind == "marker"
-                and not self.src[merged[-1].end : u.start].strip()
-            ):
-                prev = merged[-1]
-                merged[-1] = Unit(prev.start, u.end, "marker", prev.md + u.md)
-            else:
-                merged.append(u)
-        units[:] = merged
 
     def _unit(self, start, end, kind, render, units, node=None) -> None:
         self._runs = []
@@ -333,7 +325,6 @@ class Renderer:
         return ""
 
     def _raw_or_opaque(self, start: int, end: int, kind: str) -> str:
-        raw = self.src[start:end]
         node = self._node_at(start)
         if (
             # Block XHTML Markdown keeps as an HTML block: it must be one element and contain
@@ -342,11 +333,13 @@ class Renderer:
             and node.kind == "el"
             and node.end == end
             and node.lname in HTML_BLOCK_NAMES
-            and not _BLANK_LINE.search(raw.replace("\r", ""))
             and self._sentinel_safe
         ):
             self._runs = []
-            return self._raw_html(node)
+            md = HtmlView(self).render(node)
+            # A blank line would end the HTML block early.
+            if not _BLANK_LINE.search(_strip_trailing_ws(md.replace("\r", ""))):
+                return md
         label = kind
         if (
             node is not None
@@ -360,30 +353,8 @@ class Renderer:
         return self._marker(start, end, label)
 
     def _macro_label(self, node: Node) -> str:
-        """Macro name and its first short parameters, for a marker a reader understands."""
-        label = node.attr("ac:name") or "macro"
-        params = []
-        for p in node.find_all("ac:parameter"):
-            if p.elements():
-                continue
-            value = xmltree.text_content(self.src, p).strip()
-            if value and len(value) <= 40:
-                params.append(f"{p.attr('ac:name') or 'default'}={_quote_param(value)}")
-        if params:
-            label += " " + " ".join(params[:4])
-        return label
-
-    def _raw_html(self, node: Node) -> str:
-        """Verbatim XHTML (minus volatile ids) with text nodes marked as raw runs."""
-        out: list[str] = []
-        pos = node.start
-        for n in node.iter():
-            if n.kind == "text":
-                out.append(VOLATILE_ATTRS.sub("", self.src[pos : n.start]))
-                out.append(self._raw_run(n.start, n.end))
-                pos = n.end
-        out.append(VOLATILE_ATTRS.sub("", self.src[pos : node.end]))
-        return "".join(out)
+        """What the macro is and shows, for a marker a reader understands."""
+        return labels.macro_label(self.src, node)
 
     def _raw_html_text(self, n: Node) -> str:
         if n.kind == "text":
@@ -496,18 +467,68 @@ class Renderer:
             return self._table(node)
         if name == "pre":
             return self._pre(node)
-        if name == "ac:structured-macro":
-            return self._macro(node)
+        if name == "ac:structured-macro" or (
+            name == "ac:macro" and node.attr("ac:name") in ("code", "noformat")
+        ):
+            md = self._macro(node)
+            if md:
+                return md
+            return self._nested_container(node)
         if name == "ac:adf-extension":
             return self._adf(node)
         return ""
 
+    def _nested_container(self, node: Node) -> str:
+        """A macro with a rich body inside a list item, a paragraph or a panel (excerpt,
+        details, expand...): its body stays editable Markdown between two marker lines."""
+        container = self._container_body(node)
+        if container is None:
+            return ""
+        body, open_md, close_md, kind = container
+        if kind == "expand":
+            return ""  # <details> lines need the top level; kept as a marker here
+        inner = self.container(body.children)
+        return f"{open_md}\n\n{inner}\n\n{close_md}" if inner.strip() else ""
+
     def _paragraph(self, node: Node) -> str:
-        text = self.inline(node.children, at_start=True)
+        if self._lone_macro(node.children) is not None:
+            # A paragraph holding only a toc, a Jira query, an include...: one marker line.
+            return self._marker(
+                node.start, node.end, self._macro_label(self._lone_macro(node.children))
+            )
+        if any(not self._is_inline_node(c) for c in node.children):
+            # Blocks inside a paragraph (a task list in <p>, which Confluence allows): the
+            # paragraph's content as Markdown blocks, every task still a task.
+            return self.container(node.children)
+        text = self.inline(node.children, at_start=True, breaks=True)
         return text if text.strip() else ""
 
     def _inline_block(self, nodes: list[Node]) -> str:
-        return self.inline(nodes, at_start=True)
+        macro = self._lone_macro(nodes)
+        if macro is not None and self.src[nodes[0].start : macro.start].strip() == "":
+            return self._marker(nodes[0].start, nodes[-1].end, self._macro_label(macro))
+        return self.inline(nodes, at_start=True, breaks=True)
+
+    def _lone_macro(self, nodes: list[Node]) -> Node | None:
+        """The one macro among blank text that shows generated content (not a word in a
+        sentence: statuses, anchors, emoticons and single Jira issues stay inline)."""
+        content = [n for n in nodes if not self._is_blank(n)]
+        if len(content) != 1:
+            return None
+        node = content[0]
+        if node.kind != "el" or node.lname not in ("ac:structured-macro", "ac:macro"):
+            return None
+        name = node.attr("ac:name")
+        if name in ("status", "anchor", "mention", "inline-task", "emoticon"):
+            return None
+        body = node.find("ac:rich-text-body")
+        if body is not None and body.close_start != body.end:
+            return None  # its body is content to show, not a marker
+        if name in ("jira", "jiraissues"):
+            params = labels.macro_params(self.src, node)
+            if params.get("key") and not params.get("jqlQuery"):
+                return None
+        return node
 
     def _list(self, node: Node) -> str:
         ordered = node.lname == "ol"
@@ -610,10 +631,22 @@ class Renderer:
         return "\n".join(lines)
 
     def _pre(self, node: Node) -> str:
-        text = xmltree.text_content(self.src, node)
-        if node.elements():
-            return ""
-        return _fence("", text)
+        """``<pre>`` as a fence; ``<pre><code class="language-x">`` with its language."""
+        language = ""
+        inner = node
+        elements = node.elements()
+        if elements:
+            content = [c for c in node.children if not self._is_blank(c)]
+            code = content[0] if len(content) == 1 else None
+            if code is None or code.kind != "el" or code.lname != "code" or code.elements():
+                return ""
+            m = re.fullmatch(r"(?:language-)?([^\s`{}=\"]+)", code.attr("class"))
+            if set(code.attrs) - {"class"} or (code.attr("class") and not m):
+                return ""
+            language = m.group(1) if m else ""
+            inner = code
+        text = xmltree.text_content(self.src, inner)
+        return _fence(language, text)
 
     def _macro(self, node: Node) -> str:
         name = node.attr("ac:name")
@@ -715,11 +748,40 @@ class Renderer:
         return head + (_alert_gap(inner) + _prefix_lines(inner, "> ") if inner.strip() else "")
 
     # --------------------------------------------------------------- inline
-    def inline(self, nodes: list[Node], *, at_start: bool = False, in_table: bool = False) -> str:
+    def inline(
+        self,
+        nodes: list[Node],
+        *,
+        at_start: bool = False,
+        in_table: bool = False,
+        breaks: bool = False,
+    ) -> str:
+        """Inline Markdown of ``nodes``.
+
+        With ``breaks`` (paragraph text), a line break in the storage text stays a line
+        break (a Markdown soft break), so a paragraph the user wrapped reads back as they
+        wrote it.  Breaks are kept only in the paragraph's own text, never inside markup,
+        and only when the result is still one paragraph; otherwise lines are joined.
+        """
+        mark = len(self._runs)
+        text = self._inline(nodes, at_start, in_table, breaks and not in_table)
+        if breaks and "\n" in text and not _one_paragraph(text):
+            del self._runs[mark:]
+            text = self._inline(nodes, at_start, in_table, False)
+        return text
+
+    def _inline(self, nodes: list[Node], at_start: bool, in_table: bool, breaks: bool) -> str:
         out: list[str] = []
-        state = {"start": at_start}
-        for node in nodes:
+        state = {"start": at_start, "breaks": False, "after_el": False, "before_el": False}
+        last = len(nodes) - 1
+        for i, node in enumerate(nodes):
+            text = node.kind == "text"
+            state["breaks"] = breaks and text
+            # Whether markup is rendered right before / after this text (no line end there).
+            state["after_el"] = text and i > 0 and nodes[i - 1].kind == "el"
+            state["before_el"] = text and i < last and nodes[i + 1].kind == "el"
             out.append(self._inline_node(node, state, in_table))
+        state["after_el"] = state["before_el"] = False
         text = "".join(out)
         return text.strip(" \t\n")
 
@@ -777,8 +839,14 @@ class Renderer:
             and not any(c.kind == "el" for c in node.iter() if c is not node)
         ):
             return self._verbatim_inline(node, state, in_table)
-        if name == "a" and node.attr("href") and set(node.attrs) <= {"href", "title"}:
+        card = name == "a" and set(node.attrs) - {"href", "title"} <= CARD_ATTRS
+        if name == "a" and node.attr("href") and (set(node.attrs) <= {"href", "title"} or card):
             label = "".join(self._inline_node(c, state, in_table) for c in node.children)
+            if card and not node.attr("title") and not node.elements():
+                # A smart link (inline / block card) reads as a plain link; the card
+                # goes back from the pulled body.
+                text = re.sub(r"\s+", " ", xmltree.text_content(src, node))
+                self.reuse.setdefault(("link", text, node.attr("href")), src[node.start : node.end])
             href = node.attr("href")
             if not label.strip() or "\n" in label or "]" in label.replace("\\]", ""):
                 return self._span_marker(node, xmltree.text_content(src, node))
@@ -790,6 +858,17 @@ class Renderer:
             return f"[{label}]({dest}{suffix})"
         if name == "ac:link":
             return self._ac_link(node, state, in_table)
+        if name in ("ac:structured-macro", "ac:macro"):
+            readable = self._readable_macro(node, state)
+            if readable is not None:
+                return readable
+        if name == "time":
+            readable = self._time(node, state)
+            if readable is not None:
+                return readable
+        if name == "ac:emoticon":
+            state["start"] = False
+            return self._span_marker(node, labels.emoticon_label(node))
         if name == "ac:structured-macro" and node.attr("ac:name") == "status":
             status = self._status(node, state, in_table)
             if status is not None:
@@ -822,6 +901,41 @@ class Renderer:
         if inner is None:
             inner = "".join(self._inline_node(c, state, in_table) for c in node.children)
         return open_tag + inner + close
+
+    def _readable_macro(self, node: Node, state: dict) -> str | None:
+        """Inline macros with a Markdown form: an anchor as ``<a name="x"></a>``, a Jira
+        issue as a link to it (or its key).  The macro itself goes back from the body."""
+        macro = node.attr("ac:name")
+        params = labels.macro_params(self.src, node)
+        raw = self.src[node.start : node.end]
+        if macro == "anchor" and set(params) <= {""} and _ANCHOR_NAME.fullmatch(params.get("", "")):
+            name = params[""]
+            state["start"] = False
+            self.reuse.setdefault(("anchor", name), raw)
+            return f'<a name="{name}"></a>'
+        if macro in ("jira", "jiraissues") and params.get("key") and not params.get("jqlQuery"):
+            key = params["key"]
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", key):
+                return None
+            state["start"] = False
+            base = _ask(
+                self.resolver, "jira_url", params.get("server", ""), params.get("serverId", "")
+            )
+            if base and _link_dest(base) == base:
+                url = base.rstrip("/") + "/browse/" + key
+                self.reuse.setdefault(("link", key, url), raw)
+                return f"[{key}]({url})"
+            return self._span_marker(node, key)
+        return None
+
+    def _time(self, node: Node, state: dict) -> str | None:
+        """A date: ``<time datetime="2026-10-06">2026-10-06</time>`` (the text is the date)."""
+        when = node.attr("datetime")
+        if set(node.attrs) != {"datetime"} or node.children or not _ISO_DATE.fullmatch(when):
+            return None
+        state["start"] = False
+        self.reuse.setdefault(("time", when), self.src[node.start : node.end])
+        return f'<time datetime="{when}">{when}</time>'
 
     def _status(self, node: Node, state: dict, in_table: bool) -> str | None:
         """Status lozenge as ``<span data-status="Colour">TITLE</span>``."""
@@ -864,7 +978,7 @@ class Renderer:
         src = self.src
         res = [c for c in node.children if c.kind == "el" and c.lname.startswith("ri:")]
         bodies = [c for c in node.children if c.kind == "el" and not c.lname.startswith("ri:")]
-        allowed = {"ac:anchor"}
+        allowed = {"ac:anchor", "ac:card-appearance", "ac:local-id"}
         if set(node.attrs) - allowed or len(res) > 1 or len(bodies) > 1:
             state["start"] = False
             return self._span_marker(node, _label(src, node))
@@ -913,7 +1027,7 @@ class Renderer:
                 prefix = USER_ATTRS[kind_attr]
                 if re.fullmatch(r"[^\s<>()\\#]+", value):
                     target = "confluence-user:" + prefix + value
-                    default_label = "@user"
+                    default_label = mention_label(self.resolver, kind_attr, value)
                     anchor = ""
         if target is None:
             state["start"] = False
@@ -953,12 +1067,18 @@ class Renderer:
             label = _escape_inline_text(default_label)
         if not label.strip() or "\n" in label:
             return self._span_marker(node, _label(src, node))
+        href = dest[1:-1] if dest.startswith("<") else dest
         if kind != "rich":
             plain_label = default_label if kind == "none" else text
-            href = dest[1:-1] if dest.startswith("<") else dest
             self.reuse.setdefault(
                 ("link", re.sub(r"\s+", " ", plain_label), href), src[node.start : node.end]
             )
+        elif not bodies[0].elements():
+            # A rich body of plain text (smart links): the Markdown link text is that text.
+            plain_label = re.sub(r"\s+", " ", xmltree.text_content(src, bodies[0])).strip()
+            shown = label.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
+            if shown == _escape_inline_text(plain_label):
+                self.reuse.setdefault(("link", plain_label, href), src[node.start : node.end])
         return f"[{label}]({dest})"
 
     def _ac_image(self, node: Node, state: dict) -> str:
@@ -1009,14 +1129,9 @@ class Renderer:
         if state["start"]:
             stripped = decoded.lstrip()
             if stripped:
-                lead = len(decoded) - len(stripped)
-                m = _LINE_START_TRIGGER.match(stripped)
-                if m:
-                    forced.add(lead)
-                m = _ORDERED_TRIGGER.match(stripped)
-                if m:
-                    forced.add(lead + m.start(1))
+                _escape_line_start(stripped, len(decoded) - len(stripped), forced)
                 state["start"] = False
+        breaks = state.get("breaks", False)
         out: list[str] = []
         run: list[str] = []
         run_start = -1
@@ -1057,11 +1172,34 @@ class Renderer:
                     identity = False
                 else:
                     piece, identity = _escape_char(ch, decoded, pos_decoded, in_table), False
+                    if pos_decoded in forced and piece == ch:
+                        piece = "\\" + ch
                 pos_decoded += len(ch)
+            elif tok == NBSP:
+                # Kept as typed between two words; as &nbsp; where Markdown would drop
+                # it (the ends of a line or of a paragraph) or read it as a gap.
+                before = decoded[pos_decoded - 1] if pos_decoded else None
+                after = decoded[pos_decoded + 1] if pos_decoded + 1 < len(decoded) else None
+                if (not before.isspace() if before else state.get("after_el")) and (
+                    not after.isspace() if after else state.get("before_el")
+                ):
+                    piece, identity = tok, True
+                else:
+                    piece, identity = "&nbsp;", False
+                pos_decoded += 1
             elif tok.isspace():
-                piece = " "
-                identity = tok == " " and bool(run)
                 pos_decoded += len(tok)
+                if breaks and ("\n" in tok or "\r" in tok):
+                    # A soft break: the next line must not start a block.
+                    piece, identity = "\n", False
+                    rest = decoded[pos_decoded:]
+                    if rest:
+                        _escape_line_start(rest.split("\n", 1)[0], pos_decoded, forced)
+                    else:
+                        state["start"] = True
+                else:
+                    piece = " "
+                    identity = tok == " " and bool(run)
             else:
                 piece = _escape_char(tok, decoded, pos_decoded, in_table)
                 if pos_decoded in forced and piece == tok:
@@ -1079,6 +1217,36 @@ class Renderer:
         return "".join(out)
 
 
+CARD_ATTRS = frozenset({"data-card-appearance", "local-id", "data-local-id"})
+_ANCHOR_NAME = re.compile(r"[^\s\"'<>&]+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+USER_KINDS = {"ri:account-id": "account-id", "ri:userkey": "userkey", "ri:username": "username"}
+
+
+def mention_label(resolver, attr: str, value: str) -> str:
+    """``@Display Name`` from the resolver; else a short form that tells users apart."""
+    kind = USER_KINDS.get(attr, attr)
+    name = _ask(resolver, "user_name", kind, value)
+    if name and name.strip():
+        return "@" + re.sub(r"\s+", " ", name).strip()
+    return fallback_mention(kind, value)
+
+
+def fallback_mention(kind: str, value: str) -> str:
+    if kind == "username":
+        return "@" + value
+    tail = value.rsplit(":", 1)[-1]
+    return "@user-" + re.sub(r"[^A-Za-z0-9]", "", tail)[:6]
+
+
+def _ask(resolver, method: str, *args):
+    """Optional resolver capabilities (user names, Jira servers): None when not offered."""
+    fn = getattr(resolver, method, None)
+    return fn(*args) if fn is not None else None
+
+
 _HTML_OPEN = re.compile(
     r"<[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*\s*/?>"
 )
@@ -1091,6 +1259,25 @@ def _alert_gap(inner: str) -> str:
     if re.fullmatch(r"(?:=+|-+|(?:[-*_] *){3,})\s*", first) or first.startswith("|"):
         return "\n>\n"
     return "\n"
+
+
+def _escape_line_start(line: str, offset: int, forced: set[int]) -> None:
+    """Positions (``offset`` + index in ``line``) whose character would start a block at
+    the start of a line, and so must be escaped."""
+    if _LINE_START_TRIGGER.match(line):
+        forced.add(offset)
+    m = _ORDERED_TRIGGER.match(line)
+    if m:
+        forced.add(offset + m.start(1))
+
+
+def _one_paragraph(text: str) -> bool:
+    """Whether inline Markdown with line breaks still reads as one paragraph."""
+    plain = text.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
+    if not _RISKY_LINE.search(plain):
+        return True
+    tokens = md_parser().parse(plain)
+    return [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
 
 
 def _interrupts_paragraph(kind: str, md: str) -> bool:
@@ -1161,8 +1348,7 @@ def _quote_param(value: str) -> str:
 
 
 def _comment_safe(label: str) -> str:
-    label = label.replace("--", "- -").replace(">", "&gt;").replace("\n", " ")
-    return label[:80]
+    return labels.shorten(label.replace("--", "- -").replace(">", "&gt;"))
 
 
 def _escape_label(text: str) -> str:
@@ -1181,39 +1367,34 @@ def _escape_label(text: str) -> str:
 
 
 def _label(src: str, node: Node) -> str:
+    """The visible text of an inline element kept as a span marker (never empty)."""
+    text = ""
     if node.kind == "el":
         name = node.lname
         if name == "ac:emoticon":
-            return (
-                node.attr("ac:emoji-fallback")
-                or node.attr("ac:emoji-shortname")
-                or ":" + node.attr("ac:name") + ":"
-            )
+            return labels.emoticon_label(node)
         if name in ("ac:structured-macro", "ac:macro"):
-            title = ""
-            for p in node.find_all("ac:parameter"):
-                if p.attr("ac:name") in ("title", ""):
-                    title = xmltree.text_content(src, p)
-            return title or xmltree.text_content(src, node) or node.attr("ac:name")
+            return labels.macro_label(src, node)
         if name == "time":
             return node.attr("datetime") or xmltree.text_content(src, node)
-        if name == "ac:link":
-            text = xmltree.text_content(src, node)
+        if name in ("ac:link", "ac:image"):
+            text = xmltree.text_content(src, node) if name == "ac:link" else node.attr("ac:alt")
             if text.strip():
                 return text
             for c in node.iter():
                 if c.kind == "el" and c.lname.startswith("ri:"):
+                    if c.lname == "ri:user":
+                        return "@" + (c.attr("ri:username") or "user")
                     return (
-                        "@" + (c.attr("ri:content-title") or c.attr("ri:filename") or "link")
-                        if c.lname == "ri:user"
-                        else (
-                            c.attr("ri:content-title")
-                            or c.attr("ri:filename")
-                            or c.attr("ri:value")
-                            or c.lname[3:]
-                        )
+                        c.attr("ri:content-title")
+                        or c.attr("ri:filename")
+                        or c.attr("ri:value")
+                        or c.attr("ri:space-key")
+                        or c.lname[3:]
                     )
-    return xmltree.text_content(src, node)
+            return name[3:]
+    text = xmltree.text_content(src, node)
+    return text if text.strip() else (node.lname or node.kind)
 
 
 def _escape_char(ch: str, decoded: str, i: int, in_table: bool) -> str:

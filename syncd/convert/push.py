@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from collections import Counter
@@ -19,10 +20,12 @@ from difflib import SequenceMatcher
 
 from . import xmltree
 from .blocks import Block, Projection, project
-from .chunks import md_parser, normalise, split_chunks, to_html
-from .fresh import Writer, cdata, parse_info, xhtml
+from .chunks import md_parser, normalise, split_chunks
+from .fresh import _DETAILS_OPEN, Writer, cdata, escape_text
+from .meaning import same_meaning
 from .model import ConversionRefused, LinkResolver, PushResult, ReplayResolver, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
+from .wording import in_pulled_wording
 from .xmltree import Node
 
 _TEXT_FORBIDDEN = re.compile(r"[\\`*_\[\]<>|~&!#\n\ue000\ue001]")
@@ -35,10 +38,16 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
         storage = Writer({}, resolver).document(md)
         _verify(md, storage, resolver)
         return PushResult(storage, new_blocks=len(split_chunks(md)))
-    if md == normalise(sidecar.markdown):
+    base = normalise(sidecar.markdown)
+    if md == base:
         return PushResult(None)
     resolver = ReplayResolver(sidecar.links, resolver)
     proj = project(sidecar.body, resolver)
+    # The file may word the page its own way (kept after the last sync): blocks it did not
+    # edit since are put back in the pulled words, so they match the pulled blocks.
+    md = in_pulled_wording(md, base, proj.markdown)
+    if md == proj.markdown:
+        return PushResult(None)
     storage, changed, new = _patch_document(md, proj, resolver)
     if storage == sidecar.body:
         return PushResult(None)
@@ -272,6 +281,9 @@ def _max_task_id(body: str) -> int:
 
 
 def _patch_block(block: Block, text: str, line: int, proj: Projection, resolver, next_task):
+    if block.kind == "expand-open":
+        # The opening of an expand alone is not a whole element: patched on its own terms.
+        return _patch_expand_open(block, text, proj, resolver), next_task
     for attempt in (_text_patch, _rebuild):
         try:
             frag = attempt(block, text, proj, resolver)
@@ -287,7 +299,7 @@ def _renders_as(fragment: str, text: str, resolver) -> bool:
     want = normalise(text)
     if got == want:
         return True
-    return _html_equal(got, want)
+    return same_meaning(got, want)
 
 
 def _text_patch(block: Block, new: str, proj: Projection, resolver) -> str | None:
@@ -356,12 +368,21 @@ def _rebuild(block: Block, new: str, proj: Projection, resolver) -> str | None:
             content = new
         if node.close_start == node.end:
             return None
+        if level == 0 and any(c.kind == "el" and _is_block(c) for c in node.children):
+            # A paragraph holding blocks: its content is patched as a page of its own.
+            inner_src = body[node.open_end : node.close_start]
+            sub = Sidecar(inner_src, project(inner_src, resolver).markdown)
+            result = push(new, sidecar=sub, resolver=resolver)
+            inner = inner_src if result.storage is None else result.storage
+            return body[node.start : node.open_end] + inner + body[node.close_start : node.end]
         return (
             body[node.start : node.open_end]
             + writer.inline_md(content)
             + body[node.close_start : node.end]
         )
-    if name == "ac:structured-macro":
+    if name == "pre":
+        return _rebuild_pre(node, block, new, body)
+    if name in ("ac:structured-macro", "ac:macro"):
         macro = node.attr("ac:name")
         if macro in ("code", "noformat"):
             return _rebuild_code(node, block, new, body)
@@ -638,6 +659,48 @@ def _rebuild_table_rows(node, block: Block, new: str, proj: Projection, resolver
     return "".join(out)
 
 
+def _patch_expand_open(block: Block, new: str, proj: Projection, resolver) -> str | None:
+    """An edited expand title: only the text of the title parameter changes.
+
+    The macro's own tag (ids, schema version), its other parameters and the whitespace
+    between its children stay as they were.  The opening is checked together with the rest
+    of the macro, since alone it is not a whole element.
+    """
+    node = block.units[0].node if len(block.units) == 1 else None
+    m = _DETAILS_OPEN.fullmatch(new)
+    if node is None or m is None:
+        return None
+    body = proj.body
+    rest = body[block.end : node.end]
+    frag = _text_patch(block, new, proj, resolver)
+    if frag is None:
+        title = m.group(1)
+        if "<" in title or "&" in title:
+            title = escape_text(html.unescape(re.sub(r"<[^>]*>", "", title)).strip())
+        param = next(
+            (p for p in node.find_all("ac:parameter") if p.attr("ac:name") == "title"), None
+        )
+        if param is not None and param.close_start != param.end:
+            span = (param.open_end, param.close_start) if title else (param.start, param.end)
+            frag = body[block.start : span[0]] + title + body[span[1] : block.end]
+        elif title:
+            # No title before: the parameter goes first, as Confluence writes it.
+            tag = f'<ac:parameter ac:name="title">{title}</ac:parameter>'
+            if param is not None:  # <ac:parameter ac:name="title" />
+                frag = body[block.start : param.start] + tag + body[param.end : block.end]
+            else:
+                frag = body[block.start : node.open_end] + tag + body[node.open_end : block.end]
+        else:
+            return None
+    whole = frag + rest
+    if xmltree.defects(xmltree.parse(whole)):
+        return None
+    got = project(whole, resolver).blocks
+    if not got or got[0].kind != "expand-open" or not same_meaning(got[0].md, new):
+        return None
+    return frag
+
+
 def _rebuild_code(node, block: Block, new: str, body: str) -> str | None:
     old_first = block.md.split("\n", 1)[0]
     lines = new.split("\n")
@@ -651,6 +714,28 @@ def _rebuild_code(node, block: Block, new: str, body: str) -> str | None:
     if plain is None or plain.close_start == plain.end:
         return None
     return body[node.start : plain.open_end] + cdata(code) + body[plain.close_start : node.end]
+
+
+def _is_block(node) -> bool:
+    from .pull import BLOCK_NAMES, INLINE_MACROS
+
+    if node.lname in ("ac:structured-macro", "ac:macro"):
+        return node.attr("ac:name") not in INLINE_MACROS
+    return node.lname in BLOCK_NAMES
+
+
+def _rebuild_pre(node, block: Block, new: str, body: str) -> str | None:
+    """An edited ``<pre>`` (or ``<pre><code class>``) keeps its tags; only the code changes."""
+    lines = new.split("\n")
+    old_first = block.md.split("\n", 1)[0]
+    fence = re.match(r"`{3,}", old_first)
+    if len(lines) < 2 or lines[0] != old_first or not fence or lines[-1] != fence.group(0):
+        return None
+    inner = node.find("code") or node
+    if inner.close_start == inner.end:
+        return None
+    code = escape_text("\n".join(lines[1:-1]))
+    return body[node.start : inner.open_end] + code + body[inner.close_start : node.end]
 
 
 def _rebuild_panel(node, new: str, body: str, proj: Projection, resolver) -> str | None:
@@ -715,43 +800,6 @@ def _first_html_line(md: str) -> int:
     return 0
 
 
-def _squash(html: str) -> str:
-    html = xhtml(html)
-    html = re.sub(r"\s*<br\s*/?>\s*", "<br />", html)
-    # Presentation the storage form does not keep: list tightness, column alignment,
-    # markup inside an expand title.
-    html = re.sub(r' style="text-align:\s*\w+;?"', "", html)
-    html = re.sub(r"<details[^>]*>", "<details>", html)
-    html = re.sub(
-        r"<summary>(.*?)</summary>",
-        lambda m: "<summary>" + re.sub(r"<[^>]*>", "", m.group(1)).strip() + "</summary>",
-        html,
-        flags=re.S,
-    )
-    html = re.sub(r"<li>\s*<p>", "<li>", html)
-    html = re.sub(
-        r"</p>\s*(?=</li>|<ul|<ol|<pre|<blockquote|<h[1-6]|<table|<details|<hr)", "", html
-    )
-    # Whitespace is insignificant except inside code blocks.
-    parts = re.split(r"(<pre>.*?</pre>)", html, flags=re.S)
-    for i in range(1, len(parts), 2):
-        parts[i] = re.sub(r"\n+(</code></pre>)\Z", r"\1", parts[i])
-    for i in range(0, len(parts), 2):
-        squashed = re.sub(r"\s+", " ", parts[i])
-        parts[i] = re.sub(r"\s*(<[^>]+>)\s*", r"\1", squashed)
-    return "".join(parts).strip()
-
-
-def _html_equal(a: str, b: str) -> bool:
-    """Same meaning: same rendered HTML (presentation aside) and same fence info strings,
-    which carry code macro parameters the HTML does not show."""
-    return _squash(to_html(a)) == _squash(to_html(b)) and _fence_infos(a) == _fence_infos(b)
-
-
-def _fence_infos(md: str) -> list[list[str]]:
-    return [parse_info(t.info) for t in md_parser().parse(md) if t.type in ("fence", "code_block")]
-
-
 def _verify(md: str, storage: str, resolver, base: str | None = None) -> None:
     if xmltree.defects(xmltree.parse(storage)) > (
         xmltree.defects(xmltree.parse(base)) if base else 0
@@ -763,13 +811,13 @@ def _verify(md: str, storage: str, resolver, base: str | None = None) -> None:
             "Confluence would reject the page",
         )
     back = project(storage, resolver).markdown
-    if back == md or _html_equal(back, md):
+    if back == md or same_meaning(back, md):
         return
     want = split_chunks(md)
     got = split_chunks(back)
     for i, chunk in enumerate(want):
         other = got[i].text if i < len(got) else ""
-        if other != chunk.text and not _html_equal(other, chunk.text):
+        if other != chunk.text and not same_meaning(other, chunk.text):
             raise ConversionRefused(
                 chunk.kind.replace("_open", ""),
                 chunk.first + 1,

@@ -724,6 +724,20 @@ async def current_user(request: web.Request) -> web.Response:
     return json_response(shapes_v1.user(ctx, ctx.store.user))
 
 
+async def get_user(request: web.Request) -> web.Response:
+    """DC ``GET /rest/api/user?key=K`` or ``?username=N`` (DC OpenAPI ``getUser``): the
+    ``Person``; 404 when no such user."""
+    ctx = _ctx(request)
+    key = request.query.get("key")
+    name = request.query.get("username")
+    if not key and not name:
+        raise BadRequest("Either the key or the username must be provided")
+    for u in ctx.store.users.values():
+        if (key and u.user_key == key) or (name and u.username == name):
+            return json_response(shapes_v1.user(ctx, u))
+    raise NotFound(f"No user found with key: {key}" if key else f"No user found: {name}")
+
+
 async def unknown(request: web.Request) -> web.Response:
     raise ApiError(f"null for uri: {request.url}", status=404)
 
@@ -763,5 +777,7 @@ def add_routes(app: web.Application, flavor: str) -> None:
     r.add_put(f"{p}/space/{{spaceKey}}", update_space)
     r.add_get(f"{p}/space/{{spaceKey}}/content/{{type}}", space_content)
     r.add_get(f"{p}/user/current", current_user)
+    if flavor != "cloud":
+        r.add_get(f"{p}/user", get_user)
     r.add_get(f"{ctx}/download/attachments/{{pageId}}/{{filename}}", download)
     r.add_route("*", f"{p}/{{tail:.*}}", unknown)

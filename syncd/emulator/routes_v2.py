@@ -129,6 +129,20 @@ def _paged_content(
 # ---- spaces -------------------------------------------------------------------------
 
 
+@routes.post(PREFIX + "/users-bulk")
+async def users_bulk(request: web.Request) -> web.Response:
+    """Bulk user lookup (OpenAPI v2 ``POST /users-bulk``): body ``{"accountIds": [...]}``
+    (1 to 250 ids), answer ``{"results": [User...], "_links": {}}``; unknown ids are left
+    out ("results may be empty if no account IDs were found")."""
+    st = state_of(request)
+    body = await read_json(request)
+    ids = body.get("accountIds") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 250:
+        raise BadRequest("accountIds must list 1 to 250 account ids")
+    found = [st.store.users[i] for i in ids if isinstance(i, str) and i in st.store.users]
+    return json_response({"results": [shapes_v2.user(u) for u in found], "_links": {}})
+
+
 @routes.get(PREFIX + "/spaces")
 async def list_spaces(request: web.Request) -> web.Response:
     st = state_of(request)

@@ -27,11 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from syncd.emulator.model import User
 from syncd.emulator.store import Store
 
 TEMPLATE_DIR = Path(__file__).with_name("seed")
 FANOUT = 6
 LABELS = ["docs", "runbook", "design", "howto", "meeting-notes", "release", "draft", "team"]
+# The colleagues the seed pages mention (their ri:user account ids in seed/*.xml), so that
+# user lookups (v2 /users-bulk, DC /rest/api/user) answer with names.
+TEAM = {
+    "712020:5e1c0a4b-2f6d-4c3a-9e8b-7a6f5d4c3b21": "Priya Raman",
+    "712020:8d7c6b5a-4e3f-4a2b-8c1d-0e9f8a7b6c54": "Tomás Ferreira",
+    "712020:2a3b4c5d-6e7f-4081-92a3-b4c5d6e7f809": "Hana Kobayashi",
+    "712020:9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a": "Jonas Berg",
+}
 _PLACEHOLDER = re.compile(r"\{\{(page_title|attachment):([^}]*)\}\}")
 
 FALLBACK_TEMPLATES = [
@@ -102,6 +111,7 @@ def seed_space(store: Store, space_key: str, pages: int, seed: int) -> list[str]
     """Add ``pages`` pages under the space's home page; returns their ids in seeding order."""
     if pages <= 0:
         return []
+    seed_team(store)
     templates = load_templates()
     rng = random.Random(seed)
     titles = _titles(templates, pages)
@@ -135,6 +145,22 @@ def seed_space(store: Store, space_key: str, pages: int, seed: int) -> list[str]
                 c.labels[name] = _label(store, name)
     store._changed()
     return ids
+
+
+def seed_team(store: Store) -> None:
+    """Register the people the seed pages mention as users of the site."""
+    for account_id, name in TEAM.items():
+        username = name.split()[0].lower()
+        store.users.setdefault(
+            account_id,
+            User(
+                email=f"{username}@example.com",
+                account_id=account_id,
+                user_key=account_id.split(":")[1].replace("-", "")[:32],
+                username=username,
+                display_name=name,
+            ),
+        )
 
 
 def seed_corpus(store: Store, space_key: str, directory: Path) -> list[str]:

@@ -239,3 +239,17 @@ def attachment(store: Store, a: Attachment) -> dict:
         }
     )
     return out
+
+
+def user(u) -> dict:
+    """A ``User`` of the v2 API (OpenAPI v2 components.schemas.User)."""
+    return {
+        "displayName": u.display_name,
+        "timeZone": "UTC",
+        "isExternalCollaborator": False,
+        "accountStatus": "active",
+        "accountId": u.account_id,
+        "email": u.email,
+        "accountType": "atlassian",
+        "publicName": u.display_name,
+    }

@@ -163,13 +163,18 @@ def _load_checked(raw: str, loader: Any) -> Any:
 
 
 def _dump(data: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(
-        dict(data),
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=None,
-        width=4096,
-        indent=2,
+    """Block style for the keys (``title: X`` one per line, on every page, also when all
+    values are scalars); a list of scalars stays on its key's line (``labels: [a, b]``)."""
+    return "".join(
+        yaml.safe_dump(
+            {key: value},
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=None if isinstance(value, (list, dict)) else False,
+            width=4096,
+            indent=2,
+        )
+        for key, value in data.items()
     )
 
 

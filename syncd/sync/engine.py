@@ -193,7 +193,7 @@ class SyncEngine:
         self.progress = progress
         self.root = Path(config.local.path)
         self.space_key = config.confluence.space
-        self.index = PageIndex(self.space_key)
+        self.index = PageIndex(self.space_key, jira_url=config.confluence.jira_url)
         self.layout: Layout = Layout(root_id=None, paths={})
         self.root_id: str | None = config.confluence.root_page
         self._lock = asyncio.Lock()
@@ -522,7 +522,7 @@ class SyncEngine:
     def _set_layout(self, listing: RemoteListing, records: dict[str, PageRecord]) -> None:
         reserved = (BLOG_FOLDER, BLOG_FOLDER + ".md") if self.config.sync.blog_posts else ()
         self.layout = compute_layout(listing.tree, listing.root_id, reserved_root_names=reserved)
-        index = PageIndex(self.space_key)
+        index = PageIndex(self.space_key, jira_url=self.config.confluence.jira_url)
         live = {pid: r for pid, r in records.items() if r.tombstone is None}
         for pid, entry in listing.remotes.items():
             record = live.get(pid)

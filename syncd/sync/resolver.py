@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 from syncd.local.layout import attachments_dir_of
 from syncd.local.names import fold
+from syncd.sync.users import UserNames
 
 
 def _norm_rel(path: str) -> str | None:
@@ -36,13 +37,17 @@ def _norm_rel(path: str) -> str | None:
 class PageIndex:
     """page id <-> path and title <-> page id for one space (mutable, updated as files move)."""
 
-    def __init__(self, space_key: str) -> None:
+    def __init__(self, space_key: str, *, jira_url: str | None = None) -> None:
         self.space_key = space_key
+        #: Base URL of the Jira that issue macros point at (config ``confluence.jira_url``).
+        self.jira_url = jira_url
         self._path: dict[str, str] = {}
         self._by_path: dict[str, str] = {}  # folded path -> page id
         self._aliases: dict[str, str] = {}  # folded old path -> page id
         self._title: dict[str, str] = {}  # page id -> title
         self._by_title: dict[str, str] = {}  # title -> page id
+        #: Display names of mentioned users (set by the executor; None: names unknown).
+        self.users: UserNames | None = None
 
     # ------------------------------------------------------------------ updates
 
@@ -145,6 +150,13 @@ class PathResolver:
         else:
             owner = self.path
         return self._relative(f"{attachments_dir_of(owner)}/{filename}")
+
+    def jira_url(self, server_name: str, server_id: str) -> str | None:
+        return self.index.jira_url
+
+    def user_name(self, kind: str, value: str) -> str | None:
+        users = self.index.users
+        return users.name(kind, value) if users is not None else None
 
     def attachment_for_path(self, path: str) -> str | None:
         target = self._absolute(path)

@@ -259,9 +259,9 @@ def test_unknown_macros_survive_edits_elsewhere(name, corpus_bodies, corpus_pull
 
 def test_marker_edited_is_refused(corpus_bodies, corpus_pulls):
     pull = corpus_pulls["querypie__layout-toc-info.xml"]
-    m = re.search(r"<!--cf:([0-9a-f]{8}) toc", pull.markdown)
+    m = re.search(r"<!--cf:([0-9a-f]{8}) table of contents", pull.markdown)
     assert m
-    edited = pull.markdown.replace(m.group(0), "<!--cf:00000000 toc")
+    edited = pull.markdown.replace(m.group(0), "<!--cf:00000000 table of contents")
     with pytest.raises(ConversionRefused) as err:
         markdown_to_storage(edited, sidecar=pull.sidecar)
     assert err.value.construct == "marker"

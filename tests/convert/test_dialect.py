@@ -68,7 +68,12 @@ def test_simple_table_is_gfm_and_merged_cells_stay_html():
     simple = "<table><tbody><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>x | y</td></tr></tbody></table>"
     assert md_of(simple) == "| A | B |\n|---|---|\n| 1 | x \\| y |\n"
     merged = '<table><tbody><tr><th colspan="2">AB</th></tr><tr><td>1</td><td>2</td></tr></tbody></table>'
-    assert md_of(merged) == merged + "\n"
+    # One row per line, one cell per line: a one-cell edit is a one-line diff.
+    assert md_of(merged) == (
+        '<table>\n<tbody>\n<tr>\n<th colspan="2">AB</th>\n</tr>\n<tr>\n<td>1</td>\n'
+        "<td>2</td>\n</tr>\n</tbody>\n</table>\n"
+    )
+    assert md_of(storage_of(md_of(merged))) == md_of(merged)
     well_formed(storage_of("| A | B |\n|---|---|\n| 1 | 2 |\n"))
     # A pipe inside inline code in a cell is escaped too (GFM splits cells first).
     code = "<table><tbody><tr><th>A</th></tr><tr><td><code>x | y</code></td></tr></tbody></table>"
@@ -216,7 +221,7 @@ def test_status_and_mentions_are_readable_and_writable():
     md = md_of(storage)
     assert md == (
         '<span data-status="Red" data-subtle="true">BLOCKED</span> by '
-        "[@user](confluence-user:557058:aa-bb) and [@user](confluence-user:userkey=8a7f)\n"
+        "[@user-aabb](confluence-user:557058:aa-bb) and [@user-8a7f](confluence-user:userkey=8a7f)\n"
     )
     fresh = storage_of(md)
     assert fresh == storage.replace('ac:name="status">', 'ac:name="status" ac:schema-version="1">')
@@ -230,7 +235,7 @@ def test_opaque_macro_marker_moves_and_is_never_lost():
     toc = '<ac:structured-macro ac:name="toc" ac:macro-id="t"><ac:parameter ac:name="maxLevel">2</ac:parameter></ac:structured-macro>'
     storage = f"<p>intro</p>{toc}<p>end</p>"
     pull = storage_to_markdown(storage)
-    marker = re.search(r"<!--cf:[0-9a-f]{8} toc maxLevel=2-->", pull.markdown).group(0)
+    marker = re.search(r"<!--cf:[0-9a-f]{8} table of contents-->", pull.markdown).group(0)
     moved = f"intro\n\nend\n\n{marker}\n"
     out = markdown_to_storage(moved, sidecar=pull.sidecar).storage
     assert out == f"<p>intro</p><p>end</p>{toc}"
@@ -298,7 +303,21 @@ def test_layout_is_flattened_with_markers_and_cells_stay_editable():
         "</ac:layout>"
     )
     pull = storage_to_markdown(storage)
-    assert "layout-section two_equal" in pull.markdown
+    # One marker per line, blank lines around, named for what a reader sees.
+    lines = pull.markdown.split("\n")
+    assert [re.sub(r"<!--cf:[0-9a-f]{8} (.*)-->", r"\1", line) for line in lines[::2]] == [
+        "page layout",
+        "layout: two columns",
+        "column 1 of 2",
+        "left",
+        "/column",
+        "column 2 of 2",
+        "right",
+        "/column",
+        "/layout",
+        "/page layout",
+    ]
+    assert not any(lines[1::2])
     assert "\n\nleft\n\n" in pull.markdown and "\n\nright\n\n" in pull.markdown
     out = markdown_to_storage(pull.markdown.replace("right", "right side"), sidecar=pull.sidecar)
     assert out.storage == storage.replace("right", "right side")

@@ -204,9 +204,9 @@ async def test_conversion_refused_holds_the_page_naming_title_path_and_line(clou
     await run_sync(config)
     path = tmp_path / "docs" / "Macros.md"
     text = path.read_text()
-    marker = re.search(r"<!--cf:([0-9a-f]{8}) toc", text)
+    marker = re.search(r"<!--cf:([0-9a-f]{8}) table of contents", text)
     assert marker
-    path.write_text(text.replace(marker.group(0), "<!--cf:00000000 toc"))
+    path.write_text(text.replace(marker.group(0), "<!--cf:00000000 table of contents"))
     line = text[: marker.start()].count("\n") + 1
     report = await run_sync(config)
     message = " ".join(report.errors)

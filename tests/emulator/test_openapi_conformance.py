@@ -1848,6 +1848,17 @@ CASES += [
         lambda c: c.http.get(f"{V1}/user/current"),
     ),
     Case(
+        "v2-users-bulk",
+        "cloud",
+        "v2",
+        "POST /wiki/api/v2/users-bulk",
+        200,
+        lambda c: c.http.post(
+            f"{V2}/users-bulk",
+            json={"accountIds": [c.emu.store.user.account_id, "557058:nobody"]},
+        ),
+    ),
+    Case(
         "cloud-webhook-get",
         "cloud",
         None,
@@ -1985,6 +1996,14 @@ CASES += [
         "GET /rest/api/user/current",
         200,
         lambda c: c.http.get(f"{DC}/user/current"),
+    ),
+    Case(
+        "dc-user-by-key",
+        "dc",
+        "dc",
+        "GET /rest/api/user",
+        200,
+        lambda c: c.http.get(f"{DC}/user", params={"key": c.emu.store.user.user_key}),
     ),
 ]
 

@@ -156,3 +156,13 @@ def test_libyaml_and_the_python_parser_agree(raw):
         with pytest.raises(frontmatter.FrontMatterError) as err:
             frontmatter._safe_parse(raw)
         assert (err.value.line, err.value.message) == slow[1:]
+
+
+def test_front_matter_is_block_style_even_when_every_value_is_a_scalar():
+    # The home page (title and id only) used to come out in flow style: {title: ..., ...}.
+    text = join({"title": "Demo Home", "page_id": "98306"}, "Body\n")
+    assert text.startswith("---\ntitle: Demo Home\npage_id: '98306'\n---\n")
+    with_labels = join({"title": "T", "labels": ["a", "b"]}, "Body\n")
+    assert "\ntitle: T\nlabels: [a, b]\n" in with_labels
+    meta = parse(text).meta
+    assert (meta.title, meta.page_id) == ("Demo Home", "98306")

@@ -13,6 +13,7 @@ from syncd.local.ignore import is_page_path
 from syncd.sync.executor.base import ExecutorBase
 from syncd.sync.executor.results import Held
 from syncd.sync.snapshots import read_text, utf8_problem, written_attachment_row, written_page_row
+from syncd.sync.users import UserNames
 
 
 class FileAccess(ExecutorBase):
@@ -77,6 +78,12 @@ class FileAccess(ExecutorBase):
         except OSError:
             return None, None
         return st.st_mtime_ns, st.st_size
+
+    async def _learn_users(self, body: str) -> None:
+        """Names of the users the page mentions, for ``@Display Name`` (looked up rarely)."""
+        if self.index.users is None:
+            self.index.users = UserNames(self.db)
+        await self.index.users.learn(self.client, body)
 
     def _convert(self, page: Page, path: str) -> tuple[str, Sidecar]:
         result = storage_to_markdown(page.body, resolver=self.index.for_page(path))

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from syncd.confluence import VersionConflict
 from syncd.confluence.models import Page
-from syncd.convert import Sidecar
+from syncd.convert import Sidecar, in_pulled_wording, normalise, storage_to_markdown
 from syncd.local import frontmatter
 from syncd.local.atomic import MISSING, sha256_bytes
 from syncd.sync.executor.base import ExecutorBase
@@ -14,7 +14,7 @@ from syncd.sync.executor.files import doc_labels
 from syncd.sync.executor.results import Held
 from syncd.sync.merge import MergeResult, merge_markdown
 from syncd.sync.model import Link, Merge
-from syncd.sync.records import MARKERS
+from syncd.sync.records import MARKERS, PageRecord
 
 
 class Merging(ExecutorBase):
@@ -48,6 +48,7 @@ class Merging(ExecutorBase):
         kind = record.kind if record else "page"
         page = await self._get_page(page_id, kind, version)
         self.index.set_page(page_id, page.title, path)
+        await self._learn_users(page.body)
         remote_md, sidecar = self._convert(page, path)
         text, doc = self._read(path)
         file_sha = sha256_bytes(text.encode("utf-8", errors="surrogateescape"))
@@ -63,7 +64,7 @@ class Merging(ExecutorBase):
                     (remote_labels | (local_labels - base_labels)) - (base_labels - local_labels)
                 )
             )
-        result = merge_markdown(base, local_md, remote_md)
+        result = merge_markdown(*self._in_pulled_words(base, local_md, record, path), remote_md)
         if (
             result.text != remote_md
             and record is not None
@@ -118,6 +119,21 @@ class Merging(ExecutorBase):
         self._add_conflict(page_id, path, MARKERS, f"{result.conflicts} conflict(s)")
         self._applied("conflict", "both", page_id, page.title, page.version, path)
         self.result.held.append(path)
+
+    def _in_pulled_words(
+        self, base: str | None, local_md: str, record: PageRecord | None, path: str
+    ) -> tuple[str | None, str]:
+        """Base and file in the words the base page is pulled as (the file keeps its own
+        wording, see `keep_wording`), so a block only worded differently from Confluence's
+        copy is not taken for an edit on both sides."""
+        if base is None or record is None or not record.base_sidecar:
+            return base, local_md
+        body = Sidecar.from_json(record.base_sidecar).body
+        pulled = storage_to_markdown(body, resolver=self.index.for_page(path)).markdown
+        worded = normalise(base)
+        if pulled == worded:
+            return base, local_md
+        return pulled, in_pulled_wording(normalise(local_md), worded, pulled)
 
     async def _push_merged(
         self,

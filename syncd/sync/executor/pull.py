@@ -6,6 +6,7 @@ import time
 
 from syncd.confluence import ConfluenceError, NotFound
 from syncd.confluence.models import Page
+from syncd.convert import keep_wording
 from syncd.local import frontmatter
 from syncd.local.atomic import MISSING, sha256_bytes
 from syncd.sync.executor.base import ExecutorBase, log
@@ -40,6 +41,7 @@ class Pulling(ExecutorBase):
                 path = self._new_page_path(page.id, page.title, self._norm_parent(page), page.kind)
         # The index must know where this page lives before links to it are resolved.
         self.index.set_page(page.id, page.title, path)
+        await self._learn_users(page.body)
         markdown, sidecar = self._convert(page, path)
         old_doc: frontmatter.Document | None = None
         expect = MISSING
@@ -78,6 +80,9 @@ class Pulling(ExecutorBase):
         if old_doc is not None and record is not None and page.version == record.remote_version:
             await self._pull_labels_only(page, path, labels, old_text, old_doc, expect)
             return
+        if old_doc is not None and record is not None:
+            # Only the blocks whose meaning changed are rewritten; the rest stay as worded.
+            markdown = sidecar.markdown = keep_wording(old_doc.body, markdown)
         text = self._render(page.id, page.title, labels, markdown, old_doc)
         if old_doc is None or text != old_text:
             self._write(path, text, expect=expect)

@@ -7,8 +7,15 @@ from dataclasses import replace
 
 from syncd.confluence import VersionConflict
 from syncd.confluence.models import Page
-from syncd.convert import ConversionRefused, Sidecar, markdown_to_storage, storage_to_markdown
+from syncd.convert import (
+    ConversionRefused,
+    Sidecar,
+    keep_wording,
+    markdown_to_storage,
+    storage_to_markdown,
+)
 from syncd.local import frontmatter
+from syncd.local.atomic import ChangedOnDiskError, sha256_bytes
 from syncd.sync.executor.base import ExecutorBase, log
 from syncd.sync.executor.files import doc_labels
 from syncd.sync.executor.results import Held
@@ -24,7 +31,7 @@ class Pushing(ExecutorBase):
         path = self._file_of(a.page_id, a.path)
         if record is None or path is None:
             raise Held(f"{a.path}: the file or its record disappeared; synced on the next run")
-        _text, doc = self._read(path)
+        text, doc = self._read(path)
         sidecar = Sidecar.from_json(record.base_sidecar) if record.base_sidecar else None
         storage = self._to_storage(doc, sidecar, path, record.title, a.page_id)
         labels_changed = doc.has_front_matter and tuple(sorted(doc.meta.labels)) != tuple(
@@ -70,6 +77,7 @@ class Pushing(ExecutorBase):
             record.kind,
             answered=replace(updated, labels=labels),
             parent_id=record.parent_id,
+            expect=sha256_bytes(text.encode("utf-8", errors="surrogateescape")),
         )
         self._applied("pushed", "local->remote", a.page_id, page.title, page.version, path)
 
@@ -129,6 +137,7 @@ class Pushing(ExecutorBase):
         *,
         answered: Page | None = None,
         parent_id: str | None = None,
+        expect: str | None = None,
     ) -> Page:
         """Record what Confluence stored as the new base (contract rule 6).
 
@@ -140,14 +149,21 @@ class Pushing(ExecutorBase):
         differ from it and the page would churn. Either way the stored body is converted
         back here, which is the read-back check of what was pushed.
 
-        The user's file is rewritten only when the stored page reads back
-        differently (Confluence normalised something visible).
+        The user's file keeps the user's wording (line wrapping, bullets, emphasis
+        markers): it is rewritten only where the stored page reads back with a different
+        meaning (Confluence changed something visible), and then only in those blocks
+        (`keep_wording`); the kept text is the new base, so the next push of an unchanged
+        file sends nothing. `expect` is the hash of the file as pushed: saved again since,
+        the file is left alone and the new save is pushed next.
         """
         if answered is not None and answered.body_stored and answered.labels is not None:
             page = answered
         else:
             page = await self.client.get_page(page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+        await self._learn_users(page.body)
         markdown, sidecar = self._convert(page, path)
+        if doc is not None:
+            markdown = sidecar.markdown = keep_wording(doc.body, markdown)
         labels = tuple(sorted(page.labels or ()))
         if (
             doc is None
@@ -157,7 +173,10 @@ class Pushing(ExecutorBase):
             or doc_labels(doc) != labels
         ):
             text = self._render(page.id, page.title, labels, markdown, doc)
-            self._write(path, text)
+            try:
+                self._write(path, text, expect=expect)
+            except ChangedOnDiskError:
+                log.info("%s: saved again while pushing; that save is pushed next", path)
         self._record(page, path, markdown, sidecar, labels=labels, parent_id=parent_id)
         self._clear_conflicts(page_id)
         return page

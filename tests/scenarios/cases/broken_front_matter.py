@@ -2,6 +2,7 @@
 pushed or deleted; once fixed, the edit is pushed."""
 
 from _pages import BASIC
+from scenarios.runner import is_write
 
 
 def break_it(ctx):
@@ -18,7 +19,7 @@ async def held(ctx):
     assert not report.in_sync
     a = ctx.page("a")
     assert a.status == "current" and a.version.number == 1
-    assert not any(k.startswith(("PUT", "POST", "DELETE")) for k in ctx.emu.requests)
+    assert not any(is_write(k) for k in ctx.emu.requests)
 
 
 def fix_it(ctx):

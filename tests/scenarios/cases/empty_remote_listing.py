@@ -2,7 +2,7 @@
 listing is never taken as deletion (each missing page is confirmed by id), so zero local
 files are removed or rewritten and nothing is written to Confluence."""
 
-from scenarios.runner import Ctx, page_files
+from scenarios.runner import Ctx, is_write, page_files
 
 
 def empty_tree(ctx: Ctx, client) -> None:
@@ -24,7 +24,7 @@ async def blocked(ctx: Ctx) -> None:
     finally:
         ctx.client_hooks.clear()
     assert not (ctx.trash.is_dir() and any(ctx.trash.rglob("*.md")))
-    assert not any(k.startswith(("DELETE", "PUT", "POST")) for k in ctx.emu.requests)
+    assert not any(is_write(k) for k in ctx.emu.requests)
 
 
 SCENARIO = {

@@ -12,6 +12,7 @@ from scenarios.runner import (
     assert_sides_equal,
     conflict_copies,
     converge,
+    is_write,
     page_files,
     read_doc,
 )
@@ -47,7 +48,7 @@ async def kill_loop(ctx: Ctx) -> None:
         writes = {
             k: v - before.get(k, 0)
             for k, v in ctx.emu.requests.items()
-            if k.startswith(("PUT", "POST", "DELETE"))
+            if is_write(k)
             and v != before.get(k, 0)
             and not k.endswith("/data")  # re-uploads: see attachment_record_lost_after_crash
         }
@@ -59,11 +60,7 @@ async def kill_loop(ctx: Ctx) -> None:
     await ctx.faults(latency_ms=0)
     # nothing was ever pushed: every page is still at its first version
     assert [c.title for c in ctx.store.all_content("page") if c.version.number != 1] == []
-    writes = {
-        k: v
-        for k, v in ctx.emu.requests.items()
-        if k.startswith(("PUT", "POST", "DELETE")) and not k.endswith("/data")
-    }
+    writes = {k: v for k, v in ctx.emu.requests.items() if is_write(k) and not k.endswith("/data")}
     assert writes == {}, writes
     ctx.captured["killed"] = killed
 

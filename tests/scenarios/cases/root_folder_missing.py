@@ -3,7 +3,7 @@ the error says why, and when the folder returns the next run converges."""
 
 import os
 
-from scenarios.runner import Ctx
+from scenarios.runner import Ctx, is_write
 
 
 async def folder_gone(ctx: Ctx) -> None:
@@ -16,7 +16,7 @@ async def folder_gone(ctx: Ctx) -> None:
         raise AssertionError(f"a sync ran without its folder: {report.plan.describe()}")
     assert not ctx.docs.exists(), "the folder was recreated empty"
     assert all(c.status == "current" for c in ctx.store.all_content("page"))
-    assert not any(k.startswith(("DELETE", "PUT", "POST")) for k in ctx.emu.requests)
+    assert not any(is_write(k) for k in ctx.emu.requests)
     os.rename(ctx.tmp / "docs-away", ctx.docs)
 
 
