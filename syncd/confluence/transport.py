@@ -6,7 +6,7 @@ so the rules below hold for every call:
 * One ``httpx.AsyncClient`` (keep-alive pool sized to ``concurrency``); at most
   ``concurrency`` requests in flight, enforced by a semaphore held only while a request is
   on the wire (never while backing off).
-* 429, 502, 503, 504 and network failures are retried, up to ``max_attempts`` in total.
+* 429, 500, 502, 503, 504 and network failures are retried, up to ``max_attempts`` in total.
   ``Retry-After`` (seconds or HTTP date) is honoured: the client waits at least that long.
   Without it the delay grows exponentially from ``backoff_base`` to ``backoff_cap`` with a
   random factor in ``jitter`` (Atlassian's advice: 5 s doubling to 30 s, times 0.7..1.3).
@@ -17,6 +17,13 @@ so the rules below hold for every call:
   connect (the server did not act on it); after a 5xx or a broken connection only when the
   caller marks the request ``idempotent`` (GET/HEAD/OPTIONS/DELETE/PUT by default) or
   ``retry_unsafe`` (the caller will reconcile a duplicate, e.g. a versioned page update).
+  A plain 500 is retried for reads and deletes only (``SAFE_500_METHODS``): Confluence
+  Cloud answers 500 now and then on any GET, while a 500 on a write (PUT, POST) is as
+  often the server refusing that body (a storage conversion failure) as a hiccup, and
+  re-sending it would only repeat the refusal after minutes of backoff. A PUT after
+  502/503/504 stays retried: it carries the version it is based on, so a lost answer
+  comes back as a 409 that ``ConfluenceClient.update_page`` recognises as its own write
+  (same version, same body) and anything else is a real conflict, merged by the caller.
   ``Reply.attempts`` tells the caller whether a retry happened.
 * The token never appears in reprs, logs or error texts.
 """
@@ -59,8 +66,10 @@ from .settings import ConnectionSettings
 
 log = logging.getLogger("syncd.confluence")
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: Methods whose plain 500 is retried (see the module docs for why writes are not).
+SAFE_500_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # Failures where the request never reached the server: always safe to re-send.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -463,7 +472,9 @@ class Transport:
                     error.retry_after = retry_after
                 if status == 429:
                     self.stats.throttled += 1
-                safe = status == 429 or may_resend
+                safe = status == 429 or (
+                    may_resend and (status != 500 or method in SAFE_500_METHODS)
+                )
                 too_long = retry_after is not None and retry_after > self.settings.max_retry_after
                 if attempt >= attempts_allowed or not safe or too_long:
                     error.attempts = attempt
