@@ -86,6 +86,8 @@ class ConfluenceConfig:
     deployment: Deployment = "auto"
     root_page: str | None = None
     email: str | None = None
+    #: Most requests on the wire at once (the adaptive budget's ceiling).
+    max_connections: int = 32
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "root_page": _Key("page_id", None, nullable=True),
         "email": _Key("str", None, nullable=True),
         "token": _Key("str"),
+        "max_connections": _Key("int", 32),
     },
     "local": {
         "path": _Key("path"),
@@ -195,6 +198,9 @@ SCHEMA: dict[str, dict[str, _Key]] = {
 TOP_LEVEL_SCALARS: dict[str, _Key] = {"state_dir": _Key("path", None, nullable=True)}
 # Sections whose every key has a default may be left out entirely.
 REQUIRED_SECTIONS = ("confluence", "local")
+
+# Whole numbers with a range (at least 1, at most the value).
+MAX_INTS = {"confluence.max_connections": 256}
 
 # Durations that must be strictly positive (a zero poll interval would spin).
 POSITIVE_DURATIONS = {"webhook.silence_timeout", "poll.interval", "poll.full_scan"}
@@ -568,6 +574,8 @@ class _Validator:
         self._expect(key, raw, int, "a whole number")
         if raw < 0:
             raise self.error(key, "must not be negative")
+        if key in MAX_INTS and not 1 <= raw <= MAX_INTS[key]:
+            raise self.error(key, f"must be between 1 and {MAX_INTS[key]}, got {raw}")
         return int(raw)
 
     def _as_duration(self, key: str, spec: _Key, raw: Any) -> float:

@@ -3,9 +3,11 @@
 Everything the client sends goes through ``Transport.request`` (or ``Transport.download``),
 so the rules below hold for every call:
 
-* One ``httpx.AsyncClient`` (keep-alive pool sized to ``concurrency``); at most
-  ``concurrency`` requests in flight, enforced by a semaphore held only while a request is
-  on the wire (never while backing off).
+* One ``httpx.AsyncClient`` (keep-alive pool sized to ``max_connections``); requests in
+  flight bounded by one adaptive budget (``limit.AdaptiveLimit``: starts at
+  ``concurrency``, grows while answers come, halves on a 429, never above
+  ``max_connections``), a slot held only while a request is on the wire (never while
+  backing off).
 * 429, 500, 502, 503, 504 and network failures are retried, up to ``max_attempts`` in total.
   ``Retry-After`` (seconds or HTTP date) is honoured: the client waits at least that long.
   Without it the delay grows exponentially from ``backoff_base`` to ``backoff_cap`` with a
@@ -62,6 +64,7 @@ from .errors import (
     Unreachable,
     VersionConflict,
 )
+from .limit import AdaptiveLimit
 from .settings import ConnectionSettings
 
 log = logging.getLogger("syncd.confluence")
@@ -256,7 +259,7 @@ class Transport:
         self._clock: Clock = clock or time.monotonic
         self._wall_clock: Clock = wall_clock or time.time
         self._rng = rng or random.Random()
-        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self.budget = AdaptiveLimit(settings.concurrency, settings.max_connections)
         self._gate_until = 0.0
         self._gate_closed_at = float("-inf")
         self._throttle_delay: float | None = None
@@ -269,8 +272,8 @@ class Transport:
             pool=settings.pool_timeout,
         )
         limits = httpx.Limits(
-            max_connections=settings.concurrency,
-            max_keepalive_connections=settings.concurrency,
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
             keepalive_expiry=30.0,
         )
         self._client = httpx.AsyncClient(
@@ -416,7 +419,8 @@ class Transport:
             await self._wait_gate()
             sent_at = self._clock()
             try:
-                async with self._semaphore:
+                await self.budget.acquire()
+                try:
                     self.stats.requests += 1
                     outcome = await self._attempt(
                         method,
@@ -429,6 +433,8 @@ class Transport:
                         follow_redirects=follow_redirects,
                         sink=sink,
                     )
+                finally:
+                    self.budget.release()
             except httpx.TransportError as exc:
                 safe = isinstance(exc, _NOT_SENT) or may_resend
                 kind = type(exc).__name__
@@ -470,6 +476,8 @@ class Transport:
                 )
                 if isinstance(error, RateLimited):
                     error.retry_after = retry_after
+                if status == 429 or retry_after is not None:
+                    self.budget.throttled(sent_at, self._clock())
                 if status == 429:
                     self.stats.throttled += 1
                 safe = status == 429 or (
@@ -516,6 +524,7 @@ class Transport:
             if status < 400:
                 if status < 300:
                     self._throttle_delay = None  # storm over
+                    self.budget.answered()
                 if sink is not None:
                     assert isinstance(body, int)
                     return body

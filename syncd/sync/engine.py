@@ -120,7 +120,12 @@ def connection_settings(config: Config, *, interactive: bool = False) -> Connect
     for) gives up on an unreachable server after a few seconds instead of minutes."""
     c = config.confluence
     settings = ConnectionSettings(
-        base_url=c.base_url, token=c.token, email=c.email, deployment=c.deployment
+        base_url=c.base_url,
+        token=c.token,
+        email=c.email,
+        deployment=c.deployment,
+        max_connections=c.max_connections,
+        concurrency=min(8, c.max_connections),
     )
     if interactive:
         settings = replace(settings, max_attempts=3, backoff_base=1.0, backoff_cap=10.0)

@@ -328,7 +328,7 @@ async def test_concurrency_is_bounded(make_client):
         in_flight -= 1
         return json_response(200, {})
 
-    client = await make_client(handler, concurrency=3)
+    client = await make_client(handler, concurrency=3, max_connections=3)
     await asyncio.gather(*(client._transport.request("GET", f"/{i}") for i in range(20)))
     assert peak == 3
 
