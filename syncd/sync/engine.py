@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from syncd.config import Config
 from syncd.confluence import ConfluenceClient, ConnectionSettings, stops_every_request
@@ -33,8 +33,15 @@ from syncd.local.layout import Layout, attachments_dir_of, compute_layout
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
+from syncd.sync.bulk_reads import (
+    BulkAttachments,
+    BulkBodies,
+    ReadAheadClient,
+    worth_bulk,
+    worth_bulk_attachments,
+)
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
-from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
+from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.reconcile import reconcile
 from syncd.sync.records import AttachmentRecord, PageRecord
 from syncd.sync.resolver import PageIndex
@@ -277,6 +284,12 @@ class SyncEngine:
             root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
         )
         plan = reconcile(records, local.entries, remotes, dirty=dirty, options=options)
+        attachment_sync = None if dry_run else self._attachment_sync()
+        read_ahead = (
+            self._read_ahead(plan, remotes, attachment_sync)
+            if not dry_run and dirty is None
+            else None
+        )
         # The snapshots are spent: let the executor reuse their memory (only the attachment
         # files of the scan are needed later).
         del records, remotes
@@ -305,7 +318,7 @@ class SyncEngine:
         executor = Executor(
             self.root,
             self.state,
-            self.client,
+            cast(ConfluenceClient, read_ahead) if read_ahead is not None else self.client,
             self.index,
             ExecutorSettings(
                 space_key=self.space_key,
@@ -317,7 +330,7 @@ class SyncEngine:
             observer=self.observer,
             layout_paths=dict(self.layout.paths),
             progress=self.progress,
-            attachments=self._attachment_sync(),
+            attachments=attachment_sync,
             fetched=self._fetched,
         )
         self._pending = len(plan.actions)
@@ -336,6 +349,15 @@ class SyncEngine:
                     self.state.set_meta(ATTACHMENTS_WATERMARK_KEY, repr(run_started))
         finally:
             self._pending = 0
+            if read_ahead is not None:
+                read_ahead.close()
+                log.debug(
+                    "bulk reads: %d requests served %d pages",
+                    read_ahead.bodies.batches_read,
+                    read_ahead.bodies.pages_served,
+                )
+            if attachment_sync is not None:
+                await attachment_sync.discard_prefetched()
         errors += result.errors
         self._forget_resolved_copies()
         self._save_aliases()
@@ -495,6 +517,38 @@ class SyncEngine:
                         self.observer.expect_write(path, sha256_bytes(data))
                     atomic_write(self.root, path, data)
             self.state.resolve_pending_create(intent.client_key)
+
+    def _read_ahead(
+        self,
+        plan: Plan,
+        remotes: Mapping[str, RemoteEntry],
+        attachment_sync: AttachmentSync | None,
+    ) -> ReadAheadClient | None:
+        """Bulk reads for a full run that pulls many pages (see `bulk_reads`): None when
+        per-page reads are as cheap (a handful of pulls, or none: a run with nothing to
+        pull stays listing-only)."""
+        pulls = [a for a in plan.actions if isinstance(a, Pull)]
+        if not worth_bulk(len(pulls)):
+            return None
+        versions = {a.page_id: a.remote_version for a in pulls}
+        labels = {pid: remotes[pid].labels for pid in versions if pid in remotes}
+        bodies = BulkBodies(self.client, [(a.page_id, a.kind) for a in pulls], labels=labels)
+        attachments = None
+        if attachment_sync is not None:
+            recorded: dict[str, set[str]] = {}
+            for att in self.state.attachments():
+                recorded.setdefault(att.page_id, set()).add(att.attachment_id)
+            known = sum(len(ids) for ids in recorded.values())
+            if worth_bulk_attachments(len(pulls), known):
+                wanted = {pid: recorded.get(pid, set()) for pid in versions}
+                attachments = BulkAttachments(self.client, self.space_key, wanted)
+        return ReadAheadClient(
+            self.client,
+            bodies,
+            versions,
+            attachments,
+            on_listed=attachment_sync.prefetch if attachment_sync is not None else None,
+        )
 
     def _attachment_sync(self) -> AttachmentSync | None:
         if not self.config.sync.attachments:

@@ -7,6 +7,8 @@ response"); reads are retried with backoff, so neither may fail a `syncd sync`.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from syncd.emulator import server
@@ -23,6 +25,9 @@ def test_first_sync_under_5_percent_500s_and_40_requests_per_second(flavor, tmp_
         def arm() -> None:
             faults = emu.faults
             faults.configure({"error_rate": 0.05, "error_status": 500, "rate_limit_per_s": 40})
+            # 5 % over the long run; this seed fails the 2nd and 6th requests, so a run
+            # of few (bulk) requests meets 500s too, on its listing and its page reads.
+            faults.rng = random.Random(15)
             real = faults.should_fail
 
             def counted() -> bool:
