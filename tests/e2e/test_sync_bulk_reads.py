@@ -98,3 +98,47 @@ async def test_a_catch_up_reads_many_changed_pages_in_bulk_and_a_handful_one_by_
         doc = read_doc(path)
         if doc.meta.page_id in few:
             assert "small edit" in doc.body
+
+
+async def test_remote_edits_interleaved_with_a_bulk_first_sync_converge_losing_nothing(
+    emu, tmp_path, monkeypatch
+):
+    """One page is edited between the listing and its bulk read (pulled at the newer
+    version), another right after its bulk read, before its file is written (an ordinary
+    concurrent edit: the next run pulls it, and merges it with a local edit made since)."""
+    from syncd.confluence.client import ConfluenceClient
+
+    ids = [str(c.id) for c in emu.store.listing(emu.space_key)]
+    before_read, after_read = ids[5], ids[-5]
+    for pid in (before_read, after_read):
+        emu.store.edit(pid, "<p>alpha</p><p>beta</p>")
+    real = ConfluenceClient.iter_pages_by_id
+
+    async def interleaved(self, page_ids, *, kind="page"):
+        page_ids = list(page_ids)
+        if before_read in page_ids:
+            emu.store.edit(before_read, "<p>alpha edited before the read</p><p>beta</p>")
+        async for page in real(self, page_ids, kind=kind):
+            if page.id == after_read:
+                emu.store.edit(after_read, "<p>alpha edited after the read</p><p>beta</p>")
+            yield page
+
+    monkeypatch.setattr(ConfluenceClient, "iter_pages_by_id", interleaved)
+    config = make_config(tmp_path, emu)
+    first = await run_sync(config)
+    assert first.in_sync, first.errors
+    files = {read_doc(p).meta.page_id: p for p in md_files(tmp_path / "docs").values()}
+    assert "edited before the read" in read_doc(files[before_read]).body
+    assert "alpha edited" not in read_doc(files[after_read]).body  # written as read
+
+    # the user edits the other paragraph of that page meanwhile
+    path = files[after_read]
+    path.write_text(path.read_text(encoding="utf-8").replace("beta", "beta edited locally"))
+    second = await run_sync(config)
+    assert second.in_sync, (second.errors, second.conflicts)
+    local = read_doc(path).body
+    remote = emu.store.get(after_read).body
+    for text in (local, remote):
+        assert "alpha edited after the read" in text and "beta edited locally" in text
+    third = await run_sync(config)
+    assert third.plan.actions == (), third.plan.describe()
