@@ -27,6 +27,7 @@ from _harness import (
     Emulator,
     fmt_row,
     fresh_dir,
+    link_faults,
     machine,
     median,
     run_syncd_sync,
@@ -76,6 +77,7 @@ def main() -> int:
     ]
     for flavor in args.flavors:
         with Emulator(flavor=flavor, pages=args.pages) as emu:
+            emu.set_faults(link_faults(args))
             pages = emu.page_count()
             run_dir = fresh_dir(OUT / "nochange_sync" / f"{flavor}-{args.pages}")
             first = run_syncd_sync(emu, run_dir, timeout=args.timeout)
