@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 BULK_MIN_PAGES = 16
 #: Batches read ahead of the one the executor waits for.
 BATCHES_AHEAD = 2
+#: Planned pages whose attachment downloads start ahead of the page being read.
+DOWNLOADS_AHEAD = 64
 #: Attachments one bulk attachment request returns (DC's cap with expansions).
 ATTACHMENTS_PER_REQUEST = 200
 
@@ -167,16 +169,24 @@ class BulkAttachments:
 
     async def get(self, page_id: str) -> list[Attachment] | None:
         """The page's current attachments, or None where the listing cannot vouch for
-        them (it failed, or a recorded attachment is missing from it)."""
+        them (it failed, or a recorded attachment is missing from it). Once per page:
+        a later call is answered by the page's own list."""
         if page_id in self._served:
-            return None  # handed out once: a later read is the page's own
+            return None
         self._served.add(page_id)
         if self._task is None:
             self._task = asyncio.ensure_future(self._load())
-        lists = await asyncio.shield(self._task)
+        await asyncio.shield(self._task)
+        return self.peek(page_id)
+
+    def peek(self, page_id: str) -> list[Attachment] | None:
+        """What `get` would answer, if the listing is in; no waiting, nothing marked."""
+        if self._task is None or not self._task.done() or self._task.cancelled():
+            return None
+        lists = self._task.result()
         if lists is None:
             return None
-        listed = lists.pop(page_id, [])
+        listed = lists.get(page_id, [])
         if not self._recorded.get(page_id, set()) <= {a.id for a in listed}:
             return None
         return listed
@@ -205,6 +215,9 @@ class ReadAheadClient:
         self.attachments = attachments
         self._versions = dict(versions)
         self._on_listed = on_listed
+        self._order = list(self._versions)
+        self._position = {pid: i for i, pid in enumerate(self._order)}
+        self._announced = 0  # pages of the plan whose downloads were started ahead
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -235,7 +248,23 @@ class ReadAheadClient:
             listed = await self._client.list_attachments(page_id, kind=kind)
         if self._on_listed is not None and page_id in self._versions:
             self._on_listed(page_id, listed)
+            self._download_ahead(self._position[page_id])
         return listed
+
+    def _download_ahead(self, position: int) -> None:
+        """Start the downloads of the next `DOWNLOADS_AHEAD` planned pages whose lists the
+        bulk listing vouches for: the executor reads a few pages ahead, the link is kept
+        busy further ahead (staged on disk, so memory does not grow)."""
+        if self.attachments is None or self._on_listed is None:
+            return
+        end = min(len(self._order), position + DOWNLOADS_AHEAD)
+        start = max(self._announced, position + 1)
+        for pid in self._order[start:end]:
+            listed = self.attachments.peek(pid)
+            if listed is None:
+                continue
+            self._on_listed(pid, listed)
+        self._announced = max(self._announced, end)
 
     def close(self) -> None:
         self.bodies.close()
