@@ -1,6 +1,6 @@
 """Converter throughput over the storage corpus: pages/s each direction and peak memory.
 
-    .venv/bin/python bench/convert_throughput.py [--rounds 5] [--corpus ../shared/corpus/storage]
+    .venv/bin/python bench/convert_throughput.py [--rounds 5] [--corpus tests/data/corpus/storage]
 
 Pull = storage_to_markdown on every body.  Push = markdown_to_storage of the pulled Markdown
 with one word changed per page (the common case: a patch, verified by reading it back).
@@ -34,7 +34,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
-        "--corpus", type=Path, default=ROOT / ".." / "shared" / "corpus" / "storage"
+        "--corpus", type=Path, default=ROOT / "tests" / "data" / "corpus" / "storage"
     )
     args = parser.parse_args()
     bodies = [p.read_text(encoding="utf-8") for p in sorted(args.corpus.glob("*.xml"))]

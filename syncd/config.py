@@ -69,9 +69,27 @@ class ConfigError(Exception):
         return " ".join(text.split())  # always one line
 
 
+class ConfigMissing(ConfigError):
+    """No file at the config path: the fix is ``syncd init`` (with the same --config)."""
+
+    @property
+    def fix(self) -> str:
+        given = Path(self.path) if self.path else None
+        flag = "" if given in (None, paths.default_config_path()) else f" --config {self.path}"
+        return f"create one with `syncd init{flag}`"
+
+
+def print_config_error(err: ConfigError, prog: str = "syncd") -> None:
+    """``err`` as one line on stderr, then its fix when it has one (a missing file)."""
+    print(f"{prog}: {err}", file=sys.stderr)
+    fix = getattr(err, "fix", None)
+    if fix:
+        print(f"  fix: {fix}", file=sys.stderr)
+
+
 def config_error_exit(err: ConfigError) -> NoReturn:
-    """Print ``err`` as one line on stderr and exit with status 2 (bad configuration)."""
-    print(f"syncd: {err}", file=sys.stderr)
+    """Print ``err`` (and its fix) on stderr and exit with status 2 (bad configuration)."""
+    print_config_error(err)
     raise SystemExit(2)
 
 
@@ -353,7 +371,7 @@ def load_config(
     try:
         text = cfg_path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("", None, "config file not found", cfg_path) from None
+        raise ConfigMissing("", None, "config file not found", cfg_path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError("", None, f"cannot read config file: {exc}", cfg_path) from None
     try:

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import shlex
 import socket
 import sys
 from pathlib import Path
@@ -83,55 +84,44 @@ def write_demo_config(folder: Path, *, flavor: str, base_url: str, webhook_port:
     return path
 
 
-def _curl_line(emu: Any, page_id: str, title: str, version: int) -> str:
-    auth = (
-        f"-u {DEMO_USER}:{DEMO_TOKEN}"
-        if emu.flavor == "cloud"
-        else f"-H 'Authorization: Bearer {DEMO_TOKEN}'"
-    )
-    body = {
-        "id": page_id,
-        "type": "page",
-        "title": title,
-        "version": {"number": version + 1},
-        "body": {
-            "storage": {
-                "representation": "storage",
-                "value": "<p>Edited in Confluence while syncd was watching.</p>",
-            }
-        },
-    }
-    payload = json.dumps(body).replace("'", "'\\''")
-    return (
-        f"curl -s {auth} -X PUT -H 'Content-Type: application/json' "
-        f"{emu.base_url}/rest/api/content/{page_id} -d '{payload}'"
-    )
+def syncd_command() -> str:
+    """This syncd by its full path: the banner's commands then work in a terminal whose PATH
+    lacks the virtualenv (the README installs into ./.venv without activating it)."""
+    exe = Path(sys.executable).parent / "syncd"
+    if exe.is_file() and os.access(exe, os.X_OK):
+        return shlex.quote(str(exe))
+    return f"{shlex.quote(sys.executable)} -m syncd"
 
 
 def print_guide(out: TextIO, *, emu: Any, folder: Path, config: Path, sample: Any) -> None:
+    """What to try, as commands that work in order and as often as they are run."""
     rel = sample.local_path if sample else "README.md"
+    syncd = syncd_command()
+    with_config = f"--config {shlex.quote(str(config))}"
     print(
         f"""
 syncd demo is running.
   Confluence emulator : {emu.base_url}  (user {DEMO_USER}, token {DEMO_TOKEN})
+  Emulator control    : {emu.root_url}/_emulator/
   Synced folder       : {folder}
   Config              : {config}
 
-Try:
-  1. Edit {folder / rel} in your editor and save:
-     the page changes in Confluence within a second or two.""",
+Try, in another terminal:
+  1. Edit {shlex.quote(str(folder / rel))} in your editor and save:
+     the page changes in Confluence within a second or two.{" See it there:" if sample else ""}""",
         file=out,
     )
     if sample is not None:
+        page = sample.page_id
         print(
-            f"""  2. Change the page in Confluence through its REST API (replaces its body):
-     {_curl_line(emu, sample.page_id, sample.title, sample.remote_version)}
-     and watch {rel} change. (Each update must carry the next version number:
-     run it twice and the second gets 409, the way Confluence guards edits.)""",
+            f"""     {syncd} emulator show {page} {with_config}
+  2. Change the page in Confluence (adds a paragraph; run it as often as you like):
+     {syncd} emulator edit {page} "Edited in Confluence" {with_config}
+     and watch {rel} change.""",
             file=out,
         )
     print(
-        f"""  3. In another terminal: syncd status --config {config}
+        f"""  3. {syncd} status {with_config}
 
 Ctrl-C stops the daemon and the emulator.""",
         file=out,

@@ -43,6 +43,7 @@ from syncd.confluence import (
     WebhooksNotSupported,
     WebhooksUnavailable,
 )
+from syncd.sync.state import count_tracked_pages
 
 Level = Literal["ok", "warning", "error"]
 EXIT_CODES: dict[Level, int] = {"ok": 0, "warning": 1, "error": 2}
@@ -162,7 +163,11 @@ def local_checks(config: Config, config_path: Path) -> list[Check]:
                 f"chmod 600 {config_path}",
             )
         )
-    out.append(check_folder(config.local.path, config.state_dir))
+    out.append(
+        check_folder(
+            config.local.path, config.state_dir, tracked=count_tracked_pages(config.state_dir)
+        )
+    )
     out.append(check_state_dir(config.state_dir, config.local.path))
     out.append(check_watch_limit(config.local.path))
     return out
@@ -176,7 +181,9 @@ def _inside(child: Path, parent: Path) -> bool:
     return True
 
 
-def check_folder(folder: Path, state_dir: Path) -> Check:
+def check_folder(folder: Path, state_dir: Path, *, tracked: int = 0) -> Check:
+    """``tracked``: pages the state database records; a missing folder then is an unmounted
+    disk or a moved folder (``syncd sync`` refuses to run), not one a first sync creates."""
     topic = "folder"
     if _inside(folder, state_dir):
         return Check(
@@ -184,6 +191,15 @@ def check_folder(folder: Path, state_dir: Path) -> Check:
             topic,
             f"{folder} is inside the state directory {state_dir}",
             "choose a folder outside the state directory (local.path) or move state_dir",
+        )
+    if not folder.exists() and tracked:
+        return Check(
+            "error",
+            topic,
+            f"{folder} is missing although {tracked} pages are tracked (unmounted or moved?); "
+            "syncd will not sync until it is back",
+            f"mount the disk or move the folder back to {folder}, or set local.path to where "
+            "it is now",
         )
     if not folder.exists():
         parent = folder.parent
@@ -368,6 +384,14 @@ def describe_connect_error(config: Config, exc: ConfluenceError) -> Check:
 
 def describe_space_error(config: Config, exc: ConfluenceError) -> Check:
     key = config.confluence.space
+    suggestion = getattr(exc, "suggestion", None)
+    if isinstance(exc, NotFound) and suggestion:
+        return Check(
+            "error",
+            "space",
+            f"space {key} not found, but {suggestion} exists (space keys are case-sensitive)",
+            f"set confluence.space: {suggestion} (syncd init: --space {suggestion})",
+        )
     if isinstance(exc, NotFound):
         return Check(
             "error",
@@ -398,8 +422,21 @@ async def server_checks(
     try:
         deployment = client.deployment
         flavor = "Cloud" if deployment == "cloud" else "Data Center"
+        try:
+            user = await client.signed_in_user()
+        except ConfluenceError as exc:
+            if isinstance(exc, NotFound):  # the host answers, but no REST API at this path
+                exc = DeploymentUnknown(str(exc), url=client.base_url)
+            out.append(describe_connect_error(config, exc))
+            return out
+        who = user.get("displayName") or user.get("email") or user.get("username")
         out.append(
-            Check("ok", "credentials", f"signed in to Confluence {flavor} at {client.base_url}")
+            Check(
+                "ok",
+                "credentials",
+                f"signed in to Confluence {flavor} at {client.base_url}"
+                + (f" as {who}" if isinstance(who, str) and who else ""),
+            )
         )
         async with _raw_client(config, client, request_timeout) as raw:
             out.extend(await _space_checks(config, client, raw))

@@ -76,9 +76,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-url", help="URL Confluence calls for webhook deliveries")
     parser.add_argument("--listen", help=f"host:port of the webhook receiver ({DEFAULT_LISTEN})")
     parser.add_argument(
-        "--config-path",
+        "--config",
+        dest="config_path",
+        metavar="PATH",
         help=f"where to write the config (default {paths.default_config_path()})",
     )
+    # the spelling of earlier versions, kept working
+    parser.add_argument("--config-path", dest="config_path", help=argparse.SUPPRESS)
     parser.add_argument("--no-check", action="store_true", help="do not contact the server")
     parser.add_argument("--force", action="store_true", help="overwrite an existing config")
 
@@ -165,7 +169,7 @@ class Init:
         if config_path.exists() and not self.args.force:
             raise InitAborted(
                 f"{config_path} already exists; pass --force to replace it "
-                "(or --config-path to write another)",
+                "(or --config PATH to write another)",
                 code=1,
             )
         if self.interactive:
@@ -187,7 +191,7 @@ class Init:
             raise InitAborted(f"the answers do not make a valid config: {err}") from None
         write_config(config_path, text)
         self.say(f"wrote {config_path} (mode 0600)")
-        self.next_steps(config_path, answers)
+        self.next_steps(config_path, answers, text)
         return 0
 
     def gather(self) -> Answers:
@@ -324,7 +328,7 @@ class Init:
             self.say("the config was not written (pass --no-check to write it without checking)")
         return None
 
-    def next_steps(self, config_path: Path, answers: Answers) -> None:
+    def next_steps(self, config_path: Path, answers: Answers, text: str = "") -> None:
         env_path = env_file_path()
         if self.token_source in ("prompt", "keyring") and self.token:
             if self.interactive and self.confirm(
@@ -338,7 +342,9 @@ class Init:
         self.say(f"  syncd doctor{flag}                  check everything")
         self.say(f"  syncd sync{flag}                    first sync into {answers.folder}")
         self.say(f"  syncd run{flag}                     keep syncing (Ctrl-C stops)")
-        self.say(f"  syncd service install{flag} --now   run it in the background")
+        # A service does not see this shell: the token goes into its env file.
+        copy_env = " --copy-env" if "${" in text else ""
+        self.say(f"  syncd service install{flag} --now{copy_env}   run it in the background")
         if not os.environ.get(answers.token_env):
             self.say(
                 f"the config reads the token from ${answers.token_env}: export it before "

@@ -90,6 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Where the service is installed, what the service manager says about it, "
         "and the output of `syncd status`.",
     )
+    status.add_argument(
+        "--config", help="the config the service should run (checked against the installed one)"
+    )
     common(status)
 
 
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         return install(target, args)
     if action == "uninstall":
         return uninstall(target, args)
-    return status(target)
+    return status(target, getattr(args, "config", None))
 
 
 # --------------------------------------------------------------------------- where things go
@@ -342,8 +345,12 @@ def install(target: ServiceTarget, args: argparse.Namespace) -> int:
         for path, data in files.items():
             print(f"# would write {path}")
             print(data.decode(), end="" if data.endswith(b"\n") else "\n")
-        if missing_env and args.copy_env:
-            print(f"# would add {', '.join(missing_env)} to {env_path} (mode 0600)")
+        copyable = [k for k in missing_env if args.copy_env and k in os.environ]
+        if copyable:
+            print(f"# would add {', '.join(copyable)} to {env_path} (mode 0600)")
+        for name in missing_env:
+            if name not in copyable:
+                print(_env_warning(name, env_path, args.copy_env), file=sys.stderr)
         print("# then run:")
         for argv in target.enable_commands():
             print("  " + shlex.join(argv))
@@ -362,12 +369,7 @@ def install(target: ServiceTarget, args: argparse.Namespace) -> int:
             print(f"copied {', '.join(copyable)} into {env_path} (mode 0600)")
             missing_env = [k for k in missing_env if k not in copyable]
         for name in missing_env:
-            print(
-                f"warning: the config reads ${{{name}}} but the service will not see your "
-                f"shell's environment: add {name}=... to {env_path} (chmod 600)"
-                + ("" if args.copy_env else ", or rerun with --copy-env"),
-                file=sys.stderr,
-            )
+            print(_env_warning(name, env_path, args.copy_env), file=sys.stderr)
 
     commands = target.enable_commands()
     if args.now:
@@ -387,6 +389,16 @@ def install(target: ServiceTarget, args: argparse.Namespace) -> int:
     status_argv = ["syncd", "status", "--config", str(config_path)]
     print(f"then: {shlex.join(status_argv)}    logs: {target.logs_hint()}")
     return 0
+
+
+def _env_warning(name: str, env_path: Path, copy_env: bool) -> str:
+    """The service sees only its env file: say the variable is not there, and how to fix it."""
+    where = f"{env_path} has no {name}" if env_path.exists() else f"{env_path} does not exist"
+    return (
+        f"warning: the config reads ${{{name}}}, but the service does not see your shell's "
+        f"environment and its env file {where}: add {name}=... there (chmod 600)"
+        + (f"; ${name} is not set in this shell either" if copy_env else ", or add --copy-env")
+    )
 
 
 def _missing_service_env(config_path: Path, env_path: Path) -> list[str]:
@@ -511,14 +523,22 @@ def _after_flag(argv: Sequence[str], flag: str) -> Path | None:
     return None
 
 
-def status(target: ServiceTarget) -> int:
+def status(target: ServiceTarget, config: str | None = None) -> int:
+    """``config``: the config the user means; said when the installed service runs another."""
+    wanted = Path(config).expanduser().absolute() if config else None
     config_path = installed_config(target)
     if config_path is None:
         print(f"{target.unit}: not installed (no {target.main_file})")
-        print("install it with `syncd service install` (add --now to start it)")
+        flag = f" --config {shlex.quote(str(wanted))}" if wanted else ""
+        print(f"install it with `syncd service install{flag}` (add --now to start it)")
         return 3
     print(f"{target.unit}: installed at {target.main_file}")
     print(f"config: {config_path}")
+    if wanted is not None and Path(config_path).absolute() != wanted:
+        print(
+            f"note: {target.unit} runs {config_path}, not {wanted}; a service for another "
+            "config is installed with --name NAME (then: syncd service status --name NAME)"
+        )
     if target.manager == "systemd":
         manager_view = ["systemctl", "--user", "status", "--no-pager", "--lines=5", target.unit]
     else:

@@ -7,23 +7,21 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = (PROJECT_ROOT / ".." / "shared").resolve()
+DATA_DIR = PROJECT_ROOT / "tests" / "data"
+"""Reference material kept in the repository (tests/data/README.md says what and from where)."""
+CORPUS_DIR = DATA_DIR / "corpus" / "storage"
 
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """The reference material beside the project; tests needing it skip when it is absent."""
-    if not SHARED_DIR.is_dir():
-        pytest.skip(f"reference material not found at {SHARED_DIR} (expected ../shared)")
-    return SHARED_DIR
+    """tests/data: the OpenAPI documents, the storage corpus, the real API samples' index."""
+    return DATA_DIR
 
 
 @pytest.fixture(scope="session")
-def corpus_dir(shared_dir: Path) -> Path:
-    path = shared_dir / "corpus" / "storage"
-    if not path.is_dir():
-        pytest.skip(f"storage corpus not found at {path}")
-    return path
+def corpus_dir() -> Path:
+    """The real storage bodies (tests/data/corpus/storage, sources in corpus/SOURCES.md)."""
+    return CORPUS_DIR
 
 
 # ---- the local Confluence emulator (syncd.emulator) ---------------------------------

@@ -176,6 +176,7 @@ class ConfluenceClient:
         base = settings.base_url
         assert isinstance(pipe.auth, SecretAuth)
         refusals: list[ConfluenceError] = []
+        cloud_missing = 0  # Cloud probes the host answered with 404 (with Cloud's auth)
         cloud_bases = [base] if base.endswith("/wiki") else [base, base + "/wiki"]
         for candidate in cloud_bases:
             try:
@@ -187,7 +188,7 @@ class ConfluenceClient:
             except (AuthFailed, PermissionDenied) as exc:
                 refusals.append(exc)
             except (NotFound, DeploymentUnknown):
-                pass
+                cloud_missing += 1
             except ConfluenceError as exc:
                 if exc.status is None:  # unreachable: no point in probing further
                     raise
@@ -205,6 +206,13 @@ class ConfluenceClient:
         finally:
             pipe.auth.replace_with(
                 make_auth(cls._scheme(settings, "cloud"), settings.email, settings.token)
+            )
+        if cloud_missing == len(cloud_bases) and settings.email:
+            # Cloud credentials (an email) and a host that answers 404 at every Cloud path:
+            # the path of the URL is wrong. Data Center's probe sends a bearer token, which a
+            # Cloud site refuses whatever the path, so its 401 says nothing about the token.
+            raise DeploymentUnknown(
+                f"no Confluence REST API at {base} (HTTP 404 at {base}/api/v2/spaces)", url=base
             )
         for refusal in refusals:
             if isinstance(refusal, AuthFailed):
@@ -244,13 +252,46 @@ class ConfluenceClient:
         """Request, retry and throttle counters since the client was opened."""
         return self._transport.stats
 
+    async def signed_in_user(self) -> dict[str, Any]:
+        """The user the credentials sign in as (``/rest/api/user/current``): the one request
+        that proves them. ``AuthFailed`` when refused, also for an anonymous answer (a site
+        open to anonymous readers may answer without checking); ``NotFound`` when no REST API
+        lives at the base URL."""
+        user = await self._backend.current_user()
+        if user.get("type") == "anonymous":
+            raise AuthFailed("Confluence answered as the anonymous user", status=401)
+        return user
+
     # -- spaces and the page tree ------------------------------------------------------------
 
     async def get_space(self, key: str) -> Space:
-        """The space with this key (cached for the client's lifetime)."""
+        """The space with this key (cached for the client's lifetime).
+
+        Keys are case-sensitive: ``NotFound`` for ``docs`` names ``DOCS`` when that exists
+        (``exc.suggestion``), since a key typed in lower case is the usual slip."""
         if key not in self._spaces:
-            self._spaces[key] = await self._backend.get_space(key)
+            try:
+                self._spaces[key] = await self._backend.get_space(key)
+            except NotFound as exc:
+                raise await self._with_suggestion(key, exc) from None
         return self._spaces[key]
+
+    async def _with_suggestion(self, key: str, exc: NotFound) -> NotFound:
+        upper = key.upper()
+        if upper == key:
+            return exc
+        try:
+            space = await self._backend.get_space(upper)
+        except ConfluenceError:
+            return exc
+        found = NotFound(
+            f"space {key} not found; space keys are case-sensitive: did you mean {space.key}?",
+            status=exc.status,
+            method=exc.method,
+            url=exc.url,
+        )
+        found.suggestion = space.key  # type: ignore[attr-defined]
+        return found
 
     async def iter_page_tree(
         self,

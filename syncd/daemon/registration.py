@@ -167,8 +167,17 @@ def _is_local(host: str) -> bool:
         return False
 
 
-def describe_refusal(exc: BaseException) -> str:
-    """A one-line reason for a failed registration, with what to do."""
+CREDENTIALS_FIX = (
+    "check the token (confluence.token) and, on Cloud, confluence.email (Cloud API tokens "
+    "expire); `syncd doctor` checks them"
+)
+
+
+def refusal_and_fix(
+    exc: BaseException, doing: str = "registering the webhook"
+) -> tuple[str, str | None]:
+    """Why a webhook call failed and what to do, apart: ``doing`` names the call
+    ("listing webhooks", "deleting the webhook") so the reason matches what was asked."""
     from syncd.confluence.errors import (
         AuthFailed,
         WebhookPermissionDenied,
@@ -176,18 +185,25 @@ def describe_refusal(exc: BaseException) -> str:
     )
 
     if isinstance(exc, NoPublicUrl):
-        return str(exc)
+        return str(exc), None
     if isinstance(exc, WebhookPermissionDenied):
         return (
-            "Confluence refused the webhook registration (permission denied): use an "
-            "account allowed to manage webhooks (a site or space administrator)"
+            f"Confluence refused {doing} (permission denied)",
+            "use an account allowed to manage webhooks (a site or space administrator)",
         )
     if isinstance(exc, WebhooksNotSupported):
-        return "this Confluence has no webhook registration API (Data Center 7.7+ needed)"
+        return "this Confluence has no webhook registration API (Data Center 7.7+ needed)", None
     if isinstance(exc, AuthFailed):
-        return "Confluence rejected the credentials while registering the webhook"
+        return f"Confluence refused the credentials while {doing}", CREDENTIALS_FIX
     text = str(exc) or type(exc).__name__
-    return f"webhook registration failed: {text}"
+    what = "webhook registration" if doing == "registering the webhook" else doing
+    return f"{what} failed: {text}", None
+
+
+def describe_refusal(exc: BaseException, doing: str = "registering the webhook") -> str:
+    """A one-line reason for a failed webhook call, with what to do."""
+    reason, fix = refusal_and_fix(exc, doing)
+    return f"{reason}: {fix}" if fix else reason
 
 
 class Registrar:
@@ -225,7 +241,7 @@ class Registrar:
             )
         except Exception as exc:
             self.last_error = describe_refusal(exc)
-            raise RegistrationRefused(self.last_error) from exc
+            raise RegistrationRefused(self.last_error, refusal_and_fix(exc)[1]) from exc
         self.last_error = None
         self.hooks = list(hooks)
         self._record(self.hooks)
@@ -291,4 +307,9 @@ class Registrar:
 
 
 class RegistrationRefused(RuntimeError):
-    """Registration is impossible; ``str()`` is the one-line reason with what to do."""
+    """Registration is impossible; ``str()`` is the one-line reason with what to do, ``fix``
+    the what-to-do alone when there is a specific one (the scheduler's warning uses it)."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 
 log = logging.getLogger("syncd.daemon")
 
@@ -35,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from syncd.config import ConfigError, load_config
+    from syncd.config import ConfigError, load_config, print_config_error
     from syncd.daemon.logging_setup import RecentErrors, setup_logging
     from syncd.daemon.runtime import Daemon, RunOptions
 
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as err:
-        print(f"syncd: {err}", file=sys.stderr)
+        print_config_error(err)
         return 2
     redactor.add(config.confluence.token)
     redactor.add(config.webhook.secret)

@@ -59,6 +59,15 @@ REPORTED_MEMORY = 50_000
 META_PREFIX = "daemon."
 
 EngineFactory = Callable[..., Awaitable[Any]]
+
+
+class ReceiverNotListening(RuntimeError):
+    """The webhook port is taken: the fix is the port, not the public URL or the account."""
+
+    fix = "free the port (another syncd or program holds it) or change webhook.listen"
+    retry_by_hand = False  # `syncd webhook register` cannot bind the daemon's port
+
+
 RequestFactory = Callable[..., Any]
 
 
@@ -447,7 +456,9 @@ class Daemon:
             try:
                 await self._listen()
             except OSError:
-                raise RuntimeError(f"webhook receiver not listening: {self.listen_error}") from None
+                raise ReceiverNotListening(
+                    f"webhook receiver not listening: {self.listen_error}"
+                ) from None
         assert self.registrar is not None
         await self.registrar.register()
 

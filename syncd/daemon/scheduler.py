@@ -109,11 +109,22 @@ class ModeScheduler:
                 self._report(transition)
                 retry = self.machine.schedule().next_register_at
                 wait = f"{max(0, round(retry - self._clock()))}s" if retry else "later"
+                # The advice follows the cause: a busy port is not fixed by a public URL.
+                fix = getattr(exc, "fix", None) or (
+                    "to receive webhooks, make webhook.public_url reachable from Confluence and "
+                    "use an account allowed to manage webhooks"
+                )
+                retry_now = (
+                    " (`syncd webhook register` to retry now)"
+                    if getattr(exc, "retry_by_hand", True)
+                    else ""
+                )
                 log.warning(
                     "running in polling mode; syncd will retry registering the webhook in %s. "
-                    "To receive webhooks, make webhook.public_url reachable from Confluence and "
-                    "use an account allowed to manage webhooks (`syncd webhook register` to retry now)",
+                    "Fix: %s%s",
                     wait,
+                    fix,
+                    retry_now,
                 )
             return False
         self._last_register_error = None

@@ -36,12 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from syncd.config import ConfigError, load_config
+    from syncd.config import ConfigError, load_config, print_config_error
 
     try:
         config = load_config(args.config)
     except ConfigError as err:
-        print(f"syncd: {err}", file=sys.stderr)
+        print_config_error(err)
         return 2
     state_dir = Path(config.state_dir)
     unresponsive = False

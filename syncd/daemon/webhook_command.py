@@ -68,13 +68,22 @@ class _NoState:
         return False
 
 
+def _print_refusal(exc: BaseException, doing: str) -> None:
+    from syncd.daemon.registration import refusal_and_fix
+
+    reason, fix = refusal_and_fix(exc, doing)
+    print(f"syncd: {reason}", file=sys.stderr)
+    if fix:
+        print(f"  fix: {fix}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
-    from syncd.config import ConfigError, load_config
+    from syncd.config import ConfigError, load_config, print_config_error
 
     try:
         config = load_config(args.config)
     except ConfigError as err:
-        print(f"syncd: {err}", file=sys.stderr)
+        print_config_error(err)
         return 2
     return asyncio.run(_run(args, config))
 
@@ -85,7 +94,6 @@ async def _run(args: argparse.Namespace, config: Any) -> int:
     from syncd.daemon.registration import (
         Registrar,
         RegistrationRefused,
-        describe_refusal,
         load_or_create_secret,
         read_secret,
         webhook_name,
@@ -103,7 +111,7 @@ async def _run(args: argparse.Namespace, config: Any) -> int:
             try:
                 hooks = await client.list_webhooks()
             except ConfluenceError as exc:
-                print(f"syncd: {describe_refusal(exc)}", file=sys.stderr)
+                _print_refusal(exc, "listing webhooks")
                 return 1
             rows = [
                 {
@@ -156,7 +164,7 @@ async def _run(args: argparse.Namespace, config: Any) -> int:
                         return 0
                     removed = await registrar.unregister()
                 except ConfluenceError as exc:
-                    print(f"syncd: {describe_refusal(exc)}", file=sys.stderr)
+                    _print_refusal(exc, "deleting webhooks")
                     return 1
                 print(f"deleted {removed} webhook(s) named {name}")
                 return 0

@@ -41,9 +41,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="DC: sign deliveries of registrations without their own secret",
     )
+    from syncd.emulator import page_command
+
+    actions = parser.add_subparsers(
+        dest="emulator_action",
+        metavar="[show|edit]",
+        required=False,
+        help="read or change a page of a running emulator (without one: run the emulator)",
+    )
+    page_command.add_arguments(actions)
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "emulator_action", None):
+        from syncd.emulator import page_command
+
+        return page_command.run(args)
     if args.pages < 0:
         print("syncd emulator: --pages must be >= 0", file=sys.stderr)
         return 2
@@ -78,6 +91,10 @@ async def _serve(args: argparse.Namespace) -> int:
         await server.start()
     except OSError as exc:
         print(f"syncd emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(
+            "  fix: stop what holds the port, or choose another with --port (0 picks a free one)",
+            file=sys.stderr,
+        )
         return 1
     try:
         pages = sum(1 for c in server.store.content.values() if c.type == "page")

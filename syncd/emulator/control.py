@@ -13,6 +13,7 @@
   true}`` in the body also clears the faults).
 - ``POST /_emulator/clock`` ``{"advance_s": 90}``: move the emulated clock forward.
 - ``GET /_emulator/health``: ``{"ok": true, "flavor": ..., "pages": N}``.
+- ``GET /_emulator/``: this list (the control URL ``syncd emulator`` prints).
 """
 
 from __future__ import annotations
@@ -42,6 +43,29 @@ async def _body(request: web.Request) -> dict:
             text=json.dumps({"error": "body must be an object"}), content_type="application/json"
         )
     return data
+
+
+INDEX = {
+    "GET /_emulator/health": "liveness: flavor and page count",
+    "GET /_emulator/faults": "the injected faults; POST to change them",
+    "GET /_emulator/deliveries": "webhook deliveries sent (?event= filters)",
+    "GET /_emulator/requests": "requests served, by route",
+    "POST /_emulator/reset": "clear the counters and the delivery log",
+    "POST /_emulator/clock": 'move the emulated clock forward ({"advance_s": 90})',
+}
+
+
+@routes.get("/_emulator")
+@routes.get("/_emulator/")
+async def index(request: web.Request) -> web.Response:
+    """What ``syncd emulator`` prints as its control URL: the list of control routes."""
+    st = state_of(request)
+    return json_response({"emulator": st.flavor, "base_url": _base_url(request), "routes": INDEX})
+
+
+def _base_url(request: web.Request) -> str:
+    root = f"{request.scheme}://{request.host}"
+    return root + ("/wiki" if state_of(request).flavor == "cloud" else "")
 
 
 @routes.post("/_emulator/faults")

@@ -153,12 +153,16 @@ class EmulatorServer:
 
             self.persister = Persister(self.store, self.data)
             self.persister.start(loop)
-        await self.deliverer.start()
-        app = build_app(self.state)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
+        try:
+            await self.deliverer.start()
+            app = build_app(self.state)
+            self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+            await site.start()
+        except BaseException:  # a busy port: close the delivery session and the persister
+            await self.stop()
+            raise
         server = site._server
         if self.port == 0 and server is not None and server.sockets:
             self.port = server.sockets[0].getsockname()[1]

@@ -74,12 +74,54 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_sync(config, args))
     except KeyboardInterrupt:
-        raise
+        # Each step is written atomically and recorded as it completes: the next run
+        # carries on from there.
+        print(
+            "\nsyncd: interrupted; run again to continue (what was done is kept)", file=sys.stderr
+        )
+        return 130
     except Exception as exc:
         print(f"syncd: {describe_error(exc)}", file=sys.stderr)
         if args.verbose:
             traceback.print_exc()
         return 2
+
+
+#: How the dry-run summary names each kind of action: (one, several).
+ACTION_NOUNS: dict[str, tuple[str, str]] = {
+    "pull": ("pull", "pulls"),
+    "push": ("push", "pushes"),
+    "merge": ("merge", "merges"),
+    "create": ("page to create", "pages to create"),
+    "move-remote": ("move in Confluence", "moves in Confluence"),
+    "move-local": ("local move", "local moves"),
+    "trash-remote": ("page to trash", "pages to trash"),
+    "trash-local": ("file to the local trash", "files to the local trash"),
+    "restore-remote": ("page to restore", "pages to restore"),
+    "link": ("file to link", "files to link"),
+}
+
+
+def _count(n: int, nouns: tuple[str, str]) -> str:
+    return f"{n} {nouns[0] if n == 1 else nouns[1]}"
+
+
+def plan_summary(plan, attachment_changes: int = 0) -> str:
+    """One line after the dry-run plan: how many of each, and that nothing changed.
+    Bookkeeping steps (record, forget) touch neither side and are left out."""
+    from collections import Counter
+
+    verbs = Counter(action.verb for action in plan.actions)
+    parts = [_count(verbs[verb], nouns) for verb, nouns in ACTION_NOUNS.items() if verbs[verb]]
+    if attachment_changes:
+        parts.append(_count(attachment_changes, ("attachment change", "attachment changes")))
+    if plan.held:
+        parts.append(_count(len(plan.held), ("conflict held", "conflicts held")))
+    if plan.blocked_deletions is not None:
+        blocked = len(plan.blocked_deletions.actions)
+        parts.append(_count(blocked, ("deletion blocked", "deletions blocked")))
+    what = ", ".join(parts) if parts else "no change to either side"
+    return f"plan: {what} (dry run: nothing was changed)"
 
 
 def describe_error(exc: BaseException) -> str:
@@ -113,6 +155,8 @@ async def _sync(config, args: argparse.Namespace) -> int:
             print(line, file=out)
         if not lines:
             print("nothing to do: in sync", file=out)
+        else:
+            print(plan_summary(report.plan, len(report.attachment_preview)), file=out)
     else:
         shown = report.applied if args.verbose else report.applied[:MAX_LISTED]
         for change in shown:

@@ -178,6 +178,24 @@ _PAGE_SELECT = (
 )
 
 
+def count_tracked_pages(state_dir: str | os.PathLike[str]) -> int:
+    """Pages recorded in the state database, read without taking its lock (a running daemon
+    may hold it); 0 when there is no database yet or it cannot be read."""
+    path = Path(state_dir) / DB_NAME
+    if not path.is_file():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
 def _page_from_row(row: tuple) -> PageRecord:
     tomb = Tombstone(side=row[13], deleted_at=row[14], trash_path=row[15]) if row[13] else None
     return PageRecord(

@@ -1,4 +1,4 @@
-"""Corpus access for the converter tests (skips when ../shared is absent)."""
+"""Corpus access for the converter tests (tests/data/corpus/storage)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from syncd.convert import storage_to_markdown
 @pytest.fixture(scope="session")
 def corpus_bodies(corpus_dir: Path) -> dict[str, str]:
     bodies = {p.name: p.read_text(encoding="utf-8") for p in sorted(corpus_dir.glob("*.xml"))}
-    if not bodies:
-        pytest.skip(f"no storage bodies in {corpus_dir}")
+    assert bodies, f"no storage bodies in {corpus_dir}"
     return bodies
 
 

@@ -1,4 +1,4 @@
-"""Acceptance checks of issue 4 on the 80 real storage bodies of ../shared/corpus/storage."""
+"""Acceptance checks of issue 4 on the 80 real storage bodies of tests/data/corpus/storage."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -394,6 +395,24 @@ async def test_port_in_use_says_so_and_polls(tmp_path: Path) -> None:
                 assert "cannot listen on" in st["webhook"]["reason"]
                 assert any("webhook.listen" in e for e in st["errors"])
                 assert not emu.store.webhooks
+
+
+async def test_port_in_use_warns_with_the_port_not_the_public_url(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 16: the warnings name `address already in use` and its fix; none sends the user
+    to public_url or an admin account, which have nothing to do with a busy port."""
+    async with emulator_server.EmulatorServer(flavor="dc", pages=1, space="DEMO") as emu:
+        config = make_config(tmp_path, emu)
+        with socket.socket() as busy, caplog.at_level(logging.INFO):
+            busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+            busy.bind((config.webhook.host, config.webhook.port))
+            busy.listen(1)
+            async with Harness(config) as h:
+                await h.status()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings and all("already in use" in w or "free the port" in w for w in warnings)
+    assert not any("public_url" in w or "manage webhooks" in w for w in warnings), warnings
 
 
 async def test_busy_port_is_taken_over_once_free(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -81,47 +82,60 @@ def body_of(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def test_demo_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> None:
+def printed(text: str, pattern: str) -> str:
+    match = re.search(pattern, text, re.M)
+    assert match, f"{pattern!r} not in the guide:\n{text}"
+    return match.group(1)
+
+
+def run_printed(command: str) -> subprocess.CompletedProcess[str]:
+    """A command from the guide, in a shell whose PATH lacks the virtualenv."""
+    return subprocess.run(
+        command,
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_demo_instructions_work_in_order_twice(tmp_path: Path) -> None:
+    """Issue 16: the guide's steps, run as printed, in order, twice: edit the file and see
+    the page change; change the page (twice: the helper reads the current version) and see
+    the file change; the status command and the control URL answer."""
     folder = tmp_path / "demo"
     proc, out = start_demo(folder)
     try:
         text = wait_ready(proc, out)
-        base_url = re.search(r"Confluence emulator : (\S+)", text).group(1)
-        page_id = re.search(r"/rest/api/content/(\d+) -d", text).group(1)
-        rel = re.search(r"Edit .*?/demo/(.+?) in your editor", text).group(1)
-        page_file = folder / rel
-        assert page_file.is_file()
-        assert (folder / "README.md").is_file()
+        page_file = Path(shlex.split(printed(text, r"^  1\. Edit (.+) in your editor"))[0])
+        show = printed(text, r"^     (\S+ emulator show .+)$")
+        edit = printed(text, r"^     (\S+ emulator edit .+)$")
+        status = printed(text, r"^  3\. (.+)$")
+        control = printed(text, r"Emulator control +: (\S+)")
+        assert page_file.is_file() and page_file.parent == folder
         assert (folder / ".syncd" / "config.yaml").stat().st_mode & 0o077 == 0
+        assert httpx.get(control, timeout=10).status_code == 200
 
-        auth = ("demo@example.com", "demo-token")
-        with httpx.Client(base_url=base_url, auth=auth, timeout=10) as http:
-
-            def remote() -> dict:
-                url = f"/api/v2/pages/{page_id}?body-format=storage"
-                return http.get(url).raise_for_status().json()
-
-            # Confluence -> file
-            page = remote()
-            update = {
-                "id": page_id,
-                "status": "current",
-                "title": page["title"],
-                "body": {"representation": "storage", "value": "<p>Remote words here.</p>"},
-                "version": {"number": page["version"]["number"] + 1},
-            }
-            http.put(f"/api/v2/pages/{page_id}", json=update).raise_for_status()
-            wait_for(lambda: "Remote words here." in body_of(page_file), "the pulled edit")
-
-            # file -> Confluence
-            page_file.write_text(
-                body_of(page_file).replace("Remote words here.", "Local words here."),
-                encoding="utf-8",
-            )
-            wait_for(
-                lambda: "Local words here." in remote()["body"]["storage"]["value"],
-                "the pushed edit",
-            )
+        edits = body_of(page_file).count("Edited in Confluence")
+        for round_ in (1, 2):
+            # 1. edit the file -> the page (seen with the printed show command)
+            words = f"Local words, round {round_}."
+            page_file.write_text(body_of(page_file) + f"\n{words}\n", encoding="utf-8")
+            wait_for(lambda w=words: w in run_printed(show).stdout, f"the pushed edit {round_}")
+            # 2. change the page -> the file, then once more
+            for _ in range(2):
+                done = run_printed(edit)
+                assert done.returncode == 0, done.stdout + done.stderr
+                edits += 1
+                wait_for(
+                    lambda n=edits: body_of(page_file).count("Edited in Confluence") == n,
+                    f"the pulled edit {edits}",
+                )
+        assert words in body_of(page_file)
+        done = run_printed(status)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "webhook" in done.stdout
     finally:
         code = stop_demo(proc)
     assert code == 0, out.snapshot()

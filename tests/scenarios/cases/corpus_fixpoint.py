@@ -6,7 +6,7 @@ import time
 
 from scenarios.runner import PROJECT_ROOT, Ctx, page_files
 
-CORPUS = (PROJECT_ROOT / ".." / "shared" / "corpus" / "storage").resolve()
+CORPUS = PROJECT_ROOT / "tests" / "data" / "corpus" / "storage"
 
 
 def touch_all(ctx: Ctx) -> None:
@@ -27,7 +27,6 @@ def no_writes(ctx: Ctx) -> None:
 
 SCENARIO = {
     "covers": ["D3", "D1"],
-    "needs": CORPUS,
     "emulator": {"corpus": str(CORPUS)},
     "steps": [
         {"op": "sync"},

@@ -1,0 +1,74 @@
+"""The executor's shared state: what every part of it reads and writes during one run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from syncd.confluence import ConfluenceClient
+from syncd.confluence.models import Page
+from syncd.sync.attachments import AttachmentSync
+from syncd.sync.executor.results import Applied, ExecutionResult
+from syncd.sync.executor.settings import ExecutorSettings, WriteObserver
+from syncd.sync.resolver import PageIndex
+from syncd.sync.state import StateDB
+
+# One logger for the whole executor, named as before the split.
+log = logging.getLogger("syncd.sync.executor")
+
+
+class ExecutorBase:
+    """The state of one run (moves made, pages pulled and held, the result); the
+    executor's parts (dispatch, paths, files, content, moves, deletions) share it."""
+
+    def __init__(
+        self,
+        root: Path,
+        db: StateDB,
+        client: ConfluenceClient,
+        index: PageIndex,
+        settings: ExecutorSettings,
+        *,
+        observer: WriteObserver | None = None,
+        layout_paths: dict[str, str] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+        attachments: AttachmentSync | None = None,
+        fetched: dict[str, Page] | None = None,
+    ) -> None:
+        self.attachments = attachments
+        #: Pages read while planning this run (targeted runs confirm pages by id). One is
+        #: used instead of a fetch only at the version the action expects, and only once.
+        self._fetched = fetched if fetched is not None else {}
+        self.root = root
+        self.db = db
+        self.client = client
+        self.index = index
+        self.s = settings
+        self.observer = observer
+        self.layout_paths = layout_paths or {}
+        self.progress = progress
+        self.moves: list[tuple[str, str]] = []
+        self.result = ExecutionResult()
+        if attachments is not None:
+            attachments.errors = self.result.errors  # skipped attachments, one line each
+        self.pulled: set[str] = set()
+        self._listed: dict[str, list] = {}  # attachment lists fetched with the page
+        self.held_ids: set[str] = set()
+        #: Pages with a recorded conflict: only those need clearing (saves a commit per page).
+        self._conflicted = {c.page_id for c in db.conflicts()}
+        self._conflicted_paths = {c.path for c in db.conflicts() if c.page_id is None}
+        #: Scan-cache rows of the files written this run, committed with the next record
+        #: (and at the end): the next scan then reads none of them.
+        self._scan_rows: dict[str, tuple] = {}
+
+    def _applied(
+        self,
+        event: str,
+        direction: str,
+        page_id: str | None,
+        title: str,
+        version: int | None,
+        path: str,
+    ) -> None:
+        self.result.applied.append(Applied(event, direction, page_id, title, version, path))

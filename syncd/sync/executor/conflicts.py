@@ -1,0 +1,41 @@
+"""Conflicts: their records in the state, conflict copies and texts saved when overridden."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from syncd.sync.executor.base import ExecutorBase
+
+CONFLICT_STAMP = "%Y%m%d-%H%M%S"
+
+
+class ConflictRecords(ExecutorBase):
+    """Conflict records of pages, and where conflict copies and overridden texts go."""
+
+    def _clear_conflicts(self, page_id: str) -> None:
+        if page_id in self._conflicted:
+            self.db.clear_conflicts(page_id)
+            self._conflicted.discard(page_id)
+
+    def _add_conflict(self, page_id: str, path: str, kind: str, detail: str) -> None:
+        self._clear_conflicts(page_id)
+        self.db.add_conflict(page_id, path, kind, detail)
+        self._conflicted.add(page_id)
+
+    def _conflict_copy_path(self, path: str) -> str:
+        stamp = time.strftime(CONFLICT_STAMP, time.gmtime())
+        base = f"{path[:-3]}.conflict-{stamp}"
+        candidate, n = f"{base}.md", 1
+        while self._exists(candidate):
+            n += 1
+            candidate = f"{base}-{n}.md"
+        return candidate
+
+    def _save_loser(self, path: str, text: str) -> None:
+        """Keep the local text that `on_conflict: remote` overrides in the local trash."""
+        if self.s.trash_dir is None:
+            return
+        dest = Path(self.s.trash_dir) / time.strftime(CONFLICT_STAMP, time.gmtime()) / path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="utf-8", errors="surrogateescape")

@@ -1,0 +1,87 @@
+"""Reading and atomically writing page files, and the scan-cache rows of what was written."""
+
+from __future__ import annotations
+
+import os
+
+from syncd.confluence.models import Page
+from syncd.convert import Sidecar, storage_to_markdown
+from syncd.local import frontmatter
+from syncd.local.atomic import MISSING, atomic_write, sha256_bytes
+from syncd.local.frontmatter import FrontMatter
+from syncd.local.ignore import is_page_path
+from syncd.sync.executor.base import ExecutorBase
+from syncd.sync.executor.results import Held
+from syncd.sync.snapshots import read_text, utf8_problem, written_attachment_row, written_page_row
+
+
+class FileAccess(ExecutorBase):
+    """Page files: read (with the checks that hold a page), write atomically, render, stat."""
+
+    def _read(self, rel: str) -> tuple[str, frontmatter.Document]:
+        text = read_text(self.root, rel)
+        encoding = utf8_problem(text)
+        if encoding is not None:
+            raise Held(f"{rel}: {encoding}")
+        try:
+            doc = frontmatter.parse(text)
+        except frontmatter.FrontMatterError as exc:
+            raise Held(f"{rel}: {exc}; fix the front matter to sync this page") from None
+        return text, doc
+
+    def _write(self, rel: str, text: str, *, expect: str | None = None) -> None:
+        """Atomic write; `expect` is the sha256 the file must still have (MISSING: absent)."""
+        data = text.encode("utf-8", errors="surrogateescape")
+        if self.observer is not None:
+            self.observer.expect_write(rel, sha256_bytes(data))
+        result = atomic_write(self.root, rel, data, if_hash=expect)
+        if is_page_path(rel):
+            self._scan_rows[rel] = written_page_row(result, text)
+
+    def _cache_attachments(self, page_id: str, written: list[str]) -> None:
+        """Scan-cache rows for the attachment files a pull just wrote (from their records,
+        whose size and mtime are those `atomic_write` returned)."""
+        paths = set(written)
+        for r in self.db.attachments(page_id):
+            if r.local_path in paths and r.size is not None and r.mtime_ns is not None:
+                row = written_attachment_row(r.local_path, r.size, r.mtime_ns, r.hash)
+                self._scan_rows[r.local_path] = row
+
+    def _flush_scan_rows(self) -> None:
+        if self._scan_rows:
+            rows, self._scan_rows = list(self._scan_rows.values()), {}
+            self.db.put_scan_cache(rows)
+
+    def _render(
+        self,
+        page_id: str | None,
+        title: str,
+        labels: tuple[str, ...],
+        body: str,
+        old: frontmatter.Document | None = None,
+    ) -> str:
+        extra = dict(old.meta.extra) if old is not None else {}
+        meta = FrontMatter(page_id=page_id, title=title, labels=tuple(labels), extra=extra)
+        return frontmatter.render(meta, body)
+
+    def _sha_of(self, rel: str) -> str:
+        try:
+            with open(self.root / rel, "rb") as f:
+                return sha256_bytes(f.read())
+        except FileNotFoundError:
+            return MISSING
+
+    def _stat(self, rel: str) -> tuple[int | None, int | None]:
+        try:
+            st = os.stat(self.root / rel, follow_symlinks=False)
+        except OSError:
+            return None, None
+        return st.st_mtime_ns, st.st_size
+
+    def _convert(self, page: Page, path: str) -> tuple[str, Sidecar]:
+        result = storage_to_markdown(page.body, resolver=self.index.for_page(path))
+        return result.markdown, result.sidecar
+
+
+def doc_labels(doc: frontmatter.Document) -> tuple[str, ...]:
+    return tuple(sorted(set(doc.meta.labels)))

@@ -1,0 +1,57 @@
+"""Recording a synced page in the state (its new base), after its effect."""
+
+from __future__ import annotations
+
+import time
+
+from syncd.confluence.models import Page
+from syncd.convert import Sidecar
+from syncd.sync.executor.base import ExecutorBase
+from syncd.sync.model import body_hash
+from syncd.sync.records import PageRecord
+
+
+class PageRecords(ExecutorBase):
+    """Records a page as synced: its new base, version, labels and file stat."""
+
+    def _record(
+        self,
+        page: Page,
+        path: str,
+        markdown: str,
+        sidecar: Sidecar | None,
+        *,
+        labels: tuple[str, ...] | None = None,
+        title: str | None = None,
+        parent_id: str | None = None,
+        drop: str | None = None,
+    ) -> PageRecord:
+        mtime, size = self._stat(path)
+        old = self.db.get_page(page.id)
+        record = PageRecord(
+            page_id=page.id,
+            local_path=path,
+            title=title if title is not None else page.title,
+            parent_id=parent_id if parent_id is not None else self._parent_of(page),
+            remote_version=page.version,
+            base_markdown=markdown,
+            local_hash=body_hash(markdown),
+            kind=page.kind,
+            base_sidecar=sidecar.to_json() if sidecar is not None else None,
+            labels=tuple(
+                sorted(
+                    labels if labels is not None else (page.labels or (old.labels if old else ()))
+                )
+            ),
+            local_mtime_ns=mtime,
+            local_size=size,
+            synced_at=time.time(),
+            tombstone=None,
+        )
+        with self.db.transaction():
+            if drop is not None and drop != page.id:
+                self.db.delete_page(drop)
+            self.db.put_page(record)
+            self._flush_scan_rows()
+        self.index.set_page(page.id, record.title, path)
+        return record
