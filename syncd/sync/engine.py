@@ -527,7 +527,10 @@ class SyncEngine:
         """Bulk reads for a full run that pulls many pages (see `bulk_reads`): None when
         per-page reads are as cheap (a handful of pulls, or none: a run with nothing to
         pull stays listing-only)."""
-        pulls = [a for a in plan.actions if isinstance(a, Pull)]
+        # A page another action of the plan changes (a rename, a restore, a move) is read
+        # when its turn comes, never ahead: a bulk copy would predate that change.
+        touched = {getattr(a, "page_id", None) for a in plan.actions if not isinstance(a, Pull)}
+        pulls = [a for a in plan.actions if isinstance(a, Pull) and a.page_id not in touched]
         if not worth_bulk(len(pulls)):
             return None
         versions = {a.page_id: a.remote_version for a in pulls}
