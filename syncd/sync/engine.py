@@ -36,6 +36,7 @@ from syncd.sync.attachments import AttachmentSync
 from syncd.sync.bulk_reads import (
     BulkAttachments,
     BulkBodies,
+    ListsAhead,
     ReadAheadClient,
     worth_bulk,
     worth_bulk_attachments,
@@ -257,8 +258,22 @@ class SyncEngine:
         records = self.state.page_summaries()
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
+        lists_ahead = None
         if request is not None and request.targeted:
-            local, remotes, dirty = await self._targeted_inputs(request, records)
+            if request.page_ids and sync.attachments and not dry_run:
+                lists_ahead = ListsAhead(
+                    self.client,
+                    {
+                        pid: records[pid].kind if pid in records else "page"
+                        for pid in request.page_ids
+                    },
+                )
+            try:
+                local, remotes, dirty = await self._targeted_inputs(request, records)
+            except BaseException:
+                if lists_ahead is not None:
+                    lists_ahead.close()
+                raise
         else:
             listing = await list_remote(
                 self.client,
@@ -284,12 +299,15 @@ class SyncEngine:
             root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
         )
         plan = reconcile(records, local.entries, remotes, dirty=dirty, options=options)
-        attachment_sync = None if dry_run else self._attachment_sync()
+        reads: Any = lists_ahead or self.client
+        attachment_sync = None if dry_run else self._attachment_sync(reads)
         read_ahead = (
             self._read_ahead(plan, remotes, attachment_sync)
             if not dry_run and dirty is None
             else None
         )
+        if read_ahead is not None:
+            reads = read_ahead
         # The snapshots are spent: let the executor reuse their memory (only the attachment
         # files of the scan are needed later).
         del records, remotes
@@ -318,7 +336,7 @@ class SyncEngine:
         executor = Executor(
             self.root,
             self.state,
-            cast(ConfluenceClient, read_ahead) if read_ahead is not None else self.client,
+            cast(ConfluenceClient, reads),
             self.index,
             ExecutorSettings(
                 space_key=self.space_key,
@@ -356,6 +374,8 @@ class SyncEngine:
                     read_ahead.bodies.batches_read,
                     read_ahead.bodies.pages_served,
                 )
+            if lists_ahead is not None:
+                lists_ahead.close()
             if attachment_sync is not None:
                 await attachment_sync.discard_prefetched()
         errors += result.errors
@@ -553,14 +573,14 @@ class SyncEngine:
             on_listed=attachment_sync.prefetch if attachment_sync is not None else None,
         )
 
-    def _attachment_sync(self) -> AttachmentSync | None:
+    def _attachment_sync(self, client: Any = None) -> AttachmentSync | None:
         if not self.config.sync.attachments:
             return None
         staging = Path(self.config.state_dir) / "staging"
         return AttachmentSync(
             self.root,
             self.state,
-            self.client,
+            client or self.client,
             staging,
             self.observer,
             trash_dir=trash_dir(self.config),
