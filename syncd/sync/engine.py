@@ -344,6 +344,10 @@ class SyncEngine:
                 on_conflict=sync.on_conflict,
                 trash_dir=trash_dir(self.config),
                 blog_posts=sync.blog_posts,
+                # Pages pushed, merged or pulled at once: each waits on a few round trips,
+                # so more of them keep a slow link busy; the request budget still caps
+                # what is on the wire.
+                concurrency=max(1, min(16, self.config.confluence.max_connections // 2)),
             ),
             observer=self.observer,
             layout_paths=dict(self.layout.paths),
