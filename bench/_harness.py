@@ -35,7 +35,13 @@ TOKEN_ENV = "SYNCD_BENCH_TOKEN"
 def sync_bench_parser(doc: str) -> argparse.ArgumentParser:
     """The options every `syncd sync` bench shares: flavors, runs, a per-run timeout."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
-    ap.add_argument("--flavors", nargs="+", default=["cloud"], choices=["cloud", "dc"])
+    ap.add_argument(
+        "--flavors",
+        nargs="+",
+        default=["cloud"],
+        choices=["cloud", "dc", "gateway"],
+        help="gateway: Cloud through the API gateway path with a scoped token",
+    )
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
     add_link_options(ap)
@@ -94,8 +100,32 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def cloud(self) -> bool:
+        return self.flavor in ("cloud", "gateway")
+
+    @property
     def base_url(self) -> str:
-        return self.root_url + ("/wiki" if self.flavor == "cloud" else "")
+        return self.root_url + ("/wiki" if self.cloud else "")
+
+    def gateway_url(self) -> str:
+        cloud_id = http_json(f"{self.root_url}/_edge/tenant_info")["cloudId"]
+        return f"{self.root_url}/ex/confluence/{cloud_id}"
+
+    def _grant_scoped_token(self) -> None:
+        """The gateway flavor: the same token string, accepted as a scoped token with every
+        scope syncd asks for (README, Service account)."""
+        from syncd.confluence.scopes import scopes_for_features
+
+        scopes = sorted({s for r in scopes_for_features(attachments=True) for s in r.scopes})
+        body = json.dumps({"token": self.token, "scopes": scopes}).encode()
+        req = urllib.request.Request(
+            f"{self.root_url}/_emulator/tokens",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
 
     def start(self, startup_timeout: float = 600.0) -> Emulator:
         self.port = free_port()
@@ -107,7 +137,7 @@ class Emulator:
                 str(SYNCD),
                 "emulator",
                 "--flavor",
-                self.flavor,
+                "cloud" if self.cloud else self.flavor,
                 "--port",
                 str(self.port),
                 "--pages",
@@ -132,6 +162,8 @@ class Emulator:
             try:
                 health = http_json(f"{self.root_url}/_emulator/health", timeout=5)
                 if health.get("ok"):
+                    if self.flavor == "gateway":
+                        self._grant_scoped_token()
                     return self
             except OSError:
                 pass
@@ -227,10 +259,12 @@ def write_syncd_config(run_dir: Path, emu: Emulator) -> Path:
     lines = [
         "confluence:",
         f"  base_url: {emu.base_url}",
-        f"  deployment: {'cloud' if emu.flavor == 'cloud' else 'datacenter'}",
+        f"  deployment: {'cloud' if emu.cloud else 'datacenter'}",
         f"  space: {emu.space}",
     ]
-    if emu.flavor == "cloud":
+    if emu.flavor == "gateway":
+        lines.append(f"  api_url: {emu.gateway_url()}")
+    if emu.cloud:
         lines.append(f"  email: {emu.user}")
     lines += [
         f"  token: ${{{TOKEN_ENV}}}",

@@ -106,6 +106,15 @@ class ConfluenceConfig:
     email: str | None = None
     #: Most requests on the wire at once (the adaptive budget's ceiling).
     max_connections: int = 32
+    #: Atlassian's API gateway for this site (scoped tokens, service accounts):
+    #: ``https://api.atlassian.com/ex/confluence/{cloudId}``; None: requests go to base_url.
+    api_url: str | None = None
+
+    @property
+    def via_gateway(self) -> bool:
+        from syncd.confluence.scopes import is_gateway_url
+
+        return self.api_url is not None or is_gateway_url(self.base_url)
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,7 @@ class _Key:
 SCHEMA: dict[str, dict[str, _Key]] = {
     "confluence": {
         "base_url": _Key("url"),
+        "api_url": _Key("url", None, nullable=True),
         "deployment": _Key("enum", "auto", choices=DEPLOYMENTS),
         "space": _Key("space"),
         "root_page": _Key("page_id", None, nullable=True),
@@ -466,6 +476,7 @@ class _Validator:
         }
 
         c = sections["confluence"]
+        self.check_gateway(c)
         if c["deployment"] == "cloud" and not c["email"]:
             raise self.error(
                 "confluence.email", "required for Cloud (basic auth with email + API token)"
@@ -490,6 +501,32 @@ class _Validator:
             source=self.src,
             warnings=tuple(self.permission_warnings()),
         )
+
+    def check_gateway(self, c: dict[str, Any]) -> None:
+        """``api_url`` is Atlassian's API gateway, which serves Cloud only, with basic auth."""
+        from syncd.confluence.scopes import is_gateway_url
+
+        api = c["api_url"]
+        if api is not None:
+            if not is_gateway_url(api):
+                raise self.error(
+                    "confluence.api_url",
+                    f"expected the API gateway URL https://api.atlassian.com/ex/confluence/"
+                    f"<cloudId>, got {api!r} (`syncd init --scoped-token` finds it)",
+                )
+            c["api_url"] = api.rstrip("/").removesuffix("/wiki")
+        gateway = api is not None or is_gateway_url(c["base_url"])
+        if not gateway:
+            return
+        key = "confluence.api_url" if api is not None else "confluence.base_url"
+        if c["deployment"] == "datacenter":
+            raise self.error(key, "the API gateway serves Confluence Cloud only, not datacenter")
+        if not c["email"]:
+            raise self.error(
+                "confluence.email",
+                "required with the API gateway (basic auth with the service account's or "
+                "your email + the scoped API token)",
+            )
 
     def check_state_outside_folder(self, state_dir: Path, folder: Path) -> None:
         """The state dir holds a trash of .md files: inside the folder they would be synced

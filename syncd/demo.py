@@ -39,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pages", type=int, default=15, help="seeded pages (default 15)")
     parser.add_argument("--port", type=int, default=0, help="emulator port (default: any free)")
     parser.add_argument(
+        "--folders",
+        action="store_true",
+        help="Cloud: seed a space tree with folders, a whiteboard, a database and an embed",
+    )
+    parser.add_argument(
         "--log-format", choices=("plain", "json"), default="plain", help="daemon log format"
     )
     parser.add_argument("-v", "--verbose", action="count", default=0)
@@ -151,6 +156,7 @@ async def run_demo(args: argparse.Namespace, folder: Path, out: TextIO = sys.std
         user=DEMO_USER,
         token=DEMO_TOKEN,
         data=data,
+        folders=getattr(args, "folders", False),
     )
     await emu.start()
     try:
@@ -193,6 +199,12 @@ def run(args: argparse.Namespace) -> int:
     from syncd.daemon.logging_setup import setup_logging
 
     setup_logging(fmt=args.log_format, verbosity=args.verbose)
+    if getattr(args, "folders", False) and args.flavor != "cloud":
+        print(
+            "syncd demo: --folders needs --flavor cloud (Data Center has no folders)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return asyncio.run(run_demo(args, prepare_folder(args)))
     except KeyboardInterrupt:

@@ -38,6 +38,7 @@ from syncd.confluence import (
     DeploymentUnknown,
     NotFound,
     PermissionDenied,
+    ScopeMissing,
     Unreachable,
     WebhookPermissionDenied,
     WebhooksNotSupported,
@@ -217,7 +218,23 @@ def check_folder(folder: Path, state_dir: Path, *, tracked: int = 0) -> Check:
         return Check("error", topic, f"{folder} is not a folder", "set local.path to a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         return Check("error", topic, f"{folder} is not writable", f"chmod u+rwx {folder}")
+    if tracked and not _has_page_file(folder):
+        return Check(
+            "warning",
+            topic,
+            f"{folder} holds no page file although {tracked} pages are tracked (an unmounted "
+            "disk's empty mount point?); syncd deletes nothing for an empty folder",
+            "mount the disk, or point local.path at the folder that holds the files",
+        )
     return Check("ok", topic, f"{folder} exists and is writable")
+
+
+def _has_page_file(folder: Path) -> bool:
+    """Whether any non-hidden ``.md`` file is under ``folder`` (stops at the first)."""
+    for path in folder.rglob("*.md"):
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            return True
+    return False
 
 
 def check_state_dir(state_dir: Path, folder: Path) -> Check:
@@ -312,6 +329,7 @@ def connection_settings(config: Config, request_timeout: float = 20.0) -> Connec
     c = config.confluence
     return ConnectionSettings(
         base_url=c.base_url,
+        api_url=c.api_url,
         token=c.token,
         email=c.email,
         deployment=c.deployment,
@@ -384,6 +402,13 @@ def describe_connect_error(config: Config, exc: ConfluenceError) -> Check:
 
 def describe_space_error(config: Config, exc: ConfluenceError) -> Check:
     key = config.confluence.space
+    if isinstance(exc, ScopeMissing):
+        return Check(
+            "error",
+            "space",
+            f"space {key}: {exc}",
+            "the README's Service account section lists the scopes syncd needs",
+        )
     suggestion = getattr(exc, "suggestion", None)
     if isinstance(exc, NotFound) and suggestion:
         return Check(
@@ -422,8 +447,15 @@ async def server_checks(
     try:
         deployment = client.deployment
         flavor = "Cloud" if deployment == "cloud" else "Data Center"
+        where = (
+            f"{client.site_url} through the API gateway {client.base_url} (scoped token)"
+            if client.via_gateway
+            else client.base_url
+        )
         try:
             user = await client.signed_in_user()
+        except ScopeMissing:
+            user = {}  # the token is accepted; the scope checks below name what it lacks
         except ConfluenceError as exc:
             if isinstance(exc, NotFound):  # the host answers, but no REST API at this path
                 exc = DeploymentUnknown(str(exc), url=client.base_url)
@@ -434,18 +466,53 @@ async def server_checks(
             Check(
                 "ok",
                 "credentials",
-                f"signed in to Confluence {flavor} at {client.base_url}"
+                f"signed in to Confluence {flavor} at {where}"
                 + (f" as {who}" if isinstance(who, str) and who else ""),
             )
         )
         async with _raw_client(config, client, request_timeout) as raw:
             out.extend(await _space_checks(config, client, raw))
+            if client.via_gateway:
+                out.extend(await _scope_checks(config, client, raw))
             out.extend(await _webhook_checks(config, client, raw))
             out.append(await check_clock(raw, client.base_url, now=now))
     except AuthFailed as exc:
         out.append(describe_connect_error(config, exc))
     finally:
         await client.aclose()
+    return out
+
+
+async def _scope_checks(
+    config: Config, client: ConfluenceClient, raw: httpx.AsyncClient
+) -> list[Check]:
+    """A scoped token (API gateway): each scope syncd needs, checked by the gateway's answer."""
+    from syncd.scope_check import check_scopes
+
+    try:
+        space = await client.get_space(config.confluence.space)
+    except ConfluenceError:
+        return []  # the space check said why
+    results = await check_scopes(
+        raw, client.base_url, str(space.id), attachments=config.sync.attachments
+    )
+    out = []
+    for r in results:
+        need = r.requirement
+        if r.granted:
+            out.append(Check("ok", "scope", f"{need} ({need.operation})"))
+        elif r.granted is False:
+            out.append(
+                Check(
+                    "error",
+                    "scope",
+                    f"missing scope {need}: syncd cannot {need.operation}",
+                    "add the scope to the token (or create a token with every scope listed "
+                    "in the README, Service account)",
+                )
+            )
+        else:
+            out.append(Check("warning", "scope", f"{need}: not checked ({r.detail})"))
     return out
 
 

@@ -27,7 +27,9 @@ from urllib.parse import urlsplit
 
 from syncd import paths
 from syncd.config import ConfigError, parse_config, parse_listen
-from syncd.confluence import ConfluenceClient, ConfluenceError
+from syncd.confluence import AuthFailed, ConfluenceClient, ConfluenceError
+from syncd.confluence.scopes import is_gateway_url
+from syncd.confluence.tenant import find_gateway_url
 from syncd.doctor import connection_settings, describe_connect_error, describe_space_error
 from syncd.service import append_env, env_file_path, read_env_file, write_private
 
@@ -66,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Confluence deployment (default: detected)",
     )
     parser.add_argument("--root-page", help="sync only this page id and its subtree")
+    parser.add_argument(
+        "--scoped-token",
+        action="store_true",
+        help="the token is a scoped API token (a service account's, or one created with "
+        "scopes): go through Atlassian's API gateway, found from the site URL. Without it, "
+        "a token the site refuses is tried at the gateway too",
+    )
     hooks = parser.add_mutually_exclusive_group()
     hooks.add_argument(
         "--webhook", dest="webhook", action="store_true", default=None, help="use webhooks"
@@ -110,6 +119,8 @@ class Answers:
     webhook: bool
     listen: str
     public_url: str | None
+    #: Atlassian's API gateway for the site (a scoped token), else None.
+    api_url: str | None = None
 
 
 class Init:
@@ -177,12 +188,25 @@ class Init:
             self.say("Press Enter to accept the [default].\n")
         answers = self.gather()
         detected = answers.deployment
+        if self.args.no_check and self.args.scoped_token and not is_gateway_url(answers.url):
+            raise InitAborted(
+                "--scoped-token finds the API gateway from the site, which --no-check does not "
+                "contact: drop --no-check, or give --url https://api.atlassian.com/ex/"
+                "confluence/<cloudId> (the cloud id is at <site>/_edge/tenant_info)"
+            )
         if self.args.no_check:
             self.say("not checking the settings against the server (--no-check)")
         else:
             detected = self.check(answers)
             if detected is None:
                 return 1
+        if (answers.api_url or is_gateway_url(answers.url)) and self.args.webhook is None:
+            if answers.webhook:
+                self.say(
+                    "webhooks cannot be registered with a scoped API token: the config polls "
+                    "for changes (poll.interval)"
+                )
+            answers.webhook = False
         text = render_config(answers, detected)
         env = {**os.environ, answers.token_env: self.token or "unset"}
         try:
@@ -210,7 +234,10 @@ class Init:
         space = a.space or self.ask("Space key (in the space's URL: /spaces/KEY/)")
         space = space.strip()
 
-        deployment = a.deployment or ("cloud" if cloud_host else "auto")
+        deployment = a.deployment or ("cloud" if cloud_host or a.scoped_token else "auto")
+        if a.scoped_token and deployment == "datacenter":
+            raise InitAborted("--scoped-token: scoped API tokens exist on Confluence Cloud only")
+        cloud_host = cloud_host or deployment == "cloud" or is_gateway_url(url)
         email = a.email
         if interactive and email is None:
             if cloud_host or deployment == "cloud":
@@ -310,14 +337,12 @@ class Init:
     def check(self, answers: Answers) -> str | None:
         """Connect and read the space; returns the detected deployment or None on failure."""
         self.say(f"checking {answers.url} ...")
-        text = render_config(answers, answers.deployment)
-        try:
-            config = parse_config(
-                text, env={**os.environ, answers.token_env: self.token or "unset"}, path=None
-            )
-        except ConfigError as err:
-            raise InitAborted(f"the answers do not make a valid config: {err}") from None
+        if self.args.scoped_token and not is_gateway_url(answers.url):
+            answers.api_url = self.find_gateway(answers.url)
+        config = self.config_for(answers)
         result = asyncio.run(_check_server(config))
+        if result.refused and answers.api_url is None and not is_gateway_url(answers.url):
+            result = self.try_gateway(answers, result)
         for line in result.lines:
             self.say(line)
         if result.ok:
@@ -327,6 +352,40 @@ class Init:
         if not self.interactive:
             self.say("the config was not written (pass --no-check to write it without checking)")
         return None
+
+    def config_for(self, answers: Answers):  # type: ignore[no-untyped-def]
+        text = render_config(answers, answers.deployment)
+        env = {**os.environ, answers.token_env: self.token or "unset"}
+        try:
+            return parse_config(text, env=env, path=None)
+        except ConfigError as err:
+            raise InitAborted(f"the answers do not make a valid config: {err}") from None
+
+    def find_gateway(self, url: str) -> str:
+        try:
+            gateway = asyncio.run(find_gateway_url(url))
+        except ConfluenceError as exc:
+            raise InitAborted(f"--scoped-token: cannot find the site's cloud id: {exc}") from None
+        self.say(f"ok       scoped token: requests go through the API gateway {gateway}")
+        return gateway
+
+    def try_gateway(self, answers: Answers, refused: CheckResult) -> CheckResult:
+        """The site refused the token: a scoped token is refused there and accepted only
+        through the API gateway. Keep the gateway if it accepts the token."""
+        try:
+            gateway = asyncio.run(find_gateway_url(answers.url))
+        except ConfluenceError:
+            return refused  # not a Cloud site: the refusal stands
+        trial = Answers(**{**answers.__dict__, "api_url": gateway, "deployment": "cloud"})
+        result = asyncio.run(_check_server(self.config_for(trial)))
+        if result.refused:
+            return refused
+        self.say(
+            "the site refused the token and Atlassian's API gateway accepted it: it is a "
+            f"scoped API token, so the config goes through {gateway}"
+        )
+        answers.api_url, answers.deployment = gateway, "cloud"
+        return result
 
     def next_steps(self, config_path: Path, answers: Answers, text: str = "") -> None:
         env_path = env_file_path()
@@ -369,6 +428,8 @@ class CheckResult:
     ok: bool
     deployment: str
     lines: list[str]
+    #: Confluence refused the credentials (not a missing space or permission).
+    refused: bool = False
 
 
 async def _check_server(config) -> CheckResult:  # type: ignore[no-untyped-def]
@@ -377,7 +438,10 @@ async def _check_server(config) -> CheckResult:  # type: ignore[no-untyped-def]
         client = await ConfluenceClient.open(connection_settings(config))
     except ConfluenceError as exc:
         return CheckResult(
-            False, config.confluence.deployment, describe_connect_error(config, exc).lines()
+            False,
+            config.confluence.deployment,
+            describe_connect_error(config, exc).lines(),
+            refused=isinstance(exc, AuthFailed),
         )
     try:
         flavor = "Cloud" if client.deployment == "cloud" else "Data Center"
@@ -385,6 +449,9 @@ async def _check_server(config) -> CheckResult:  # type: ignore[no-untyped-def]
         try:
             space = await client.get_space(config.confluence.space)
         except ConfluenceError as exc:
+            if isinstance(exc, AuthFailed):
+                lines = describe_connect_error(config, exc).lines()
+                return CheckResult(False, client.deployment, lines, refused=True)
             lines += describe_space_error(config, exc).lines()
             return CheckResult(False, client.deployment, lines)
         lines.append(f'ok       space {space.key} "{space.name}"')
@@ -411,6 +478,12 @@ def render_config(a: Answers, deployment: str) -> str:
     ]
     if a.root_page:
         lines.append(f"  root_page: {_q(a.root_page)}")
+    if a.api_url:
+        lines += [
+            "  # A scoped API token works only through Atlassian's API gateway: requests go",
+            "  # there; base_url is kept for links and messages.",
+            f"  api_url: {_q(a.api_url)}",
+        ]
     if a.email:
         lines.append(f"  email: {_q(a.email)}")
     lines += [

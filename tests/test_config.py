@@ -352,3 +352,42 @@ def test_max_connections_reaches_the_client_settings(tmp_path: Path) -> None:
     text = MINIMAL.replace("space: DOCS", "space: DOCS\n  max_connections: 4")
     settings = connection_settings(parse_config(text, env=ENV))
     assert settings.max_connections == 4 and settings.concurrency == 4
+
+
+# ---- the API gateway (scoped tokens) -------------------------------------------------
+
+GATEWAY = "https://api.atlassian.com/ex/confluence/1324a887-45db-1bf4-1e99-ef0ff456d421"
+
+
+def test_api_url_is_the_gateway_and_keeps_the_site(tmp_path: Path) -> None:
+    text = MINIMAL.replace("  space: DOCS\n", f"  space: DOCS\n  api_url: {GATEWAY}/wiki/\n")
+    cfg = load_config(write(tmp_path, text), env=ENV)
+    assert cfg.confluence.api_url == GATEWAY  # /wiki and the slash dropped
+    assert cfg.confluence.base_url == "https://example.atlassian.net/wiki"
+    assert cfg.confluence.via_gateway
+
+
+def test_api_url_that_is_not_the_gateway_names_the_key(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "  space: DOCS\n", "  space: DOCS\n  api_url: https://example.atlassian.net/wiki\n"
+    )
+    err = error_for(tmp_path, text)
+    assert err.key == "confluence.api_url" and err.line == 4
+    assert "api.atlassian.com/ex/confluence/<cloudId>" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        (("  email: me@example.com\n", ""), "confluence.email", "required with the API gateway"),
+        (
+            ("  space: DOCS\n", "  space: DOCS\n  deployment: datacenter\n"),
+            "confluence.base_url",
+            "Cloud only",
+        ),
+    ],
+)
+def test_a_gateway_base_url_needs_cloud_and_an_email(tmp_path: Path, change, key, words) -> None:
+    text = MINIMAL.replace("https://example.atlassian.net/wiki", GATEWAY).replace(*change)
+    err = error_for(tmp_path, text)
+    assert err.key == key and words in str(err)

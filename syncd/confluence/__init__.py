@@ -15,6 +15,7 @@ from .errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    ScopeMissing,
     ServerError,
     TitleExists,
     Unreachable,
@@ -22,6 +23,7 @@ from .errors import (
     WebhookPermissionDenied,
     WebhooksNotSupported,
     WebhooksUnavailable,
+    collapse_scope_errors,
     stops_every_request,
 )
 from .models import Attachment, AttachmentChange, Change, Page, PageRef, Space, Webhook
@@ -44,6 +46,7 @@ __all__ = [
     "PageRef",
     "PermissionDenied",
     "RateLimited",
+    "ScopeMissing",
     "ServerError",
     "Space",
     "TitleExists",
@@ -54,5 +57,6 @@ __all__ = [
     "WebhookPermissionDenied",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
+    "collapse_scope_errors",
     "stops_every_request",
 ]

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from .models import Attachment, Kind, Page, PageRef, Space, Webhook
 from .pagination import resolve_next
+from .scopes import gateway_root
 from .transport import Reply, Transport
 
 NOCHECK = {"X-Atlassian-Token": "nocheck"}
@@ -124,7 +125,9 @@ class Backend(abc.ABC):
     async def delete_attachment(self, attachment_id: str) -> None: ...
 
     def download_url(self, attachment: Attachment) -> str:
-        if attachment.download_link:
+        # Through the API gateway only REST routes are served: the web UI's
+        # /download/attachments/... link is not among them, the v1 download route is.
+        if attachment.download_link and gateway_root(self.base_url) is None:
             return resolve_next(attachment.download_link, self.base_url)
         return self.v1(f"/content/{attachment.page_id}/child/attachment/{attachment.id}/download")
 

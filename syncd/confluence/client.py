@@ -16,6 +16,11 @@ Otherwise the client asks, with credentials, ``{base}/api/v2/spaces?limit=1`` (a
 ``{base}/rest/api/space?limit=1``: a 2xx there means Data Center. A 401/403 on both is
 reported as ``AuthFailed`` / ``PermissionDenied``; nothing answering is ``DeploymentUnknown``.
 A 404 never decides for Cloud, so a Data Center behind any path is not mistaken for Cloud.
+
+Atlassian's API gateway (``settings.api_url``, or a ``base_url`` of the form
+``https://api.atlassian.com/ex/confluence/{cloudId}``) is Cloud: requests go to
+``{gateway}/wiki/...``, and the site URL is kept for messages (``site_url``). Webhook
+registration is not available there (see ``scopes``).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from .errors import (
     TitleExists,
     VersionConflict,
     WebhookPermissionDenied,
+    WebhooksNotForScopedTokens,
     WebhooksNotSupported,
 )
 from .models import (
@@ -58,6 +64,7 @@ from .models import (
     Webhook,
     parse_attachment_v1,
 )
+from .scopes import gateway_root
 from .settings import ConnectionSettings
 from .transport import Clock, Reply, SecretAuth, Sleep, Transport, TransportStats, make_auth
 
@@ -129,6 +136,15 @@ class ConfluenceClient:
         ``transport``/``sleep``/``clock``/``wall_clock``/``rng`` exist for tests.
         """
         deployment = settings.deployment
+        gateway = gateway_root(settings.api_url or settings.base_url)
+        if gateway is not None:
+            site = settings.base_url if settings.api_url else None
+            settings = replace(
+                settings, base_url=gateway + "/wiki", site_url=site, deployment="cloud"
+            )
+            deployment = "cloud"
+        elif settings.api_url:
+            settings = replace(settings, base_url=settings.api_url, site_url=settings.base_url)
         base = settings.base_url
         host = (urlsplit(base).hostname or "").lower()
         if deployment == "auto" and host.endswith(".atlassian.net"):
@@ -162,7 +178,14 @@ class ConfluenceClient:
         except BaseException:
             await pipe.aclose()
             raise
-        log.info("connected to Confluence %s at %s", deployment, pipe.settings.base_url)
+        if gateway is not None:
+            log.info(
+                "connected to Confluence cloud %s through the API gateway %s",
+                settings.site_url or "",
+                pipe.settings.base_url,
+            )
+        else:
+            log.info("connected to Confluence %s at %s", deployment, pipe.settings.base_url)
         return cls(backend, pipe)
 
     @staticmethod
@@ -245,7 +268,26 @@ class ConfluenceClient:
 
     @property
     def base_url(self) -> str:
+        """Where requests go (the site, or the API gateway's ``.../wiki``)."""
         return self._transport.settings.base_url
+
+    @property
+    def site_url(self) -> str:
+        """The site as people know it (the request base when that is unknown)."""
+        return self._transport.settings.site_url or self.base_url
+
+    @property
+    def via_gateway(self) -> bool:
+        """Requests go through Atlassian's API gateway (a scoped API token)."""
+        return gateway_root(self.base_url) is not None
+
+    def replace_credentials(self, email: str | None, token: str) -> None:
+        """Use another token from now on (a renewed one), keeping connections and state."""
+        settings = replace(self._transport.settings, email=email, token=token)
+        self._transport.settings = settings
+        auth = self._transport.auth
+        assert isinstance(auth, SecretAuth)
+        auth.replace_with(make_auth(self._scheme(settings, self.deployment), email, token))
 
     @property
     def stats(self) -> TransportStats:
@@ -773,6 +815,12 @@ class ConfluenceClient:
 
     async def _webhook_call(self, coro: Any) -> Any:
         """Map refusals of the webhook API to ``WebhooksUnavailable`` subclasses."""
+        if self.via_gateway:
+            coro.close()
+            raise WebhooksNotForScopedTokens(
+                "webhooks cannot be registered with a scoped API token (the API gateway "
+                "serves no webhook registration API)"
+            )
         try:
             return await coro
         except PermissionDenied as exc:
@@ -821,6 +869,8 @@ class ConfluenceClient:
             return await self._webhook_call(
                 self._backend.create_webhook(name, url, list(events), secret, active)
             )
+        except WebhooksNotSupported:
+            raise
         except NotFound as exc:
             raise WebhooksNotSupported(
                 "this Confluence has no webhook registration API", status=exc.status, url=exc.url

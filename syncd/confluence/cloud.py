@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from .backend import Backend
-from .errors import ConfluenceError, NotFound
+from .errors import ConfluenceError, Gone, NoRestApi, NotFound
 from .models import (
     Attachment,
     Kind,
@@ -57,7 +57,20 @@ class CloudBackend(Backend):
     # -- spaces and tree ---------------------------------------------------------------------
 
     async def get_space(self, key: str) -> Space:
-        reply = await self.t.request("GET", self.v2("/spaces"), params={"keys": key})
+        try:
+            reply = await self.t.request("GET", self.v2("/spaces"), params={"keys": key})
+        except NotFound as exc:
+            # A listing answers an unknown key with no results, never 404 (the v2 spec
+            # documents 200, 400 and 401 for GET /spaces): a 404 here means no REST API
+            # lives at the base URL (a wrong path such as /wikii).
+            if isinstance(exc, Gone):
+                raise
+            base = self.t.settings.base_url
+            raise NoRestApi(
+                f"no Confluence REST API at {base} (HTTP 404 at {base}/api/v2/spaces)",
+                status=404,
+                url=exc.url,
+            ) from None
         for item in (reply.json() or {}).get("results", []):
             if item.get("key") == key:
                 return parse_space_v2(item)

@@ -15,16 +15,20 @@ __all__ = [
     "DeploymentUnknown",
     "Gone",
     "InvalidRequest",
+    "NoRestApi",
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "ScopeMissing",
     "ServerError",
     "TitleExists",
     "Unreachable",
     "VersionConflict",
     "WebhookPermissionDenied",
+    "WebhooksNotForScopedTokens",
     "WebhooksNotSupported",
     "WebhooksUnavailable",
+    "collapse_scope_errors",
     "stops_every_request",
 ]
 
@@ -64,6 +68,50 @@ class AuthFailed(ConfluenceError):
 
 class PermissionDenied(ConfluenceError):
     """403: authenticated, but the user may not do this."""
+
+
+class ScopeMissing(PermissionDenied):
+    """The API gateway refused a scoped token that lacks the scope this request needs.
+
+    Atlassian's gateway answers ``401 {"code": 401, "message": "Unauthorized; scope does not
+    match"}`` (header ``X-Failure-Category: FAILURE_CLIENT_SCOPE_CHECK``) and does not name
+    the scope, so the client names it from the request (``syncd.confluence.scopes``). Unlike
+    ``AuthFailed`` the token itself is fine: other requests go on.
+    """
+
+    def __init__(
+        self, message: str = "", *, scope: str | None = None, operation: str | None = None, **kw
+    ) -> None:
+        super().__init__(message, **kw)
+        self.scope = scope
+        self.operation = operation
+
+    def __str__(self) -> str:
+        if self.scope:
+            what = self.operation or "make this request"
+            return (
+                f"missing scope {self.scope}: the API token may not {what} "
+                "(add the scope to the token, or create a token that has it)"
+            )
+        return super().__str__()
+
+
+_SCOPE_LINE = re.compile(r"missing scope (\S+(?: \+ \S+)*): the API token may not [^(]*\([^)]*\)")
+
+
+def collapse_scope_errors(lines: list[str]) -> list[str]:
+    """One line per missing scope: the pages and attachments a missing scope failed are
+    not listed one by one (they are all retried once the token has the scope)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        match = _SCOPE_LINE.search(line)
+        if match is None:
+            out.append(line)
+        elif match.group(1) not in seen:
+            seen.add(match.group(1))
+            out.append(match.group(0))
+    return out
 
 
 class NotFound(ConfluenceError):
@@ -119,6 +167,11 @@ class DeploymentUnknown(ConfluenceError):
     """Neither a Cloud nor a Data Center REST API answered at the configured base URL."""
 
 
+class NoRestApi(DeploymentUnknown, NotFound):
+    """404 from an endpoint that always exists where Confluence does (a listing): the base
+    URL's path is wrong. Still a ``NotFound`` for callers that only know that."""
+
+
 class WebhooksUnavailable(ConfluenceError):
     """Webhook registration is not possible here; the daemon should fall back to polling."""
 
@@ -158,3 +211,8 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+class WebhooksNotForScopedTokens(WebhooksNotSupported):
+    """Requests go through Atlassian's API gateway (a scoped token), which serves no webhook
+    registration API: the undocumented ``/rest/webhooks/1.0`` has no scope to grant."""

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ServerError
+from .scopes import gateway_root
 from .transport import Reply, Transport
 
 _LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?next"?', re.IGNORECASE)
@@ -38,6 +39,9 @@ def resolve_next(next_link: str, base_url: str, links_base: str | None = None) -
     * any other path is relative to the response's ``_links.base`` when given, else to the
       configured base URL (``/rest/api/content/search?...`` -> ``{base}/rest/api/...``).
     """
+    gateway = gateway_root(base_url)
+    if gateway is not None:
+        return _resolve_on_gateway(next_link, gateway)
     if next_link.startswith(("http://", "https://")):
         return next_link
     parts = urlsplit(base_url)
@@ -52,6 +56,30 @@ def resolve_next(next_link: str, base_url: str, links_base: str | None = None) -
         lb_path = urlsplit(links_base).path.rstrip("/")
         return origin + lb_path + next_link
     return origin + base_path + next_link
+
+
+def _resolve_on_gateway(next_link: str, gateway: str) -> str:
+    """A next link re-rooted onto the API gateway (``{origin}/ex/confluence/{cloudId}``).
+
+    Answers given through the gateway may still speak of the site: ``/wiki/api/v2/...``
+    paths, ``_links.base`` ``https://acme.atlassian.net/wiki``, or absolute site URLs.
+    Following those would leave the gateway, where a scoped token is refused; only the path
+    below ``/wiki`` is kept, under the gateway.
+    """
+    parts = urlsplit(gateway)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if next_link.startswith(("http://", "https://")):
+        link = urlsplit(next_link)
+        if f"{link.scheme}://{link.netloc}" == origin and link.path.startswith(parts.path + "/"):
+            return next_link
+        next_link = link.path + (f"?{link.query}" if link.query else "")
+    if not next_link.startswith("/"):
+        next_link = "/" + next_link
+    if next_link.startswith(parts.path + "/"):
+        return origin + next_link
+    if next_link == "/wiki" or next_link.startswith("/wiki/"):
+        return gateway + next_link
+    return gateway + "/wiki" + next_link  # relative to _links.base, the site's /wiki
 
 
 def next_url(reply: Reply, payload: Any, base_url: str) -> str | None:

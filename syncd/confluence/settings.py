@@ -21,13 +21,21 @@ class ConnectionSettings:
 
     Backoff follows Atlassian's advice: without ``Retry-After`` wait ``backoff_base`` seconds,
     doubling up to ``backoff_cap``, each multiplied by a random factor in ``jitter``.
-    ``max_attempts`` counts the first try. A ``Retry-After`` above ``max_retry_after`` is not
+    ``max_attempts`` counts the first try.
+
+    ``api_url`` is where requests go when that is not the site: Atlassian's API gateway,
+    ``https://api.atlassian.com/ex/confluence/{cloudId}``, the only address that accepts
+    scoped API tokens (service accounts). ``base_url`` then stays the site, for links and
+    messages. A gateway URL given as ``base_url`` works too (the site is then unknown). A ``Retry-After`` above ``max_retry_after`` is not
     slept through: the call raises ``RateLimited`` at once so the caller can reschedule.
     """
 
     base_url: str
     token: str = field(default="", repr=False)
     email: str | None = None
+    api_url: str | None = None
+    #: The site as people see it, when requests go elsewhere (set by the client).
+    site_url: str | None = None
     deployment: Deployment = "auto"
     auth: AuthScheme = "auto"
     #: Requests in flight at the start; the budget then adapts (``limit.AdaptiveLimit``)
@@ -75,6 +83,10 @@ class ConnectionSettings:
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://: {self.base_url!r}")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if self.api_url is not None:
+            if not self.api_url.startswith(("http://", "https://")):
+                raise ValueError(f"api_url must start with http:// or https://: {self.api_url!r}")
+            object.__setattr__(self, "api_url", self.api_url.rstrip("/"))
 
     def __repr__(self) -> str:
         shown = ", ".join(

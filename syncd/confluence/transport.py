@@ -59,6 +59,7 @@ from .errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    ScopeMissing,
     ServerError,
     TitleExists,
     Unreachable,
@@ -194,6 +195,15 @@ def _error_message(body: bytes) -> str:
     return " ".join(text.split())[:500]
 
 
+_SCOPE_REFUSAL = re.compile(r"scope does not match", re.IGNORECASE)
+
+
+def _is_scope_refusal(message: str, headers: Mapping[str, str] | None) -> bool:
+    """The gateway's "token lacks the scope" 401, as opposed to a refused token."""
+    category = (headers or {}).get("X-Failure-Category") or ""
+    return category == "FAILURE_CLIENT_SCOPE_CHECK" or bool(_SCOPE_REFUSAL.search(message))
+
+
 _TITLE_EXISTS = re.compile(r"(title.*already exists|already exists.*title)", re.IGNORECASE)
 
 
@@ -210,6 +220,16 @@ def error_for(
     url = errors.redact(url)
     kw: dict[str, Any] = {"status": status, "method": method, "url": url}
     if status == 401:
+        if _is_scope_refusal(message, headers):
+            from .scopes import requirement_for
+
+            need = requirement_for(method, url)
+            return ScopeMissing(
+                message or "scope does not match",
+                scope=str(need) if need else None,
+                operation=need.operation if need else None,
+                **kw,
+            )
         return AuthFailed(message or "authentication failed", **kw)
     if status == 403:
         return PermissionDenied(message or "permission denied", **kw)

@@ -9,6 +9,8 @@ Status JSON keys (the ``syncd status --json`` contract): ``running``, ``mode``,
 ``space``, ``path``, ``pages``, ``pending``, ``conflicts``, ``last_event_at``,
 ``last_poll_at``, ``webhook`` (``registered``, ``id``, ``url``), ``errors``; optional
 extras such as ``mode_reason``, ``pid``, ``started_at`` are shown when present.
+``conflicts`` lists the page files held and each keep-both conflict copy still on disk;
+the extra ``conflict_help`` has one line per entry saying what ends it.
 """
 
 from __future__ import annotations
@@ -281,7 +283,7 @@ def status_exit_code(status: Mapping[str, Any] | None, *, unresponsive: bool = F
         return EXIT_UNKNOWN
     if not status or not status.get("running"):
         return EXIT_NOT_RUNNING
-    if status.get("blocked") or status.get("conflicts"):
+    if status.get("blocked") or status.get("conflicts") or status.get("credentials"):
         return EXIT_BLOCKED
     webhook = status.get("webhook") or {}
     wants_webhooks = webhook.get("enabled", True) is not False
@@ -382,7 +384,11 @@ def format_status(status: Mapping[str, Any], *, now: float | None = None) -> str
     else:
         conflicts = list(conflicts)
         row("conflicts", str(len(conflicts)) if conflicts else "none")
-        lines.extend(f"{'':<12}{path}" for path in conflicts)
+        # `conflict_help`: one line per conflict saying what ends it (older daemons: paths).
+        todo = list(status.get("conflict_help") or [])
+        if len(todo) != len(conflicts):
+            todo = conflicts
+        lines.extend(f"{'':<12}{line}" for line in todo)
     row("last event", _when(status.get("last_event_at"), now))
     row("last poll", _when(status.get("last_poll_at"), now))
     webhook = status.get("webhook") or {}
@@ -399,6 +405,13 @@ def format_status(status: Mapping[str, Any], *, now: float | None = None) -> str
         if webhook.get("reason"):
             text += f" ({webhook['reason']})"
     row("webhook", text)
+    refused = status.get("credentials") or {}
+    if refused.get("refused"):
+        row(
+            "token",
+            f"refused by Confluence since {refused.get('since') or '?'} (likely expired); "
+            f"waiting for a new token in {refused.get('source') or 'the config'}",
+        )
     errors = status.get("errors") or []
     if isinstance(errors, str):
         errors = [errors]

@@ -181,6 +181,7 @@ def refusal_and_fix(
     from syncd.confluence.errors import (
         AuthFailed,
         WebhookPermissionDenied,
+        WebhooksNotForScopedTokens,
         WebhooksNotSupported,
     )
 
@@ -190,6 +191,12 @@ def refusal_and_fix(
         return (
             f"Confluence refused {doing} (permission denied)",
             "use an account allowed to manage webhooks (a site or space administrator)",
+        )
+    if isinstance(exc, WebhooksNotForScopedTokens):
+        return (
+            "webhooks cannot be registered with a scoped API token (the API gateway serves "
+            "no webhook API); syncd polls for changes every poll.interval",
+            None,
         )
     if isinstance(exc, WebhooksNotSupported):
         return "this Confluence has no webhook registration API (Data Center 7.7+ needed)", None
@@ -235,7 +242,8 @@ class Registrar:
     async def register(self) -> list[Webhook]:
         """Create or reuse the registration(s); raises with a human-readable reason."""
         try:
-            check_public_url(self.config)
+            if not getattr(self.client, "via_gateway", False):  # there: the gateway's reason
+                check_public_url(self.config)
             hooks = await self.client.ensure_webhooks(
                 self.name, self.url, webhook_events(self.config), secret=self.secret.value
             )

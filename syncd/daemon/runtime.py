@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.daemon.control import ControlServer, empty_status, iso_utc
+from syncd.daemon.credentials import TokenStillRefused, TokenWatch, is_refused_token
 from syncd.daemon.dirty import DirtyBatch, DirtySet
 from syncd.daemon.events import RemoteHint
 from syncd.daemon.handler import AppliedChange as HookChange
@@ -79,6 +80,10 @@ class RunOptions:
     # Shutdown: how long the sync in flight may take before it is cancelled.
     stop_budget: float = 8.0
     install_signals: bool = True
+    # A refused token: how often to look for a new one in its source (a stat of two
+    # files, no request), and how often to try the same token again.
+    token_check: float = 2.0
+    token_retry: float = 900.0
 
 
 def _default_engine_factory() -> EngineFactory:
@@ -145,8 +150,11 @@ class Daemon:
         self.blocked: str | None = None
         self.space_removed: str | None = None
         self.listen_error: str | None = None
+        #: Why webhooks cannot work at all here (None: they may), said once at start.
+        self.webhooks_off: str | None = None
         self.last_sync_at: float | None = None
         self.conflicts: list[str] = []
+        self.conflict_help: list[str] = []  # one line per conflict: what to do
         self.sync_errors: list[str] = []
         self._failures = 0
         self._error_runs = 0
@@ -158,6 +166,7 @@ class Daemon:
         self._signals: ShutdownSignals | None = None
         self._space_id: str | None = None
         self._reported: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self.tokens: TokenWatch | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -213,6 +222,14 @@ class Daemon:
             return 1
         if self.stop_event.is_set():
             return 0
+        self.tokens = TokenWatch(
+            cfg,
+            client=lambda: self.engine.client,
+            on_renewed=self.dirty.request_full_scan,
+            clock=self._clock,
+            check_every=self.options.token_check,
+            retry_every=self.options.token_retry,
+        )
         # The engine refuses a missing folder that has pages tracked (an unmounted disk);
         # past that point the folder exists or is new, and the watcher needs it.
         cfg.local.path.mkdir(parents=True, exist_ok=True)
@@ -238,7 +255,8 @@ class Daemon:
             )
             self.control = None
 
-        if cfg.webhook.enabled:
+        self.webhooks_off = self._webhooks_impossible()
+        if cfg.webhook.enabled and self.webhooks_off is None:
             await self._start_receiver()
         await self._start_watcher()
 
@@ -272,7 +290,9 @@ class Daemon:
             await self.scheduler.register_now()
         else:
             self._on_transition(
-                self.machine.webhooks_disabled("webhooks disabled in the configuration")
+                self.machine.webhooks_disabled(
+                    self.webhooks_off or "webhooks disabled in the configuration"
+                )
             )
         self._tasks.append(asyncio.create_task(self.scheduler.run(self.stop_event), name="poller"))
         self._main_task = asyncio.create_task(self._main_loop(), name="sync-loop")
@@ -290,6 +310,17 @@ class Daemon:
         )
         self.ready.set()
         return None
+
+    def _webhooks_impossible(self) -> str | None:
+        """Through Atlassian's API gateway (a scoped token) no webhook can be registered:
+        say so once and poll, with no receiver listening and no registration retries."""
+        client = getattr(self.engine, "client", None)
+        if not self.config.webhook.enabled or not getattr(client, "via_gateway", False):
+            return None
+        from syncd.confluence.errors import WebhooksNotForScopedTokens
+        from syncd.daemon.registration import describe_refusal
+
+        return describe_refusal(WebhooksNotForScopedTokens())  # logged with the mode
 
     async def _extend_start_timeout(self) -> None:
         while True:
@@ -482,6 +513,16 @@ class Daemon:
                 self.dirty.add(FILE_PREFIX + change.src, source="watcher", event=change.kind)
 
     async def _changes_since(self, since: float) -> list[RemoteChange]:
+        if self.tokens is not None:
+            self.tokens.check()
+        try:
+            return await self._read_changes(since)
+        except Exception as exc:
+            if self._token_refused(exc):
+                raise TokenStillRefused(str(exc)) from None
+            raise
+
+    async def _read_changes(self, since: float) -> list[RemoteChange]:
         import datetime as dt
 
         start = dt.datetime.fromtimestamp(since, dt.UTC)
@@ -551,6 +592,10 @@ class Daemon:
 
     async def _main_loop(self) -> None:
         while not self.stop_event.is_set():
+            if self.tokens is not None and self.tokens.refused is not None:
+                await self.tokens.wait_until_usable(self.stop_event)  # the work waits
+                if self.tokens.refused is not None:
+                    self.dirty.request_full_scan("retrying the refused API token")
             batch = await self._next_batch()
             if batch is None:
                 return
@@ -603,10 +648,12 @@ class Daemon:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._requeue(batch)
+            if self._token_refused(exc):
+                return True  # the main loop waits for a usable token
             self._failures += 1
             delay = self._backoff(self._failures)
             log.error("sync failed (retrying in %.0fs): %s", delay, exc or type(exc).__name__)
-            self._requeue(batch)
             return False
         finally:
             self.in_flight = 0
@@ -646,17 +693,28 @@ class Daemon:
             raise
         except Exception as exc:
             if request is None:  # the catch-up: retry as a full scan with backoff
+                self.dirty.request_full_scan("catch-up failed")
+                if self._token_refused(exc):
+                    return
                 self._failures += 1
                 log.error("catch-up failed (retrying with backoff): %s", exc or type(exc).__name__)
-                self.dirty.request_full_scan("catch-up failed")
                 return
             raise
         finally:
             self.syncing = False
+        if self.tokens is not None:
+            self.tokens.succeeded()
         self.last_sync_at = self._clock()
         self._handle_report(report)
         if request is None or getattr(request, "full", False):
             release_memory()
+
+    def _token_refused(self, exc: BaseException) -> bool:
+        """A refused token is noted (said once) rather than retried with back-off."""
+        if self.tokens is None or not is_refused_token(exc):
+            return False
+        self.tokens.note(exc)
+        return True
 
     def _handle_report(self, report: Any) -> None:
         for change in getattr(report, "applied", ()) or ():
@@ -669,10 +727,13 @@ class Daemon:
             log.warning("%s", line)
         self.sync_errors = errors
         conflicts = list(getattr(report, "conflicts", ()) or ())
+        todo = dict(getattr(report, "conflict_help", None) or {})
         for path in conflicts:
             if path not in self.conflicts:
-                log.warning("conflict held: %s (resolve the markers, then save)", path)
+                # The line says what ends it in its mode (markers to resolve, a copy to delete).
+                log.warning("conflict: %s", todo.get(path) or path)
         self.conflicts = conflicts
+        self.conflict_help = [todo.get(path) or path for path in conflicts]
         blocked = getattr(report, "blocked_deletions", None)
         if blocked and blocked != self.blocked:
             log.error("%s", blocked)
@@ -739,13 +800,16 @@ class Daemon:
             why = (
                 self.registrar.last_error
                 if self.registrar is not None
-                else self.listen_error or (None if cfg.webhook.enabled else "disabled")
+                else self.listen_error
+                or self.webhooks_off
+                or (None if cfg.webhook.enabled else "disabled")
             )
             if why:
                 webhook["reason"] = why
         conflicts = eng.get("conflicts")
+        conflict_help = eng.get("conflict_help")
         if conflicts is None:
-            conflicts = self.conflicts
+            conflicts, conflict_help = self.conflicts, self.conflict_help
         pending = len(self.dirty) + self.in_flight + int(eng.get("pending") or 0)
         doc.update(
             running=True,
@@ -756,6 +820,7 @@ class Daemon:
             pages=int(eng.get("pages") or 0),
             pending=pending,
             conflicts=list(conflicts),
+            conflict_help=list(conflict_help or conflicts),
             last_event_at=iso_utc(receiver.stats.last_event_at if receiver else None),
             last_poll_at=iso_utc(max(polled) if polled else None),
             webhook=webhook,
@@ -768,6 +833,13 @@ class Daemon:
         )
         if self.blocked:
             doc["blocked"] = self.blocked
+        refused = self.tokens.status() if self.tokens is not None else None
+        if refused is not None:
+            doc["credentials"] = {
+                "refused": refused["refused"],
+                "since": iso_utc(refused["since"]),
+                "source": refused["source"],
+            }
         if self.watcher is not None and getattr(self.watcher, "degraded", None):
             doc["degraded"] = f"file watcher: {self.watcher.degraded}"
         return doc

@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
+from syncd.daemon.credentials import TokenStillRefused
 from syncd.daemon.dirty import DirtySet
 from syncd.daemon.events import RemoteHint
 from syncd.daemon.modes import Mode, ModeMachine, RemoteChange, Task, Transition
@@ -175,9 +176,16 @@ class ModeScheduler:
             changes = await self._changes_since(self.watermark)
         except asyncio.CancelledError:
             raise
+        except TokenStillRefused as exc:  # said once where it was noticed
+            self.last_error = f"{task.value} waits: {exc}"
+            self.machine.defer(task, self.retry_delay)
+            return
         except Exception as exc:
-            self.last_error = f"{task.value} failed: {exc}"
-            log.warning("%s failed (retrying in %.0fs): %s", task.value, self.retry_delay, exc)
+            error = f"{task.value} failed: {exc}"
+            # The same failure again (a missing scope, a server down) is said once.
+            say = log.debug if error == self.last_error else log.warning
+            self.last_error = error
+            say("%s failed (retrying in %.0fs): %s", task.value, self.retry_delay, exc)
             self.machine.defer(task, self.retry_delay)
             return
         self.last_error = None

@@ -23,6 +23,8 @@ from syncd.daemon.control import (
     format_status,
     status_exit_code,
 )
+from syncd.sync.open_conflicts import open_conflicts
+from syncd.sync.records import ConflictRecord
 
 META_PREFIX = "daemon."
 
@@ -37,9 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from syncd.config import ConfigError, load_config, print_config_error
+    from syncd.daemon.credentials import service_environment
 
     try:
-        config = load_config(args.config)
+        # The service's secrets live in its env file, not in this shell.
+        config = load_config(args.config, env=service_environment())
     except ConfigError as err:
         print_config_error(err)
         return 2
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         unresponsive = True
         note = str(exc)
     if status is None:
-        status = last_known_status(state_dir)
+        status = last_known_status(state_dir, Path(config.local.path))
         status["space"] = status.get("space") or config.confluence.space
         status["path"] = status.get("path") or str(config.local.path)
         if unresponsive:
@@ -64,8 +68,9 @@ def run(args: argparse.Namespace) -> int:
     return status_exit_code(status, unresponsive=unresponsive)
 
 
-def last_known_status(state_dir: Path) -> dict[str, Any]:
-    """The status contract filled from the state database, ``running`` false."""
+def last_known_status(state_dir: Path, folder: Path | None = None) -> dict[str, Any]:
+    """The status contract filled from the state database, ``running`` false. With the
+    sync `folder`, a conflict copy the user deleted since is no longer listed."""
     doc = empty_status()
     doc["last_known"] = True
     db = Path(state_dir) / "state.db"
@@ -85,7 +90,13 @@ def last_known_status(state_dir: Path) -> dict[str, Any]:
             "SELECT COUNT(*) FROM pages p WHERE NOT EXISTS "
             "(SELECT 1 FROM tombstones t WHERE t.page_id = p.page_id)",
         )
-        conflicts = _rows(conn, "SELECT DISTINCT path FROM conflicts ORDER BY path")
+        # Each names its page's file as it is now (renamed or moved since the conflict).
+        conflicts = _rows(
+            conn,
+            "SELECT c.page_id, COALESCE(p.local_path, c.path), c.kind, c.created_at, c.detail, "
+            "c.id FROM conflicts c LEFT JOIN pages p ON p.page_id = c.page_id AND NOT EXISTS "
+            "(SELECT 1 FROM tombstones t WHERE t.page_id = p.page_id) ORDER BY c.id",
+        )
         hooks = _rows(conn, "SELECT webhook_id, url FROM webhooks ORDER BY created_at")
     except sqlite3.Error as exc:
         doc["errors"] = [f"cannot read {db}: {exc}"]
@@ -93,7 +104,10 @@ def last_known_status(state_dir: Path) -> dict[str, Any]:
     finally:
         conn.close()
     doc["pages"] = int(pages[0][0]) if pages else 0
-    doc["conflicts"] = [row[0] for row in conflicts]
+    on_disk = (lambda rel: (Path(folder) / rel).exists()) if folder is not None else None
+    waiting = open_conflicts((ConflictRecord(*row) for row in conflicts), on_disk)
+    doc["conflicts"] = list(waiting)
+    doc["conflict_help"] = list(waiting.values())
     doc["mode"] = meta.get(META_PREFIX + "mode")
     reason = meta.get(META_PREFIX + "mode_reason")
     if reason:

@@ -37,7 +37,11 @@ def connection_settings(config: Any) -> Any:
 
     c = config.confluence
     return ConnectionSettings(
-        base_url=c.base_url, token=c.token, email=c.email, deployment=c.deployment
+        base_url=c.base_url,
+        api_url=c.api_url,
+        token=c.token,
+        email=c.email,
+        deployment=c.deployment,
     )
 
 

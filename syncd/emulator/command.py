@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--corpus", metavar="DIR", help="seed one page per *.xml storage body in DIR instead"
     )
     parser.add_argument(
+        "--folders",
+        action="store_true",
+        help="Cloud: also seed folders, a whiteboard, a database and an embed with pages inside",
+    )
+    parser.add_argument(
         "--webhook-secret",
         metavar="S",
         help="DC: sign deliveries of registrations without their own secret",
@@ -60,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
     if args.pages < 0:
         print("syncd emulator: --pages must be >= 0", file=sys.stderr)
         return 2
+    if args.folders and args.flavor != "cloud":
+        print(
+            "syncd emulator: --folders needs --flavor cloud (Data Center has no folders)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:
@@ -79,6 +90,7 @@ async def _serve(args: argparse.Namespace) -> int:
         corpus=args.corpus,
         data=args.data,
         webhook_secret=args.webhook_secret,
+        folders=args.folders,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -98,19 +110,26 @@ async def _serve(args: argparse.Namespace) -> int:
         return 1
     try:
         pages = sum(1 for c in server.store.content.values() if c.type == "page")
+        folders = sum(1 for c in server.store.content.values() if c.type == "folder")
         auth = (
             f"basic {args.user}:{args.token}"
             if args.flavor == "cloud"
             else f"Authorization: Bearer {args.token}"
         )
         print(
-            f"syncd emulator ({args.flavor}) serving space {args.space} with {pages} pages",
+            f"syncd emulator ({args.flavor}) serving space {args.space} with {pages} pages"
+            + (f" and {folders} folders" if folders else ""),
             flush=True,
         )
         print(f"  base URL: {server.base_url}", flush=True)
         print(f"  user:     {args.user}", flush=True)
         print(f"  token:    {args.token}", flush=True)
         print(f"  auth:     {auth}", flush=True)
+        if args.flavor == "cloud":
+            print(
+                f"  gateway:  {server.gateway_url} (scoped tokens: POST /_emulator/tokens)",
+                flush=True,
+            )
         print(f"  control:  {server.root_url}/_emulator/", flush=True)
         if args.data:
             print(f"  data:     {args.data}", flush=True)

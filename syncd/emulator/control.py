@@ -13,6 +13,10 @@
   true}`` in the body also clears the faults).
 - ``POST /_emulator/clock`` ``{"advance_s": 90}``: move the emulated clock forward.
 - ``GET /_emulator/health``: ``{"ok": true, "flavor": ..., "pages": N}``.
+- ``POST /_emulator/tokens`` ``{"token": "...", "scopes": ["read:page:confluence", ...]}``:
+  the API gateway (``/ex/confluence/{cloudId}``, Cloud) accepts this scoped token, for the
+  user, with these scopes. ``DELETE /_emulator/tokens/{token}``: refuse a token (scoped or
+  the site's own) from now on, as Confluence does once it expires.
 - ``GET /_emulator/``: this list (the control URL ``syncd emulator`` prints).
 """
 
@@ -52,6 +56,9 @@ INDEX = {
     "GET /_emulator/requests": "requests served, by route",
     "POST /_emulator/reset": "clear the counters and the delivery log",
     "POST /_emulator/clock": 'move the emulated clock forward ({"advance_s": 90})',
+    "POST /_emulator/tokens": 'accept a scoped token at the API gateway ({"token": ..., '
+    '"scopes": [...]})',
+    "DELETE /_emulator/tokens/{token}": "refuse a token from now on (as once it expires)",
 }
 
 
@@ -116,6 +123,29 @@ async def reset(request: web.Request) -> web.Response:
     if body.get("faults") and st.faults is not None:
         st.faults.reset()
     return json_response({"ok": True})
+
+
+@routes.post("/_emulator/tokens")
+async def set_token(request: web.Request) -> web.Response:
+    """Accept a scoped token at the API gateway: ``{"token": "...", "scopes": [...]}``."""
+    st = state_of(request)
+    body = await _body(request)
+    token, scopes = body.get("token"), body.get("scopes", [])
+    if not isinstance(token, str) or not token or not isinstance(scopes, list):
+        return json_response({"error": "token (string) and scopes (list) expected"}, status=400)
+    st.scoped_tokens[token] = frozenset(str(s) for s in scopes)
+    return json_response({"token": "***", "scopes": sorted(st.scoped_tokens[token])})
+
+
+@routes.delete("/_emulator/tokens/{token}")
+async def revoke_token(request: web.Request) -> web.Response:
+    """Refuse a token from now on (scoped, or the site's own), as once it expires."""
+    st = state_of(request)
+    token = request.match_info["token"]
+    known = st.scoped_tokens.pop(token, None) is not None or st.token == token
+    if st.token == token:
+        st.token = ""
+    return json_response({"revoked": known}, status=200 if known else 404)
 
 
 @routes.post("/_emulator/clock")

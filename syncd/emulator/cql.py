@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from syncd.emulator.errors import BadRequest
-from syncd.emulator.model import Attachment, Content
+from syncd.emulator.model import CONTAINER_TYPES, Attachment, Content
 from syncd.emulator.store import Store
 
 _TOKEN = re.compile(
@@ -308,6 +308,11 @@ class Query:
         return self.predicate(c)
 
 
+#: Folders and the other tree containers are found by CQL (``type = folder``:
+#: omar16100/atlassian-cli issue #49, "works for discovery").
+SEARCHED_TYPES = ("page", "blogpost", *CONTAINER_TYPES)
+
+
 def search(store: Store, cql: str) -> list[Content | Attachment]:
     """Current pages, blog posts and attachments matching ``cql``, in its order (id order
     by default)."""
@@ -316,7 +321,7 @@ def search(store: Store, cql: str) -> list[Content | Attachment]:
         found: list = [
             c
             for c in list(store.content.values())
-            if c.type in ("page", "blogpost") and c.status == "current" and query.matches(c)
+            if c.type in SEARCHED_TYPES and c.status == "current" and query.matches(c)
         ]
         for a in list(store.attachments.values()):
             container = store.content.get(a.container_id)

@@ -75,22 +75,37 @@ class Label:
     prefix: str = "global"
 
 
+#: Cloud content that lives in a space's tree beside pages and can be the parent of pages
+#: (v2 spec ``ParentContentType``/``AncestorType``: page, whiteboard, database, embed, folder).
+CONTAINER_TYPES = ("folder", "whiteboard", "database", "embed")
+#: Everything with a place in the page tree.
+TREE_TYPES = ("page", *CONTAINER_TYPES)
+
+
 @dataclass
 class Content:
-    """A page, blog post or comment. ``versions[-1]`` is the current version."""
+    """A page, blog post, comment or tree container (folder, whiteboard, database, embed).
+
+    ``versions[-1]`` is the current version; a container's versions carry its title and an
+    empty body.
+    """
 
     id: str
-    type: str  # page | blogpost | comment
+    type: str  # page | blogpost | comment | folder | whiteboard | database | embed
     space_key: str
     status: str  # current | trashed | draft
     versions: list[Version]
     created: int
     author: str
-    parent_id: str | None = None  # pages: parent page; comments: the container
+    parent_id: str | None = None  # tree content: its parent; comments: their container
     position: int = 0
     labels: dict[str, Label] = field(default_factory=dict)
     attachment_ids: list[str] = field(default_factory=list)
     comment_ids: list[str] = field(default_factory=list)
+    #: Set on content that went to the trash because its folder did: restoring the folder
+    #: brings back exactly these.
+    trashed_with: str | None = None
+    embed_url: str = ""  # embeds (Smart Links in the content tree) only
 
     @property
     def version(self) -> Version:

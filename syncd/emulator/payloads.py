@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from syncd.emulator.model import Event, User
+from syncd.emulator.model import CONTAINER_TYPES, Event, User
 
 CONTENT_KEYS = ("page", "blog", "comment", "attachedTo", "oldParent", "newParent", "container")
 
@@ -28,7 +28,8 @@ def dc_payload(event: Event, user: User) -> dict:
     for key in ("page", "blog", "comment"):
         if key in d:
             out[key] = {"id": _num(d[key]["id"])}
-    if "updateTrigger" in d:
+    if "updateTrigger" in d and event.name.startswith("page_"):
+        # a real DC blog_updated has none, page_updated has (Pipedream captures, realapi)
         out["updateTrigger"] = d["updateTrigger"]
     for key in ("oldParent", "newParent"):
         if key in d:
@@ -60,7 +61,8 @@ def dc_payload(event: Event, user: User) -> dict:
 
 
 def _cloud_content(snap: dict, user: User, base: str) -> dict:
-    kind = {"page": "pages", "blogpost": "blog"}.get(snap["type"], "pages")
+    # a folder (a page's old or new parent) links to its own view; not verified
+    kind = {"blogpost": "blog", **{t: t for t in CONTAINER_TYPES}}.get(snap["type"], "pages")
     title = quote(snap["title"].replace(" ", "+"), safe="+")
     return {
         "idAsString": snap["id"],
@@ -86,6 +88,7 @@ def cloud_payload(event: Event, user: User, base: str) -> dict:
             out[key] = _cloud_content(d[key], user, base)
     if "comment" in d:
         comment = _cloud_content(d["comment"], user, base)
+        comment.pop("title")  # a real comment_created has none (crewlet capture, realapi)
         if "container" in d:
             comment["parent"] = _cloud_content(d["container"], user, base)
             comment["self"] = comment["parent"]["self"] + f"?focusedCommentId={d['comment']['id']}"
@@ -139,6 +142,7 @@ def cloud_payload(event: Event, user: User, base: str) -> dict:
     out["timestamp"] = event.timestamp
     if "updateTrigger" in d:
         out["updateTrigger"] = d["updateTrigger"]
-    if event.name.startswith(("page_", "blog_", "comment_")):
+    if event.name.startswith(("page_", "blog_")):
+        # page_updated has it, comment_created not (crewlet captures, tests/data/realapi)
         out["suppressNotifications"] = False
     return out

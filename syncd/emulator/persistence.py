@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from syncd.emulator.model import (
+    CONTAINER_TYPES,
     Attachment,
     AttachmentVersion,
     Content,
@@ -88,6 +89,7 @@ def load(data: dict, *, seed: int = 0) -> Store:
         store.content[c.id] = c
         if c.type in ("page", "blogpost"):
             store._by_title[title_key(c.space_key, c.type, c.title)] = c.id
+        if c.type in ("page", "blogpost", *CONTAINER_TYPES):
             store._listing.setdefault((c.space_key, c.type), []).append(int(c.id))
         for lb in c.labels.values():
             store._labels_by_name[(lb.prefix, lb.name)] = lb.id

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from syncd.emulator import cql, shapes_v1
 from syncd.emulator.errors import ApiError, BadRequest, Forbidden, NotFound, content_not_found
-from syncd.emulator.model import Attachment, Content
+from syncd.emulator.model import CONTAINER_TYPES, TREE_TYPES, Attachment, Content
 from syncd.emulator.pagination import (
     decode_cursor,
     encode_cursor,
@@ -233,7 +233,10 @@ async def create_content(request: web.Request) -> web.Response:
     if not isinstance(title, str) or not title.strip():
         raise BadRequest("Content must have a title")
     c = store.create_page(key, title, body, parent_id=_parent_from_ancestors(data), type=type_)
-    return json_response(shapes_v1.content(ctx, c, UPDATE_EXPAND))
+    # Cloud's create answer also expands the container (the space): realapi/
+    # cloud_v1_content_create_answer.json ("Cloud default expansions")
+    expand = UPDATE_EXPAND | {"container"} if ctx.flavor == "cloud" else UPDATE_EXPAND
+    return json_response(shapes_v1.content(ctx, c, expand))
 
 
 async def update_content(request: web.Request) -> web.Response:
@@ -265,7 +268,7 @@ async def update_content(request: web.Request) -> web.Response:
         raise BadRequest(f"Unsupported status for update: {status}")
     if data.get("type") and data["type"] != c.type:
         raise BadRequest(f"Cannot change the type of content from {c.type} to {data['type']}")
-    parent = _parent_from_ancestors(data) if c.type == "page" else None
+    parent = _parent_from_ancestors(data) if c.type in TREE_TYPES else None
     store.update_content(
         cid,
         version=number,
@@ -338,9 +341,11 @@ async def child_of_type(request: web.Request) -> web.Response:
     kind = request.match_info.get("type", "page")
     start = parse_start(request)
     expand = parse_expand(request.query.get("expand"))
-    if kind == "page":
+    if kind == "page" or kind in CONTAINER_TYPES:
+        # one type per listing: folders only when asked for (child/folder), as real
+        # children listings omit them (pchuri/confluence-cli PR #224, realapi/SOURCES.md)
         limit = parse_limit(request, 25, MAX_LIMIT)
-        items = [k for k in ctx.store.children(c.id) if k.status == "current"]
+        items = [k for k in ctx.store.children(c.id) if k.status == "current" and k.type == kind]
         window = items[start : start + limit]
         results = [shapes_v1.content(ctx, k, expand) for k in window]
     elif kind == "comment":
@@ -375,7 +380,7 @@ async def children_all(request: web.Request) -> web.Response:
             items = [
                 shapes_v1.content(ctx, k, set())
                 for k in ctx.store.children(c.id)
-                if k.status == "current"
+                if k.status == "current" and k.type == "page"
             ]
         elif kind == "attachment":
             items = [
@@ -405,7 +410,7 @@ async def descendant_pages(request: web.Request) -> web.Response:
     start = parse_start(request)
     limit = parse_limit(request, 25, MAX_LIMIT)
     expand = parse_expand(request.query.get("expand"))
-    items = [d for d in ctx.store.descendants(c.id) if d.status == "current"]
+    items = [d for d in ctx.store.descendants(c.id) if d.status == "current" and d.type == "page"]
     return _slice(ctx, request, items, lambda d: shapes_v1.content(ctx, d, expand), start, limit)
 
 

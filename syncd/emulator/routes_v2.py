@@ -10,7 +10,7 @@ from aiohttp import web
 
 from syncd.emulator import shapes_v2
 from syncd.emulator.errors import ApiError, BadRequest, NotFound, content_not_found
-from syncd.emulator.model import Content, Label
+from syncd.emulator.model import CONTAINER_TYPES, Content, Label
 from syncd.emulator.pagination import (
     decode_cursor,
     encode_cursor,
@@ -267,6 +267,8 @@ async def _get_content(request: web.Request, type: str) -> web.Response:
         out["labels"] = shapes_v2.labels_field(c, path=f"{PREFIX}/{kind}/{cid}/labels")
     if flag(request, "include-versions"):
         out["versions"] = shapes_v2.versions_field(c, path=f"{PREFIX}/{kind}/{cid}/versions")
+    if type == "page" and flag(request, "include-direct-children"):
+        out["directChildren"] = _direct_children_field(st.store, c)
     out["_links"]["base"] = _base(request)
     return _json(out)
 
@@ -375,6 +377,13 @@ async def _update_content(request: web.Request, type: str) -> web.Response:
     else:
         raise BadRequest(f"Unsupported status for update: {status}")
     out = shapes_v2.content(st.store, c, body_format="storage", single=True)
+    # A real PUT answer has no position, no lastOwnerId and no version.message/minorEdit
+    # (tests/data/realapi/cloud_v2_page_update_answer.json and its SOURCES.md note).
+    out.pop("position", None)
+    out.pop("lastOwnerId", None)
+    out["version"].pop("message", None)
+    out["version"].pop("minorEdit", None)
+    out["version"].pop("ncsStepVersion", None)
     out["_links"]["base"] = _base(request)
     return _json(out)
 
@@ -432,7 +441,9 @@ async def page_children(request: web.Request) -> web.Response:
     sort = request.query.get("sort") or "child-position"
     if sort.lstrip("-") not in CHILD_SORTS:
         raise BadRequest(f"Invalid sort: {sort}")
-    kids = [k for k in st.store.children(c.id) if k.status == "current"]
+    # pages only: "children listings omit folders unless asked" (pchuri/confluence-cli PR
+    # #224, sooperset/mcp-atlassian PR #787 in shared/realapi/SOURCES.md); ChildPage schema
+    kids = [k for k in st.store.children(c.id) if k.status == "current" and k.type == "page"]
     kids.sort(key=CHILD_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
     offset = int(decode_cursor(request.query.get("cursor")).get("offset", 0))
     page = kids[offset : offset + limit]
@@ -442,20 +453,42 @@ async def page_children(request: web.Request) -> web.Response:
     return v2_page(request, results, nxt, _base(request))
 
 
-@routes.get(PREFIX + "/pages/{id}/direct-children")
-async def page_direct_children(request: web.Request) -> web.Response:
-    """Newer v2 endpoint (not in the 2025-02 spec copy): children of every type, with
-    ``type``. The emulator has pages only."""
+def _direct_kids(store: Store, parent_id: str) -> list[Content]:
+    return [k for k in store.children(parent_id) if k.status == "current"]
+
+
+def _direct_children_field(store: Store, c: Content) -> dict:
+    """``include-direct-children=true`` on a page (realapi/cloud_v2_page_home_null_parent
+    .json): the first 50, every tree type, items without ``spaceId``."""
+    kids = _direct_kids(store, c.id)
+    return {
+        "_links": {"self": f"/api/v2/pages/{c.id}/direct-children"},
+        "meta": {"hasMore": len(kids) > 50},
+        "results": [shapes_v2.direct_child(k) for k in kids[:50]],
+    }
+
+
+async def _direct_children(request: web.Request, type: str) -> web.Response:
+    """``GET /{pages|folders|whiteboards|databases|embeds}/{id}/direct-children``: a newer
+    v2 endpoint (not in the 2025-02 spec copy): children of every tree type in child
+    position order, each with its ``type`` (atlcli's FolderChild: pages, folders,
+    whiteboards, databases, embeds; realapi/cloud_v2_page_home_null_parent.json for the
+    item keys). ``spaceId`` is added as the existing page route did; not verified."""
     st = state_of(request)
-    c = _get_typed(st.store, path_id(request), "page")
+    c = _get_typed(st.store, path_id(request), type)
     limit = parse_limit(request, 25, MAX_LIMIT)
-    kids = [k for k in st.store.children(c.id) if k.status == "current"]
+    kids = _direct_kids(st.store, c.id)
     offset = int(decode_cursor(request.query.get("cursor")).get("offset", 0))
     page = kids[offset : offset + limit]
     nxt = encode_cursor({"offset": offset + limit}) if offset + limit < len(kids) else None
     space_id = str(st.store.spaces[c.space_key].id)
-    results = [shapes_v2.child(k) | {"spaceId": space_id, "type": "page"} for k in page]
+    results = [shapes_v2.direct_child(k) | {"spaceId": space_id} for k in page]
     return v2_page(request, results, nxt, _base(request))
+
+
+@routes.get(PREFIX + "/pages/{id}/direct-children")
+async def page_direct_children(request: web.Request) -> web.Response:
+    return await _direct_children(request, "page")
 
 
 @routes.get(PREFIX + "/pages/{id}/descendants")
@@ -478,7 +511,7 @@ async def page_descendants(request: web.Request) -> web.Response:
                     "id": k.id,
                     "status": k.status,
                     "title": k.title,
-                    "type": "page",
+                    "type": k.type,
                     "parentId": parent_id,
                     "depth": depth,
                     "childPosition": k.position,
@@ -495,15 +528,110 @@ async def page_descendants(request: web.Request) -> web.Response:
 
 @routes.get(PREFIX + "/pages/{id}/ancestors")
 async def page_ancestors(request: web.Request) -> web.Response:
+    return await _ancestors(request, "page")
+
+
+# ---- folders, whiteboards, databases, embeds -----------------------------------------
+
+#: URL segment -> content type of the tree containers the v2 spec serves.
+CONTAINER_ROUTES = {
+    "folders": "folder",
+    "whiteboards": "whiteboard",
+    "databases": "database",
+    "embeds": "embed",
+}
+assert set(CONTAINER_ROUTES.values()) == set(CONTAINER_TYPES)
+
+
+def _container_type(request: web.Request) -> str:
+    """The container type from the path's first segment after the prefix."""
+    return CONTAINER_ROUTES[request.path.removeprefix(PREFIX + "/").split("/", 1)[0]]
+
+
+async def create_container(request: web.Request) -> web.Response:
+    """``POST /folders`` (FolderCreateRequest), ``/whiteboards``, ``/databases``, ``/embeds``
+    (SmartLinkCreateRequest, with ``embedUrl``): 200 with the ``*Single`` shape. A missing
+    title becomes "Untitled <type>" (not verified); ``templateKey``/``locale`` are ignored."""
     st = state_of(request)
-    c = _get_typed(st.store, path_id(request), "page")
+    type = _container_type(request)
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise BadRequest("Request body must be an object")
+    if not data.get("spaceId"):
+        raise BadRequest("spaceId is required")
+    space = st.store.space_by_id(data["spaceId"])
+    title = data.get("title")
+    if title is None or title == "":
+        title = f"Untitled {type}"
+    if not isinstance(title, str) or not title.strip():
+        raise BadRequest("title must be a non-blank string")
+    parent_id = data.get("parentId")
+    embed_url = data.get("embedUrl") if type == "embed" else ""
+    c = st.store.create_container(
+        space.key,
+        type,
+        title,
+        parent_id=str(parent_id) if parent_id else None,
+        embed_url=str(embed_url or ""),
+    )
+    out = shapes_v2.container(st.store, c)
+    out["_links"]["base"] = _base(request)
+    return _json(out)
+
+
+async def get_container(request: web.Request) -> web.Response:
+    st = state_of(request)
+    c = _get_typed(st.store, path_id(request), _container_type(request))
+    out = shapes_v2.container(st.store, c)
+    out["_links"]["base"] = _base(request)
+    return _json(out)
+
+
+async def delete_container(request: web.Request) -> web.Response:
+    """204; to the trash ("Deleting a folder moves the folder to the trash, where it can be
+    restored later", v2 spec DELETE /folders/{id}). What goes with it: ``Store.trash``."""
+    st = state_of(request)
+    c = _get_typed(st.store, path_id(request), _container_type(request))
+    if c.status == "current":
+        st.store.trash(c.id)
+    return web.Response(status=204)
+
+
+async def _ancestors(request: web.Request, type: str) -> web.Response:
+    """``MultiEntityResult<Ancestor>``: top-to-bottom, every tree type with its ``type``
+    (AncestorType = page|whiteboard|database|embed|folder); with a limit, the nearest."""
+    st = state_of(request)
+    c = _get_typed(st.store, path_id(request), type)
     limit = parse_limit(request, 25, MAX_LIMIT)
-    chain = st.store.ancestors(c.id)
-    # "top-to-bottom"; with a limit, the nearest ones are returned
-    chain = chain[-limit:]
+    chain = st.store.ancestors(c.id)[-limit:]
     return _json(
         {"results": [shapes_v2.ancestor(a) for a in chain], "_links": {"base": _base(request)}}
     )
+
+
+async def container_ancestors(request: web.Request) -> web.Response:
+    return await _ancestors(request, _container_type(request))
+
+
+async def container_direct_children(request: web.Request) -> web.Response:
+    return await _direct_children(request, _container_type(request))
+
+
+@routes.get(PREFIX + "/folders")
+async def list_folders(request: web.Request) -> web.Response:
+    """The v2 spec has no folder listing and real sites answer it unreliably: a 500 is
+    recorded in public design notes (shared/realapi/SOURCES.md, 'ADR 0018/0023'), and atlcli
+    documents the listing as unreliable. Answered with that 500 so clients find folders
+    from the pages' parentId instead."""
+    raise ApiError("Internal server error", status=500, title="Internal Server Error")
+
+
+for _kind in CONTAINER_ROUTES:
+    routes.post(f"{PREFIX}/{_kind}")(create_container)
+    routes.get(f"{PREFIX}/{_kind}/{{id}}")(get_container)
+    routes.delete(f"{PREFIX}/{_kind}/{{id}}")(delete_container)
+    routes.get(f"{PREFIX}/{_kind}/{{id}}/ancestors")(container_ancestors)
+    routes.get(f"{PREFIX}/{_kind}/{{id}}/direct-children")(container_direct_children)
 
 
 # ---- versions -----------------------------------------------------------------------

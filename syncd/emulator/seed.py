@@ -228,3 +228,58 @@ def tiny_png(variant: int = 0) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
+
+
+# ---- a Cloud content tree with folders -----------------------------------------------
+
+#: The tree ``seed_folders`` adds under the home page, shaped like a real Cloud space whose
+#: top level holds a database, folders with pages inside and a whiteboard
+#: (shared/realapi/cloud_space_tree_arcade.json). Each node: (type, title, children); pages
+#: get a short body. Titles do not collide with the page templates of ``seed_space``.
+FOLDER_TREE: list[tuple[str, str, list]] = [
+    ("database", "Service catalog", []),
+    (
+        "folder",
+        "Daily notes",
+        [
+            ("page", "Standup 2026-12-01", []),
+            ("page", "Standup 2026-12-02", []),
+            ("folder", "Archive", [("page", "Standup 2026-11-24", [])]),
+        ],
+    ),
+    (
+        "folder",
+        "Handbooks",
+        [
+            ("page", "Support handbook", [("page", "Escalation matrix", [])]),
+            ("page", "Security handbook", []),
+        ],
+    ),
+    ("whiteboard", "Architecture sketches", [("page", "Sketch notes", [])]),
+    ("embed", "Status dashboard", []),
+]
+
+
+def seed_folders(store: Store, space_key: str) -> list[str]:
+    """Add ``FOLDER_TREE`` under the home page (Cloud only: Data Center has no folders).
+
+    Returns the new ids in creation order. Like ``seed_space``, no webhook events are sent.
+    """
+    ids: list[str] = []
+    home = store.space(space_key).homepage_id
+
+    def add(nodes: list, parent: str | None) -> None:
+        for type, title, children in nodes:
+            if type == "page":
+                body = f"<p>{escape(title)}: seeded inside the space tree.</p>"
+                c = store._insert("page", space_key, title, body, parent, emit=False)
+            else:
+                url = "https://status.example.com/" if type == "embed" else ""
+                c = store.create_container(space_key, type, title, parent_id=parent, embed_url=url)
+            ids.append(c.id)
+            add(children, c.id)
+
+    with store.lock:
+        add(FOLDER_TREE, home)
+    store._changed()
+    return ids

@@ -5,6 +5,7 @@ clients and subprocess tests).
     async with EmulatorServer(flavor="cloud", pages=20) as emu:
         emu.base_url    # http://127.0.0.1:PORT/wiki  (dc: http://127.0.0.1:PORT)
         emu.root_url    # http://127.0.0.1:PORT
+        emu.gateway_url # http://127.0.0.1:PORT/ex/confluence/CLOUD_ID  (cloud: the API gateway)
         emu.store       # the in-memory model
 """
 
@@ -12,16 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from syncd.emulator import control, routes_v1, routes_v2, routes_webhooks
+from syncd.emulator import control, gateway, routes_v1, routes_v2, routes_webhooks
 from syncd.emulator.deliveries import Deliverer
 from syncd.emulator.faults import Faults
 from syncd.emulator.middleware import pipeline
-from syncd.emulator.seed import seed_corpus, seed_space
+from syncd.emulator.seed import seed_corpus, seed_folders, seed_space
 from syncd.emulator.state import STATE_KEY, EmulatorState
 from syncd.emulator.store import Store, make_user
 
@@ -29,14 +31,24 @@ FLAVORS = ("cloud", "dc")
 
 
 def build_store(
-    *, space: str, pages: int, seed: int, user: str, corpus: str | Path | None
+    *,
+    space: str,
+    pages: int,
+    seed: int,
+    user: str,
+    corpus: str | Path | None,
+    folders: bool = False,
 ) -> Store:
+    """A new site with one space: ``pages`` seeded pages (or one per corpus file), and with
+    ``folders`` the Cloud content tree of ``seed.FOLDER_TREE`` (folders, a whiteboard...)."""
     store = Store(make_user(user), seed=seed)
     store.create_space(space, _space_name(space))
     if corpus:
         seed_corpus(store, space, Path(corpus))
     else:
         seed_space(store, space, pages, seed)
+    if folders:
+        seed_folders(store, space)
     return store
 
 
@@ -50,6 +62,7 @@ def build_app(state: EmulatorState) -> web.Application:
     app.add_routes(control.routes)
     if state.flavor == "cloud":
         app.add_routes(routes_v2.routes)
+        gateway.add_routes(app)
     routes_webhooks.add_routes(app, state.flavor)  # before v1's catch-all under /rest/api
     routes_v1.add_routes(app, state.flavor)
     return app
@@ -71,9 +84,13 @@ class EmulatorServer:
         corpus: str | Path | None = None,
         data: str | Path | None = None,
         webhook_secret: str | None = None,
+        folders: bool = False,
     ) -> None:
         if flavor not in FLAVORS:
             raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}, not {flavor!r}")
+        if folders and flavor != "cloud":
+            raise ValueError("folders exist on Confluence Cloud only, not on Data Center")
+        self._folders = folders
         self.flavor = flavor
         self.host = host
         self.port = port
@@ -111,6 +128,23 @@ class EmulatorServer:
         return self.root_url + ("/wiki" if self.flavor == "cloud" else "")
 
     @property
+    def gateway_url(self) -> str:
+        """The API gateway's address for this site (scoped tokens work only there)."""
+        return f"{self.root_url}/ex/confluence/{self.state.cloud_id}"
+
+    # ---- tokens ---------------------------------------------------------------------
+
+    def add_scoped_token(self, token: str, scopes: Iterable[str]) -> None:
+        """Accept ``token`` (with this emulator's user) at the gateway, for ``scopes``."""
+        self.state.scoped_tokens[token] = frozenset(scopes)
+
+    def revoke_token(self, token: str) -> None:
+        """Refuse ``token`` from now on, as Confluence does once a token expires."""
+        self.state.scoped_tokens.pop(token, None)
+        if self.state.token == token:
+            self.state.token = ""
+
+    @property
     def deliveries(self) -> list[dict]:
         """The delivery log (same entries as ``GET /_emulator/deliveries``)."""
         return self.deliverer.log
@@ -138,6 +172,7 @@ class EmulatorServer:
                 seed=self._seed,
                 user=self.user,
                 corpus=self._corpus,
+                folders=self._folders,
             )
         self.store = store
         self.state.store = store

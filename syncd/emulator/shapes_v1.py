@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from syncd.emulator.model import Attachment, Content, Label, Space, User, Version, iso_ms
+from syncd.emulator.model import (
+    CONTAINER_TYPES,
+    TREE_TYPES,
+    Attachment,
+    Content,
+    Label,
+    Space,
+    User,
+    Version,
+    iso_ms,
+)
+from syncd.emulator.shapes_v2 import MEDIA_DESCRIPTIONS
 from syncd.emulator.store import Store
 
 DEFAULT_SINGLE_EXPAND = frozenset({"space", "history", "version"})
@@ -133,6 +144,9 @@ def version(ctx: Ctx, c: Content, v: Version) -> dict:
     if ctx.flavor == "cloud":
         out["contentTypeModified"] = False
         out["confRev"] = f"confluence${c.id}.{v.number}"
+        if c.type == "page":  # realapi/cloud_v1_content_create_answer.json
+            out["ncsStepVersion"] = str(v.number)
+            out["ncsStepVersionSource"] = "ncs-ack"
     else:
         out["hidden"] = False
     return out
@@ -141,6 +155,8 @@ def version(ctx: Ctx, c: Content, v: Version) -> dict:
 def _webui(c: Content, title: str) -> str:
     if c.type == "blogpost":
         return f"/spaces/{c.space_key}/blog/{c.id}"
+    if c.type in CONTAINER_TYPES:
+        return f"/spaces/{c.space_key}/{c.type}/{c.id}"  # not verified
     return f"/spaces/{c.space_key}/pages/{c.id}/{quote(title.replace(' ', '+'), safe='+')}"
 
 
@@ -148,16 +164,25 @@ def label(lb: Label) -> dict:
     return {"prefix": lb.prefix, "name": lb.name, "id": lb.id, "label": lb.name}
 
 
-def content(ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None) -> dict:
-    """A page, blog post or comment as v1 renders it, expanding what was asked for."""
+def content(
+    ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None, nested: bool = False
+) -> dict:
+    """A page, blog post or comment as v1 renders it, expanding what was asked for.
+
+    ``nested``: an object inside another answer (an ancestor), whose ``_links`` on Cloud
+    are only self/tinyui/editui/webui (realapi/cloud_v1_content_create_answer.json).
+    """
     v = at or c.version
     historical = at is not None and at is not c.version
+    cloud = ctx.flavor == "cloud"
     out: dict = {
         "id": c.id,
         "type": c.type,
         "status": "historical" if historical else c.status,
         "title": v.title,
     }
+    if cloud:
+        out["macroRenderedOutput"] = {}
     expandable = {
         "container": f"/rest/api/space/{c.space_key}",
         "metadata": "",
@@ -185,6 +210,7 @@ def content(ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None
                 "previousVersion": "",
                 "contributors": "",
                 "nextVersion": "",
+                **({"lastOwnedBy": "", "ownedBy": ""} if cloud else {}),
             },
             "_links": {"self": f"{ctx.base}/rest/api/content/{c.id}/history"},
         }
@@ -196,8 +222,14 @@ def content(ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None
     if "version" in expand:
         out["version"] = version(ctx, c, v)
         expandable.pop("version")
+    if cloud:
+        expandable.update(childTypes="", schedulePublishDate="", schedulePublishInfo="")
     if "ancestors" in expand:
-        out["ancestors"] = [content(ctx, a, set()) for a in ctx.store.ancestors(c.id)]
+        # Containers (folders...) are listed with their own ``type``, like pages: the v1
+        # content endpoint serves folders as content (omar16100/atlassian-cli issue #49:
+        # "/wiki/rest/api/content/{id} returns both pages and folders uniformly"); that v1
+        # ``ancestors`` of a page in a folder include the folder is assumed, not verified.
+        out["ancestors"] = [content(ctx, a, set(), nested=True) for a in ctx.store.ancestors(c.id)]
         expandable.pop("ancestors")
     if "container" in expand:
         parent = ctx.store.find(c.parent_id) if c.type == "comment" and c.parent_id else None
@@ -231,6 +263,7 @@ def content(ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None
                 "storage",
                 "editor2",
                 "anonymous_export_view",
+                *(("atlas_doc_format", "dynamic") if cloud else ()),
             )
             if rep not in body
         }
@@ -245,7 +278,9 @@ def content(ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None
             }
         }
         if "children.page" in expand:
-            kids = [k for k in ctx.store.children(c.id) if k.status == "current"]
+            kids = [
+                k for k in ctx.store.children(c.id) if k.status == "current" and k.type == "page"
+            ]
             children["page"] = _inline_array(
                 [content(ctx, k, set()) for k in kids[:25]],
                 f"{ctx.base}/rest/api/content/{c.id}/child/page",
@@ -282,12 +317,22 @@ def content(ctx: Ctx, c: Content, expand: set[str], *, at: Version | None = None
             }
         out["metadata"] = metadata
         expandable.pop("metadata")
-    if c.type == "page":
+    if c.type in TREE_TYPES:
         out["extensions"] = {"position": c.position}
     out["_expandable"] = expandable
+    edit = f"/pages/resumedraft.action?draftId={c.id}"
+    if cloud and nested:
+        out["_links"] = {
+            "self": f"{ctx.base}/rest/api/content/{c.id}",
+            "tinyui": f"/x/{c.id}",
+            "editui": edit,
+            "webui": _webui(c, v.title),
+        }
+        return out
     out["_links"] = {
         "webui": _webui(c, v.title),
-        "edit": f"/pages/resumedraft.action?draftId={c.id}",
+        # Cloud names the editor link editui (realapi/cloud_v1_content_create_answer.json)
+        ("editui" if cloud else "edit"): edit,
         "tinyui": f"/x/{c.id}",
         "self": f"{ctx.base}/rest/api/content/{c.id}",
         "collection": "/rest/api/content",
@@ -319,6 +364,15 @@ def attachment(ctx: Ctx, a: Attachment, expand: set[str]) -> dict:
             "fileSize": a.size,
             "comment": a.comment,
             "fileId": a.file_id,
+            # as in realapi/cloud_v1_attachment_upload_answer.json
+            **(
+                {
+                    "mediaTypeDescription": MEDIA_DESCRIPTIONS.get(a.media_type, "File"),
+                    "collectionName": f"contentId-{a.container_id}",
+                }
+                if ctx.flavor == "cloud"
+                else {}
+            ),
         },
     }
     v = a.version
@@ -330,6 +384,7 @@ def attachment(ctx: Ctx, a: Attachment, expand: set[str]) -> dict:
             "message": v.comment,
             "number": v.number,
             "minorEdit": v.minor_edit,
+            **({"contentTypeModified": False} if ctx.flavor == "cloud" else {}),
             "_expandable": {"collaborators": "", "content": f"/rest/api/content/{a.id}"},
             "_links": {"self": f"{ctx.base}/rest/api/content/{a.id}/version/{v.number}"},
         }

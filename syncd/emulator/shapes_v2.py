@@ -1,15 +1,17 @@
 """JSON shapes of Cloud REST v2 (``PageBulk``/``PageSingle``, ``SpaceBulk``, ``ChildPage``,
-``AttachmentBulk``, ``Label``, ``Version``), field names as in openapi-v2.v3.json.
+``AttachmentBulk``, ``Label``, ``Version``, ``FolderSingle``, ``WhiteboardSingle``,
+``DatabaseSingle``, ``SmartLinkSingle``, ``Ancestor``), field names as in openapi-v2.v3.json.
 
-Every id is a string. Keys the spec types as non-nullable strings (``parentId``) are omitted
-rather than null when there is no value.
+Every id is a string. A page without a parent (the home page) says ``"parentId": null,
+"parentType": null``, as real answers do (shared/realapi/cloud_v2_page_home_null_parent.json,
+cloud_v2_pages_listing_trimmed.json), though the spec types ``parentId`` as a plain string.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from syncd.emulator.model import Attachment, Content, Label, Space, Version, iso_ms
+from syncd.emulator.model import TREE_TYPES, Attachment, Content, Label, Space, Version, iso_ms
 from syncd.emulator.store import Store
 
 
@@ -25,11 +27,14 @@ def version(v: Version) -> dict:
 
 def page_links(c: Content, space_key: str, title: str) -> dict:
     kind = "pages" if c.type == "page" else "blog"
-    return {
+    out = {
         "webui": f"/spaces/{space_key}/{kind}/{c.id}/{quote(title.replace(' ', '+'), safe='+')}",
         "editui": f"/pages/resumedraft.action?draftId={c.id}",
         "tinyui": f"/x/{c.id}",
     }
+    if c.type == "page":  # realapi/cloud_v2_page_get_storage.json and the create answer
+        out["edituiv2"] = f"/spaces/{space_key}/pages/edit-v2/{c.id}"
+    return out
 
 
 def content(
@@ -50,9 +55,7 @@ def content(
         "spaceId": str(space.id),
     }
     if c.type == "page":
-        if c.parent_id:
-            out["parentId"] = c.parent_id
-            out["parentType"] = "page"
+        out.update(parent_fields(store, c))
         out["position"] = c.position
     out["authorId"] = c.author
     if c.type == "page":
@@ -60,12 +63,80 @@ def content(
         out["lastOwnerId"] = None
     out["createdAt"] = iso_ms(c.created)
     out["version"] = version(v)
+    if c.type == "page" and single:
+        # real page versions carry the editor's step as a string ("1", "10" in
+        # realapi/cloud_v2_page_create_answer.json, cloud_v2_page_get_storage.json); the
+        # emulator has no collaborative editor and says the version number. Single answers
+        # only: the recorded listing (cloud_v2_pages_listing_trimmed.json) has none
+        out["version"]["ncsStepVersion"] = str(v.number)
     if body_format:
         out["body"] = {body_format: {"representation": body_format, "value": v.body}}
     elif single:
         out["body"] = {}
     out["_links"] = page_links(c, c.space_key, v.title)
     return out
+
+
+def parent_fields(store: Store, c: Content) -> dict:
+    """``parentId``/``parentType``: the parent's own type (``ParentContentType``), so a page
+    in a folder says ``"parentType": "folder"`` (realapi/cloud_v2_page_in_folder_create_answer
+    .json)."""
+    parent = store.content.get(c.parent_id) if c.parent_id else None
+    if parent is None or parent.type not in TREE_TYPES:
+        return {"parentId": None, "parentType": None}
+    return {"parentId": parent.id, "parentType": parent.type}
+
+
+#: Where each container type lives in the web UI (not verified against a live site).
+CONTAINER_WEBUI = {
+    "folder": "folder",
+    "whiteboard": "whiteboard",
+    "database": "database",
+    "embed": "embed",
+}
+
+
+def container(store: Store, c: Content) -> dict:
+    """A folder (``FolderSingle``), whiteboard, database or embed (``SmartLinkSingle``).
+
+    Folders' ``createdAt`` is an int of epoch milliseconds, unlike every other v2
+    ``createdAt`` and unlike the spec's ``date-time`` string (hunyadi/md2conf PR #290, a
+    maintainer's observation against live Cloud, see shared/realapi/SOURCES.md). The other
+    containers keep the spec's ISO string (nothing recorded says otherwise).
+    """
+    space = store.spaces[c.space_key]
+    out: dict = {
+        "id": c.id,
+        "type": c.type,
+        "status": c.status,
+        "title": c.title,
+    }
+    out.update(parent_fields(store, c))
+    out["position"] = c.position
+    out["authorId"] = c.author
+    out["ownerId"] = c.author
+    out["createdAt"] = c.created if c.type == "folder" else iso_ms(c.created)
+    if c.type == "embed" and c.embed_url:
+        out["embedUrl"] = c.embed_url
+    out["version"] = version(c.version)
+    webui = f"/spaces/{space.key}/{CONTAINER_WEBUI[c.type]}/{c.id}"
+    links = {"webui": webui}
+    if c.type == "whiteboard":
+        links["editui"] = webui
+    out["_links"] = links
+    return out
+
+
+def direct_child(c: Content) -> dict:
+    """An item of ``directChildren`` / ``direct-children``: any tree type, with ``type``
+    (realapi/cloud_v2_page_home_null_parent.json: childPosition, id, status, title, type)."""
+    return {
+        "childPosition": c.position,
+        "id": c.id,
+        "status": c.status,
+        "title": c.title,
+        "type": c.type,
+    }
 
 
 def labels_field(c: Content, *, path: str) -> dict:
@@ -96,6 +167,12 @@ def space(s: Space) -> dict:
         "authorId": s.author,
         "createdAt": iso_ms(s.created),
         "homepageId": s.homepage_id,
+        # as in realapi/cloud_v2_space_get.json: the owner, the key alias, and null
+        # description/icon unless asked for (description-format, include-icon)
+        "spaceOwnerId": s.author,
+        "currentActiveAlias": s.key,
+        "description": None,
+        "icon": None,
         "_links": {"webui": f"/spaces/{s.key}"},
     }
 

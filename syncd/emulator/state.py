@@ -24,6 +24,10 @@ class EmulatorState:
     webhook_secret: str | None = None
     deliverer: Deliverer | None = None
     faults: Faults | None = None
+    #: The site's cloud id (``/_edge/tenant_info``; the API gateway's ``/ex/confluence/{id}``).
+    cloud_id: str = "00000000-0000-4000-8000-000000000000"
+    #: Scoped API tokens the gateway accepts (for ``user``), with the scopes each grants.
+    scoped_tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     request_counts: dict[str, int] = field(default_factory=dict)
     #: Requests being served now, and the most served at once since the last reset, by route
     #: (latency faults included): how many requests a client keeps in flight.

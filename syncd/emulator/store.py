@@ -29,6 +29,8 @@ from syncd.emulator.errors import (
     content_not_found,
 )
 from syncd.emulator.model import (
+    CONTAINER_TYPES,
+    TREE_TYPES,
     Attachment,
     AttachmentVersion,
     Clock,
@@ -308,12 +310,12 @@ class Store:
             return [self.content[i] for i in self._roots.get(space_key, ())]
 
     def ancestors(self, content_id: str) -> list[Content]:
-        """Root first, direct parent last."""
+        """Root first, direct parent last; containers (folders...) included."""
         with self.lock:
             chain: list[Content] = []
             c = self.get(content_id)
             seen = {c.id}
-            while c.type == "page" and c.parent_id and c.parent_id not in seen:
+            while c.type in TREE_TYPES and c.parent_id and c.parent_id not in seen:
                 parent = self.content.get(c.parent_id)
                 if parent is None:
                     break
@@ -386,8 +388,9 @@ class Store:
         self.content[cid] = c
         if type in ("page", "blogpost"):
             self._by_title[title_key(space_key, type, title)] = cid
+        if type in ("page", "blogpost", *CONTAINER_TYPES):
             self._listing.setdefault((space_key, type), []).append(int(cid))
-        if type == "page":
+        if type in TREE_TYPES:
             siblings = (
                 self._children.setdefault(parent_id, [])
                 if parent_id
@@ -419,7 +422,7 @@ class Store:
             if type == "page":
                 if parent_id is not None:
                     parent = self.get(parent_id)
-                    if parent.type != "page" or parent.space_key != space_key:
+                    if parent.type not in TREE_TYPES or parent.space_key != space_key:
                         raise BadRequest(
                             f"Parent page {parent_id} is not a page in space {space_key}"
                         )
@@ -432,6 +435,49 @@ class Store:
 
     def create_blogpost(self, space_key: str, title: str, body: str = "") -> Content:
         return self.create_page(space_key, title, body, type="blogpost")
+
+    def create_container(
+        self,
+        space_key: str,
+        type: str,
+        title: str,
+        *,
+        parent_id: str | None = None,
+        embed_url: str = "",
+    ) -> Content:
+        """A folder, whiteboard, database or embed, under ``parent_id`` (a page or another
+        container; the home page when None, as in the real space tree of
+        shared/realapi/cloud_space_tree_arcade.json, whose top-level folders, database and
+        whiteboard have the home page as parent).
+
+        Titles of containers are not checked for uniqueness (not verified either way).
+        Confluence documents no webhook event for containers, so none is sent.
+        """
+        with self.lock:
+            if type not in CONTAINER_TYPES:
+                raise BadRequest(f"Not a container type: {type}")
+            space = self.space(space_key)
+            if not isinstance(title, str) or not title.strip():
+                raise BadRequest("Title cannot be empty", title="Title cannot be empty")
+            if parent_id is None:
+                parent_id = space.homepage_id
+            else:
+                parent = self.get(parent_id)
+                if parent.type not in TREE_TYPES or parent.space_key != space_key:
+                    raise BadRequest(f"Parent {parent_id} is not in the tree of space {space_key}")
+                if parent.status != "current":
+                    raise content_not_found(parent_id)
+            c = self._insert(type, space_key, title, "", parent_id, emit=False, normalize=False)
+            c.embed_url = embed_url
+            self._changed()
+            return c
+
+    def create_folder(self, space_key: str, title: str, *, parent_id: str | None = None) -> Content:
+        return self.create_container(space_key, "folder", title, parent_id=parent_id)
+
+    def rename(self, content_id: str, title: str) -> Content:
+        """A new version with a new title (a folder rename goes through v1 PUT content)."""
+        return self.update_content(content_id, title=title)
 
     def update_content(
         self,
@@ -466,9 +512,9 @@ class Store:
                     raise TitleExists(new_title)
             new_body = c.body if body is None else self.normalize(body)
             old_parent = c.parent_id
-            if parent_id is not None and parent_id != c.parent_id and c.type == "page":
+            if parent_id is not None and parent_id != c.parent_id and c.type in TREE_TYPES:
                 self._check_move(c, parent_id)
-            if new_title != c.title:
+            if new_title != c.title and c.type in ("page", "blogpost"):
                 del self._by_title[title_key(c.space_key, c.type, c.title)]
                 self._by_title[title_key(c.space_key, c.type, new_title)] = c.id
             c.versions.append(
@@ -492,7 +538,9 @@ class Store:
                 )
             elif c.type == "comment":
                 self._emit("comment_updated", c.space_key, comment=self.snapshot(c))
-            if parent_id is not None and parent_id != old_parent and c.type == "page":
+            else:
+                self._changed()  # containers: no documented event
+            if parent_id is not None and parent_id != old_parent and c.type in TREE_TYPES:
                 self._reparent(c, parent_id, None)
             return c
 
@@ -504,7 +552,7 @@ class Store:
 
     def _check_move(self, c: Content, new_parent_id: str) -> Content:
         parent = self.get(new_parent_id)
-        if parent.type != "page":
+        if parent.type not in TREE_TYPES:
             raise BadRequest(f"Cannot move a page under a {parent.type}")
         if parent.space_key != c.space_key:
             raise BadRequest("Moving a page to another space is not supported")
@@ -534,6 +582,9 @@ class Store:
         new = self._sibling_list(c)
         new.insert(len(new) if index is None else index, c.id)
         self._renumber(new)
+        if c.type != "page":
+            self._changed()  # a container moved: no documented event
+            return
         data: dict[str, Any] = {"page": self.snapshot(c)}
         if old_parent and old_parent in self.content:
             data["oldParent"] = self.snapshot(self.content[old_parent])
@@ -547,7 +598,7 @@ class Store:
         As in Confluence, a move changes the tree only; it does not publish a new version.
         """
         with self.lock:
-            c = self.get(content_id, types=("page",))
+            c = self.get(content_id, types=TREE_TYPES)
             target = self.get(target_id)
             if position == "append":
                 self._check_move(c, target.id)
@@ -573,9 +624,18 @@ class Store:
     # ---- trash, purge, restore ------------------------------------------------------
 
     def trash(self, content_id: str) -> Content:
-        """Move to the trash. The title stays taken. As in Confluence, the page's children are
-        not deleted: they move up to its parent (no event is sent for them; whether Confluence
-        sends one is unverified, so clients must not count on it)."""
+        """Move to the trash. The title stays taken.
+
+        A page's children are not deleted: they move up to its parent (no event is sent for
+        them; whether Confluence sends one is unverified, so clients must not count on it).
+        The same holds for whiteboards, databases and embeds (content of their own, like a
+        page; not verified). A folder goes to the trash *with* everything inside it, and
+        restoring the folder brings that content back with it: the v2 spec says "Deleting a
+        folder moves the folder to the trash, where it can be restored later" (DELETE
+        /folders/{id}); that its content goes along is not verified against a live site.
+        Each page trashed with its folder is reported as ``page_trashed`` (no folder event
+        is documented; a page leaving the tree is a page_trashed in the real captures).
+        """
         with self.lock:
             c = self.get(content_id)
             if c.status == "trashed":
@@ -583,7 +643,17 @@ class Store:
             if c.type == "page" and self.spaces[c.space_key].homepage_id == c.id:
                 raise BadRequest("The home page of a space cannot be deleted")
             c.status = "trashed"
-            if c.type == "page":
+            c.trashed_with = None
+            if c.type == "folder":
+                for d in self.descendants(c.id):
+                    if d.status != "current":
+                        continue
+                    d.status = "trashed"
+                    d.trashed_with = c.id
+                    if d.type == "page":
+                        self._emit("page_trashed", d.space_key, page=self.snapshot(d))
+                self._changed()
+            elif c.type in TREE_TYPES:
                 self._lift_children(c)
             if c.type == "page":
                 self._emit("page_trashed", c.space_key, page=self.snapshot(c))
@@ -591,10 +661,13 @@ class Store:
                 self._emit("blog_trashed", c.space_key, blog=self.snapshot(c))
             elif c.type == "comment":
                 self._purge_comment(c)
+            else:
+                self._changed()
             return c
 
     def purge(self, content_id: str) -> None:
-        """Delete permanently. Only a trashed page or blog post can be purged."""
+        """Delete permanently. Only trashed content can be purged; purging a folder purges
+        what went to the trash with it."""
         with self.lock:
             c = self.get(content_id)
             if c.type == "comment":
@@ -605,24 +678,34 @@ class Store:
                     "Content must be trashed before it can be purged",
                     title="Content must be trashed before it can be purged",
                 )
-            snap = self.snapshot(c)
-            self._lift_children(c)
-            self._children.pop(c.id, None)
-            self._remove_from_siblings(c)
-            del self.content[c.id]
+            if c.type == "folder":
+                inside = [d for d in self.descendants(c.id) if d.trashed_with == c.id]
+                for d in reversed(inside):  # deepest first
+                    self._purge_one(d)
+            self._purge_one(c)
+
+    def _purge_one(self, c: Content) -> None:
+        snap = self.snapshot(c)
+        self._lift_children(c)
+        self._children.pop(c.id, None)
+        self._remove_from_siblings(c)
+        del self.content[c.id]
+        if c.type in ("page", "blogpost"):
             self._by_title.pop(title_key(c.space_key, c.type, c.title), None)
-            ids = self._listing.get((c.space_key, c.type), [])
-            i = bisect.bisect_left(ids, int(c.id))
-            if i < len(ids) and ids[i] == int(c.id):
-                del ids[i]
-            for att_id in c.attachment_ids:
-                self.attachments.pop(att_id, None)
-            for cid in c.comment_ids:
-                self.content.pop(cid, None)
-            if c.type == "page":
-                self._emit("page_removed", c.space_key, page=snap)
-            else:
-                self._emit("blog_removed", c.space_key, blog=snap)
+        ids = self._listing.get((c.space_key, c.type), [])
+        i = bisect.bisect_left(ids, int(c.id))
+        if i < len(ids) and ids[i] == int(c.id):
+            del ids[i]
+        for att_id in c.attachment_ids:
+            self.attachments.pop(att_id, None)
+        for cid in c.comment_ids:
+            self.content.pop(cid, None)
+        if c.type == "page":
+            self._emit("page_removed", c.space_key, page=snap)
+        elif c.type == "blogpost":
+            self._emit("blog_removed", c.space_key, blog=snap)
+        else:
+            self._changed()
 
     def _lift_children(self, c: Content) -> None:
         for child_id in list(self._children.get(c.id, [])):
@@ -640,14 +723,16 @@ class Store:
             self._renumber(sib)
 
     def restore(self, content_id: str) -> Content:
-        """Restore from the trash: status only, no new version. The page goes back under its
-        old parent, or under the home page when that parent is gone or trashed."""
+        """Restore from the trash: status only, no new version. The content goes back under
+        its old parent, or under the home page when that parent is gone or trashed. A folder
+        brings back what went to the trash with it (``page_restored`` for each page)."""
         with self.lock:
             c = self.get(content_id)
             if c.status == "current":
                 return c
             c.status = "current"
-            if c.type == "page" and c.parent_id:
+            c.trashed_with = None
+            if c.type in TREE_TYPES and c.parent_id:
                 parent = self.content.get(c.parent_id)
                 if parent is None or parent.status != "current":
                     self._remove_from_siblings(c)
@@ -655,10 +740,19 @@ class Store:
                     sib = self._sibling_list(c)
                     c.position = len(sib)
                     sib.append(c.id)
+            if c.type == "folder":
+                for d in self.descendants(c.id):
+                    if d.trashed_with == c.id:
+                        d.status = "current"
+                        d.trashed_with = None
+                        if d.type == "page":
+                            self._emit("page_restored", d.space_key, page=self.snapshot(d))
             if c.type == "page":
                 self._emit("page_restored", c.space_key, page=self.snapshot(c))
             elif c.type == "blogpost":
                 self._emit("blog_restored", c.space_key, blog=self.snapshot(c))
+            else:
+                self._changed()
             return c
 
     # ---- comments -------------------------------------------------------------------

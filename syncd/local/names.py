@@ -3,7 +3,10 @@
 The rules (:func:`safe_stem`), applied in this order:
 
 1. Unicode NFC (macOS and Linux disagree on decomposed names; NFC is what Confluence stores).
-2. Path separators, the characters Windows forbids (``< > : " / \\ | ? *``) and control
+2. Path separators and the other characters Windows forbids (``< > : " / \\ | ? *``)
+   become their full-width look-alikes (``＜ ＞ ： ＂ ／ ＼ ｜ ？ ＊``, U+FF1C and so on):
+   ``Onboarding: Your First Week`` is ``Onboarding： Your First Week.md``, which reads like
+   the title, is legal on every system, and maps back (:func:`title_from_stem`). Control
    characters (C0, DEL, C1) become ``_``. Runs of whitespace become one space.
 3. Leading and trailing spaces and dots are removed (Windows drops trailing ones silently;
    a leading dot would make a hidden file, which syncd ignores). ``..`` cannot survive.
@@ -37,7 +40,11 @@ from syncd.local.ignore import ATTACHMENTS_SUFFIX, PAGE_SUFFIX, is_conflict_copy
 MAX_STEM_BYTES = 150
 UNTITLED = "Untitled"
 
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f]')
+#: Characters no file name may hold on Windows (and ``/`` nowhere) -> full-width look-alikes.
+LOOK_ALIKES: dict[str, str] = {c: chr(ord(c) + 0xFEE0) for c in '<>:"/\\|?*'}
+_BACK = {v: k for k, v in LOOK_ALIKES.items()}
+_FORBIDDEN = re.compile("[" + re.escape("".join(LOOK_ALIKES)) + "]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _WHITESPACE = re.compile(r"\s+")
 _RESERVED = re.compile(
     r"^(?:CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$|CLOCK\$)$", re.IGNORECASE
@@ -87,7 +94,8 @@ def _strip_ends(text: str) -> str:
 def safe_stem(title: str, *, max_bytes: int = MAX_STEM_BYTES) -> str:
     """The file name (without ``.md``) for a page title. Deterministic; never a path."""
     text = nfc(title or "")
-    text = _FORBIDDEN.sub("_", text)
+    text = _FORBIDDEN.sub(lambda m: LOOK_ALIKES[m.group()], text)
+    text = _CONTROL.sub("_", text)
     text = _WHITESPACE.sub(" ", text)
     text = _strip_ends(text)
     base, dot, ext = text.partition(".")
@@ -104,6 +112,21 @@ def safe_stem(title: str, *, max_bytes: int = MAX_STEM_BYTES) -> str:
     if text.lower().endswith(ATTACHMENTS_SUFFIX) or is_conflict_copy(text + PAGE_SUFFIX):
         text += "_"
     return text
+
+
+def title_from_stem(stem: str) -> str:
+    """The title a new file's name stands for: look-alikes back to the characters they
+    replace (``Q： A`` -> ``Q: A``), so a title survives the trip through a file name.
+
+    Left as they are in a name written in a script that uses full-width punctuation itself
+    (Chinese, Japanese, Korean: ``会议：纪要``), where the full-width colon is the text.
+    A ``title:`` in the front matter always wins over the name.
+    """
+    if not any(c in _BACK for c in stem):
+        return stem
+    if any(c not in _BACK and unicodedata.east_asian_width(c) in ("W", "F") for c in stem):
+        return stem
+    return "".join(_BACK.get(c, c) for c in stem)
 
 
 def with_suffix_id(stem: str, page_id: str, n: int = 1) -> str:

@@ -10,5 +10,6 @@
 * `engine.SyncEngine`: the one entry point (`run_once(SyncRequest | None)`) every
   trigger uses; `snapshots` builds the reconcile inputs, `executor` applies a plan,
   `resolver` maps page links to relative paths, `attachments` syncs files both ways.
+* `open_conflicts`: the conflicts waiting for the user, as `syncd status` lists them.
 * `command` / `restore`: `syncd sync` and `syncd restore PATH`.
 """

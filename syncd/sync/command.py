@@ -125,13 +125,18 @@ def plan_summary(plan, attachment_changes: int = 0) -> str:
 
 
 def describe_error(exc: BaseException) -> str:
-    from syncd.confluence import AuthFailed, ConfluenceError, Unreachable
+    from syncd.confluence import AuthFailed, ConfluenceError, DeploymentUnknown, Unreachable
     from syncd.sync.state import StateError
 
     if isinstance(exc, AuthFailed):
         return f"Confluence refused the credentials: {exc} (check confluence.email/token)"
     if isinstance(exc, Unreachable):
         return f"cannot reach Confluence: {exc} (check confluence.base_url and the network)"
+    if isinstance(exc, DeploymentUnknown):
+        return (
+            f"{exc.message}; check confluence.base_url (Cloud: https://ORG.atlassian.net/wiki; "
+            "Data Center: the address you open in a browser, with its context path)"
+        )
     if isinstance(exc, ConfluenceError | StateError | FileNotFoundError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
@@ -173,7 +178,7 @@ async def _sync(config, args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"syncd: {error}", file=sys.stderr)
     for path in report.conflicts:
-        print(f"syncd: conflict: {path}", file=sys.stderr)
+        print(f"syncd: conflict: {report.conflict_help.get(path) or path}", file=sys.stderr)
     if report.blocked_deletions:
         print(f"syncd: {report.blocked_deletions}", file=sys.stderr)
     if report.conflicts or report.blocked_deletions:

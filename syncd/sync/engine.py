@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from syncd.config import Config
-from syncd.confluence import ConfluenceClient, ConnectionSettings, stops_every_request
+from syncd.confluence import (
+    ConfluenceClient,
+    ConnectionSettings,
+    collapse_scope_errors,
+    stops_every_request,
+)
 from syncd.confluence.models import Page
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
@@ -43,6 +48,11 @@ from syncd.sync.bulk_reads import (
 )
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
+from syncd.sync.open_conflicts import (
+    open_conflicts,
+    recorded_conflicts,
+    track_conflict_copies,
+)
 from syncd.sync.reconcile import reconcile
 from syncd.sync.records import AttachmentRecord, PageRecord
 from syncd.sync.resolver import PageIndex
@@ -106,9 +116,12 @@ class AppliedChange:
 class SyncReport:
     plan: Plan
     applied: list[AppliedChange] = field(default_factory=list)
+    #: The paths in conflict: page files held, and each keep-both copy still on disk.
     conflicts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     blocked_deletions: str | None = None
+    #: Listed path -> one line with the page and what to do (see `open_conflicts`).
+    conflict_help: dict[str, str] = field(default_factory=dict)
     in_sync: bool = True
     #: Attachment deletions the mass-deletion guard withheld (one line each).
     blocked_attachments: list[str] = field(default_factory=list)
@@ -129,6 +142,7 @@ def connection_settings(config: Config, *, interactive: bool = False) -> Connect
     c = config.confluence
     settings = ConnectionSettings(
         base_url=c.base_url,
+        api_url=c.api_url,
         token=c.token,
         email=c.email,
         deployment=c.deployment,
@@ -227,10 +241,12 @@ class SyncEngine:
     # ------------------------------------------------------------------ status
 
     def status(self) -> dict[str, Any]:
+        waiting = self._open_conflicts()
         return {
             "pages": self.state.count_pages(),
             "pending": self._pending,
-            "conflicts": sorted({c.path for c in self.state.conflicts()}),
+            "conflicts": list(waiting),
+            "conflict_help": list(waiting.values()),
             "last_sync_at": self._last_sync_at,
             "errors": list(self._recent_errors),
         }
@@ -259,6 +275,7 @@ class SyncEngine:
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
         lists_ahead = None
+        found_copies: tuple[str, ...] | None = None  # conflict copies seen by a full scan
         if request is not None and request.targeted:
             if request.page_ids and sync.attachments and not dry_run:
                 lists_ahead = ListsAhead(
@@ -295,6 +312,7 @@ class SyncEngine:
                 attachments=sync.attachments,
             )
             remotes, dirty = listing.remotes, None
+            found_copies = local.snapshot.conflicts
         options = ReconcileOptions(
             root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
         )
@@ -327,6 +345,7 @@ class SyncEngine:
             return SyncReport(
                 plan=plan,
                 conflicts=sorted({h.path for h in plan.held}),
+                conflict_help={h.path: f"{h.path}: {h.reason}" for h in plan.held},
                 errors=errors,
                 blocked_deletions=blocked,
                 in_sync=plan.in_sync and not errors and not preview,
@@ -382,8 +401,8 @@ class SyncEngine:
                 lists_ahead.close()
             if attachment_sync is not None:
                 await attachment_sync.discard_prefetched()
-        errors += result.errors
-        self._forget_resolved_copies()
+        errors = collapse_scope_errors(errors + result.errors)
+        track_conflict_copies(self.state, self.root, found_copies)
         self._save_aliases()
         applied = [
             AppliedChange(
@@ -391,11 +410,10 @@ class SyncEngine:
             )
             for a in result.applied
         ]
-        conflicts = sorted(
-            {h.path for h in plan.held}
-            | set(result.held)
-            | {c.path for c in self.state.conflicts()}
-        )
+        conflict_help = {h.path: f"{h.path}: {h.reason}" for h in plan.held}
+        conflict_help.update((path, path) for path in result.held if path not in conflict_help)
+        conflict_help.update(self._open_conflicts())  # what the state says is more precise
+        conflicts = sorted(conflict_help)
         for line in errors:
             self._recent_errors.append(line)
         self._last_sync_at = time.time()
@@ -403,6 +421,7 @@ class SyncEngine:
             plan=plan,
             applied=applied,
             conflicts=conflicts,
+            conflict_help={path: conflict_help[path] for path in conflicts},
             errors=errors,
             blocked_deletions=blocked,
             in_sync=not conflicts and not errors and blocked is None,
@@ -828,12 +847,11 @@ class SyncEngine:
         if text != (self.state.get_meta(ALIASES_KEY) or "{}"):
             self.state.set_meta(ALIASES_KEY, text)
 
-    def _forget_resolved_copies(self) -> None:
-        """A keep-both conflict ends when the user deletes the conflict copy."""
-        for conflict in self.state.conflicts():
-            if conflict.kind == "keep-both" and conflict.detail:
-                if not (self.root / conflict.detail).exists():
-                    self.state.clear_conflicts(conflict.page_id, path=conflict.path)
+    def _open_conflicts(self) -> dict[str, str]:
+        """The recorded conflicts, listed path -> what to do (copies still on disk only)."""
+        return open_conflicts(
+            recorded_conflicts(self.state), lambda rel: (self.root / rel).exists()
+        )
 
 
 ProgressFn = Callable[[int, int, str], None]

@@ -65,12 +65,21 @@ class AttachmentRecord:
     mtime_ns: int | None = None
 
 
+#: Conflict kinds. A keep-both conflict has one record per conflict copy (`detail` is the
+#: copy's path) and lasts until the user deletes that copy; the others last until the page
+#: syncs (markers resolved and saved, the refused part edited).
+KEEP_BOTH = "keep-both"
+MARKERS = "markers"
+REFUSED = "refused"
+
+
 @dataclass(frozen=True)
 class ConflictRecord:
     """A page syncd could not sync cleanly; listed by `syncd status`.
 
     `kind`: e.g. "markers" (conflict markers in the file, page held),
-    "keep-both" (a conflict copy was written), "title" (title collision).
+    "keep-both" (a conflict copy was written; `detail` is its path), "refused" (a part
+    of the file cannot be converted), "title" (title collision).
     """
 
     page_id: str | None

@@ -32,7 +32,7 @@ from syncd.local import frontmatter
 from syncd.local.atomic import MTIME_LAG_NS, UnsafePathError, WriteResult, read_inside
 from syncd.local.ignore import is_page_path
 from syncd.local.layout import PageRecord as LayoutRecord
-from syncd.local.names import strip_suffix_id
+from syncd.local.names import strip_suffix_id, title_from_stem
 from syncd.local.scan import FileEntry, Snapshot, scan
 from syncd.sync.merge import has_conflict_markers
 from syncd.sync.model import LocalEntry, RemoteEntry, body_hash
@@ -149,7 +149,7 @@ def parse_file(text: str, path: str, sha256: str) -> ParsedFile:
         return ParsedFile(sha256, None, stem, "", None, False, str(exc))
     meta = doc.meta
     titled = meta.title not in (None, "")
-    title = meta.title if titled else strip_suffix_id(stem, meta.page_id)
+    title = meta.title if titled else title_from_stem(strip_suffix_id(stem, meta.page_id))
     labels = meta.labels if doc.has_front_matter else None
     return ParsedFile(
         sha256,

@@ -50,6 +50,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from syncd.sync.records import (
+    KEEP_BOTH,
     AttachmentRecord,
     ConflictRecord,
     PageRecord,
@@ -550,12 +551,31 @@ class StateDB:
         return [ConflictRecord(*r) for r in rows]
 
     def clear_conflicts(self, page_id: str | None = None, *, path: str | None = None) -> int:
-        """Remove the conflicts of a page (by id, or by path for pages without one)."""
+        """Remove the conflicts a sync of a page resolves (by id, or by path for pages
+        without one). Keep-both conflicts stay: each ends only when the user deletes its
+        copy (`end_conflict`), whatever happens to the page meanwhile."""
         if page_id is not None:
-            return self._write("DELETE FROM conflicts WHERE page_id = ?", (page_id,)).rowcount
+            return self._write(
+                "DELETE FROM conflicts WHERE page_id = ? AND kind != ?", (page_id, KEEP_BOTH)
+            ).rowcount
         if path is not None:
-            return self._write("DELETE FROM conflicts WHERE path = ?", (path,)).rowcount
+            return self._write(
+                "DELETE FROM conflicts WHERE path = ? AND kind != ?", (path, KEEP_BOTH)
+            ).rowcount
         raise ValueError("clear_conflicts needs a page_id or a path")
+
+    def add_conflict_copy(self, page_id: str | None, path: str, copy: str) -> ConflictRecord:
+        """Record a keep-both conflict: `copy` holds the local text of the page at `path`.
+
+        One record per copy: an older record naming the same copy (a copy deleted and the
+        name used again before that record was forgotten) is replaced."""
+        with self.transaction():
+            self._write("DELETE FROM conflicts WHERE kind = ? AND detail = ?", (KEEP_BOTH, copy))
+            return self.add_conflict(page_id, path, KEEP_BOTH, copy)
+
+    def end_conflict(self, conflict_id: int) -> bool:
+        """Remove one conflict record (a keep-both conflict whose copy the user deleted)."""
+        return self._write("DELETE FROM conflicts WHERE id = ?", (conflict_id,)).rowcount > 0
 
     # ------------------------------------------------------------------ webhooks, watermark
 

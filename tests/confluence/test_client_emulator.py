@@ -21,8 +21,7 @@ from syncd.confluence import (
     VersionConflict,
     WebhooksUnavailable,
 )
-
-EmulatorServer = pytest.importorskip("syncd.emulator.server").EmulatorServer
+from syncd.emulator.server import EmulatorServer
 
 FLAVORS = [("cloud", "cloud"), ("dc", "datacenter")]
 

@@ -7,8 +7,7 @@ import httpx
 import pytest
 
 from syncd.confluence import ConfluenceClient, ConnectionSettings
-
-EmulatorServer = pytest.importorskip("syncd.emulator.server").EmulatorServer
+from syncd.emulator.server import EmulatorServer
 
 FLAVORS = ["cloud", "dc"]
 

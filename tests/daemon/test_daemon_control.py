@@ -199,6 +199,24 @@ def test_format_status_layout_is_stable():
     assert "            2026-11-24T17:59:00Z 429 from server, backing off 5s" in lines
 
 
+def test_format_status_says_what_ends_each_conflict():
+    copy = "Guides/Setup.conflict-20261205-004756.md"
+    status = {
+        **STATUS,
+        "conflicts": [copy, "Ops/Runbook.md"],
+        "conflict_help": [
+            f"Guides/Setup.md: your text is in {copy}; copy what you need, then delete it",
+            "Ops/Runbook.md: resolve the conflict markers, then save",
+        ],
+    }
+    lines = format_status(status, now=0).splitlines()
+    at = lines.index("conflicts:  2")
+    assert lines[at + 1 : at + 3] == [f"{'':<12}{line}" for line in status["conflict_help"]]
+    # a status without (or with a stale) help list still shows the paths
+    lines = format_status({**status, "conflict_help": ["x"]}, now=0).splitlines()
+    assert lines[at + 1 : at + 3] == [f"{'':<12}{copy}", f"{'':<12}Ops/Runbook.md"]
+
+
 def test_format_status_stopped_and_empty():
     text = format_status({"running": False, "last_known": True, "webhook": {"registered": False}})
     assert text.splitlines()[0] == "syncd:      stopped (last known state)"

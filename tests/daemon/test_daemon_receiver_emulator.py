@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+import syncd.emulator.server as emulator_server
 from syncd.daemon.dirty import DirtySet
 from syncd.daemon.events import RemoteHint, cloud_callback_url
 from syncd.daemon.receiver import (
@@ -16,8 +17,6 @@ from syncd.daemon.receiver import (
     create_webhook_app,
     start_receiver,
 )
-
-emulator_server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
 
 SECRET = "whsec-6b1f0e3c9a2d4f58"
 

@@ -157,6 +157,34 @@ async def test_feed_failure_is_deferred_not_spun(clock, feed, caplog):
     assert sched.last_error is None
 
 
+async def test_the_same_feed_failure_is_said_once(clock, feed, caplog):
+    """A poll failing the same way every retry (a scoped token lacking the search scope, a
+    server down) is one warning, not one per retry; a different failure is said again."""
+    from syncd.confluence import ScopeMissing
+
+    machine, _, sched = make(clock, feed)
+    machine.registration_failed("polling")
+    feed.fail = ScopeMissing(
+        "scope does not match", scope="read:content-details:confluence", operation="search"
+    )
+    with caplog.at_level(logging.DEBUG, logger="syncd.daemon.scheduler"):
+        for _ in range(3):
+            clock.now += 61
+            await sched.run_due()
+        feed.fail = ConnectionError("connection refused")
+        clock.now += 61
+        await sched.run_due()
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.getMessage().startswith("poll failed")
+    ]
+    assert len(feed.calls) == 4
+    assert len(warnings) == 2, warnings
+    assert "missing scope read:content-details:confluence" in warnings[0]
+    assert "connection refused" in warnings[1]
+
+
 async def test_delivery_listener_feeds_the_machine(clock):
     machine = ModeMachine(SETTINGS, clock=clock)
     listen = delivery_listener(machine)

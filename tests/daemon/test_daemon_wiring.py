@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import syncd.emulator.server as emulator_server
 from syncd.daemon.control import ControlServer, empty_status, fetch_status
 from syncd.daemon.dirty import DirtySet
 from syncd.daemon.events import RemoteHint, cloud_callback_url
@@ -29,8 +30,6 @@ from syncd.daemon.receiver import (
     start_receiver,
 )
 from syncd.daemon.scheduler import ModeScheduler, delivery_listener
-
-emulator_server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
 
 SECRET = "wiring-secret-4c2d9e71"
 EVENTS = ["page_created", "page_updated", "page_trashed", "page_restored", "page_moved"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import syncd.emulator.server as server
 from syncd.cli import main
 from syncd.config import parse_config
 from syncd.daemon.registration import (
@@ -21,8 +22,6 @@ from syncd.daemon.registration import (
     webhook_events,
     webhook_name,
 )
-
-server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
 
 
 def write_config(tmp_path: Path, base_url: str, flavor: str, **webhook: object) -> Path:

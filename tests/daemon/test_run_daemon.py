@@ -16,11 +16,13 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 
+import syncd.emulator.server as emulator_server
 from syncd.config import parse_config
 from syncd.confluence.client import ConfluenceClient
 from syncd.daemon.control import fetch_status
@@ -30,8 +32,6 @@ from syncd.daemon.status_command import last_known_status
 from syncd.daemon.webhook_command import connection_settings
 from syncd.sync.records import PageRecord
 from syncd.sync.state import StateDB
-
-emulator_server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
 
 SECRET = "run-test-secret-9f8e7d"
 
@@ -84,6 +84,7 @@ class FakeReport:
     errors: list[str] = field(default_factory=list)
     blocked_deletions: str | None = None
     in_sync: bool = True
+    conflict_help: dict[str, str] = field(default_factory=dict)
 
 
 class FakeEngine:
@@ -438,3 +439,51 @@ async def test_busy_port_is_taken_over_once_free(tmp_path: Path) -> None:
                 assert st["webhook"]["registered"] is True
         finally:
             busy.close()
+
+
+def test_conflict_log_lines_say_what_ends_each_conflict(tmp_path: Path, caplog) -> None:
+    """Regression: every new conflict was logged as 'conflict held: X (resolve the markers,
+    then save)', also in keep-both mode where no markers were written."""
+    emu = SimpleNamespace(flavor="cloud", base_url="http://127.0.0.1:9")
+    daemon = Daemon(make_config(tmp_path, emu), options=RunOptions(install_signals=False))
+    copy = "Both.conflict-20261205-004756.md"
+    help_lines = {
+        copy: f"Both.md: your text is in {copy}; copy what you need, then delete it",
+        "Held.md": "Held.md: resolve the conflict markers, then save",
+    }
+    report = FakeReport(conflicts=sorted(help_lines), conflict_help=help_lines)
+    with caplog.at_level(logging.WARNING, logger="syncd.daemon"):
+        daemon._handle_report(report)
+        daemon._handle_report(report)  # still there: not logged again
+    logged = [r.getMessage() for r in caplog.records if r.name == "syncd.daemon"]
+    assert logged == [f"conflict: {help_lines[path]}" for path in sorted(help_lines)]
+
+
+def test_stopped_status_lists_each_copy_on_disk_with_what_to_do(tmp_path: Path) -> None:
+    """`syncd status` with no daemon: from the state database, every keep-both copy still
+    on disk (a deleted one is no longer listed), naming the page's file as it is now."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    kept, deleted = "Setup.conflict-20261205-004756.md", "Setup.conflict-20261205-004757.md"
+    (folder / kept).write_text("my text")
+    with StateDB.open(tmp_path / "state") as db:
+        db.put_page(
+            PageRecord(
+                page_id="7",
+                local_path="Install.md",  # renamed since the conflicts
+                title="Install",
+                parent_id=None,
+                remote_version=3,
+                base_markdown="",
+                local_hash="",
+            )
+        )
+        db.add_conflict_copy("7", "Setup.md", kept)
+        db.add_conflict_copy("7", "Setup.md", deleted)
+        db.add_conflict("8", "Held.md", "markers", "1 conflict(s)")
+    status = last_known_status(tmp_path / "state", folder)
+    assert status["conflicts"] == ["Held.md", kept]
+    assert status["conflict_help"] == [
+        "Held.md: resolve the conflict markers, then save",
+        f"Install.md: your text is in {kept}; copy what you need, then delete it",
+    ]

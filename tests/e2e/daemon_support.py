@@ -42,6 +42,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: A scoped API token with every scope syncd asks for (README "Service account").
+SCOPED_TOKEN = "scoped-token-1"
+SCOPES = (
+    "read:space:confluence",
+    "read:page:confluence",
+    "write:page:confluence",
+    "delete:page:confluence",
+    "read:content.metadata:confluence",
+    "read:content-details:confluence",
+    "read:label:confluence",
+    "write:label:confluence",
+    "read:attachment:confluence",
+    "write:attachment:confluence",
+    "delete:attachment:confluence",
+)
+
+
+def use_gateway(emu: Any, token: str = SCOPED_TOKEN, scopes: tuple[str, ...] = SCOPES) -> Any:
+    """Make a Cloud emulator accept ``token`` at its API gateway; configs written for it
+    then go through the gateway with that token (the site itself refuses it)."""
+    server = getattr(emu, "server", emu)
+    if hasattr(emu, "call"):
+        emu.call(server.add_scoped_token, token, scopes)
+    else:
+        server.add_scoped_token(token, scopes)
+    server.config_overrides = {"api_url": server.gateway_url, "token": token}
+    return emu
+
+
 def write_config(tmp: Path, emu: Any, **over: Any) -> Path:
     port = free_port()
     doc: dict[str, Any] = {
@@ -63,6 +92,7 @@ def write_config(tmp: Path, emu: Any, **over: Any) -> Path:
     }
     if emu.flavor == "cloud":
         doc["confluence"]["email"] = "demo@example.com"
+    doc["confluence"].update(getattr(emu, "config_overrides", None) or {})
     for section, values in over.items():
         if isinstance(values, dict):
             doc.setdefault(section, {}).update(values)
@@ -133,18 +163,21 @@ class Daemon:
         self._log.close()
 
 
-def syncd_cli(*args: str, within: float = 30.0) -> subprocess.CompletedProcess[str]:
+def syncd_cli(
+    *args: str, within: float = 30.0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "syncd", *args],
         capture_output=True,
         text=True,
         timeout=within,
         cwd=PROJECT_ROOT,
+        env={**os.environ, **env} if env else None,
     )
 
 
-def status_json(config: Path) -> tuple[int, dict[str, Any]]:
-    done = syncd_cli("status", "--config", str(config), "--json")
+def status_json(config: Path, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    done = syncd_cli("status", "--config", str(config), "--json", env=env)
     return done.returncode, json.loads(done.stdout)
 
 

@@ -19,13 +19,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def write_config(tmp: Path, emu, **sync: object) -> Path:
     """A config file for `emu` syncing `tmp/docs` with state in `tmp/state`."""
     sync_lines = "".join(f"  {k}: {json.dumps(v)}\n" for k, v in sync.items())
+    confluence = {"base_url": emu.base_url, "space": emu.space_key, "token": emu.token}
+    confluence["email"] = emu.user
+    confluence.update(getattr(emu, "config_overrides", None) or {})  # e.g. the API gateway
     text = (
         "confluence:\n"
-        f"  base_url: {emu.base_url}\n"
-        f"  space: {emu.space_key}\n"
-        f"  token: {emu.token}\n"
-        f"  email: {emu.user}\n"
-        f"local:\n  path: {tmp / 'docs'}\n"
+        + "".join(f"  {k}: {v}\n" for k, v in confluence.items())
+        + f"local:\n  path: {tmp / 'docs'}\n"
         f"state_dir: {tmp / 'state'}\n" + ("sync:\n" + sync_lines if sync_lines else "")
     )
     path = tmp / "config.yaml"

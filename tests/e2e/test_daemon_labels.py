@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import syncd.emulator.server as server
 from syncd.local import frontmatter
 
 from .daemon_support import Daemon, file_of, page_ids, page_version, quiescent, until, write_config
-
-server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -13,6 +13,7 @@ from .daemon_support import (
     set_faults,
     status_json,
     until,
+    use_gateway,
     write_config,
 )
 
@@ -65,23 +66,31 @@ def test_dropped_deliveries_fall_back_to_polling_and_back(flavor: str, tmp_path)
             assert daemon.stop() == 0
 
 
-@pytest.mark.parametrize("flavor", ["dc", "cloud"])
+# Why registration is refused: a user who may not manage webhooks (DC, Cloud), or a scoped
+# token through the API gateway, which serves no webhook API (syncd does not even ask).
+REFUSAL = {"dc": "administrator", "cloud": "administrator", "gateway": "scoped API token"}
+
+
+@pytest.mark.parametrize("flavor", ["dc", "cloud", "gateway"])
 def test_registration_refused_polls_from_the_start(flavor: str, tmp_path) -> None:
     from syncd.emulator.errors import Forbidden
 
-    with server.ThreadedEmulator(flavor=flavor, pages=2, space="DEMO") as emu:
+    emu_flavor = "cloud" if flavor == "gateway" else flavor
+    with server.ThreadedEmulator(flavor=emu_flavor, pages=2, space="DEMO") as emu:
 
         def refuse(**_fields: object) -> object:
             raise Forbidden("Only administrators can manage webhooks")
 
         # the account may read but not manage webhooks (403 on registration)
         emu.call(setattr, emu.store, "add_webhook", refuse)
+        if flavor == "gateway":
+            use_gateway(emu)
         config = write_config(tmp_path, emu, **FAST)
         with Daemon(config) as daemon:
             st = daemon.wait_ready()
             assert st["mode"] == "polling"
             assert st["webhook"]["registered"] is False
-            assert "administrator" in st["webhook"]["reason"]
+            assert REFUSAL[flavor] in st["webhook"]["reason"]
             _home, a = page_ids(emu)[:2]
             edit_page(emu, a, "<p>polled-edit</p>")
             until(lambda: on_disk(daemon, a, "polled-edit"), what="the change synced by polling")
@@ -96,5 +105,10 @@ def test_registration_refused_polls_from_the_start(flavor: str, tmp_path) -> Non
             }
             assert daemon.stop() == 0
         # said once, with what to do
-        assert daemon.log().count("running in polling mode") == 1
-        assert "use an account allowed to manage webhooks" in daemon.log()
+        if flavor == "gateway":  # no registration to retry, no receiver, no webhook request
+            assert daemon.log().count("cannot be registered with a scoped API token") == 1
+            assert "webhook receiver listening" not in daemon.log()
+            assert not any("webhook" in route for route in emu.requests)
+        else:
+            assert daemon.log().count("running in polling mode") == 1
+            assert "use an account allowed to manage webhooks" in daemon.log()

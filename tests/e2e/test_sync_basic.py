@@ -6,6 +6,7 @@ import pytest
 
 from syncd.sync.state import StateDB
 
+from .daemon_support import use_gateway
 from .sync_kit import (
     diff_counts,
     file_for,
@@ -19,12 +20,15 @@ from .sync_kit import (
     write_config,
 )
 
-FLAVORS = ["cloud", "dc"]
+FLAVORS = ["cloud", "dc", "gateway"]
 
 
 @pytest.fixture(params=FLAVORS)
 async def emu(request, emulator_factory):
-    return await emulator_factory(flavor=request.param, pages=12, seed=1)
+    """Cloud, Data Center, and Cloud through the API gateway with a scoped token."""
+    flavor = "cloud" if request.param == "gateway" else request.param
+    server = await emulator_factory(flavor=flavor, pages=12, seed=1)
+    return use_gateway(server) if request.param == "gateway" else server
 
 
 async def test_first_sync_pulls_the_space_into_an_empty_folder(emu, tmp_path):

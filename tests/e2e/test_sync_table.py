@@ -108,10 +108,40 @@ async def test_conflict_keep_both_writes_a_copy(cloud, tmp_path):
     copies = list(docs.glob("Notes.conflict-*.md"))
     assert len(copies) == 1 and "two local" in copies[0].read_text()
     assert "two remote" in read_doc(path).body
-    assert report.conflicts == ["Notes.md"]
+    copy = copies[0].name
+    assert report.conflicts == [copy]  # the copy is listed: it is what the user acts on
+    assert report.conflict_help[copy] == (
+        f"Notes.md: your text is in {copy}; copy what you need, then delete it"
+    )
     copies[0].unlink()  # the user is done with it
     report = await settled(config)
     assert report.conflicts == [] and report.in_sync
+
+
+async def test_second_keep_both_conflict_keeps_the_first_copy_listed(cloud, tmp_path):
+    """Regression: a second conflict of a page dropped the first copy's record (and a pull
+    of the page in between cleared it), so a copy still on disk was no longer listed."""
+    config, docs, ids = await start(tmp_path, cloud, on_conflict="keep-both")
+    path = docs / "Notes.md"
+    set_body(path, read_doc(path).body.replace("two", "two local"))
+    cloud.store.edit(ids["notes"], BODY.replace("two", "two remote"))
+    await run_sync(config)
+    (first,) = [p.name for p in docs.glob("Notes.conflict-*.md")]
+    cloud.store.edit(ids["notes"], BODY.replace("two", "two remote").replace("one", "one more"))
+    report = await run_sync(config)  # a plain pull of the page
+    assert [c.event_type for c in report.applied] == ["pulled"]
+    assert report.conflicts == [first]
+    set_body(path, read_doc(path).body.replace("two remote", "two local again"))
+    cloud.store.edit(ids["notes"], BODY.replace("two", "two remote again"))
+    report = await run_sync(config)
+    copies = sorted(p.name for p in docs.glob("Notes.conflict-*.md"))
+    assert len(copies) == 2 and first in copies
+    assert report.conflicts == copies and not report.in_sync
+    with StateDB.open(config.state_dir) as db:
+        assert sorted(c.detail for c in db.conflicts()) == copies
+    (docs / first).unlink()
+    report = await run_sync(config)
+    assert report.conflicts == [c for c in copies if c != first]
 
 
 @pytest.mark.parametrize("mode", ["local", "remote"])

@@ -132,3 +132,41 @@ def test_port_in_use_is_a_clear_error():
         assert "cannot listen" in second.stderr
     finally:
         assert stop(proc) == 0
+
+
+def test_folders_seed_from_the_cli():
+    """``--folders`` seeds the Cloud tree with folders; Data Center refuses it (no folders)."""
+    proc, lines = start("--flavor", "cloud", "--pages", "2", "--folders")
+    try:
+        wait_for_line(lines, r"with \d+ pages and 3 folders")
+        base = wait_for_line(lines, r"base URL:\s+(\S+)").group(1)
+        r = httpx.get(
+            f"{base}/rest/api/content/search",
+            params={"cql": "type = folder"},
+            auth=("demo@example.com", "demo-token"),
+            timeout=10,
+        )
+        assert {f["title"] for f in r.json()["results"]} == {"Daily notes", "Archive", "Handbooks"}
+    finally:
+        assert stop(proc) == 0
+    refused = subprocess.run(
+        [sys.executable, "-m", "syncd", "emulator", "--flavor", "dc", "--folders"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert refused.returncode == 2 and "Data Center has no folders" in refused.stderr
+
+
+def test_demo_refuses_folders_on_data_center(tmp_path: Path, capsys: pytest.CaptureFixture):
+    """``syncd demo --folders --flavor dc`` stops before starting anything (no folders on DC)."""
+    import argparse
+
+    from syncd import demo
+
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    args = parser.parse_args(["--dir", str(tmp_path / "d"), "--flavor", "dc", "--folders"])
+    assert demo.run(args) == 2
+    assert "Data Center has no folders" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

@@ -116,6 +116,46 @@ def _objects_are_objects(schema: Any) -> None:
             _objects_are_objects(sub)
 
 
+_NULLABLE_PARENT = {
+    "parentId": {"type": "string", "nullable": True},
+    "parentType": {
+        "type": "string",
+        "nullable": True,
+        "enum": ["page", "whiteboard", "database", "embed", "folder", None],
+    },
+}
+_NULL_UNLESS_ASKED = {
+    "description": {"type": "object", "nullable": True},
+    "icon": {"type": "object", "nullable": True},
+}
+#: Where real answers contradict the v2 spec, the real shape wins (schema -> properties).
+#: - parentId/parentType: a page without a parent says ``null`` for both
+#:   (tests/data/realapi/cloud_v2_page_home_null_parent.json, cloud_v2_pages_listing_trimmed
+#:   .json); the spec's own descriptions say "or null if there is no parent".
+#: - FolderSingle.createdAt: an int of epoch ms on live Cloud (hunyadi/md2conf PR #290,
+#:   tests/data/realapi/SOURCES.md), not the spec's date-time string.
+#: - Space description/icon: null when not asked for (realapi/cloud_v2_space_get.json).
+REAL_CORRECTIONS = {
+    "v2": {
+        "SpaceBulk": _NULL_UNLESS_ASKED,
+        "SpaceSingle": _NULL_UNLESS_ASKED,
+        "PageSingle": _NULLABLE_PARENT,
+        "PageBulk": _NULLABLE_PARENT,
+        "FolderSingle": {**_NULLABLE_PARENT, "createdAt": {"type": "integer", "format": "int64"}},
+        "WhiteboardSingle": _NULLABLE_PARENT,
+        "DatabaseSingle": _NULLABLE_PARENT,
+        "SmartLinkSingle": _NULLABLE_PARENT,
+    }
+}
+
+
+def _correct(name: str, doc: dict) -> dict:
+    schemas = doc.get("components", {}).get("schemas", {})
+    for schema_name, props in REAL_CORRECTIONS.get(name, {}).items():
+        schemas[schema_name]["properties"].update(props)
+    return doc
+
+
 def _tighten(doc: dict) -> dict:
     for schema in doc.get("components", {}).get("schemas", {}).values():
         _objects_are_objects(schema)
@@ -195,7 +235,9 @@ class Spec:
 class SpecBook:
     def __init__(self, specs_dir: Path) -> None:
         self.specs = {
-            name: Spec(name, _tighten(json.loads((specs_dir / file).read_text())), prefix)
+            name: Spec(
+                name, _correct(name, _tighten(json.loads((specs_dir / file).read_text()))), prefix
+            )
             for name, (file, prefix) in SPEC_FILES.items()
         }
 
@@ -324,10 +366,8 @@ class Ctx:
 
 
 def _emulator_class() -> Any:
-    try:
-        from syncd.emulator.server import ThreadedEmulator
-    except ImportError as exc:  # the emulator is built alongside these tests
-        pytest.skip(f"syncd.emulator.server not importable yet: {exc}")
+    from syncd.emulator.server import ThreadedEmulator
+
     return ThreadedEmulator
 
 
@@ -1949,6 +1989,252 @@ CASES += [
 ]
 
 
+# ---- folders, whiteboards, databases, embeds (issue 12) -----------------------------------
+
+CONTAINER_KINDS = {
+    "folders": "folder",
+    "whiteboards": "whiteboard",
+    "databases": "database",
+    "embeds": "embed",
+}
+FOLDER_LISTING_500 = (
+    "no GET /folders in the v2 spec; real sites answer the listing unreliably (a 500 recorded "
+    "in public design notes, atlcli docs: 'unreliable'; tests/data/realapi/SOURCES.md); the "
+    "emulator answers that 500 in the v2 errors[] envelope"
+)
+
+
+def _container(c: Ctx, kind: str, parent: str | None = None) -> dict:
+    body: dict[str, Any] = {"spaceId": c.space_id, "title": c.title(kind[:-1].title())}
+    if parent:
+        body["parentId"] = parent
+    if kind == "embeds":
+        body["embedUrl"] = "https://example.com/board"
+    r = c.http.post(f"{V2}/{kind}", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _page_in(c: Ctx, parent: str) -> dict:
+    r = c.http.post(
+        f"{V2}/pages",
+        json={
+            "spaceId": c.space_id,
+            "title": c.title(),
+            "parentId": parent,
+            "body": {"representation": "storage", "value": "<p>in a container</p>"},
+        },
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _check_container(kind: str) -> Callable[[Ctx, httpx.Response], None]:
+    def check(c: Ctx, r: httpx.Response) -> None:
+        body = r.json()
+        assert body["type"] == CONTAINER_KINDS[kind] and body["id"], body
+        assert body["parentType"] == "page" and body["parentId"] == c.home_id, body
+        created = body["createdAt"]
+        # folders: int of epoch ms (md2conf PR #290); the others: the spec's ISO string
+        assert isinstance(created, int) if kind == "folders" else isinstance(created, str)
+
+    return check
+
+
+def _check_parent_folder(c: Ctx, r: httpx.Response) -> None:
+    body = r.json()
+    assert body["parentType"] == "folder", body  # realapi/cloud_v2_page_in_folder_create_answer
+
+
+def _check_ancestor_types(c: Ctx, r: httpx.Response) -> None:
+    types = [a["type"] for a in r.json()["results"]]
+    assert types[0] == "page" and types[-1] in CONTAINER_KINDS.values(), types
+
+
+def _check_home_null_parent(c: Ctx, r: httpx.Response) -> None:
+    body = r.json()  # realapi/cloud_v2_page_home_null_parent.json
+    assert body["parentId"] is None and body["parentType"] is None, body
+    assert {k["type"] for k in body["directChildren"]["results"]} >= {"page"}, body
+
+
+def _check_moved_into_folder(c: Ctx, r: httpx.Response) -> None:
+    page = c.http.get(f"{V2}/pages/{r.json()['pageId']}").json()
+    assert page["parentType"] == "folder", page
+
+
+def _check_folder_renamed(c: Ctx, r: httpx.Response) -> None:
+    body = r.json()
+    assert body["type"] == "folder" and body["version"]["number"] == 2, body
+
+
+def _folder_rename(c: Ctx) -> httpx.Response:
+    folder = _container(c, "folders")
+    return c.http.put(
+        f"{V1}/content/{folder['id']}",
+        json={"type": "folder", "title": c.title("Renamed"), "version": {"number": 2}},
+    )
+
+
+def _nested_ancestors(kind: str) -> Scenario:
+    def run(c: Ctx) -> httpx.Response:
+        inner = _container(c, kind, _container(c, "folders")["id"])
+        return c.http.get(f"{V2}/{kind}/{inner['id']}/ancestors")
+
+    return run
+
+
+def _mixed_children(kind: str) -> Scenario:
+    def run(c: Ctx) -> httpx.Response:
+        parent = _container(c, kind)["id"]
+        _page_in(c, parent)
+        _container(c, "folders", parent)
+        return c.http.get(f"{V2}/{kind}/{parent}/direct-children")
+
+    return run
+
+
+def _check_children_types(c: Ctx, r: httpx.Response) -> None:
+    types = {k["type"] for k in r.json()["results"]}
+    assert types == {"page", "folder"}, types
+
+
+def _container_cases(kind: str) -> list[Case]:
+    name = kind[:-1]
+    return [
+        Case(
+            f"v2-{name}-create",
+            "cloud",
+            "v2",
+            f"POST /wiki/api/v2/{kind}",
+            200,
+            lambda c: c.http.post(
+                f"{V2}/{kind}",
+                json={"spaceId": c.space_id, "title": c.title(name), "embedUrl": "https://e.x"},
+            ),
+            check=_check_container(kind),
+        ),
+        Case(
+            f"v2-{name}-get",
+            "cloud",
+            "v2",
+            f"GET /wiki/api/v2/{kind}/{{id}}",
+            200,
+            lambda c: c.http.get(f"{V2}/{kind}/{_container(c, kind)['id']}"),
+            check=_check_container(kind),
+        ),
+        Case(
+            f"v2-{name}-get-missing",
+            "cloud",
+            "v2",
+            f"GET /wiki/api/v2/{kind}/{{id}}",
+            404,
+            lambda c: c.http.get(f"{V2}/{kind}/{c.home_id}"),  # a page is not a {name}
+            departure=ERROR_NO_BODY_V2,
+            real_shape=V2_ERRORS,
+        ),
+        Case(
+            f"v2-{name}-delete",
+            "cloud",
+            "v2",
+            f"DELETE /wiki/api/v2/{kind}/{{id}}",
+            204,
+            lambda c: c.http.delete(f"{V2}/{kind}/{_container(c, kind)['id']}"),
+        ),
+        Case(
+            f"v2-{name}-ancestors",
+            "cloud",
+            "v2",
+            f"GET /wiki/api/v2/{kind}/{{id}}/ancestors",
+            200,
+            _nested_ancestors(kind),
+            check=_check_ancestor_types,
+        ),
+        Case(
+            f"v2-{name}-direct-children",
+            "cloud",
+            None,
+            f"GET /wiki/api/v2/{kind}/{{id}}/direct-children",
+            200,
+            _mixed_children(kind),
+            departure=NEWER_V2,
+            real_shape=TREE_NODES,
+            check=_check_children_types,
+        ),
+    ]
+
+
+CASES += [case for kind in CONTAINER_KINDS for case in _container_cases(kind)]
+CASES += [
+    Case(
+        "v2-folders-list-500",
+        "cloud",
+        None,
+        "GET /wiki/api/v2/folders",
+        500,
+        lambda c: c.http.get(f"{V2}/folders"),
+        departure=FOLDER_LISTING_500,
+        real_shape=V2_ERRORS,
+    ),
+    Case(
+        "v2-page-create-in-folder",
+        "cloud",
+        "v2",
+        "POST /wiki/api/v2/pages",
+        200,
+        lambda c: c.http.post(
+            f"{V2}/pages",
+            json={
+                "spaceId": c.space_id,
+                "title": c.title(),
+                "parentId": _container(c, "folders")["id"],
+                "body": {"representation": "storage", "value": "<p>x</p>"},
+            },
+        ),
+        check=_check_parent_folder,
+    ),
+    Case(
+        "v2-page-in-folder-ancestors",
+        "cloud",
+        "v2",
+        "GET /wiki/api/v2/pages/{id}/ancestors",
+        200,
+        lambda c: c.http.get(
+            f"{V2}/pages/{_page_in(c, _container(c, 'folders')['id'])['id']}/ancestors"
+        ),
+        check=_check_ancestor_types,
+    ),
+    Case(
+        "v2-home-page-null-parent",
+        "cloud",
+        "v2",
+        "GET /wiki/api/v2/pages/{id}",
+        200,
+        lambda c: c.http.get(f"{V2}/pages/{c.home_id}", params={"include-direct-children": "true"}),
+        check=_check_home_null_parent,
+    ),
+    Case(
+        "v1-move-into-folder",
+        "cloud",
+        "v1",
+        "PUT /wiki/rest/api/content/{pageId}/move/{position}/{targetId}",
+        200,
+        lambda c: c.http.put(
+            f"{V1}/content/{c.new_page()['id']}/move/append/{_container(c, 'folders')['id']}"
+        ),
+        check=_check_moved_into_folder,
+    ),
+    Case(
+        "v1-folder-rename",
+        "cloud",
+        "v1",
+        "PUT /wiki/rest/api/content/{id}",
+        200,
+        _folder_rename,
+        check=_check_folder_renamed,
+    ),
+]
+
+
 def _rate_limited(path: str) -> Scenario:
     """Turn the emulator's rate limit on, spend the bucket, return the 429; always turn it off."""
 
@@ -2078,11 +2364,13 @@ def test_download_returns_uploaded_bytes(cloud: Ctx, dc: Ctx):
     assert r.status_code == 200 and r.content == b"via v2"
 
 
-# Served without a spec to check: binary downloads (test_download_returns_uploaded_bytes) and the
-# control API, which is the emulator's own.
+# Served without a spec to check: binary downloads (test_download_returns_uploaded_bytes), the
+# control API, which is the emulator's own, and the site's tenant info in front of the API
+# gateway (tests/confluence/test_gateway.py; the gateway itself is a "*" route).
 NOT_IN_TABLE = {
     "GET /wiki/download/attachments/{}/{}",
     "GET /download/attachments/{}/{}",
+    "GET /_edge/tenant_info",
 }
 
 
@@ -2101,7 +2389,7 @@ def test_every_served_route_is_in_the_table(flavor: str):
     served = {
         _normal(f"{r.method} {r.resource.canonical}")
         for r in app.router.routes()
-        if r.method not in ("HEAD", "*") and not r.resource.canonical.startswith("/_emulator/")
+        if r.method not in ("HEAD", "*") and not r.resource.canonical.startswith("/_emulator")
     }
     covered = {_normal(c.route) for c in CASES if c.flavor == flavor}
     missing = sorted(served - covered - NOT_IN_TABLE)

@@ -136,8 +136,9 @@ def test_panels_appear_with_and_without_titles(bodies: dict[str, str]):
 
 def test_seeder_fills_every_placeholder():
     """The emulator's seeder leaves no placeholder behind and attaches the named files."""
-    seed = pytest.importorskip("syncd.emulator.seed")
-    store_mod = pytest.importorskip("syncd.emulator.store")
+    import syncd.emulator.seed as seed
+    import syncd.emulator.store as store_mod
+
     store = store_mod.Store()
     store.create_space("SEED", "Seed")
     ids = seed.seed_space(store, "SEED", 16, 0)

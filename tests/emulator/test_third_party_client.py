@@ -24,10 +24,10 @@ import pytest
 import requests
 
 atlassian = pytest.importorskip("atlassian")
-server_mod = pytest.importorskip("syncd.emulator.server")
-
 from atlassian import Confluence, ConfluenceServer  # noqa: E402
 from atlassian.errors import ApiError  # noqa: E402
+
+import syncd.emulator.server as server_mod  # noqa: E402
 
 ThreadedEmulator = server_mod.ThreadedEmulator
 

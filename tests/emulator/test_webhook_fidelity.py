@@ -23,7 +23,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-server_mod = pytest.importorskip("syncd.emulator.server")
+import syncd.emulator.server as server_mod
+
 EmulatorServer = server_mod.EmulatorServer
 
 USER = "hooks@example.com"

@@ -58,13 +58,21 @@ def test_doctor_sees_the_folder_missing_once_pages_are_tracked(
     assert "does not exist yet" not in doctor.out
     assert f"{docs} is missing although 4 pages are tracked" in doctor.out
     assert f"fix: mount the disk or move the folder back to {docs}" in doctor.out
+    # an empty mount point where the folder was: not "ok" either
+    docs.mkdir()
+    empty = run_syncd("doctor", "--config", str(config))
+    assert levels(empty.out, "folder") == ["warning"], empty.out
+    assert "holds no page file although 4 pages are tracked" in empty.out
 
 
 def test_wrong_url_path_is_the_url_not_the_credentials(
     home: Home, emu_cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``/wikii`` answers 404 with the right Cloud credentials; the 401 Cloud gives the
-    Data Center probe's bearer token says nothing about the token."""
+    Data Center probe's bearer token says nothing about the token. A 404 from the space
+    listing is a wrong path, never a missing space: the Cloud v2 spec documents 200, 400 and
+    401 only for GET /spaces (tests/data/specs/openapi-v2.v3.json); doctor's sign-in is
+    GET /rest/api/user/current (200 or 403 in tests/data/specs/swagger.v3.json)."""
     monkeypatch.setenv("SYNCD_T", TOKEN)
     argv = flags(emu_cloud, home)
     argv[argv.index("--url") + 1] = emu_cloud.base_url + "i"
@@ -80,6 +88,10 @@ def test_wrong_url_path_is_the_url_not_the_credentials(
     assert "refused the credentials" not in doctor.out
     assert levels(doctor.out, "credentials") == []
     assert "no Confluence REST API" in doctor.out and "fix: check confluence.base_url" in doctor.out
+    sync = run_syncd("sync", "--config", str(config))
+    assert sync.code == 2
+    assert "no Confluence REST API at" in sync.err and "check confluence.base_url" in sync.err
+    assert "not found" not in sync.err and "404: Not Found" not in sync.err
 
 
 def test_webhook_list_with_a_wrong_token_says_listing_and_the_fix(
@@ -90,8 +102,8 @@ def test_webhook_list_with_a_wrong_token_says_listing_and_the_fix(
     assert result.code == 1
     assert "registering" not in result.err
     lines = result.err.splitlines()
-    assert lines[0] == "syncd: Confluence refused the credentials while listing webhooks"
-    assert lines[1].strip().startswith("fix: check the token (confluence.token)")
+    at = lines.index("syncd: Confluence refused the credentials while listing webhooks")
+    assert lines[at + 1].strip().startswith("fix: check the token (confluence.token)")
 
 
 def test_emulator_on_a_busy_port_says_so_and_leaks_no_session() -> None:

@@ -20,6 +20,7 @@ from syncd.local.names import (
     is_within,
     safe_stem,
     strip_suffix_id,
+    title_from_stem,
     truncate_utf8,
 )
 
@@ -82,10 +83,33 @@ def test_reserved_names() -> None:
 
 
 def test_separators_and_traversal() -> None:
-    assert safe_stem("../../x") == "_.._x"
-    assert safe_stem("a/b") == "a_b"
-    assert safe_stem("a\\b") == "a_b"
+    assert safe_stem("../../x") == "／..／x"
+    assert safe_stem("a/b") == "a／b"
+    assert safe_stem("a\\b") == "a＼b"
     assert safe_stem("..") == "Untitled"
+    assert safe_stem("a\x00b\x1fc") == "a_b_c"
+
+
+@pytest.mark.parametrize(
+    ("title", "stem"),
+    [
+        ("Onboarding: Your First Week", "Onboarding： Your First Week"),
+        ("CI/CD", "CI／CD"),
+        ('Why "done"? Now | later <a> *b*', "Why ＂done＂？ Now ｜ later ＜a＞ ＊b＊"),
+        ("C:\\Windows", "C：＼Windows"),
+    ],
+)
+def test_forbidden_characters_become_look_alikes_that_map_back(title: str, stem: str) -> None:
+    """Issue 16: a name that reads like the title (no ``Onboarding_ Your First Week``) and a
+    new file named so gets that title back."""
+    assert safe_stem(title) == stem
+    assert title_from_stem(stem) == title
+
+
+def test_full_width_punctuation_of_cjk_text_is_the_text() -> None:
+    assert safe_stem("会议：纪要") == "会议：纪要"
+    assert title_from_stem("会议：纪要") == "会议：纪要"
+    assert title_from_stem("Plain_ name") == "Plain_ name"  # earlier versions' names
 
 
 def test_names_the_scanner_would_misread() -> None:
@@ -118,17 +142,18 @@ def test_length_cap_in_bytes_never_splits_a_character() -> None:
 
 
 def test_collisions_after_sanitising_and_case() -> None:
-    entries = [("300", "a/b"), ("200", "a_b"), ("100", "A_B"), ("50", "Other")]
+    # "a／b" is a title holding the full-width look-alike itself; "a_b" no longer collides
+    entries = [("300", "a/b"), ("200", "a／b"), ("100", "A/B"), ("50", "a_b")]
     stems = assign_stems(entries)
-    assert stems["100"] == "A_B"  # the oldest page keeps the plain name
-    assert stems["200"] == "a_b (200)"
-    assert stems["300"] == "a_b (300)"
-    assert stems["50"] == "Other"
+    assert stems["100"] == "A／B"  # the oldest page keeps the plain name
+    assert stems["200"] == "a／b (200)"
+    assert stems["300"] == "a／b (300)"
+    assert stems["50"] == "a_b"
     assert len({fold(s) for s in stems.values()}) == 4
     # order of the listing never matters
     assert assign_stems(list(reversed(entries))) == stems
     # a newer page appearing does not rename the existing one
-    assert assign_stems([*entries, ("400", "a_b")])["100"] == "A_B"
+    assert assign_stems([*entries, ("400", "a/b")])["100"] == "A／B"
 
 
 def test_collision_with_a_title_that_looks_like_a_suffix() -> None:

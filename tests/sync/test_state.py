@@ -15,7 +15,15 @@ import pytest
 
 from syncd.sync import state as state_mod
 from syncd.sync.model import body_hash
-from syncd.sync.records import AttachmentRecord, PageRecord, Tombstone, WebhookRecord
+from syncd.sync.records import (
+    KEEP_BOTH,
+    MARKERS,
+    REFUSED,
+    AttachmentRecord,
+    PageRecord,
+    Tombstone,
+    WebhookRecord,
+)
 from syncd.sync.state import StateCorrupt, StateDB, StateError, StateLocked, StateTooNew
 
 
@@ -146,6 +154,33 @@ def test_conflicts_webhooks_watermark_meta(db: StateDB):
 
     db.set_watermark("2026-11-24T10:00:00Z")
     assert db.get_watermark() == "2026-11-24T10:00:00Z"
+
+
+def test_a_sync_of_the_page_never_clears_its_keep_both_copies(db: StateDB):
+    """Clearing a page's conflicts (its pull, push or merge) ends markers and refusals,
+    never a keep-both copy: each lasts until the user deletes it."""
+    db.add_conflict_copy("101", "Page.md", "Page.conflict-20261205-004756.md")
+    db.add_conflict("101", "Page.md", MARKERS, "1 conflict(s)")
+    db.add_conflict_copy(None, "New.md", "New.conflict-20261205-004756.md")
+    db.add_conflict(None, "New.md", REFUSED, "line 3: a table in a list")
+    assert db.clear_conflicts("101") == 1
+    assert db.clear_conflicts(path="New.md") == 1
+    assert [(c.kind, c.detail) for c in db.conflicts()] == [
+        (KEEP_BOTH, "Page.conflict-20261205-004756.md"),
+        (KEEP_BOTH, "New.conflict-20261205-004756.md"),
+    ]
+
+
+def test_each_conflict_copy_has_its_own_record_and_ends_alone(db: StateDB):
+    first = db.add_conflict_copy("101", "Page.md", "Page.conflict-20261205-004756.md")
+    second = db.add_conflict_copy("101", "Page.md", "Page.conflict-20261205-005012.md")
+    assert [c.id for c in db.conflicts()] == [first.id, second.id]
+    # the same copy name recorded again (the old copy deleted, not yet forgotten): one record
+    again = db.add_conflict_copy("101", "Page.md", "Page.conflict-20261205-004756.md")
+    assert [c.id for c in db.conflicts()] == [second.id, again.id]
+    assert db.end_conflict(second.id) is True
+    assert db.end_conflict(second.id) is False
+    assert [c.detail for c in db.conflicts()] == ["Page.conflict-20261205-004756.md"]
 
 
 def test_delivery_keys_dedupe_and_stay_bounded(db: StateDB, monkeypatch):

@@ -11,6 +11,7 @@ from syncd.confluence.models import Page
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.executor.results import Applied, ExecutionResult
 from syncd.sync.executor.settings import ExecutorSettings, WriteObserver
+from syncd.sync.records import KEEP_BOTH
 from syncd.sync.resolver import PageIndex
 from syncd.sync.state import StateDB
 
@@ -55,9 +56,12 @@ class ExecutorBase:
         self.pulled: set[str] = set()
         self._listed: dict[str, list] = {}  # attachment lists fetched with the page
         self.held_ids: set[str] = set()
-        #: Pages with a recorded conflict: only those need clearing (saves a commit per page).
-        self._conflicted = {c.page_id for c in db.conflicts()}
-        self._conflicted_paths = {c.path for c in db.conflicts() if c.page_id is None}
+        #: Pages with a recorded conflict that their sync ends: only those need clearing
+        #: (saves a commit per page). Keep-both copies are not among them: each stays
+        #: recorded until the user deletes it.
+        conflicts = [c for c in db.conflicts() if c.kind != KEEP_BOTH]
+        self._conflicted = {c.page_id for c in conflicts}
+        self._conflicted_paths = {c.path for c in conflicts if c.page_id is None}
         #: Scan-cache rows of the files written this run, committed with the next record
         #: (and at the end): the next scan then reads none of them.
         self._scan_rows: dict[str, tuple] = {}

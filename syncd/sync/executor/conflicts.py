@@ -14,14 +14,23 @@ class ConflictRecords(ExecutorBase):
     """Conflict records of pages, and where conflict copies and overridden texts go."""
 
     def _clear_conflicts(self, page_id: str) -> None:
+        """The page synced: its conflicts end, except its keep-both copies (each ends
+        when the user deletes it, see `SyncEngine`)."""
         if page_id in self._conflicted:
             self.db.clear_conflicts(page_id)
             self._conflicted.discard(page_id)
 
     def _add_conflict(self, page_id: str, path: str, kind: str, detail: str) -> None:
+        """A conflict that the page's next sync ends (markers, a refused part)."""
         self._clear_conflicts(page_id)
         self.db.add_conflict(page_id, path, kind, detail)
         self._conflicted.add(page_id)
+
+    def _keep_copy(self, page_id: str, path: str, copy: str) -> None:
+        """A keep-both conflict: `copy` holds the local text. Earlier copies of the page
+        stay recorded; a conflict the page's sync ends (markers) does end."""
+        self._clear_conflicts(page_id)
+        self.db.add_conflict_copy(page_id, path, copy)
 
     def _conflict_copy_path(self, path: str) -> str:
         stamp = time.strftime(CONFLICT_STAMP, time.gmtime())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from syncd.confluence import ConfluenceError, stops_every_request
+from syncd.confluence import ConfluenceError, ScopeMissing, stops_every_request
 from syncd.confluence.models import Page
 from syncd.convert import ConversionRefused
 from syncd.local.atomic import ChangedOnDiskError
@@ -79,7 +79,8 @@ class Dispatch(ExecutorBase):
             if stops_every_request(exc):
                 raise
             self.result.errors.append(f"{action.describe()}: failed: {exc}")
-            log.warning("%s failed: %s", action.describe(), exc)
+            if not isinstance(exc, ScopeMissing):  # said once, for the run (collapse_scope_errors)
+                log.warning("%s failed: %s", action.describe(), exc)
 
     def _tick(self, action: Action, total: int) -> None:
         self._done += 1

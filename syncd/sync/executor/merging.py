@@ -14,6 +14,7 @@ from syncd.sync.executor.files import doc_labels
 from syncd.sync.executor.results import Held
 from syncd.sync.merge import MergeResult, merge_markdown
 from syncd.sync.model import Link, Merge
+from syncd.sync.records import MARKERS
 
 
 class Merging(ExecutorBase):
@@ -103,20 +104,18 @@ class Merging(ExecutorBase):
             copy = self._conflict_copy_path(path)
             self._write(copy, text, expect=MISSING)
             self._write(path, self._render(page.id, page.title, labels, remote_md, doc))
-            self._record(page, path, remote_md, sidecar, labels=confluence_labels)
-            self._add_conflict(page_id, path, "keep-both", copy)
+            with self.db.transaction():
+                self._record(page, path, remote_md, sidecar, labels=confluence_labels)
+                self._keep_copy(page_id, path, copy)
+            # Listed (with what to do) by the run's conflicts until the user deletes the copy.
             self._applied("conflict", "both", page_id, page.title, page.version, path)
-            self.result.errors.append(
-                f"{page.title!r} ({path}): edited on both sides; Confluence's version is in the "
-                f"file, yours in {copy}"
-            )
             return
         # merge (default): markers in the file, page held until they are resolved.
         self._write(
             path, self._render(page.id, page.title, labels, result.text, doc), expect=file_sha
         )
         self._record(page, path, remote_md, sidecar, labels=confluence_labels)
-        self._add_conflict(page_id, path, "markers", f"{result.conflicts} conflict(s)")
+        self._add_conflict(page_id, path, MARKERS, f"{result.conflicts} conflict(s)")
         self._applied("conflict", "both", page_id, page.title, page.version, path)
         self.result.held.append(path)
 
