@@ -92,6 +92,8 @@ class Emulator:
     user: str = "demo@example.com"
     token: str = "demo-token"
     port: int = 0
+    #: Cloud: also seed the content tree with folders (``syncd emulator --folders``).
+    folders: bool = False
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -150,6 +152,7 @@ class Emulator:
                 self.user,
                 "--token",
                 self.token,
+                *(["--folders"] if self.folders else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

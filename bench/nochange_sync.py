@@ -11,6 +11,9 @@ right after the first sync, is also shown on its own: it is the one that used to
 file again.
 
     .venv/bin/python bench/nochange_sync.py --pages 10000 --flavors cloud dc --runs 3
+
+``--folders`` (Cloud) adds the emulator's tree of folders, a whiteboard, a database and an
+embed: a no-change run then also reads each container once (``GET /folders/{id}``...).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def _median_or_na(values: list[int | None]) -> str:
 def main() -> int:
     ap = sync_bench_parser(__doc__)
     ap.add_argument("--pages", type=int, default=10000)
+    ap.add_argument("--folders", action="store_true", help="Cloud: add the seeded tree of folders")
     args = ap.parse_args()
 
     print(f"machine: {machine()}")
@@ -76,7 +80,8 @@ def main() -> int:
         fmt_row(["---"] * 10),
     ]
     for flavor in args.flavors:
-        with Emulator(flavor=flavor, pages=args.pages) as emu:
+        folders = args.folders and flavor == "cloud"
+        with Emulator(flavor=flavor, pages=args.pages, folders=folders) as emu:
             emu.set_faults(link_faults(args))
             pages = emu.page_count()
             run_dir = fresh_dir(OUT / "nochange_sync" / f"{flavor}-{args.pages}")

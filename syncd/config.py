@@ -45,6 +45,8 @@ Deployment = Literal["auto", "cloud", "datacenter"]
 OnConflict = Literal["merge", "keep-both", "local", "remote"]
 DEPLOYMENTS: tuple[str, ...] = ("auto", "cloud", "datacenter")
 ON_CONFLICT: tuple[str, ...] = ("merge", "keep-both", "local", "remote")
+#: What a new local directory without a page file becomes (Cloud folders; DC has none).
+NEW_DIRECTORIES: tuple[str, ...] = ("auto", "folder", "page")
 SECRET_KEYS: tuple[str, ...] = ("confluence.token", "webhook.secret")
 
 
@@ -157,6 +159,8 @@ class SyncConfig:
     attachments: bool = True
     blog_posts: bool = False
     handler: Path | None = None
+    #: "auto": a Cloud folder on Cloud, an empty parent page on Data Center.
+    new_directories: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "attachments": _Key("bool", True),
         "blog_posts": _Key("bool", False),
         "handler": _Key("path", None, nullable=True),
+        "new_directories": _Key("enum", "auto", choices=NEW_DIRECTORIES),
     },
 }
 TOP_LEVEL_SCALARS: dict[str, _Key] = {"state_dir": _Key("path", None, nullable=True)}
@@ -482,6 +487,11 @@ class _Validator:
                 "confluence.email", "required for Cloud (basic auth with email + API token)"
             )
         confluence = ConfluenceConfig(**c)
+        if c["deployment"] == "datacenter" and sections["sync"]["new_directories"] == "folder":
+            raise self.error(
+                "sync.new_directories",
+                "'folder' needs Confluence Cloud (Data Center has no folders); use page or auto",
+            )
 
         w = sections["webhook"]
         host, port = w.pop("listen")

@@ -175,6 +175,7 @@ def test_unknown_section(tmp_path: Path) -> None:
         ("webhook:\n  listen: 'h:99999'\n", "webhook.listen", "port"),
         ("webhook:\n  public_url: ftp://x\n", "webhook.public_url", "http"),
         ("sync:\n  on_conflict: ours\n", "sync.on_conflict", "merge | keep-both"),
+        ("sync:\n  new_directories: dirs\n", "sync.new_directories", "auto | folder | page"),
         ("webhook:\n  silence_timeout: 15 minutes\n", "webhook.silence_timeout", "duration"),
         ("webhook:\n  silence_timeout: 0s\n", "webhook.silence_timeout", "longer than zero"),
         ("poll:\n  interval: 5x\n", "poll.interval", "duration"),
@@ -199,6 +200,15 @@ def test_bad_enum_deployment(tmp_path: Path) -> None:
     err = error_for(tmp_path, MINIMAL.replace("space: DOCS", "space: DOCS\n  deployment: server"))
     assert (err.key, err.line) == ("confluence.deployment", 4)
     assert "auto | cloud | datacenter" in str(err)
+
+
+def test_new_directories_folder_needs_cloud(tmp_path: Path) -> None:
+    text = MINIMAL.replace("space: DOCS", "space: DOCS\n  deployment: datacenter")
+    err = error_for(tmp_path, text + "sync:\n  new_directories: folder\n")
+    assert err.key == "sync.new_directories" and "Data Center has no folders" in err.message
+    cfg = load_config(write(tmp_path, MINIMAL + "sync:\n  new_directories: page\n"), env=ENV)
+    assert cfg.sync.new_directories == "page"
+    assert load_config(write(tmp_path, MINIMAL), env=ENV).sync.new_directories == "auto"
 
 
 def test_missing_required_key_and_section(tmp_path: Path) -> None:

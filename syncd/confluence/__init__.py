@@ -26,7 +26,7 @@ from .errors import (
     collapse_scope_errors,
     stops_every_request,
 )
-from .models import Attachment, AttachmentChange, Change, Page, PageRef, Space, Webhook
+from .models import Attachment, AttachmentChange, Change, Container, Page, PageRef, Space, Webhook
 from .settings import ConnectionSettings
 from .transport import TransportStats
 
@@ -38,6 +38,7 @@ __all__ = [
     "ConfluenceClient",
     "ConfluenceError",
     "ConnectionSettings",
+    "Container",
     "DeploymentUnknown",
     "Gone",
     "InvalidRequest",

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .models import Attachment, Kind, Page, PageRef, Space, Webhook
+from .models import Attachment, Container, Kind, Page, PageRef, Space, Webhook
 from .pagination import resolve_next
 from .scopes import gateway_root
 from .transport import Reply, Transport
@@ -99,6 +99,21 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     async def purge_page(self, page_id: str, kind: Kind) -> None: ...
+
+    # containers (Cloud folders, whiteboards, databases, embeds); Data Center has none
+    supports_containers: bool = False
+
+    async def get_container(self, kind: str, container_id: str) -> Container:
+        raise NotImplementedError(f"{self.deployment} has no {kind}s")
+
+    async def create_folder(self, space: Space, title: str, parent_id: str | None) -> Container:
+        raise NotImplementedError(f"{self.deployment} has no folders")
+
+    async def rename_folder(self, folder_id: str, title: str, version: int) -> None:
+        raise NotImplementedError(f"{self.deployment} has no folders")
+
+    async def trash_folder(self, folder_id: str) -> None:
+        raise NotImplementedError(f"{self.deployment} has no folders")
 
     # labels
     @abc.abstractmethod

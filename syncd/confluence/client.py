@@ -54,9 +54,11 @@ from .errors import (
     WebhooksNotSupported,
 )
 from .models import (
+    CONTAINER_KINDS,
     Attachment,
     AttachmentChange,
     Change,
+    Container,
     Kind,
     Page,
     PageRef,
@@ -636,6 +638,38 @@ class ConfluenceClient:
         """Delete a *trashed* page for good. Not recoverable: callers confirm first."""
         try:
             await self._backend.purge_page(str(page_id), kind)
+        except NotFound as exc:
+            if exc.attempts <= 1:
+                raise
+
+    # -- containers (Cloud) -------------------------------------------------------------------
+
+    @property
+    def supports_containers(self) -> bool:
+        """Cloud has folders, whiteboards, databases and embeds as parents; DC has none."""
+        return self._backend.supports_containers
+
+    async def get_container(self, kind: str, container_id: str) -> Container:
+        """A folder / whiteboard / database / embed by id (kind as in ``parentType``)."""
+        if kind not in CONTAINER_KINDS:
+            raise ValueError(f"not a container kind: {kind!r}")
+        return await self._backend.get_container(kind, str(container_id))
+
+    async def create_folder(
+        self, space_key: str, title: str, *, parent_id: str | None = None
+    ) -> Container:
+        """Create a folder under ``parent_id`` (a page or folder; the space top when None)."""
+        space = await self.get_space(space_key)
+        return await self._backend.create_folder(space, title, parent_id)
+
+    async def rename_folder(self, folder_id: str, title: str, *, base_version: int) -> None:
+        """Rename a folder (v1 ``PUT /content/{id}`` with type folder, version + 1)."""
+        await self._backend.rename_folder(str(folder_id), title, base_version + 1)
+
+    async def trash_folder(self, folder_id: str) -> None:
+        """Move a folder to the trash (v2 ``DELETE /folders/{id}``: documented as trash)."""
+        try:
+            await self._backend.trash_folder(str(folder_id))
         except NotFound as exc:
             if exc.attempts <= 1:
                 raise

@@ -16,6 +16,7 @@ from .backend import Backend
 from .errors import ConfluenceError, Gone, NoRestApi, NotFound
 from .models import (
     Attachment,
+    Container,
     Kind,
     Page,
     PageRef,
@@ -24,6 +25,7 @@ from .models import (
     is_managed_label,
     parse_attachment_v1,
     parse_attachment_v2,
+    parse_container_v2,
     parse_page_v2,
     parse_ref_v2,
     parse_space_v2,
@@ -252,6 +254,35 @@ class CloudBackend(Backend):
 
     async def purge_page(self, page_id: str, kind: Kind) -> None:
         await self.t.request("DELETE", self._content(kind, page_id), params={"purge": "true"})
+
+    # -- containers: folders, whiteboards, databases, embeds --------------------------------
+    # v2 has GET/POST/DELETE for folders (openapi-v2 /folders, /folders/{id}); a rename goes
+    # through v1 PUT /content/{id} with type folder and a move through v1 move/append
+    # (atlcli docs/confluence/folders.md, ../shared/realapi/SOURCES.md).
+
+    supports_containers = True
+
+    async def get_container(self, kind: str, container_id: str) -> Container:
+        reply = await self.t.request("GET", self.v2(f"/{kind}s/{container_id}"))
+        return parse_container_v2(reply.json() or {}, kind)
+
+    async def create_folder(self, space: Space, title: str, parent_id: str | None) -> Container:
+        payload: dict[str, Any] = {"spaceId": space.id, "title": title}
+        if parent_id:
+            payload["parentId"] = parent_id
+        reply = await self.t.request(
+            "POST", self.v2("/folders"), json_body=payload, retry_unsafe=True
+        )
+        return parse_container_v2(reply.json() or {}, "folder")
+
+    async def rename_folder(self, folder_id: str, title: str, version: int) -> None:
+        payload = {"type": "folder", "title": title, "version": {"number": version}}
+        await self.t.request(
+            "PUT", self.v1(f"/content/{folder_id}"), json_body=payload, retry_unsafe=True
+        )
+
+    async def trash_folder(self, folder_id: str) -> None:
+        await self.t.request("DELETE", self.v2(f"/folders/{folder_id}"))
 
     # -- labels ------------------------------------------------------------------------------
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 Kind = Literal["page", "blogpost"]
+#: Content that can be the parent of a page without being a page (v2 ``ParentContentType``
+#: minus ``page``: openapi-v2 ``ParentContentType`` = page|whiteboard|database|embed|folder).
+ContainerKind = Literal["folder", "whiteboard", "database", "embed"]
+CONTAINER_KINDS: tuple[str, ...] = ("folder", "whiteboard", "database", "embed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,9 @@ class PageRef:
     space_id: str | None = None
     kind: Kind = "page"
     labels: tuple[str, ...] | None = None
+    #: ``parentType`` of v2 (``page``, ``folder``, ``whiteboard``, ``database``, ``embed``);
+    #: None when the answer does not say (Data Center, v1, the home page).
+    parent_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,7 @@ class Page:
     minor_edit: bool = False
     modified_at: str | None = None
     body_stored: bool = True
+    parent_type: str | None = None
 
     @property
     def ref(self) -> PageRef:
@@ -84,6 +92,7 @@ class Page:
             position=self.position,
             space_id=self.space_id,
             kind=self.kind,
+            parent_type=self.parent_type,
         )
 
     def with_labels(self, labels: tuple[str, ...]) -> Page:
@@ -92,6 +101,21 @@ class Page:
     def with_ancestors(self, ancestors: tuple[str, ...]) -> Page:
         parent = ancestors[-1] if ancestors else self.parent_id
         return replace(self, ancestors=ancestors, parent_id=parent)
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """Content that holds pages without being one: a Cloud folder, whiteboard, database
+    or embed (v2 ``FolderSingle`` and its siblings). Only folders can be created, renamed,
+    moved and trashed by syncd; the others are only mirrored as directories."""
+
+    id: str
+    kind: str
+    title: str
+    parent_id: str | None
+    parent_type: str | None = None
+    version: int = 0
+    status: str = "current"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +254,7 @@ def parse_ref_v2(data: dict[str, Any], kind: Kind = "page") -> PageRef:
         position=_int_or_none(data.get("position")),
         space_id=_str_or_none(data.get("spaceId")),
         kind=kind,
+        parent_type=_str_or_none(data.get("parentType")),
     )
 
 
@@ -249,7 +274,30 @@ def parse_page_v2(data: dict[str, Any], kind: Kind = "page") -> Page:
         version_message=version.get("message") or "",
         minor_edit=bool(version.get("minorEdit")),
         modified_at=version.get("createdAt"),
+        parent_type=_str_or_none(data.get("parentType")),
     )
+
+
+def parse_container_v2(data: dict[str, Any], kind: str) -> Container:
+    """A v2 folder/whiteboard/database/embed answer (``FolderSingle`` in the v2 spec)."""
+    version = data.get("version") or {}
+    return Container(
+        id=str(data["id"]),
+        kind=str(data.get("type") or kind),
+        title=data.get("title") or "",
+        parent_id=_str_or_none(data.get("parentId")),
+        parent_type=_str_or_none(data.get("parentType")),
+        version=int(version.get("number") or 0) if isinstance(version, dict) else 0,
+        status=data.get("status") or "current",
+    )
+
+
+def _v1_parent_type(data: dict[str, Any]) -> str | None:
+    """The type of a v1 answer's direct parent (its last ancestor), when it says."""
+    ancestors = data.get("ancestors")
+    if not isinstance(ancestors, list) or not ancestors or not isinstance(ancestors[-1], dict):
+        return None
+    return _str_or_none(ancestors[-1].get("type"))
 
 
 def _v1_position(data: dict[str, Any]) -> int | None:
@@ -280,6 +328,7 @@ def parse_ref_v1(data: dict[str, Any]) -> PageRef:
         position=_v1_position(data),
         space_id=_str_or_none(space.get("id")),
         kind=_kind(data.get("type")),
+        parent_type=_v1_parent_type(data),
     )
 
 
@@ -304,6 +353,7 @@ def parse_page_v1(data: dict[str, Any]) -> Page:
         version_message=version.get("message") or "",
         minor_edit=bool(version.get("minorEdit")),
         modified_at=version.get("when") or version.get("createdAt"),
+        parent_type=_v1_parent_type(data),
     )
 
 

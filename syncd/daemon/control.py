@@ -377,6 +377,12 @@ def format_status(status: Mapping[str, Any], *, now: float | None = None) -> str
     row("space", str(status.get("space") or "-"))
     row("folder", str(status.get("path") or "-"))
     row("pages", str(status.get("pages", 0) or 0))
+    containers = status.get("containers") or {}
+    if containers:  # Cloud folders, whiteboards, databases, embeds: directories
+        row(
+            "folders",
+            ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in containers.items()),
+        )
     row("pending", str(status.get("pending", 0) or 0))
     conflicts = status.get("conflicts") or []
     if isinstance(conflicts, int):

@@ -818,6 +818,7 @@ class Daemon:
             space=cfg.confluence.space,
             path=str(cfg.local.path),
             pages=int(eng.get("pages") or 0),
+            containers=dict(eng.get("containers") or {}),
             pending=pending,
             conflicts=list(conflicts),
             conflict_help=list(conflict_help or conflicts),

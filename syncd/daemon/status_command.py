@@ -104,6 +104,7 @@ def last_known_status(state_dir: Path, folder: Path | None = None) -> dict[str, 
     finally:
         conn.close()
     doc["pages"] = int(pages[0][0]) if pages else 0
+    doc["containers"] = _containers(db)
     on_disk = (lambda rel: (Path(folder) / rel).exists()) if folder is not None else None
     waiting = open_conflicts((ConflictRecord(*row) for row in conflicts), on_disk)
     doc["conflicts"] = list(waiting)
@@ -134,3 +135,20 @@ def _rows(conn: sqlite3.Connection, sql: str) -> list[tuple]:
         if "no such table" in str(exc):
             return []
         raise
+
+
+def _containers(db: Path) -> dict[str, int]:
+    """Live Cloud folders (whiteboards, ...) by kind; empty for a state from before them."""
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
+    except sqlite3.Error:
+        return {}
+    try:
+        rows = _rows(
+            conn, "SELECT kind, COUNT(*) FROM containers WHERE deleted IS NULL GROUP BY kind"
+        )
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+    return {str(kind): int(n) for kind, n in sorted(rows)}

@@ -7,6 +7,8 @@ Layout, for a page titled "Guide" with a child "Install" and an image attachment
     Guide.md                     <- a child of the home page: an entry of the root
     Guide.attachments/shot.png   <- Guide's attachments
     Guide/Install.md             <- Guide's children live in the folder named like it
+    DailyNotes/Standup.md        <- a page in a Cloud folder (or under a whiteboard,
+                                    database, embed): a directory with no .md of its own
 
 Why these choices:
 
@@ -49,6 +51,9 @@ class PageRecord:
     title: str
     parent_id: str | None = None
     position: int | None = None
+    #: "page", or the kind of a container (a Cloud folder, whiteboard, database or
+    #: embed): a container is a directory with no ``.md`` of its own.
+    kind: str = "page"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class Layout:
     paths: Mapping[str, str]  # page id -> relative path of its .md file
     unplaced: tuple[str, ...] = ()  # pages not under the root (or in a parent cycle)
     prefix: str = ""
+    #: container id -> its directory (folders, whiteboards, databases, embeds)
+    containers: Mapping[str, str] = field(default_factory=dict)
     _by_folded_path: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def path_of(self, page_id: str) -> str | None:
@@ -69,6 +76,8 @@ class Layout:
         return self._by_folded_path.get(fold(rel))
 
     def children_dir(self, page_id: str) -> str | None:
+        if page_id in self.containers:
+            return self.containers[page_id]
         path = self.paths.get(page_id)
         return (
             None
@@ -133,7 +142,9 @@ def compute_layout(
     ``<prefix>/README.md``. With ``top_level_at_root`` (the whole-space case), pages with no
     parent other than the root (Confluence allows several top-level pages) become root
     entries too. Pages whose parent is unknown, or that sit in a parent cycle, are returned
-    in ``unplaced`` rather than guessed at. ``prefix`` places the tree in a subfolder (blog
+    in ``unplaced`` rather than guessed at. Containers (records whose ``kind`` is not
+    ``page``) become directories (``Layout.containers``) holding their children; they
+    claim names like pages do, so a container never shares a name with a sibling page. ``prefix`` places the tree in a subfolder (blog
     posts use ``blog``); ``reserved_root_names`` are extra names taken at the root.
     """
     if prefix:
@@ -152,6 +163,7 @@ def compute_layout(
         children[parent].append(r)
 
     paths: dict[str, str] = {}
+    containers: dict[str, str] = {}
     if root_id is not None and root_id in by_id:
         paths[root_id] = _join(prefix, HOME_FILE)
     elif root_id is None and top_level_at_root:
@@ -170,12 +182,27 @@ def compute_layout(
         for kid in sorted(
             kids, key=lambda k: (k.position is None, k.position or 0, id_sort_key(k.id))
         ):
+            if kid.kind != "page":
+                directory = check_relative(_join(folder, stems[kid.id]))
+                containers[kid.id] = directory
+                queue.append((kid.id, directory))
+                continue
             rel = _join(folder, stems[kid.id] + PAGE_SUFFIX)
             paths[kid.id] = check_relative(rel)
             queue.append((kid.id, rel[: -len(PAGE_SUFFIX)]))
 
-    unplaced = tuple(sorted((pid for pid in by_id if pid not in paths), key=id_sort_key))
+    unplaced = tuple(
+        sorted(
+            (pid for pid, r in by_id.items() if pid not in paths and pid not in containers),
+            key=id_sort_key,
+        )
+    )
     folded = {fold(p): pid for pid, p in paths.items()}
     return Layout(
-        root_id=root_id, paths=paths, unplaced=unplaced, prefix=prefix, _by_folded_path=folded
+        root_id=root_id,
+        paths=paths,
+        unplaced=unplaced,
+        prefix=prefix,
+        containers=containers,
+        _by_folded_path=folded,
     )

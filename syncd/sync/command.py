@@ -106,13 +106,18 @@ def _count(n: int, nouns: tuple[str, str]) -> str:
     return f"{n} {nouns[0] if n == 1 else nouns[1]}"
 
 
-def plan_summary(plan, attachment_changes: int = 0) -> str:
+def plan_summary(plan, attachment_changes: int = 0, folder_steps: int = 0) -> str:
     """One line after the dry-run plan: how many of each, and that nothing changed.
     Bookkeeping steps (record, forget) touch neither side and are left out."""
     from collections import Counter
 
-    verbs = Counter(action.verb for action in plan.actions)
+    folders = sum(1 for a in plan.actions if getattr(a, "folder", False))
+    verbs = Counter(action.verb for action in plan.actions if not getattr(action, "folder", False))
     parts = [_count(verbs[verb], nouns) for verb, nouns in ACTION_NOUNS.items() if verbs[verb]]
+    if folders:
+        parts.append(_count(folders, ("folder to create", "folders to create")))
+    if folder_steps:
+        parts.append(_count(folder_steps, ("folder step", "folder steps")))
     if attachment_changes:
         parts.append(_count(attachment_changes, ("attachment change", "attachment changes")))
     if plan.held:
@@ -155,13 +160,18 @@ async def _sync(config, args: argparse.Namespace) -> int:
         await engine.close()
     out = sys.stdout
     if args.dry_run:
-        lines = report.plan.describe() + report.attachment_preview
+        lines = report.container_preview + report.plan.describe() + report.attachment_preview
         for line in lines:
             print(line, file=out)
         if not lines:
             print("nothing to do: in sync", file=out)
         else:
-            print(plan_summary(report.plan, len(report.attachment_preview)), file=out)
+            print(
+                plan_summary(
+                    report.plan, len(report.attachment_preview), len(report.container_preview)
+                ),
+                file=out,
+            )
     else:
         shown = report.applied if args.verbose else report.applied[:MAX_LISTED]
         for change in shown:

@@ -46,6 +46,14 @@ from syncd.sync.bulk_reads import (
     worth_bulk,
     worth_bulk_attachments,
 )
+from syncd.sync.container_apply import ContainerSteps
+from syncd.sync.container_run import (
+    container_dir_gone,
+    hand_over_folder_pages,
+    in_unknown_container,
+    present_dirs,
+)
+from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
@@ -130,6 +138,8 @@ class SyncReport:
     #: Dry runs: the attachment uploads and deletions a real run would start from the
     #: folder (one line each). Changes made in Confluence are found only by a real run.
     attachment_preview: list[str] = field(default_factory=list)
+    #: Dry runs: the folder (container) steps a real run would take (one line each).
+    container_preview: list[str] = field(default_factory=list)
 
 
 def trash_dir(config: Config) -> Path:
@@ -244,6 +254,7 @@ class SyncEngine:
         waiting = self._open_conflicts()
         return {
             "pages": self.state.count_pages(),
+            "containers": self.state.count_containers(),
             "pending": self._pending,
             "conflicts": list(waiting),
             "conflict_help": list(waiting.values()),
@@ -272,11 +283,25 @@ class SyncEngine:
         sync = self.config.sync
         run_started = time.time()
         records = self.state.page_summaries()
+        containers = ContainerPlan()
+        container_steps: ContainerSteps | None = None
+        cmap = container_map(self.state.containers())
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
         lists_ahead = None
         found_copies: tuple[str, ...] | None = None  # conflict copies seen by a full scan
-        if request is not None and request.targeted:
+        targeted = request is not None and request.targeted
+        if (
+            targeted
+            and request is not None
+            and container_dir_gone(self.root, self.state.containers(), request.paths)
+        ):
+            # A folder's directory renamed, moved or removed: only a full run compares
+            # the directories with the folders (and sees where the pages went).
+            log.info("a folder's directory changed locally: running a full sync")
+            request, targeted = None, False
+        if targeted:
+            assert request is not None
             if request.page_ids and sync.attachments and not dry_run:
                 lists_ahead = ListsAhead(
                     self.client,
@@ -286,18 +311,27 @@ class SyncEngine:
                     },
                 )
             try:
-                local, remotes, dirty = await self._targeted_inputs(request, records)
+                local, remotes, dirty = await self._targeted_inputs(request, records, cmap)
             except BaseException:
                 if lists_ahead is not None:
                     lists_ahead.close()
                 raise
-        else:
+            if in_unknown_container(remotes, cmap):
+                # A page in a folder (whiteboard, ...) not recorded yet: only a full run
+                # reads containers and puts the page in its directory.
+                log.info("a page is in a container not synced yet: running a full sync")
+                records, request, targeted = self.state.page_summaries(), None, False
+                if lists_ahead is not None:
+                    lists_ahead.close()
+                    lists_ahead = None
+        if not targeted:
             listing = await list_remote(
                 self.client,
                 self.space_key,
                 root_page=self.config.confluence.root_page,
                 blog_posts=sync.blog_posts,
                 records=records,
+                container_records=self.state.containers(),
             )
             self.root_id = listing.root_id
             self._set_layout(listing, records)
@@ -312,11 +346,44 @@ class SyncEngine:
                 attachments=sync.attachments,
             )
             remotes, dirty = listing.remotes, None
+            containers = self._plan_containers(listing, records, local)
+            if containers.actions and not dry_run:
+                steps = self._container_steps()
+                await steps.apply(containers.before_pages)
+                container_steps = steps
+                if steps.moved:  # directories moved: the records and the scan moved with them
+                    records = self.state.page_summaries()
+                    local = await asyncio.to_thread(
+                        scan_local,
+                        self.root,
+                        self.state,
+                        blog_posts=sync.blog_posts,
+                        records=records,
+                        attachments=sync.attachments,
+                    )
+            cmap = containers.map
+            if not dry_run:
+                # The records after the steps; the plan's directories too, so a step that
+                # failed (a rename refused by Confluence) still names its directory, and
+                # its pages are not read as moved into a new folder.
+                recorded = container_map(self.state.containers())
+                cmap = replace(
+                    recorded,
+                    dirs={**containers.map.dirs, **recorded.dirs},
+                    status=containers.map.status,
+                )
             found_copies = local.snapshot.conflicts
         options = ReconcileOptions(
-            root_page_id=self.root_id, max_delete=sync.max_delete, allow_delete=allow_delete
+            root_page_id=self.root_id,
+            max_delete=sync.max_delete,
+            allow_delete=allow_delete,
+            new_directories=self._new_directories(),
         )
-        plan = reconcile(records, local.entries, remotes, dirty=dirty, options=options)
+        plan = reconcile(
+            records, local.entries, remotes, dirty=dirty, options=options, containers=cmap
+        )
+        if containers.notes:
+            plan = replace(plan, notes=plan.notes + containers.notes)
         reads: Any = lists_ahead or self.client
         attachment_sync = None if dry_run else self._attachment_sync(reads)
         read_ahead = (
@@ -348,9 +415,15 @@ class SyncEngine:
                 conflict_help={h.path: f"{h.path}: {h.reason}" for h in plan.held},
                 errors=errors,
                 blocked_deletions=blocked,
-                in_sync=plan.in_sync and not errors and not preview,
+                in_sync=plan.in_sync and not errors and not preview and not containers.actions,
                 files_read=local.files_read,
                 attachment_preview=preview,
+                container_preview=[a.describe() for a in containers.actions],
+            )
+        if containers.after_pages:
+            container_steps = container_steps or self._container_steps()
+            plan = hand_over_folder_pages(
+                self.state.page_summaries(), containers, plan, container_steps
             )
         executor = Executor(
             self.root,
@@ -388,6 +461,9 @@ class SyncEngine:
                     blocked = f"{blocked}; {reason}" if blocked else reason
                 if full and feed_ok and executor.attachments.failures == 0:
                     self.state.set_meta(ATTACHMENTS_WATERMARK_KEY, repr(run_started))
+            container_steps = await self._container_deletions(
+                containers, plan, container_steps, allow_delete=allow_delete
+            )
         finally:
             self._pending = 0
             if read_ahead is not None:
@@ -410,6 +486,14 @@ class SyncEngine:
             )
             for a in result.applied
         ]
+        if container_steps is not None:
+            errors += container_steps.errors
+            applied = [
+                AppliedChange(
+                    c.event_type, c.direction, c.container_id, c.title, self.space_key, None, c.path
+                )
+                for c in container_steps.applied
+            ] + applied
         conflict_help = {h.path: f"{h.path}: {h.reason}" for h in plan.held}
         conflict_help.update((path, path) for path in result.held if path not in conflict_help)
         conflict_help.update(self._open_conflicts())  # what the state says is more precise
@@ -428,6 +512,61 @@ class SyncEngine:
             blocked_attachments=blocked_attachments,
             files_read=local.files_read,
         )
+
+    # ------------------------------------------------------------------ containers
+
+    def _new_directories(self) -> str:
+        """`sync.new_directories` resolved: folders need Cloud (Data Center has none)."""
+        wanted = self.config.sync.new_directories
+        if not self.client.supports_containers:
+            return "page"
+        return "folder" if wanted == "auto" else wanted
+
+    def _plan_containers(
+        self, listing: RemoteListing, records: dict[str, PageRecord], local: Any
+    ) -> ContainerPlan:
+        crecords = self.state.containers()
+        if not listing.containers and not crecords:
+            return ContainerPlan()
+        present = present_dirs(self.root, local.entries, crecords)
+        return plan_containers(
+            crecords,
+            listing.containers,
+            wanted_dirs=self.layout.containers,
+            present_dirs=present,
+            pages=records,
+            local_entries=local.entries,
+            root_page_id=self.root_id,
+        )
+
+    def _container_steps(self) -> ContainerSteps:
+        return ContainerSteps(
+            self.root,
+            self.state,
+            self.client,
+            self.space_key,
+            self.root_id,
+            trash_dir(self.config),
+        )
+
+    async def _container_deletions(
+        self,
+        containers: ContainerPlan,
+        plan: Plan,
+        steps: ContainerSteps | None,
+        *,
+        allow_delete: bool,
+    ) -> ContainerSteps | None:
+        """The container deletions, after the pages: withheld with the page deletions."""
+        after = containers.after_pages
+        if not after:
+            return steps
+        steps = steps or self._container_steps()
+        if plan.blocked_deletions is not None and not allow_delete:
+            steps.errors += [f"withheld with the page deletions: {a.describe()}" for a in after]
+            return steps
+        await steps.apply(after)
+        return steps
 
     # ------------------------------------------------------------------ inputs
 
@@ -463,7 +602,7 @@ class SyncEngine:
         self._index_loaded = True
 
     async def _targeted_inputs(
-        self, request: SyncRequest, records: dict[str, PageRecord]
+        self, request: SyncRequest, records: dict[str, PageRecord], cmap: ContainerMap
     ) -> tuple[Any, dict[str, RemoteEntry], set[str]]:
         if self.root_id is None:
             space = await self.client.get_space(self.space_key)
@@ -508,8 +647,13 @@ class SyncEngine:
             for entry in found.values():
                 self.index.set_page(entry.page_id, entry.title, None)
                 parent = entry.parent_id
-                if parent and parent != self.root_id and parent not in records:
-                    wanted.add(parent)
+                if (
+                    parent
+                    and parent != self.root_id
+                    and parent not in records
+                    and parent not in cmap.status
+                ):
+                    wanted.add(parent)  # a page not synced yet (a container is not a page)
         ids |= fetched
         paths = set(request.paths) | {
             records[i].local_path for i in ids if i in records and records[i].tombstone is None

@@ -135,6 +135,13 @@ class RemoteEntry:
     status: RemoteStatus = "current"
     kind: PageKind = "page"
     labels: tuple[str, ...] | None = None
+    #: Confluence's `parentType` when it said (Cloud): a parent that is a folder,
+    #: whiteboard, database or embed is not a page of the listing.
+    parent_type: str | None = None
+
+    @property
+    def in_container(self) -> bool:
+        return self.parent_type not in (None, "page")
 
     def __post_init__(self) -> None:
         if self.labels is not None:
@@ -165,7 +172,7 @@ def _parent(parent_id: str | None, parent_path: str | None) -> str:
     if parent_id:
         return f"page {parent_id}"
     if parent_path:
-        return f"the page created for {parent_path}"
+        return f"the page or folder created for {parent_path[:-3]}/"
     return "the space root"
 
 
@@ -290,10 +297,18 @@ class CreateRemote(Action):
     kind: PageKind = "page"
     placeholder: bool = False
     recreate_of: str | None = None
+    #: With `placeholder`: create a Cloud folder (not an empty page) for the directory
+    #: `path[:-3]` (`sync.new_directories: folder`).
+    folder: bool = False
     verb: ClassVar[str] = "create"
     side: ClassVar[str] = "remote"
 
     def describe(self) -> str:
+        if self.folder:
+            return (
+                f"create folder {self.title!r} for {self.path[:-3]}/ under "
+                f"{_parent(self.parent_id, self.parent_path)}"
+            )
         what = "empty parent page" if self.placeholder else self.kind
         extra = f", replacing purged page {self.recreate_of}" if self.recreate_of else ""
         return (
@@ -490,12 +505,15 @@ class ReconcileOptions:
     `root_page_id`: the space home page; top-level files are its children and a
     remote parent equal to it (or None) means "top level" locally.
     `max_delete`: the most deletions per side a run may make without
-    `allow_delete` (`sync.max_delete`).
+    `allow_delete` (`sync.max_delete`). `new_directories`: see the field.
     """
 
     root_page_id: str | None = None
     max_delete: int = 10
     allow_delete: bool = False
+    #: What a new local directory without a page file becomes: an empty parent "page",
+    #: or a "folder" (Cloud; `sync.new_directories`).
+    new_directories: str = "page"
 
 
 @dataclass(frozen=True)

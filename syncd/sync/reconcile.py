@@ -67,6 +67,7 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
+from syncd.sync.containers import ContainerMap
 from syncd.sync.model import (
     Action,
     BlockedDeletions,
@@ -124,6 +125,7 @@ def reconcile(
     *,
     dirty: Set[str] | None = None,
     options: ReconcileOptions | None = None,
+    containers: ContainerMap | None = None,
 ) -> Plan:
     """Plan the actions that bring both sides in sync.
 
@@ -132,10 +134,14 @@ def reconcile(
     listing by page id; a page missing there is treated as absent (purged).
     `dirty`: page ids and/or local paths to consider (None = everything);
     placeholder parents and new parent files are pulled in as needed.
+    `containers`: the directories of Cloud folders (and whiteboards, databases,
+    embeds) and their status: a file in such a directory has the container as its
+    parent (`syncd.sync.containers`).
     """
     opts = options or ReconcileOptions()
     entries = list(local_entries.values() if isinstance(local_entries, Mapping) else local_entries)
-    return _Planner(states, entries, remotes, dirty, opts).plan()
+    cmap = containers or ContainerMap()
+    return _Planner(states, entries, remotes, dirty, opts, cmap=cmap).plan()
 
 
 @dataclass
@@ -145,6 +151,7 @@ class _Planner:
     remotes: Mapping[str, RemoteEntry]
     dirty: Set[str] | None
     opts: ReconcileOptions
+    cmap: ContainerMap = field(default_factory=ContainerMap)
     actions: list[Action] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -190,6 +197,7 @@ class _Planner:
                 folder = default_parent_path(folder)
         self.placeholders: dict[str, CreateRemote] = {}
         self.blocked_folders: set[str | None] = set()
+        self.trashed_folders: set[str] = set()
         #: Paths that will have no page after this plan (held new files).
         self.unborn: set[str] = set()
         self.created_paths: set[str] = set()
@@ -209,7 +217,13 @@ class _Planner:
 
     def _remote_status(self, pid: str) -> str:
         r = self.remotes.get(pid)
+        if r is None and pid in self.cmap.status:
+            status = self.cmap.status[pid]
+            return "current" if status == "unknown" else status
         return r.status if r else "absent"
+
+    def _is_container(self, pid: str | None) -> bool:
+        return pid is not None and pid in self.cmap.status and pid not in self.remotes
 
     # ------------------------------------------------------------------ scope
 
@@ -242,6 +256,14 @@ class _Planner:
     def _parent_of_path(self, parent_path: str | None) -> ParentRef:
         if parent_path is None:
             return TOP
+        container = self.cmap.at(parent_path)
+        if container is not None:
+            return (container, None)  # a folder's directory: the folder is the parent
+        if parent_path in self.cmap.trashed:
+            # The directory of a folder in the Confluence trash (a file restored from the
+            # local trash, or put there anew): the files wait for the folder's restore.
+            self.trashed_folders.add(parent_path)
+            return (None, parent_path)
         owner = self.by_path.get(parent_path)
         if owner is not None:
             if owner.page_id and self.local.get(owner.page_id) is owner:
@@ -303,8 +325,8 @@ class _Planner:
                 continue
             parent = action.parent_id
             status = self._remote_status(parent)
-            if status == "current" or parent in restoring:
-                continue
+            if status == "current" or parent in restoring or self._is_container(parent):
+                continue  # a container's deletion is the container plan's business
             changed = True
             record = self.states.get(parent)
             if status == "trashed":
@@ -334,6 +356,21 @@ class _Planner:
         self.created_paths.add(path)
         title = PurePosixPath(path).stem
         parent = self._parent_of_path(default_parent_path(path))
+        if self.opts.new_directories == "folder":
+            if parent[1] in self.blocked_folders:
+                self.blocked_folders.add(path)
+                return
+            # A Cloud folder: its title is not a page title, so no page title is taken.
+            self.placeholders[path] = CreateRemote(
+                path=path,
+                title=title,
+                parent_id=parent[0],
+                parent_path=parent[1],
+                placeholder=True,
+                folder=True,
+            )
+            self.actions.append(self.placeholders[path])
+            return
         key = ("page", title)
         if (
             parent[1] in self.blocked_folders
@@ -359,7 +396,12 @@ class _Planner:
         a page file named like another page, or a parent file that is held."""
         if parent[1] is None:
             return False
-        if parent[1] in self.blocked_folders:
+        if parent[1] in self.trashed_folders:
+            reason = (
+                f"folder {parent[1][:-3]}/ is in the Confluence trash; restore it there (its "
+                "pages come back with it), or move the file to another directory"
+            )
+        elif parent[1] in self.blocked_folders:
             reason = (
                 f"folder {parent[1][:-3]}/ has no page file and its name is the title of "
                 "another page; rename the folder or add its page file"
@@ -383,6 +425,9 @@ class _Planner:
     def _peek_path(self, pp: str | None) -> str | None:
         if pp is None:
             return None
+        container = self.cmap.at(pp)
+        if container is not None:
+            return container
         owner = self.by_path.get(pp)
         if owner is not None and owner.page_id and self.local.get(owner.page_id) is owner:
             return self._norm(owner.page_id)
@@ -587,6 +632,7 @@ class _Planner:
             owner = self.by_path.get(folder_page)
             present = owner is not None and owner.page_id and self.local.get(owner.page_id) is owner
             folder_owner = self._norm(owner.page_id) if present else f"path:{folder_page}"  # type: ignore[union-attr]
+            folder_owner = self.cmap.at(folder_page) or folder_owner
         in_place = remote.title == record.title and folder_owner == parent
         keep_path = in_place or self._has_local_children(record)
         self.actions.append(
@@ -685,6 +731,16 @@ class _Planner:
             return
         record_parent: ParentRef = (self._norm(record.parent_id), None)
         parent_changed = not is_root and not self._same_parent(local_parent, record.parent_id)
+        misplaced = False
+        if parent_changed and self._placed_by_syncd(record, entry):
+            # The file is in the directory syncd put it in, under a parent that is not a
+            # page (a container, known or not): the user moved nothing, so nothing moves
+            # in Confluence. Once the container is known, the file goes into its directory.
+            parent_changed = False
+            local_parent = record_parent
+            misplaced = self._remote_status(record.parent_id or "") == "current" and (
+                record.parent_id in self.cmap.dirs.values()
+            )
         meta_changed = title_changed or parent_changed
 
         if entry.has_conflict_markers and body_changed:
@@ -726,6 +782,16 @@ class _Planner:
         remote_title_changed = remote.title != record.title
         remote_parent: ParentRef = (self._norm(remote.parent_id), None)
         remote_parent_changed = not is_root and remote_parent != record_parent
+        # Moved in Confluence under something this run cannot place (a container it
+        # has not read: a targeted run, a failed read): follow nothing, push nothing;
+        # a full run places it.
+        unplaceable = (
+            remote_parent_changed
+            and remote.in_container
+            and remote_parent[0] is not None
+            and remote_parent[0] not in self.remotes
+            and remote_parent[0] not in self.cmap.status
+        )
         if remote_parent[0] is not None and self._remote_status(remote_parent[0]) != "current":
             remote_parent_changed = False  # under a deleted page (a restore): not a place to follow
         target_title = remote.title if remote_title_changed else entry.title
@@ -746,10 +812,22 @@ class _Planner:
                 f"{entry.path}: moved on both sides to different parents; keeping the "
                 "Confluence location"
             )
-        if not self._push_meta(pid, entry, remote, target_title, target_parent):
+        if unplaceable:
+            target_parent = local_parent
+            self.notes.append(
+                f"{entry.path}: moved in Confluence under {remote_parent[0]}, which this run "
+                "could not place; left where it is on both sides"
+            )
+        if not self._push_meta(
+            pid, entry, remote, target_title, target_parent, reparent_ok=not unplaceable
+        ):
             del self.actions[before:]  # held: leave the page alone until the user resolves it
             return
-        if target_title != entry.title or (not is_root and target_parent != local_parent):
+        if (
+            target_title != entry.title
+            or (not is_root and target_parent != local_parent)
+            or (misplaced and target_parent == record_parent)
+        ):
             self.actions.append(
                 MoveLocal(pid, entry.path, target_title, target_parent[0], target_parent[1])
             )
@@ -787,6 +865,17 @@ class _Planner:
                 RecordLocal(pid, entry.path, target_title, target_parent[0], reason)
             )
 
+    def _placed_by_syncd(self, record: PageRecord, entry: LocalEntry) -> bool:
+        """Is the file still in the directory it was recorded in, while its recorded
+        parent is not a page syncd tracks (a folder, whiteboard, database or embed, or a
+        parent it could not read)? Then a different "local parent" is only syncd not
+        recognising the directory, never a move made by the user."""
+        parent = self._norm(record.parent_id)
+        if parent is None or parent in self.states:
+            return False
+        same_dir = PurePosixPath(entry.path).parent == PurePosixPath(record.local_path).parent
+        return same_dir
+
     def _push_meta(
         self,
         pid: str,
@@ -794,14 +883,17 @@ class _Planner:
         remote: RemoteEntry,
         title: str,
         parent: ParentRef,
+        *,
+        reparent_ok: bool = True,
     ) -> bool:
         """MoveRemote when the wanted title/parent differ from the remote's.
 
-        Returns False (and holds the page) when the new title is taken.
+        Returns False (and holds the page) when the new title is taken. `reparent_ok`
+        False: the title only (the remote parent is one this run cannot place).
         """
         rename = title != remote.title
         is_root = pid == self.opts.root_page_id or entry.kind != "page"
-        reparent = not is_root and parent != (self._norm(remote.parent_id), None)
+        reparent = reparent_ok and not is_root and parent != (self._norm(remote.parent_id), None)
         if not (rename or reparent):
             return True
         if rename and entry.kind == "page":

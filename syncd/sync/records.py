@@ -54,6 +54,27 @@ class PageRecord:
 
 
 @dataclass(frozen=True)
+class ContainerRecord:
+    """A Cloud folder, whiteboard, database or embed that pages hang under: a directory.
+
+    `local_path` is the directory (no `.md` of its own) its child pages live in;
+    `title`, `parent_id` and `version` are Confluence's when last in sync. `deleted`
+    names the side whose deletion syncd carried over ("local": the directory was
+    removed and the folder trashed; "remote": the folder was trashed and the directory
+    moved to the local trash), None while it exists on both sides.
+    """
+
+    container_id: str
+    kind: str
+    title: str
+    parent_id: str | None
+    local_path: str
+    version: int = 0
+    synced_at: float = 0.0
+    deleted: Literal["local", "remote"] | None = None
+
+
+@dataclass(frozen=True)
 class AttachmentRecord:
     page_id: str
     attachment_id: str

@@ -26,17 +26,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound
-from syncd.confluence.models import Page, PageRef
+from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound, stops_every_request
+from syncd.confluence.models import CONTAINER_KINDS, Page, PageRef
 from syncd.local import frontmatter
 from syncd.local.atomic import MTIME_LAG_NS, UnsafePathError, WriteResult, read_inside
 from syncd.local.ignore import is_page_path
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.names import strip_suffix_id, title_from_stem
 from syncd.local.scan import FileEntry, Snapshot, scan
+from syncd.sync.containers import RemoteContainer, stand_in_title
 from syncd.sync.merge import has_conflict_markers
 from syncd.sync.model import LocalEntry, RemoteEntry, body_hash
-from syncd.sync.records import PageRecord
+from syncd.sync.records import ContainerRecord, PageRecord
 from syncd.sync.state import StateDB
 
 BLOG_FOLDER = "blog"
@@ -455,6 +456,8 @@ class RemoteListing:
     root_id: str | None
     remotes: dict[str, RemoteEntry]
     tree: list[LayoutRecord]
+    #: Containers (Cloud folders, whiteboards, ...) the pages hang under, and recorded ones.
+    containers: dict[str, RemoteContainer] = field(default_factory=dict)
 
 
 def remote_entry(ref: PageRef | Page, root_id: str | None) -> RemoteEntry:
@@ -470,6 +473,7 @@ def remote_entry(ref: PageRef | Page, root_id: str | None) -> RemoteEntry:
         status,  # type: ignore[arg-type]
         ref.kind,
         labels=ref.labels,
+        parent_type=ref.parent_type if ref.kind == "page" and parent is not None else None,
     )
 
 
@@ -481,23 +485,93 @@ async def list_remote(
     blog_posts: bool,
     records: Mapping[str, PageRecord],
     concurrency: int = 8,
+    container_records: Mapping[str, ContainerRecord] | None = None,
 ) -> RemoteListing:
-    """The remote snapshot of the whole space (or the configured subtree)."""
+    """The remote snapshot of the whole space (or the configured subtree).
+
+    Containers are found from the pages' ``parentType`` (the v2 page listing has pages
+    only; ../shared/realapi/SOURCES.md) and read one request each, with the recorded ones.
+    """
     space = await client.get_space(space_key)
     root_id = root_page or space.homepage_id
     remotes: dict[str, RemoteEntry] = {}
     tree: list[LayoutRecord] = []
+    parents: dict[str, str] = {}  # container id -> kind, from the pages' parentType
     async for ref in client.iter_page_tree(
         space_key, root_page=root_page, include_blogposts=blog_posts, with_labels=True
     ):
         remotes[ref.id] = remote_entry(ref, root_id)
         if ref.kind == "page":
             tree.append(LayoutRecord(ref.id, ref.title, ref.parent_id, ref.position))
+            if ref.parent_id and ref.parent_type in CONTAINER_KINDS:
+                parents[ref.parent_id] = ref.parent_type
     missing = [pid for pid in records if pid not in remotes]
     found = await confirm_pages(client, missing, records, root_id, concurrency=concurrency)
     remotes.update(found)
     await confirm_labels(client, remotes, records, concurrency=concurrency)
-    return RemoteListing(root_id, remotes, tree)
+    containers: dict[str, RemoteContainer] = {}
+    if client.supports_containers:
+        known = container_records or {}
+        for cid, record in known.items():
+            parents.setdefault(cid, record.kind)
+        containers = await read_containers(client, parents, known, concurrency=concurrency)
+        for c in containers.values():
+            if c.status in ("current", "unknown"):
+                tree.append(LayoutRecord(c.container_id, c.title, c.parent_id, None, c.kind))
+    return RemoteListing(root_id, remotes, tree, containers)
+
+
+async def read_containers(
+    client: ConfluenceClient,
+    wanted: Mapping[str, str],
+    records: Mapping[str, ContainerRecord],
+    *,
+    concurrency: int = 8,
+) -> dict[str, RemoteContainer]:
+    """Read each container once (id -> kind), then the containers they sit in, by their
+    own ``parentId``/``parentType``: never a walk of the whole tree.
+
+    NotFound is ``absent`` (deleted, or trashed where the server hides trashed folders);
+    any other failure is ``unknown``: the record (or a stand-in named after the id) is
+    used and nothing is decided from it.
+    """
+    gate = asyncio.Semaphore(concurrency)
+    out: dict[str, RemoteContainer] = {}
+    todo = dict(wanted)
+
+    async def one(cid: str, kind: str) -> tuple[str, str] | None:
+        async with gate:
+            try:
+                c = await client.get_container(kind, cid)
+            except NotFound:
+                record = records.get(cid)
+                title = record.title if record else stand_in_title(kind, cid)
+                parent = record.parent_id if record else None
+                out[cid] = RemoteContainer(cid, kind, title, parent, 0, "absent")
+                return None
+            except (ConfluenceError, ValueError) as exc:
+                if stops_every_request(exc):
+                    raise
+                record = records.get(cid)
+                if record is not None:
+                    out[cid] = RemoteContainer(
+                        cid, record.kind, record.title, record.parent_id, record.version, "unknown"
+                    )
+                else:
+                    out[cid] = RemoteContainer(
+                        cid, kind, stand_in_title(kind, cid), None, 0, "unknown"
+                    )
+                return None
+        status = "current" if c.status in ("current", "archived") else "trashed"
+        out[cid] = RemoteContainer(cid, c.kind, c.title, c.parent_id, c.version, status)  # type: ignore[arg-type]
+        if c.parent_id and c.parent_type in CONTAINER_KINDS:
+            return c.parent_id, c.parent_type  # type: ignore[return-value]
+        return None
+
+    while todo:
+        results = await asyncio.gather(*(one(cid, kind) for cid, kind in todo.items()))
+        todo = {r[0]: r[1] for r in results if r is not None and r[0] not in out}
+    return out
 
 
 async def confirm_labels(

@@ -53,6 +53,7 @@ from syncd.sync.records import (
     KEEP_BOTH,
     AttachmentRecord,
     ConflictRecord,
+    ContainerRecord,
     PageRecord,
     PendingCreate,
     Tombstone,
@@ -164,6 +165,20 @@ MIGRATIONS: list[Sequence[str]] = [
             parsed       TEXT
         )""",
         "DELETE FROM meta WHERE key = 'scan_cache'",
+    ),
+    # Cloud containers (folders, whiteboards, databases, embeds): the directories pages
+    # in them live in. `deleted` is NULL, 'local' or 'remote' (see ContainerRecord).
+    (
+        """CREATE TABLE containers (
+            container_id TEXT PRIMARY KEY,
+            kind         TEXT NOT NULL,
+            title        TEXT NOT NULL,
+            parent_id    TEXT,
+            local_path   TEXT NOT NULL,
+            version      INTEGER NOT NULL DEFAULT 0,
+            synced_at    REAL NOT NULL,
+            deleted      TEXT CHECK (deleted IN ('local', 'remote'))
+        )""",
     ),
 ]
 
@@ -493,6 +508,81 @@ class StateDB:
             "(SELECT page_id FROM tombstones WHERE deleted_at < ?)",
             (older_than,),
         ).rowcount
+
+    # ------------------------------------------------------------------ containers
+
+    def containers(self) -> dict[str, ContainerRecord]:
+        """Every recorded container (deleted ones included), by id."""
+        rows = self._read(
+            "SELECT container_id, kind, title, parent_id, local_path, version, synced_at, "
+            "deleted FROM containers"
+        )
+        return {row[0]: ContainerRecord(*row) for row in rows}
+
+    def get_container(self, container_id: str) -> ContainerRecord | None:
+        rows = self._read(
+            "SELECT container_id, kind, title, parent_id, local_path, version, synced_at, "
+            "deleted FROM containers WHERE container_id = ?",
+            (container_id,),
+        )
+        return ContainerRecord(*rows[0]) if rows else None
+
+    def put_container(self, record: ContainerRecord) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO containers (container_id, kind, title, parent_id, "
+            "local_path, version, synced_at, deleted) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                record.container_id,
+                record.kind,
+                record.title,
+                record.parent_id,
+                record.local_path,
+                record.version,
+                record.synced_at,
+                record.deleted,
+            ),
+        )
+
+    def delete_container(self, container_id: str) -> bool:
+        return (
+            self._write("DELETE FROM containers WHERE container_id = ?", (container_id,)).rowcount
+            > 0
+        )
+
+    def rebase_paths(self, old_dir: str, new_dir: str) -> list[tuple[str, str]]:
+        """A directory moved: rewrite the paths of the pages and containers below it.
+
+        Returns ``(page id, new path)`` of the pages rewritten.
+        """
+        old_prefix, new_prefix = old_dir + "/", new_dir + "/"
+        moved: list[tuple[str, str]] = []
+        with self.transaction():
+            for record in self.page_summaries().values():
+                if record.local_path.startswith(old_prefix):
+                    path = new_prefix + record.local_path[len(old_prefix) :]
+                    self.update_page(record.page_id, local_path=path)
+                    moved.append((record.page_id, path))
+            for c in self.containers().values():
+                if c.local_path == old_dir or c.local_path.startswith(old_prefix):
+                    path = new_dir + c.local_path[len(old_dir) :]
+                    self.put_container(replace(c, local_path=path))
+        return moved
+
+    def count_containers(self) -> dict[str, int]:
+        """Live containers by kind ({"folder": 3, "whiteboard": 1}), for `syncd status`."""
+        rows = self._read(
+            "SELECT kind, COUNT(*) FROM containers WHERE deleted IS NULL GROUP BY kind"
+        )
+        return {kind: int(n) for kind, n in sorted(rows)}
+
+    def find_container_by_path(self, local_path: str) -> ContainerRecord | None:
+        """The live container whose directory is `local_path`."""
+        rows = self._read(
+            "SELECT container_id, kind, title, parent_id, local_path, version, synced_at, "
+            "deleted FROM containers WHERE local_path = ? AND deleted IS NULL",
+            (local_path,),
+        )
+        return ContainerRecord(*rows[0]) if rows else None
 
     # ------------------------------------------------------------------ attachments
 

@@ -72,6 +72,7 @@ def test_v2_pages_listing_home_has_null_parent():
         ("98462", "98422", 1),
         ("98475", "98422", 1),
     ]
+    assert [r.parent_type for r in refs] == [None, "page", "page"]
     assert all(r.space_id == "98309" and r.position is None for r in refs)
 
 
@@ -93,6 +94,7 @@ def test_v2_page_with_storage_body():
     )
     page = parse_page_v2(data)
     assert (page.id, page.parent_id, page.version, page.position) == ("3964929", "98422", 2, 2500)
+    assert page.parent_type == "page"
     assert page.body == "Updated body content for skill documentation."
     assert page.title == "aai-cli skill doc test page (updated)"
     assert page.modified_at == "2026-05-27T07:13:32.034Z" and page.space_id == "98309"
@@ -172,6 +174,7 @@ def test_v2_home_page_explicit_null_parent():
     data = {"id": "18753552796", "parentId": None, "parentType": None, "position": 729}
     page = parse_page_v2(real(s.file, data | {"version": {"number": 1}}))
     assert (page.id, page.parent_id, page.position) == ("18753552796", None, 729)
+    assert page.parent_type is None
     assert page.body == "" and page.version == 1
 
 
@@ -191,6 +194,7 @@ def test_v2_page_created_in_a_folder():
     )
     page = parse_page_v2(data)
     assert (page.id, page.parent_id, data["parentType"]) == ("5439489", "4653064", "folder")
+    assert page.parent_type == "folder" and parse_ref_v2(data).parent_type == "folder"
     assert page.position == 1675 and page.space_id == "98308"
 
 
@@ -230,6 +234,7 @@ def test_v1_content_create_answer():
         ("196695",),
         1,
     )
+    assert page.parent_type == "page"  # the type of the last v1 ancestor
     assert (page.space_key, page.space_id, page.position) == ("SFPWP", "196612", 3472)
     assert page.body == "Here is the value of this body"
     assert page.modified_at == "2023-07-11T11:29:38.860Z"

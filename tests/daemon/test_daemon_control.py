@@ -224,6 +224,12 @@ def test_format_status_stopped_and_empty():
     assert "conflicts:  none" in text and "errors:     none" in text
 
 
+def test_format_status_shows_containers_only_when_there_are_some():
+    text = format_status({"running": True, "containers": {"folder": 3, "whiteboard": 1}})
+    assert "folders:    3 folders, 1 whiteboard" in text
+    assert "folders:" not in format_status({"running": True, "containers": {}})
+
+
 def test_redact_url():
     assert redact_url("https://u:p@h/x?token=abc&a=1") == "https://***@h/x?token=***&a=1"
     assert redact_url(None) is None

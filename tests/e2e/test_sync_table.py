@@ -234,12 +234,20 @@ async def test_new_local_files_become_pages_under_their_folder(emu, tmp_path):
     assert deploy.meta.page_id and deploy.meta.title == "Deploy"
     page = current(emu, deploy.meta.page_id)
     assert str(page.parent_id) == ids["guide"] and "Steps." in page.body
-    # a folder without a page file gets an empty placeholder page (and its file)
     child = read_doc(docs / "Loose" / "Child.md")
-    placeholder = read_doc(docs / "Loose.md")
-    assert placeholder.meta.page_id
-    assert str(current(emu, child.meta.page_id).parent_id) == placeholder.meta.page_id
-    assert str(current(emu, placeholder.meta.page_id).parent_id) == home_id(emu)
+    if emu.flavor == "cloud":
+        # sync.new_directories auto on Cloud: a directory without a page file becomes a
+        # folder with the page inside it (no file of its own)
+        assert not (docs / "Loose.md").exists()
+        [folder] = [c for c in emu.store.all_content("folder") if c.title == "Loose"]
+        assert str(current(emu, child.meta.page_id).parent_id) == folder.id
+        assert str(folder.parent_id) == home_id(emu)
+    else:
+        # Data Center has no folders: an empty placeholder page (and its file)
+        placeholder = read_doc(docs / "Loose.md")
+        assert placeholder.meta.page_id
+        assert str(current(emu, child.meta.page_id).parent_id) == placeholder.meta.page_id
+        assert str(current(emu, placeholder.meta.page_id).parent_id) == home_id(emu)
     await settled(config)
 
 

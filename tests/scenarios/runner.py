@@ -7,7 +7,7 @@ A scenario is a plain dict (one module per scenario in ``cases/``, ``SCENARIO = 
       "covers": ["B1"],                       # reliability.md §5 checklist ids
       "flavor": "cloud",                      # or "dc"
       "space": {"pages": [{"key": "a", "title": "Alpha", "body": "<p>x</p>", "parent": None}],
-                "seeded": 0},
+                "seeded": 0},                 # a "type" (folder, whiteboard, ...) makes a container
       "sync": {"on_conflict": "merge"},       # the config's sync section
       "steps": [{"op": "sync"}, {"op": "local.edit", "page": "a", "append": "more"}, ...],
       "expect": {"files": {...}, "pages": {...}, "conflicts": 0, ...},
@@ -674,9 +674,14 @@ async def build_space(ctx: Ctx) -> None:
     space = ctx.scenario.get("space") or {}
     for spec in space.get("pages", ()):
         parent = ctx.pid(spec["parent"]) if spec.get("parent") else None
-        c = ctx.store.create_page(
-            ctx.emu.space_key, spec["title"], spec.get("body", ""), parent_id=parent
-        )
+        if spec.get("type", "page") != "page":  # a Cloud folder, whiteboard, database, embed
+            c = ctx.store.create_container(
+                ctx.emu.space_key, spec["type"], spec["title"], parent_id=parent
+            )
+        else:
+            c = ctx.store.create_page(
+                ctx.emu.space_key, spec["title"], spec.get("body", ""), parent_id=parent
+            )
         ctx.keys[spec["key"]] = c.id
     ctx.keys["home"] = str(ctx.store.space(ctx.emu.space_key).homepage_id)
 

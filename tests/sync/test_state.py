@@ -397,3 +397,45 @@ def test_page_summaries_leave_the_bases_out(tmp_path):
         assert light.base_markdown == "" and light.base_sidecar is None
         full = db.get_page("1")
         assert light == Rec(**{**full.__dict__, "base_markdown": "", "base_sidecar": None})
+
+
+def test_containers_round_trip_count_and_rebase(tmp_path: Path):
+    from syncd.sync.records import ContainerRecord
+
+    with StateDB.open(tmp_path / "s") as state:
+        state.put_container(ContainerRecord("9", "folder", "Notes", "1", "Guide/Notes", 2, 5.0))
+        state.put_container(ContainerRecord("8", "whiteboard", "Board", "1", "Board", 1, 5.0))
+        state.put_container(
+            ContainerRecord("7", "folder", "Old", "1", "Old", 1, 5.0, deleted="remote")
+        )
+        state.put_page(page("101", local_path="Guide/Notes/A.md", parent_id="9"))
+        assert state.count_containers() == {"folder": 1, "whiteboard": 1}
+        assert state.find_container_by_path("Guide/Notes").container_id == "9"
+        assert state.find_container_by_path("Old") is None  # deleted: not a live directory
+        assert state.rebase_paths("Guide", "Manual") == [("101", "Manual/Notes/A.md")]
+        assert state.get_container("9").local_path == "Manual/Notes"
+    with StateDB.open(tmp_path / "s") as state:  # durable
+        assert state.get_page("101").local_path == "Manual/Notes/A.md"
+        assert state.get_container("7").deleted == "remote"
+        assert state.delete_container("7") and state.get_container("7") is None
+
+
+def test_a_database_from_before_containers_is_migrated(tmp_path: Path):
+    """A state written before the containers table gains it, pages intact."""
+    before = next(
+        i
+        for i, steps in enumerate(state_mod.MIGRATIONS)
+        if any("CREATE TABLE containers" in sql for sql in steps)
+    )
+    assert before == len(state_mod.MIGRATIONS) - 1  # the newest step (later ones: adapt)
+    with StateDB.open(tmp_path / "s") as state:
+        state.put_page(page("101"))
+    conn = sqlite3.connect(tmp_path / "s" / "state.db")
+    conn.execute("DROP TABLE containers")
+    conn.execute(f"PRAGMA user_version = {before}")
+    conn.commit()
+    conn.close()
+    with StateDB.open(tmp_path / "s") as state:
+        assert state.schema_version == len(state_mod.MIGRATIONS)
+        assert state.count_containers() == {}
+        assert state.get_page("101") is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from syncd.confluence import TitleExists
@@ -9,16 +10,38 @@ from syncd.local.atomic import MISSING, sha256_bytes
 from syncd.sync.executor.base import ExecutorBase
 from syncd.sync.executor.results import Held
 from syncd.sync.model import CreateRemote
+from syncd.sync.records import ContainerRecord
 
 
 class Creating(ExecutorBase):
     """CreateRemote actions."""
+
+    async def _create_folder(self, a: CreateRemote, path: str, parent: str | None) -> None:
+        """A new local directory becomes a Cloud folder (`sync.new_directories: folder`);
+        the pages planned under it then find it by its directory."""
+        directory = path[:-3]
+        folder = await self.client.create_folder(self.s.space_key, a.title, parent_id=parent)
+        self.db.put_container(
+            ContainerRecord(
+                folder.id,
+                "folder",
+                folder.title or a.title,
+                folder.parent_id or parent,
+                directory,
+                folder.version,
+                time.time(),
+            )
+        )
+        self._applied("folder_created_remote", "local->remote", folder.id, a.title, None, directory)
 
     async def _do_CreateRemote(self, a: CreateRemote) -> None:
         path = self.cur(a.path) or a.path
         parent = self._remote_parent(a.parent_id, a.parent_path)
         if a.kind != "page":
             parent = None
+        if a.folder:
+            await self._create_folder(a, path, parent)
+            return
         if a.placeholder:
             doc = None
             text = None

@@ -6,6 +6,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from syncd.confluence import VersionConflict
+from syncd.confluence.models import CONTAINER_KINDS
 from syncd.local.atomic import UnsafePathError, move_inside, rmdir_inside
 from syncd.local.layout import HOME_FILE, attachments_dir_of
 from syncd.local.names import fold
@@ -24,19 +25,35 @@ class Moves(ExecutorBase):
         title = a.title if a.title is not None else page.title
         parent = self._remote_parent(a.parent_id, a.parent_path) if a.parent_changed else None
         try:
-            updated = await self.client.update_page(
-                a.page_id,
-                title=title,
-                body=page.body,
-                base_version=page.version,
-                parent_id=parent,
-                kind=kind,  # type: ignore[arg-type]
-            )
+            if a.parent_changed and (
+                self._is_container(parent) or page.parent_type in CONTAINER_KINDS
+            ):
+                # Into or out of a folder (whiteboard, ...): v1 move/append, the call known
+                # to move pages into folders (atlcli folder notes, realapi/SOURCES.md).
+                target = parent or self.s.root_id
+                if target is None:
+                    raise Held(f"{a.path}: the space has no home page to move the page under")
+                await self.client.move_page(a.page_id, target, "append")
+                page = await self.client.get_page(a.page_id, kind=kind, ancestors=False)  # type: ignore[arg-type]
+                parent = None  # placed: the update below (a rename) leaves the parent alone
+            if title != page.title or parent is not None:
+                updated = await self.client.update_page(
+                    a.page_id,
+                    title=title,
+                    body=page.body,
+                    base_version=page.version,
+                    parent_id=parent,
+                    kind=kind,  # type: ignore[arg-type]
+                )
+            else:
+                updated = page
         except VersionConflict:
             raise Held(
                 f"{a.path}: changed in Confluence while moving it; synced on the next run"
             ) from None
-        new_parent = parent if a.parent_changed else page.parent_id
+        new_parent = page.parent_id if parent is None else parent
+        if a.parent_changed and parent is None:
+            new_parent = self._remote_parent(a.parent_id, a.parent_path)
         if record is not None:
             version = (
                 updated.version if page.version == record.remote_version else record.remote_version
@@ -90,6 +107,7 @@ class Moves(ExecutorBase):
                         moved = new_dir + other.local_path[len(old_dir) :]
                         self.db.update_page(other.page_id, local_path=moved)
                         self.index.set_page(other.page_id, None, moved)
+                self._rebase_containers(old[:-3], new[:-3])
             self.db.update_page(
                 a.page_id,
                 local_path=new,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from syncd.confluence.models import Page
@@ -45,6 +46,9 @@ class PathAllocation(ExecutorBase):
             return BLOG_FOLDER
         if parent_id is None or parent_id == self.s.root_id:
             return ""
+        container = self.db.get_container(parent_id)
+        if container is not None and container.deleted is None:
+            return container.local_path  # a folder's (whiteboard's, ...) directory
         record = self.db.get_page(parent_id)
         path = record.local_path if record and record.tombstone is None else None
         path = path or self.index.path_of(parent_id)
@@ -100,7 +104,7 @@ class PathAllocation(ExecutorBase):
             planned
             and PurePosixPath(planned).parent.as_posix() in (folder, "." if not folder else folder)
             and not self._exists(planned)
-            and not self._exists(planned[:-3])
+            and (not self._exists(planned[:-3]) or self._holds_own_containers(page_id, planned))
         ):
             return planned
         return self._free_path(folder, title, page_id)
@@ -115,7 +119,12 @@ class PathAllocation(ExecutorBase):
         if parent_id is not None:
             return parent_id
         if parent_path is not None:
-            record = self.db.find_page_by_path(self.cur(parent_path) or parent_path)
+            path = self.cur(parent_path) or parent_path
+            record = self.db.find_page_by_path(path)
+            if record is None:
+                container = self.db.find_container_by_path(path[:-3])
+                if container is not None:
+                    return container.container_id
             if record is None:
                 raise Held(
                     f"{parent_path}: its page could not be created earlier in this run; "
@@ -123,6 +132,27 @@ class PathAllocation(ExecutorBase):
                 )
             return record.page_id
         return self.s.root_id
+
+    def _holds_own_containers(self, page_id: str, planned: str) -> bool:
+        """The children directory of `planned` exists only because this page's folders
+        (recorded before the pages) were put there: it is the page's own."""
+        directory = planned[:-3]
+        if self.db.find_page_by_path(planned) is not None:
+            return False
+        return any(
+            c.parent_id == page_id and c.local_path.startswith(directory + "/")
+            for c in self.db.containers().values()
+        )
+
+    def _is_container(self, content_id: str | None) -> bool:
+        return content_id is not None and self.db.get_container(content_id) is not None
+
+    def _rebase_containers(self, old_dir: str, new_dir: str) -> None:
+        """A page's children directory moved: the containers recorded below it follow."""
+        prefix = old_dir + "/"
+        for c in self.db.containers().values():
+            if c.local_path.startswith(prefix):
+                self.db.put_container(replace(c, local_path=new_dir + c.local_path[len(old_dir) :]))
 
     def _norm_parent(self, page: Page) -> str | None:
         parent = self._parent_of(page)
