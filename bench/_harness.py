@@ -44,7 +44,25 @@ def sync_bench_parser(doc: str) -> argparse.ArgumentParser:
     )
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
+    add_link_options(ap)
     return ap
+
+
+def add_link_options(ap: argparse.ArgumentParser) -> None:
+    """--latency-ms / --bandwidth-kib-s: the emulator's per-request link faults."""
+    ap.add_argument(
+        "--latency-ms", type=int, default=0, help="added to every request (emulator fault)"
+    )
+    ap.add_argument(
+        "--bandwidth-kib-s",
+        type=int,
+        default=0,
+        help="each response body sent at this rate (emulator fault; 0: loopback speed)",
+    )
+
+
+def link_faults(args: argparse.Namespace) -> dict:
+    return {"latency_ms": args.latency_ms, "bandwidth_kib_s": args.bandwidth_kib_s}
 
 
 def free_port() -> int:
@@ -171,6 +189,15 @@ class Emulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def set_faults(self, faults: dict) -> None:
+        """Apply emulator faults (``POST /_emulator/faults``), e.g. the link's latency."""
+        data = json.dumps(faults).encode()
+        req = urllib.request.Request(f"{self.root_url}/_emulator/faults", data=data, method="POST")
+        req.add_header("Content-Type", "application/json")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(req, timeout=30) as resp:
+            resp.read()
 
     def reset_counters(self) -> None:
         http_json(f"{self.root_url}/_emulator/reset", method="POST")

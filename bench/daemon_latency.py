@@ -76,12 +76,19 @@ def per_change(after: dict[str, int], before: dict[str, int], n: int) -> str:
 
 
 def one_run(
-    flavor: str, edits: int, debounce: float, pages: int, verbose: bool = False
+    flavor: str,
+    edits: int,
+    debounce: float,
+    pages: int,
+    verbose: bool = False,
+    latency_ms: int = 0,
 ) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         ThreadedEmulator(flavor=flavor, pages=pages, space="BENCH") as emu,
     ):
+        if latency_ms:
+            emu.call(lambda: emu.faults.configure({"latency_ms": latency_ms}))
         tmp_path = Path(tmp)
         port = free_port()
         cfg = {
@@ -187,10 +194,15 @@ def main() -> None:
     parser.add_argument("--debounce", type=float, default=0.2)
     parser.add_argument("--flavor", choices=("dc", "cloud"), default="dc")
     parser.add_argument("--routes", action="store_true", help="requests per change by route")
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="added to every REST request (emulator fault)"
+    )
     args = parser.parse_args()
     results = []
     for run in range(args.runs):
-        r = one_run(args.flavor, args.edits, args.debounce, args.pages, args.routes)
+        r = one_run(
+            args.flavor, args.edits, args.debounce, args.pages, args.routes, args.latency_ms
+        )
         results.append(r)
         print(
             f"run {run + 1}: remote p50 {r['remote_p50']:.1f} ms p99 {r['remote_p99']:.1f} ms | "

@@ -42,8 +42,10 @@ from _harness import (
     OUT,
     Emulator,
     RunResult,
+    add_link_options,
     fmt_row,
     fresh_dir,
+    link_faults,
     machine,
     median,
     run_measured,
@@ -200,15 +202,18 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
     ap.add_argument("--no-probe", action="store_true", help="skip the direct Cloud URL probe")
     ap.add_argument("--skip-no-attachments", action="store_true")
+    add_link_options(ap)
     args = ap.parse_args()
 
     cme = ensure_cme(args.cme_version)
     print(f"machine: {machine()}")
+    print(f"link: {link_faults(args)}")
     print(f"confluence-markdown-exporter {args.cme_version} in {CME_VENV}")
     tables: list[str] = []
     for flavor in args.flavors:
         base = OUT / "side_by_side" / f"{flavor}-{args.pages}"
         with Emulator(flavor=flavor, pages=args.pages) as emu:
+            emu.set_faults(link_faults(args))
             pages = emu.page_count()
             print(f"\n[{flavor}] emulator {emu.root_url}: {pages} pages")
             if flavor == "cloud" and not args.no_probe:

@@ -8,6 +8,7 @@ the emulator's request counters (reset before the run), peak RSS of the syncd pr
 (``os.wait4``), CPU time, and the number of Markdown files written.
 
     .venv/bin/python bench/first_sync.py --pages 1000 10000 --flavors cloud dc --runs 3
+    .venv/bin/python bench/first_sync.py --pages 10000 --latency-ms 100 --runs 3
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from _harness import (
     Emulator,
     fmt_row,
     fresh_dir,
+    link_faults,
     machine,
     median,
     run_syncd_sync,
@@ -37,6 +39,7 @@ def main() -> int:
     args = ap.parse_args()
 
     print(f"machine: {machine()}")
+    print(f"link: {link_faults(args)}")
     rows = [
         fmt_row(
             [
@@ -56,6 +59,7 @@ def main() -> int:
     for flavor in args.flavors:
         for n in args.pages:
             with Emulator(flavor=flavor, pages=n) as emu:
+                emu.set_faults(link_faults(args))
                 pages = emu.page_count()
                 runs = []
                 for i in range(args.runs):

@@ -30,6 +30,7 @@ from _harness import (
     Emulator,
     fmt_row,
     fresh_dir,
+    link_faults,
     machine,
     median,
     run_syncd_sync,
@@ -81,6 +82,7 @@ def main() -> int:
     for flavor in args.flavors:
         folders = args.folders and flavor == "cloud"
         with Emulator(flavor=flavor, pages=args.pages, folders=folders) as emu:
+            emu.set_faults(link_faults(args))
             pages = emu.page_count()
             run_dir = fresh_dir(OUT / "nochange_sync" / f"{flavor}-{args.pages}")
             first = run_syncd_sync(emu, run_dir, timeout=args.timeout)

@@ -108,6 +108,8 @@ class ConfluenceConfig:
     email: str | None = None
     # Base URL of the Jira the pages' issue macros point at: they then read as links.
     jira_url: str | None = None
+    #: Most requests on the wire at once (the adaptive budget's ceiling).
+    max_connections: int = 32
     #: Atlassian's API gateway for this site (scoped tokens, service accounts):
     #: ``https://api.atlassian.com/ex/confluence/{cloudId}``; None: requests go to base_url.
     api_url: str | None = None
@@ -202,6 +204,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "email": _Key("str", None, nullable=True),
         "token": _Key("str"),
         "jira_url": _Key("url", None, nullable=True),
+        "max_connections": _Key("int", 32),
     },
     "local": {
         "path": _Key("path"),
@@ -231,6 +234,9 @@ SCHEMA: dict[str, dict[str, _Key]] = {
 TOP_LEVEL_SCALARS: dict[str, _Key] = {"state_dir": _Key("path", None, nullable=True)}
 # Sections whose every key has a default may be left out entirely.
 REQUIRED_SECTIONS = ("confluence", "local")
+
+# Whole numbers with a range (at least 1, at most the value).
+MAX_INTS = {"confluence.max_connections": 256}
 
 # Durations that must be strictly positive (a zero poll interval would spin).
 POSITIVE_DURATIONS = {"webhook.silence_timeout", "poll.interval", "poll.full_scan"}
@@ -636,6 +642,8 @@ class _Validator:
         self._expect(key, raw, int, "a whole number")
         if raw < 0:
             raise self.error(key, "must not be negative")
+        if key in MAX_INTS and not 1 <= raw <= MAX_INTS[key]:
+            raise self.error(key, f"must be between 1 and {MAX_INTS[key]}, got {raw}")
         return int(raw)
 
     def _as_duration(self, key: str, spec: _Key, raw: Any) -> float:

@@ -345,6 +345,25 @@ def test_state_dir_inside_the_folder_is_refused(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, hidden), env=ENV).state_dir == tmp_path / "docs/.syncd/state"
 
 
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("0", "between 1 and 256"), ("1000", "between 1 and 256"), ("many", "whole number")],
+)
+def test_max_connections_is_checked_and_named(tmp_path: Path, value: str, fragment: str) -> None:
+    text = MINIMAL.replace("space: DOCS", f"space: DOCS\n  max_connections: {value}")
+    err = error_for(tmp_path, text)
+    assert (err.key, err.line) == ("confluence.max_connections", 4)
+    assert fragment in err.message
+
+
+def test_max_connections_reaches_the_client_settings(tmp_path: Path) -> None:
+    from syncd.sync.engine import connection_settings
+
+    text = MINIMAL.replace("space: DOCS", "space: DOCS\n  max_connections: 4")
+    settings = connection_settings(parse_config(text, env=ENV))
+    assert settings.max_connections == 4 and settings.concurrency == 4
+
+
 # ---- the API gateway (scoped tokens) -------------------------------------------------
 
 GATEWAY = "https://api.atlassian.com/ex/confluence/1324a887-45db-1bf4-1e99-ef0ff456d421"

@@ -54,6 +54,16 @@ class Backend(abc.ABC):
         self, page_id: str, *, kind: Kind, ancestors: bool, include_trashed: bool
     ) -> Page: ...
 
+    #: Most pages with bodies one bulk read asks for (the server may answer with fewer
+    #: per page of results and a ``next`` link; that is followed).
+    bulk_body_limit: ClassVar[int] = 250
+
+    @abc.abstractmethod
+    def iter_pages_by_id(self, page_ids: list[str], kind: Kind) -> AsyncIterator[Page]:
+        """The current pages among ``page_ids`` with storage bodies and versions, read in
+        as few requests as the server allows (at most ``bulk_body_limit`` ids per call).
+        Pages not current (trashed, purged) are simply absent. Labels may be None."""
+
     @abc.abstractmethod
     async def find_by_title(self, space: Space, title: str, kind: Kind) -> PageRef | None: ...
 
@@ -181,10 +191,12 @@ class Backend(abc.ABC):
         return self.parse_uploaded(data, page_id)
 
     # search
-    def cql_search(self, cql: str, expand: str = "version") -> AsyncIterator[dict[str, Any]]:
+    def cql_search(
+        self, cql: str, expand: str = "version", limit: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
         from .pagination import paginate
 
-        params = {"cql": cql, "limit": str(min(self.page_size, 100)), "expand": expand}
+        params = {"cql": cql, "limit": str(min(self.page_size, limit)), "expand": expand}
         return paginate(self.t, self.v1("/content/search"), params)
 
     async def user_names(self, kind: str, values: list[str]) -> dict[str, str]:

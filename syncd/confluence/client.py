@@ -65,6 +65,7 @@ from .models import (
     PageRef,
     Space,
     Webhook,
+    parse_attachment_v1,
 )
 from .scopes import gateway_root
 from .settings import ConnectionSettings
@@ -487,6 +488,37 @@ class ConfluenceClient:
         finally:
             for task in running:
                 task.cancel()
+
+    def bulk_body_limit(self) -> int:
+        """Pages with bodies one bulk read returns at most (250 on Cloud, 50 on DC)."""
+        return self._backend.bulk_body_limit
+
+    async def iter_pages_by_id(
+        self, page_ids: Iterable[str], *, kind: Kind = "page"
+    ) -> AsyncIterator[Page]:
+        """Many pages with storage body and version in ``ceil(n / bulk_body_limit)``
+        requests (Cloud ``GET /pages?id=...&body-format=storage``, DC ``content/search``
+        with ``id in (...)`` and the body expanded). Pages no longer current are left
+        out; ``labels`` is None where the answer could not carry them (always on Cloud)."""
+        async for page in self._backend.iter_pages_by_id([str(p) for p in page_ids], kind):
+            yield page
+
+    async def space_attachments(self, space_key: str) -> dict[str, list[Attachment]]:
+        """Every current attachment of the space by container id, in
+        ``ceil(attachments / 200)`` requests: CQL ``type = attachment`` with the container
+        and version expanded (both flavors; DC caps such searches at 200 results per
+        request, Atlassian KB confkb 1032258424). Comes from the search index, which can
+        lag a moment behind an upload: callers trust it for pages whose recorded
+        attachments it all lists, and read the others' lists one by one."""
+        cql = f"space = {_cql_quote(space_key)} and type = attachment"
+        found: dict[str, list[Attachment]] = {}
+        async for item in self._backend.cql_search(cql, expand="version,container", limit=200):
+            container = item.get("container")
+            if not isinstance(container, dict) or not container.get("id"):
+                continue
+            attachment = parse_attachment_v1(item, str(container["id"]))
+            found.setdefault(attachment.page_id, []).append(attachment)
+        return found
 
     async def create_page(
         self,

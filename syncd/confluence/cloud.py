@@ -179,6 +179,21 @@ class CloudBackend(Backend):
                 page = page.with_ancestors(())
         return page
 
+    async def iter_pages_by_id(self, page_ids: list[str], kind: Kind) -> AsyncIterator[Page]:
+        # GET /pages?id=...: "Multiple page ids can be specified as a comma-separated list",
+        # at most 250 (maxItems), limit up to 250 (Cloud v2 spec). The listing cannot
+        # include labels: the caller takes them from the label sweep.
+        for start in range(0, len(page_ids), self.bulk_body_limit):
+            chunk = page_ids[start : start + self.bulk_body_limit]
+            params = [
+                ("id", ",".join(chunk)),
+                ("body-format", "storage"),
+                ("status", "current"),
+                ("limit", str(len(chunk))),
+            ]
+            async for item in paginate(self.t, self.v2(f"/{_COLLECTION[kind]}"), params):
+                yield parse_page_v2(item, kind)
+
     async def find_by_title(self, space: Space, title: str, kind: Kind) -> PageRef | None:
         url = self.v2(f"/spaces/{space.id}/{_COLLECTION[kind]}")
         async for item in paginate(self.t, url, {"title": title, "status": "current"}):

@@ -38,7 +38,12 @@ class ConnectionSettings:
     site_url: str | None = None
     deployment: Deployment = "auto"
     auth: AuthScheme = "auto"
+    #: Requests in flight at the start; the budget then adapts (``limit.AdaptiveLimit``)
+    #: between 1 and ``max_connections``: more on a slow link, fewer when throttled.
     concurrency: int = 8
+    #: Ceiling of the adaptive budget and size of the connection pool
+    #: (``confluence.max_connections`` in the config).
+    max_connections: int = 32
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     write_timeout: float = 60.0
@@ -64,6 +69,8 @@ class ConnectionSettings:
             raise ValueError(f"auth must be auto, basic or bearer, not {self.auth!r}")
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if self.cql_timezone is not None:

@@ -3,10 +3,12 @@
 Everything the client sends goes through ``Transport.request`` (or ``Transport.download``),
 so the rules below hold for every call:
 
-* One ``httpx.AsyncClient`` (keep-alive pool sized to ``concurrency``); at most
-  ``concurrency`` requests in flight, enforced by a semaphore held only while a request is
-  on the wire (never while backing off).
-* 429, 502, 503, 504 and network failures are retried, up to ``max_attempts`` in total.
+* One ``httpx.AsyncClient`` (keep-alive pool sized to ``max_connections``); requests in
+  flight bounded by one adaptive budget (``limit.AdaptiveLimit``: starts at
+  ``concurrency``, grows while answers come, halves on a 429, never above
+  ``max_connections``), a slot held only while a request is on the wire (never while
+  backing off).
+* 429, 500, 502, 503, 504 and network failures are retried, up to ``max_attempts`` in total.
   ``Retry-After`` (seconds or HTTP date) is honoured: the client waits at least that long.
   Without it the delay grows exponentially from ``backoff_base`` to ``backoff_cap`` with a
   random factor in ``jitter`` (Atlassian's advice: 5 s doubling to 30 s, times 0.7..1.3).
@@ -17,6 +19,13 @@ so the rules below hold for every call:
   connect (the server did not act on it); after a 5xx or a broken connection only when the
   caller marks the request ``idempotent`` (GET/HEAD/OPTIONS/DELETE/PUT by default) or
   ``retry_unsafe`` (the caller will reconcile a duplicate, e.g. a versioned page update).
+  A plain 500 is retried for reads and deletes only (``SAFE_500_METHODS``): Confluence
+  Cloud answers 500 now and then on any GET, while a 500 on a write (PUT, POST) is as
+  often the server refusing that body (a storage conversion failure) as a hiccup, and
+  re-sending it would only repeat the refusal after minutes of backoff. A PUT after
+  502/503/504 stays retried: it carries the version it is based on, so a lost answer
+  comes back as a 409 that ``ConfluenceClient.update_page`` recognises as its own write
+  (same version, same body) and anything else is a real conflict, merged by the caller.
   ``Reply.attempts`` tells the caller whether a retry happened.
 * The token never appears in reprs, logs or error texts.
 """
@@ -56,12 +65,15 @@ from .errors import (
     Unreachable,
     VersionConflict,
 )
+from .limit import AdaptiveLimit
 from .settings import ConnectionSettings
 
 log = logging.getLogger("syncd.confluence")
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: Methods whose plain 500 is retried (see the module docs for why writes are not).
+SAFE_500_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # Failures where the request never reached the server: always safe to re-send.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -267,7 +279,7 @@ class Transport:
         self._clock: Clock = clock or time.monotonic
         self._wall_clock: Clock = wall_clock or time.time
         self._rng = rng or random.Random()
-        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self.budget = AdaptiveLimit(settings.concurrency, settings.max_connections)
         self._gate_until = 0.0
         self._gate_closed_at = float("-inf")
         self._throttle_delay: float | None = None
@@ -280,8 +292,8 @@ class Transport:
             pool=settings.pool_timeout,
         )
         limits = httpx.Limits(
-            max_connections=settings.concurrency,
-            max_keepalive_connections=settings.concurrency,
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
             keepalive_expiry=30.0,
         )
         self._client = httpx.AsyncClient(
@@ -427,7 +439,8 @@ class Transport:
             await self._wait_gate()
             sent_at = self._clock()
             try:
-                async with self._semaphore:
+                await self.budget.acquire()
+                try:
                     self.stats.requests += 1
                     outcome = await self._attempt(
                         method,
@@ -440,6 +453,8 @@ class Transport:
                         follow_redirects=follow_redirects,
                         sink=sink,
                     )
+                finally:
+                    self.budget.release()
             except httpx.TransportError as exc:
                 safe = isinstance(exc, _NOT_SENT) or may_resend
                 kind = type(exc).__name__
@@ -481,9 +496,13 @@ class Transport:
                 )
                 if isinstance(error, RateLimited):
                     error.retry_after = retry_after
+                if status == 429 or retry_after is not None:
+                    self.budget.throttled(sent_at, self._clock())
                 if status == 429:
                     self.stats.throttled += 1
-                safe = status == 429 or may_resend
+                safe = status == 429 or (
+                    may_resend and (status != 500 or method in SAFE_500_METHODS)
+                )
                 too_long = retry_after is not None and retry_after > self.settings.max_retry_after
                 if attempt >= attempts_allowed or not safe or too_long:
                     error.attempts = attempt
@@ -525,6 +544,7 @@ class Transport:
             if status < 400:
                 if status < 300:
                     self._throttle_delay = None  # storm over
+                    self.budget.answered()
                 if sink is not None:
                     assert isinstance(body, int)
                     return body

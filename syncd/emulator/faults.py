@@ -1,5 +1,5 @@
-"""Fault injection for the REST API: latency, random server errors and a token-bucket rate
-limit answering 429 with ``Retry-After`` and ``X-RateLimit-*`` headers as Cloud does
+"""Fault injection for the REST API: latency and bandwidth per request, random server
+errors and a token-bucket rate limit answering 429 with ``Retry-After`` and ``X-RateLimit-*`` headers as Cloud does
 (shared/docs/confluence-api.md §4). Webhook faults live with the deliveries."""
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ class Faults:
     error_rate: float = 0.0
     error_status: int = 500
     latency_ms: int = 0
+    #: Each response's body is sent at this many KiB/s (0: as fast as loopback allows),
+    #: on top of `latency_ms`: a large page or attachment costs more than a small one.
+    bandwidth_kib_s: int = 0
     rate_limit_per_s: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     _tokens: float = 0.0
@@ -33,6 +36,7 @@ class Faults:
             "error_rate",
             "error_status",
             "latency_ms",
+            "bandwidth_kib_s",
             "rate_limit_per_s",
         }
         unknown = set(settings) - known
@@ -47,6 +51,8 @@ class Faults:
             self.delay_ms = _non_negative_int(settings, "delay_ms")
         if "latency_ms" in settings:
             self.latency_ms = _non_negative_int(settings, "latency_ms")
+        if "bandwidth_kib_s" in settings:
+            self.bandwidth_kib_s = _non_negative_int(settings, "bandwidth_kib_s")
         if "error_rate" in settings:
             rate = float(settings["error_rate"])
             if not 0.0 <= rate <= 1.0:
@@ -73,6 +79,7 @@ class Faults:
                 "error_rate": 0.0,
                 "error_status": 500,
                 "latency_ms": 0,
+                "bandwidth_kib_s": 0,
                 "rate_limit_per_s": 0.0,
             }
         )
@@ -84,6 +91,7 @@ class Faults:
             "error_rate": self.error_rate,
             "error_status": self.error_status,
             "latency_ms": self.latency_ms,
+            "bandwidth_kib_s": self.bandwidth_kib_s,
             "rate_limit_per_s": self.rate_limit_per_s,
         }
 
@@ -122,6 +130,12 @@ class Faults:
             "X-RateLimit-Remaining": str(remaining),
             "X-RateLimit-NearLimit": "true" if remaining < 0.2 * self._capacity() else "false",
         }
+
+    def transfer_seconds(self, size: int | None) -> float:
+        """How long a body of `size` bytes takes at the configured bandwidth."""
+        if self.bandwidth_kib_s <= 0 or not size:
+            return 0.0
+        return size / (self.bandwidth_kib_s * 1024)
 
     def should_fail(self) -> bool:
         return self.error_rate > 0 and self.rng.random() < self.error_rate

@@ -102,6 +102,10 @@ async def _serve(request: web.Request, handler, st, authenticated: bool) -> web.
                 headers = {"Retry-After": "1"} if status == 503 else None
                 raise ApiError("Injected server error", status=status, headers=headers)
         response = await handler(request)
+        if faults is not None and faults.bandwidth_kib_s:
+            body = getattr(response, "body", None)
+            size = len(body) if isinstance(body, bytes | bytearray) else response.content_length
+            await asyncio.sleep(faults.transfer_seconds(size))
         if faults is not None and faults.rate_limit_per_s:
             for name, value in faults.rate_headers().items():
                 response.headers.setdefault(name, value)

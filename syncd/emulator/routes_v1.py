@@ -34,6 +34,25 @@ T = TypeVar("T")
 
 MAX_LIMIT = 200
 SEARCH_MAX_LIMIT = 100
+#: Data Center's hard-coded caps on ``content/search`` by what is expanded (Atlassian KB
+#: "Searching for content with the REST API and CQL always limits results to 50",
+#: confkb 1032258424): a body expanded -> 50, other expansions -> 200, none -> 1,000.
+DC_SEARCH_CAP_BODY = 50
+DC_SEARCH_CAP_EXPANDED = 200
+DC_SEARCH_CAP_PLAIN = 1000
+
+
+def search_cap(flavor: str, expand: str | None) -> int:
+    """The most results one ``content/search`` page returns for this flavor and expansion.
+    Cloud's v1 search documents no expansion-dependent cap: ``SEARCH_MAX_LIMIT`` there."""
+    if flavor != "dc":
+        return SEARCH_MAX_LIMIT
+    names = [n.strip() for n in (expand or "").split(",") if n.strip()]
+    if any(n == "body" or n.startswith("body.") for n in names):
+        return DC_SEARCH_CAP_BODY
+    return DC_SEARCH_CAP_EXPANDED if names else DC_SEARCH_CAP_PLAIN
+
+
 XSRF_VALUES = ("nocheck", "no-check")
 UPDATE_EXPAND = {"space", "history", "version", "ancestors", "body", "body.storage"}
 
@@ -608,7 +627,7 @@ def _search_response(request: web.Request, render) -> web.Response:
     raw = request.query.get("cql")
     if not raw:
         raise BadRequest("The cql parameter is required")
-    limit = parse_limit(request, 25, SEARCH_MAX_LIMIT)
+    limit = parse_limit(request, 25, search_cap(st.flavor, request.query.get("expand")))
     found = cql.search(ctx.store, raw)
     cursor_mode = st.flavor == "cloud" and "start" not in request.query
     if cursor_mode:

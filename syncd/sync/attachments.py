@@ -135,6 +135,41 @@ class AttachmentSync:
         self.failures = 0
         #: Deletions found this run, by attachment id, waiting for `apply_deletions`.
         self.deletions: dict[str, AttachmentDeletion] = {}
+        #: Downloads started ahead of their page's turn (`prefetch`), by (id, version):
+        #: each lands in a staging file that `pull` takes over.
+        self._ahead: dict[tuple[str, int], asyncio.Task[str]] = {}
+
+    def prefetch(self, page_id: str, attachments: Iterable[Attachment]) -> None:
+        """Start downloading, into staging files, the attachments `pull` will want for
+        this page (current ones whose version the state does not hold), so that a run
+        pulling many pages downloads several at a time while pages are applied in order.
+        What `pull` then does not use is removed by `discard_prefetched`."""
+        known = {r.attachment_id: r.version for r in self.db.attachments(page_id)}
+        for att in attachments:
+            key = (att.id, att.version)
+            if att.status != "current" or known.get(att.id) == att.version or key in self._ahead:
+                continue
+            self._ahead[key] = asyncio.ensure_future(self._download_to_staging(att))
+
+    async def _download_to_staging(self, att: Attachment) -> str:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="att-")
+        os.close(fd)
+        try:
+            await self.client.download_attachment(att, tmp)
+        except BaseException:
+            _remove(tmp)
+            raise
+        return tmp
+
+    async def discard_prefetched(self) -> None:
+        """Cancel downloads started ahead and remove the staging files nobody took."""
+        tasks, self._ahead = list(self._ahead.values()), {}
+        for task in tasks:
+            task.cancel()
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, str):  # finished before the cancel: nobody took it
+                _remove(outcome)
 
     def _local(self, rel: str) -> tuple[str | None, os.stat_result | None]:
         try:
@@ -366,11 +401,9 @@ class AttachmentSync:
         return True
 
     async def _download(self, att: Attachment) -> bytes:
-        self.staging.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="att-")
-        os.close(fd)
+        started = self._ahead.pop((att.id, att.version), None)
+        tmp = await started if started is not None else await self._download_to_staging(att)
         try:
-            await self.client.download_attachment(att, tmp)
             return await asyncio.to_thread(Path(tmp).read_bytes)
         finally:
             _remove(tmp)

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from syncd.config import Config
 from syncd.confluence import (
@@ -38,6 +38,14 @@ from syncd.local.layout import Layout, attachments_dir_of, compute_layout
 from syncd.local.layout import PageRecord as LayoutRecord
 from syncd.local.scan import Snapshot
 from syncd.sync.attachments import AttachmentSync
+from syncd.sync.bulk_reads import (
+    BulkAttachments,
+    BulkBodies,
+    ListsAhead,
+    ReadAheadClient,
+    worth_bulk,
+    worth_bulk_attachments,
+)
 from syncd.sync.container_apply import ContainerSteps
 from syncd.sync.container_run import (
     container_dir_gone,
@@ -47,7 +55,7 @@ from syncd.sync.container_run import (
 )
 from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
-from syncd.sync.model import Plan, ReconcileOptions, RemoteEntry
+from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
     open_conflicts,
     recorded_conflicts,
@@ -148,6 +156,8 @@ def connection_settings(config: Config, *, interactive: bool = False) -> Connect
         token=c.token,
         email=c.email,
         deployment=c.deployment,
+        max_connections=c.max_connections,
+        concurrency=min(8, c.max_connections),
     )
     if interactive:
         settings = replace(settings, max_attempts=3, backoff_base=1.0, backoff_cap=10.0)
@@ -278,6 +288,7 @@ class SyncEngine:
         cmap = container_map(self.state.containers())
         if not dry_run:
             await asyncio.to_thread(remove_stale_temp_files, self.root)
+        lists_ahead = None
         found_copies: tuple[str, ...] | None = None  # conflict copies seen by a full scan
         targeted = request is not None and request.targeted
         if (
@@ -291,12 +302,28 @@ class SyncEngine:
             request, targeted = None, False
         if targeted:
             assert request is not None
-            local, remotes, dirty = await self._targeted_inputs(request, records, cmap)
+            if request.page_ids and sync.attachments and not dry_run:
+                lists_ahead = ListsAhead(
+                    self.client,
+                    {
+                        pid: records[pid].kind if pid in records else "page"
+                        for pid in request.page_ids
+                    },
+                )
+            try:
+                local, remotes, dirty = await self._targeted_inputs(request, records, cmap)
+            except BaseException:
+                if lists_ahead is not None:
+                    lists_ahead.close()
+                raise
             if in_unknown_container(remotes, cmap):
                 # A page in a folder (whiteboard, ...) not recorded yet: only a full run
                 # reads containers and puts the page in its directory.
                 log.info("a page is in a container not synced yet: running a full sync")
                 records, request, targeted = self.state.page_summaries(), None, False
+                if lists_ahead is not None:
+                    lists_ahead.close()
+                    lists_ahead = None
         if not targeted:
             listing = await list_remote(
                 self.client,
@@ -357,6 +384,15 @@ class SyncEngine:
         )
         if containers.notes:
             plan = replace(plan, notes=plan.notes + containers.notes)
+        reads: Any = lists_ahead or self.client
+        attachment_sync = None if dry_run else self._attachment_sync(reads)
+        read_ahead = (
+            self._read_ahead(plan, remotes, attachment_sync)
+            if not dry_run and dirty is None
+            else None
+        )
+        if read_ahead is not None:
+            reads = read_ahead
         # The snapshots are spent: let the executor reuse their memory (only the attachment
         # files of the scan are needed later).
         del records, remotes
@@ -392,7 +428,7 @@ class SyncEngine:
         executor = Executor(
             self.root,
             self.state,
-            self.client,
+            cast(ConfluenceClient, reads),
             self.index,
             ExecutorSettings(
                 space_key=self.space_key,
@@ -400,11 +436,15 @@ class SyncEngine:
                 on_conflict=sync.on_conflict,
                 trash_dir=trash_dir(self.config),
                 blog_posts=sync.blog_posts,
+                # Pages pushed, merged or pulled at once: each waits on a few round trips,
+                # so more of them keep a slow link busy; the request budget still caps
+                # what is on the wire.
+                concurrency=max(1, min(16, self.config.confluence.max_connections // 2)),
             ),
             observer=self.observer,
             layout_paths=dict(self.layout.paths),
             progress=self.progress,
-            attachments=self._attachment_sync(),
+            attachments=attachment_sync,
             fetched=self._fetched,
         )
         self._pending = len(plan.actions)
@@ -426,6 +466,17 @@ class SyncEngine:
             )
         finally:
             self._pending = 0
+            if read_ahead is not None:
+                read_ahead.close()
+                log.debug(
+                    "bulk reads: %d requests served %d pages",
+                    read_ahead.bodies.batches_read,
+                    read_ahead.bodies.pages_served,
+                )
+            if lists_ahead is not None:
+                lists_ahead.close()
+            if attachment_sync is not None:
+                await attachment_sync.discard_prefetched()
         errors = collapse_scope_errors(errors + result.errors)
         track_conflict_copies(self.state, self.root, found_copies)
         self._save_aliases()
@@ -654,14 +705,49 @@ class SyncEngine:
                     atomic_write(self.root, path, data)
             self.state.resolve_pending_create(intent.client_key)
 
-    def _attachment_sync(self) -> AttachmentSync | None:
+    def _read_ahead(
+        self,
+        plan: Plan,
+        remotes: Mapping[str, RemoteEntry],
+        attachment_sync: AttachmentSync | None,
+    ) -> ReadAheadClient | None:
+        """Bulk reads for a full run that pulls many pages (see `bulk_reads`): None when
+        per-page reads are as cheap (a handful of pulls, or none: a run with nothing to
+        pull stays listing-only)."""
+        # A page another action of the plan changes (a rename, a restore, a move) is read
+        # when its turn comes, never ahead: a bulk copy would predate that change.
+        touched = {getattr(a, "page_id", None) for a in plan.actions if not isinstance(a, Pull)}
+        pulls = [a for a in plan.actions if isinstance(a, Pull) and a.page_id not in touched]
+        if not worth_bulk(len(pulls)):
+            return None
+        versions = {a.page_id: a.remote_version for a in pulls}
+        labels = {pid: remotes[pid].labels for pid in versions if pid in remotes}
+        bodies = BulkBodies(self.client, [(a.page_id, a.kind) for a in pulls], labels=labels)
+        attachments = None
+        if attachment_sync is not None:
+            recorded: dict[str, set[str]] = {}
+            for att in self.state.attachments():
+                recorded.setdefault(att.page_id, set()).add(att.attachment_id)
+            known = sum(len(ids) for ids in recorded.values())
+            if worth_bulk_attachments(len(pulls), known):
+                wanted = {pid: recorded.get(pid, set()) for pid in versions}
+                attachments = BulkAttachments(self.client, self.space_key, wanted)
+        return ReadAheadClient(
+            self.client,
+            bodies,
+            versions,
+            attachments,
+            on_listed=attachment_sync.prefetch if attachment_sync is not None else None,
+        )
+
+    def _attachment_sync(self, client: Any = None) -> AttachmentSync | None:
         if not self.config.sync.attachments:
             return None
         staging = Path(self.config.state_dir) / "staging"
         return AttachmentSync(
             self.root,
             self.state,
-            self.client,
+            client or self.client,
             staging,
             self.observer,
             trash_dir=trash_dir(self.config),

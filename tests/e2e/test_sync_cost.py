@@ -267,3 +267,39 @@ async def test_a_created_page_is_recorded_from_the_create_answer(emu, tmp_path):
     assert "Hello" in emu.store.get(pid).body
     again = await run_sync(config)
     assert again.plan.actions == (), again.plan.describe()
+
+
+async def test_a_hinted_page_and_its_attachment_list_are_read_together(emu, tmp_path):
+    """A webhook hint's pull costs one round trip, not two: the page's attachment list
+    is asked for before the page read that confirms the change has answered."""
+    from syncd.confluence.client import ConfluenceClient
+
+    pid = str(emu.store.create_page(emu.space_key, "Hinted", BODY).id)
+    config = make_config(tmp_path, emu)
+    await run_sync(config)
+    events: list[str] = []
+    real_get, real_list = ConfluenceClient.get_page, ConfluenceClient.list_attachments
+
+    async def get_page(self, page_id, **kw):
+        page = await real_get(self, page_id, **kw)
+        events.append("page answered")
+        return page
+
+    async def list_attachments(self, page_id, **kw):
+        events.append("list asked")
+        return await real_list(self, page_id, **kw)
+
+    engine = await SyncEngine.open(config)
+    try:
+        emu.store.edit(pid, "<p>remote change</p>")
+        ConfluenceClient.get_page, ConfluenceClient.list_attachments = get_page, list_attachments
+        before = request_counts(emu)
+        report = await engine.run_once(SyncRequest(page_ids={pid}))
+        delta = diff_counts(before, request_counts(emu))
+    finally:
+        ConfluenceClient.get_page, ConfluenceClient.list_attachments = real_get, real_list
+        await engine.close()
+    assert [c.event_type for c in report.applied] == ["pulled"], report.errors
+    assert events == ["list asked", "page answered"], events
+    # the page and its list, each once (and the space, once per engine)
+    assert sum(n for route, n in delta.items() if "/space" not in route) == 2, delta

@@ -74,8 +74,32 @@ async def test_latency_delays_responses(emulator: EmulatorServer):
         assert time.monotonic() - start >= 0.14
 
 
+async def test_bandwidth_makes_a_large_body_slower_than_a_small_one(emulator: EmulatorServer):
+    from syncd.emulator.faults import Faults
+
+    faults = Faults()
+    faults.configure({"bandwidth_kib_s": 100})
+    assert faults.transfer_seconds(200 * 1024) == pytest.approx(2.0)
+    assert faults.transfer_seconds(0) == 0.0
+    await set_faults(emulator, bandwidth_kib_s=4)  # 4 KiB/s
+    async with cloud(emulator) as c:
+        start = time.monotonic()
+        r = await c.get("/api/v2/spaces")
+        took = time.monotonic() - start
+    assert r.status_code == 200
+    assert took >= len(r.content) / (4 * 1024) * 0.9
+    await set_faults(emulator, bandwidth_kib_s=0)
+
+
 @pytest.mark.parametrize(
-    "body", [{"webhooks": "explode"}, {"error_rate": 2}, {"nonsense": 1}, {"latency_ms": -5}]
+    "body",
+    [
+        {"webhooks": "explode"},
+        {"error_rate": 2},
+        {"nonsense": 1},
+        {"latency_ms": -5},
+        {"bandwidth_kib_s": -1},
+    ],
 )
 async def test_bad_fault_settings_are_rejected(emulator: EmulatorServer, body: dict):
     async with httpx.AsyncClient() as c:
