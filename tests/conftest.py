@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,25 @@ def shared_dir() -> Path:
 def corpus_dir() -> Path:
     """The real storage bodies (tests/data/corpus/storage, sources in corpus/SOURCES.md)."""
     return CORPUS_DIR
+
+
+@pytest.fixture(autouse=True)
+def _logging_handlers_restored() -> Iterator[None]:
+    """A command run in-process (``syncd sync``, ``syncd run``) installs its log handlers on the
+    root and ``syncd`` loggers for the life of the process. In the suite the stream they write
+    to is the test's captured stderr, closed when the test ends: later tests' log lines then
+    fail with "I/O operation on closed file" noise. Remove the handlers a test left behind."""
+    loggers = [logging.getLogger(), logging.getLogger("syncd")]
+    before = {id(lg): (set(lg.handlers), lg.level) for lg in loggers}
+    yield
+    for lg in loggers:
+        handlers, level = before[id(lg)]
+        for handler in list(lg.handlers):
+            # pytest swaps its own capture handlers between phases: leave those to it.
+            if handler not in handlers and not type(handler).__module__.startswith("_pytest"):
+                lg.removeHandler(handler)
+                handler.close()
+        lg.setLevel(level)
 
 
 # ---- the local Confluence emulator (syncd.emulator) ---------------------------------
