@@ -95,6 +95,8 @@ _UNIT_SERVICE = """\
 # The config may read secrets as ${{VAR}} (e.g. the API token): keep them in this file,
 # mode 0600, one VAR=value per line. The leading "-" makes a missing file harmless.
 EnvironmentFile=-{env_file}
+# Where a running syncd re-reads the token when Confluence refuses the one it has.
+Environment={env_file_var}
 Environment=PYTHONUNBUFFERED=1
 ExecStart={exec_start}
 # No ExecReload=: syncd does not reload on SIGHUP; `systemctl --user restart` instead.
@@ -206,6 +208,7 @@ def render_instance_dropin(config: str, env_file: str | None = None) -> str:
     ]
     if env_file:
         lines.append(f"EnvironmentFile=-{systemd_escape_specifiers(env_file)}")
+        lines.append(f"Environment={systemd_quote('SYNCD_ENV_FILE=' + env_file)}")
     return "\n".join(lines) + "\n"
 
 
@@ -215,6 +218,7 @@ def _service_body(spec: ServiceSpec, *, ident: str, exec_start: str | None = Non
     writable = " ".join(systemd_quote(p) for p in spec.writable) or "<folder> <state dir>"
     return _UNIT_SERVICE.format(
         env_file=systemd_escape_specifiers(spec.env_file),
+        env_file_var=systemd_quote("SYNCD_ENV_FILE=" + spec.env_file),
         exec_start=exec_start,
         no_restart=NO_RESTART_EXIT_STATUSES,
         ident=ident,
@@ -226,8 +230,11 @@ def _service_body(spec: ServiceSpec, *, ident: str, exec_start: str | None = Non
 # --------------------------------------------------------------------------- launchd
 
 # Runs the command with the env file's variables set, so secrets stay out of the plist
-# (which is a world-readable file in ~/Library/LaunchAgents). $0 is the env file.
-LAUNCHD_ENV_WRAPPER = 'set -a; if [ -r "$0" ]; then . "$0"; fi; set +a; exec "$@"'
+# (which is a world-readable file in ~/Library/LaunchAgents). $0 is the env file; it is also
+# exported as SYNCD_ENV_FILE, where a running syncd re-reads a refused token.
+LAUNCHD_ENV_WRAPPER = (
+    'set -a; SYNCD_ENV_FILE="$0"; if [ -r "$0" ]; then . "$0"; fi; set +a; exec "$@"'
+)
 
 
 def launchd_label(name: str | None) -> str:

@@ -199,6 +199,22 @@ def test_reference_units_in_the_tree_match_the_renderer() -> None:
         assert path.read_bytes() == data, f"{rel} is stale: regenerate it from service_templates"
 
 
+def test_units_tell_the_daemon_where_its_env_file_is() -> None:
+    """A daemon whose token is refused re-reads the env file the service reads its secrets from
+    ($SYNCD_ENV_FILE, daemon/credentials.py): every unit and instance drop-in names it."""
+    spec = service_templates.ServiceSpec(
+        program=("/opt/syncd",), config="/etc/syncd/docs.yaml", env_file="/srv/syncd/docs env"
+    )
+    for unit in (
+        service_templates.render_systemd_unit(spec),
+        service_templates.render_systemd_template(spec),
+    ):
+        assert 'Environment="SYNCD_ENV_FILE=/srv/syncd/docs env"' in unit
+    dropin = service_templates.render_instance_dropin("/etc/syncd/docs.yaml", "/srv/syncd/e%v")
+    assert "EnvironmentFile=-/srv/syncd/e%%v" in dropin
+    assert "Environment=SYNCD_ENV_FILE=/srv/syncd/e%%v" in dropin
+
+
 def test_bad_config_is_refused_before_writing(home: Home, no_service_manager) -> None:
     home.config_path.parent.mkdir(parents=True)
     home.config_path.write_text("confluence:\n  base_url: nope\n")
@@ -263,10 +279,11 @@ def test_launchd_wrapper_exports_the_env_file(tmp_path: Path) -> None:
         str(env_file),
         sys.executable,
         "-c",
-        "import os; print(os.environ['SYNCD_T'])",
+        "import os; print(os.environ['SYNCD_T']); print(os.environ['SYNCD_ENV_FILE'])",
     ]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={})
-    assert out.stdout.strip() == "it's x", out.stderr
+    # SYNCD_ENV_FILE: where a running daemon re-reads a refused token (daemon/credentials.py).
+    assert out.stdout.splitlines() == ["it's x", str(env_file)], out.stderr
     missing = [*argv[:3], str(tmp_path / "absent"), "/bin/echo", "started"]
     out = subprocess.run(missing, capture_output=True, text=True, timeout=30)
     assert out.stdout.strip() == "started"
