@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from .daemon_support import Daemon, file_of, page_body, until, write_config
+from syncd.emulator import server
 
-server = pytest.importorskip("syncd.emulator.server", reason="emulator not available")
+from .daemon_support import Daemon, file_of, page_body, until, write_config
 
 pytestmark = [
     pytest.mark.e2e,
