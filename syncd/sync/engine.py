@@ -66,6 +66,7 @@ from syncd.sync.records import AttachmentRecord, PageRecord
 from syncd.sync.resolver import PageIndex
 from syncd.sync.snapshots import (
     BLOG_FOLDER,
+    LocalScan,
     RemoteListing,
     confirm_pages,
     list_remote,
@@ -337,14 +338,7 @@ class SyncEngine:
             self._set_layout(listing, records)
             if not dry_run:
                 await self._finish_pending_creates(listing, records)
-            local = await asyncio.to_thread(
-                scan_local,
-                self.root,
-                self.state,
-                blog_posts=sync.blog_posts,
-                records=records,
-                attachments=sync.attachments,
-            )
+            local = await self._scan_all(records)
             remotes, dirty = listing.remotes, None
             containers = self._plan_containers(listing, records, local)
             if containers.actions and not dry_run:
@@ -353,14 +347,7 @@ class SyncEngine:
                 container_steps = steps
                 if steps.moved:  # directories moved: the records and the scan moved with them
                     records = self.state.page_summaries()
-                    local = await asyncio.to_thread(
-                        scan_local,
-                        self.root,
-                        self.state,
-                        blog_posts=sync.blog_posts,
-                        records=records,
-                        attachments=sync.attachments,
-                    )
+                    local = await self._scan_all(records)
             cmap = containers.map
             if not dry_run:
                 # The records after the steps; the plan's directories too, so a step that
@@ -521,6 +508,18 @@ class SyncEngine:
         if not self.client.supports_containers:
             return "page"
         return "folder" if wanted == "auto" else wanted
+
+    async def _scan_all(self, records: dict[str, PageRecord]) -> LocalScan:
+        """The whole folder scanned (off the event loop) against the records."""
+        sync = self.config.sync
+        return await asyncio.to_thread(
+            scan_local,
+            self.root,
+            self.state,
+            blog_posts=sync.blog_posts,
+            records=records,
+            attachments=sync.attachments,
+        )
 
     def _plan_containers(
         self, listing: RemoteListing, records: dict[str, PageRecord], local: Any
