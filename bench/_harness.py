@@ -94,6 +94,8 @@ class Emulator:
     port: int = 0
     #: Cloud: also seed the content tree with folders (``syncd emulator --folders``).
     folders: bool = False
+    #: Cloud: answer /_edge/tenant_info (``--no-tenant-info`` when False).
+    tenant_info: bool = True
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -153,6 +155,7 @@ class Emulator:
                 "--token",
                 self.token,
                 *(["--folders"] if self.folders else []),
+                *([] if self.tenant_info else ["--no-tenant-info"]),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -42,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Cloud: also seed folders, a whiteboard, a database and an embed with pages inside",
     )
     parser.add_argument(
+        "--no-tenant-info",
+        dest="tenant_info",
+        action="store_false",
+        help="Cloud: answer 404 at /_edge/tenant_info (tools that find a cloud id there go "
+        "through api.atlassian.com instead of this emulator)",
+    )
+    parser.add_argument(
         "--webhook-secret",
         metavar="S",
         help="DC: sign deliveries of registrations without their own secret",
@@ -91,6 +98,7 @@ async def _serve(args: argparse.Namespace) -> int:
         data=args.data,
         webhook_secret=args.webhook_secret,
         folders=args.folders,
+        tenant_info=args.tenant_info,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

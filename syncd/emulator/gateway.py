@@ -175,7 +175,10 @@ def allowed(scopes: frozenset[str], method: str, template: str) -> bool:
 
 async def tenant_info(request: web.Request) -> web.Response:
     """``GET /_edge/tenant_info``: the site's cloud id, asked without credentials."""
-    return web.json_response({"cloudId": state_of(request).cloud_id})
+    st = state_of(request)
+    if not st.tenant_info:
+        raise web.HTTPNotFound()
+    return web.json_response({"cloudId": st.cloud_id})
 
 
 async def gateway(request: web.Request) -> web.StreamResponse:

@@ -85,6 +85,7 @@ class EmulatorServer:
         data: str | Path | None = None,
         webhook_secret: str | None = None,
         folders: bool = False,
+        tenant_info: bool = True,
     ) -> None:
         if flavor not in FLAVORS:
             raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}, not {flavor!r}")
@@ -111,6 +112,7 @@ class EmulatorServer:
             token=token,
             webhook_secret=webhook_secret,
             faults=self.faults,
+            tenant_info=tenant_info,
         )
         self.deliverer = Deliverer(self.state)
         self.state.deliverer = self.deliverer

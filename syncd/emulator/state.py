@@ -26,6 +26,10 @@ class EmulatorState:
     faults: Faults | None = None
     #: The site's cloud id (``/_edge/tenant_info``; the API gateway's ``/ex/confluence/{id}``).
     cloud_id: str = "00000000-0000-4000-8000-000000000000"
+    #: Whether ``/_edge/tenant_info`` answers (real Cloud sites do). Off, it is a 404: tools
+    #: that find a cloud id there route themselves through api.atlassian.com, which a
+    #: benchmark on loopback cannot reach (bench/exporter_side_by_side.py turns it off).
+    tenant_info: bool = True
     #: Scoped API tokens the gateway accepts (for ``user``), with the scopes each grants.
     scoped_tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     request_counts: dict[str, int] = field(default_factory=dict)

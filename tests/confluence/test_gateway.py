@@ -184,3 +184,15 @@ async def test_scoped_tokens_are_managed_over_the_control_api(emulator):
         gone = await http.delete(emulator.root_url + "/_emulator/tokens/svc")
         assert gone.json() == {"revoked": True}
         assert (await http.get(spaces, auth=(emulator.user, "svc"))).status_code == 401
+
+
+async def test_emulator_without_tenant_info_answers_404_there(emulator):
+    """`syncd emulator --no-tenant-info` (bench/exporter_side_by_side.py): a tool that finds a
+    cloud id at /_edge/tenant_info goes to api.atlassian.com, out of reach on loopback."""
+    emulator.state.tenant_info = False
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(emulator.root_url + "/_edge/tenant_info")).status_code == 404
+        space = await http.get(
+            emulator.base_url + "/api/v2/spaces", auth=(emulator.user, emulator.token)
+        )
+        assert space.status_code == 200  # the site itself is served as before
