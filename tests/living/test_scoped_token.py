@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from e2e.daemon_support import SCOPES
 
 from syncd.config import load_config
 from syncd.emulator.server import ThreadedEmulator
@@ -18,25 +19,12 @@ from syncd.emulator.server import ThreadedEmulator
 from .conftest import EMAIL, TOKEN, Home, run_syncd
 
 SCOPED = "scoped-service-token"
-EVERY_SCOPE = (
-    "read:space:confluence",
-    "read:page:confluence",
-    "write:page:confluence",
-    "delete:page:confluence",
-    "read:content.metadata:confluence",
-    "read:content-details:confluence",
-    "read:label:confluence",
-    "write:label:confluence",
-    "read:attachment:confluence",
-    "write:attachment:confluence",
-    "delete:attachment:confluence",
-)
 
 
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedEmulator]:
     with ThreadedEmulator(flavor="cloud", pages=3, seed=1, user=EMAIL, token=TOKEN) as emu:
-        emu.call(emu.server.add_scoped_token, SCOPED, EVERY_SCOPE)
+        emu.call(emu.server.add_scoped_token, SCOPED, SCOPES)
         monkeypatch.setenv("SYNCD_T", SCOPED)
         yield emu
 
@@ -124,14 +112,14 @@ def test_doctor_lists_and_checks_every_scope_syncd_needs(emu, home: Home) -> Non
     assert result.code == 0, result.out
     assert "through the API gateway" in result.out
     scopes = scope_lines(result.out)
-    assert set(scopes) == {s for s in EVERY_SCOPE if s != "read:label:confluence"}, result.out
+    assert set(scopes) == {s for s in SCOPES if s != "read:label:confluence"}, result.out
     assert set(scopes.values()) == {"ok"}
     assert "write:label:confluence + read:label:confluence (add and remove labels)" in result.out
 
 
 def test_doctor_names_a_missing_scope_from_the_gateways_answer(emu, home: Home) -> None:
     partial = tuple(
-        s for s in EVERY_SCOPE if s not in ("write:page:confluence", "read:label:confluence")
+        s for s in SCOPES if s not in ("write:page:confluence", "read:label:confluence")
     )
     emu.call(emu.server.add_scoped_token, SCOPED, partial)
     config = write_gateway_config(emu, home, "sync:\n  attachments: false\n")
