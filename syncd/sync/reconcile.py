@@ -356,38 +356,25 @@ class _Planner:
         self.created_paths.add(path)
         title = PurePosixPath(path).stem
         parent = self._parent_of_path(default_parent_path(path))
-        if self.opts.new_directories == "folder":
-            if parent[1] in self.blocked_folders:
-                self.blocked_folders.add(path)
-                return
-            # A Cloud folder: its title is not a page title, so no page title is taken.
-            self.placeholders[path] = CreateRemote(
-                path=path,
-                title=title,
-                parent_id=parent[0],
-                parent_path=parent[1],
-                placeholder=True,
-                folder=True,
-            )
-            self.actions.append(self.placeholders[path])
-            return
+        # A Cloud folder's title is not a page title, so a folder takes no page title.
+        # Confluence titles are unique per space: a directory named like another page
+        # cannot get its own page, and its files wait until it is renamed.
+        folder = self.opts.new_directories == "folder"
         key = ("page", title)
-        if (
-            parent[1] in self.blocked_folders
-            or key in self.titles_in_use
-            or key in self.claimed_titles
+        if parent[1] in self.blocked_folders or (
+            not folder and (key in self.titles_in_use or key in self.claimed_titles)
         ):
-            # Confluence titles are unique per space: a folder named like another
-            # page cannot get its own page. Its files wait until it is renamed.
             self.blocked_folders.add(path)
             return
-        self.claimed_titles.add(key)
+        if not folder:
+            self.claimed_titles.add(key)
         self.placeholders[path] = CreateRemote(
             path=path,
             title=title,
             parent_id=parent[0],
             parent_path=parent[1],
             placeholder=True,
+            folder=folder,
         )
         self.actions.append(self.placeholders[path])
 
