@@ -8,8 +8,7 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 
 
-@lru_cache(maxsize=1)
-def md_parser() -> MarkdownIt:
+def _new_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     # Keep link destinations as written (no percent-encoding): they name pages and files.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
@@ -18,11 +17,20 @@ def md_parser() -> MarkdownIt:
 
 
 @lru_cache(maxsize=1)
+def md_parser() -> MarkdownIt:
+    return _new_parser()
+
+
+@lru_cache(maxsize=1)
+def block_parser() -> MarkdownIt:
+    """``md_parser`` stopped after the block pass: the same block tokens (types, levels, line
+    maps) without parsing the text inside them, which block boundaries never depend on."""
+    return _new_parser().disable(["inline", "text_join"])
+
+
+@lru_cache(maxsize=1)
 def html_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-    md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
-    return md
+    return _new_parser()
 
 
 @dataclass
@@ -44,7 +52,7 @@ def normalise(md: str) -> str:
 
 def split_chunks(md: str) -> list[Chunk]:
     lines = md.split("\n")
-    tokens = md_parser().parse(md)
+    tokens = block_parser().parse(md)
     chunks: list[Chunk] = []
     for tok in tokens:
         if tok.level != 0 or tok.map is None or tok.nesting == -1:
