@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import labels, xmltree
-from .chunks import md_parser
+from .chunks import block_parser
 from .htmlview import HtmlView
 from .model import DefaultResolver, LinkResolver
 from .xmltree import Node
@@ -58,9 +58,14 @@ STRONG = frozenset({"strong", "b"})
 EMPH = frozenset({"em", "i"})
 STRIKE = frozenset({"s", "del", "strike"})
 
-# A no-break space is a token of its own: it is text, not a gap to normalise.
+# A no-break space is a token of its own: it is text, not a gap to normalise.  Words of
+# characters that never need escaping, with single spaces between them (group 1), come as
+# one token: they read as themselves, so they need no look at each character.
+_PLAIN = r"[^\s\u00a0&\\`*\[\]_<~|]+"
 _ENTITY_OR_WS = re.compile(
-    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|[^\S\u00a0]+|.", re.S
+    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?"
+    rf"|({_PLAIN}(?: {_PLAIN})*)|[^\S\u00a0]+|.",
+    re.S,
 )
 NBSP = "\u00a0"
 _INVISIBLE = re.compile(r"[\s\u00a0\u200b-\u200f\u2028-\u202f\u2060\ufeff\x00-\x1f\x7f]")
@@ -1153,7 +1158,27 @@ class Renderer:
 
         for m in _ENTITY_OR_WS.finditer(raw):
             tok = m.group(0)
-            if tok[0] == "&" and len(tok) > 1:
+            if m.lastindex:
+                # Plain words: themselves, unless a character must be escaped at a line
+                # start (then one character at a time, as below).
+                n = len(tok)
+                if forced and any(pos_decoded <= f < pos_decoded + n for f in forced):
+                    for k, ch in enumerate(tok):
+                        if pos_decoded + k in forced:
+                            flush()
+                            out.append("\\" + ch)
+                        elif safe and (run or ch != " "):
+                            if not run:
+                                run_start = start + m.start() + k
+                            run.append(ch)
+                        else:
+                            flush()
+                            out.append(ch)
+                    pos_decoded += n
+                    continue
+                piece, identity = tok, True
+                pos_decoded += n
+            elif tok[0] == "&" and len(tok) > 1:
                 ch = html.unescape(tok)
                 if ch == tok:
                     piece, identity = _escape_char(tok[0], decoded, pos_decoded, in_table), False
@@ -1276,7 +1301,7 @@ def _one_paragraph(text: str) -> bool:
     plain = text.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
     if not _RISKY_LINE.search(plain):
         return True
-    tokens = md_parser().parse(plain)
+    tokens = block_parser().parse(plain)
     return [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
 
 
