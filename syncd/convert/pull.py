@@ -23,6 +23,7 @@ from .xmltree import Node
 
 RUN_OPEN = "\ue000"
 RUN_CLOSE = "\ue001"
+_SENTINEL = re.compile("[\ue000\ue001]")
 
 VOLATILE_ATTRS = re.compile(
     r'\s(?:ac:macro-id|ac:local-id|local-id|ri:version-at-save|data-local-id)="[^"]*"'
@@ -123,7 +124,14 @@ class Renderer:
 
     def index(self, root: Node) -> None:
         """Elements by start offset, to find the element a unit's span starts with."""
-        self._index = {n.start: n for n in root.iter() if n.kind == "el"}
+        index: dict[int, Node] = {}
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.kind == "el":
+                index[node.start] = node
+            stack.extend(node.children)
+        self._index = index
 
     # ----------------------------------------------------------------- units
     def units(self, root: Node) -> list[Unit]:
@@ -273,29 +281,19 @@ class Renderer:
         if RUN_OPEN not in md or not self._sentinel_safe:
             self._runs = []
             return md, []
-        out: list[str] = []
+        # Runs never nest: the pieces alternate text outside a run, text inside one.
+        pieces = _SENTINEL.split(md)
         runs: list[Run] = []
-        pos = 0
-        length = 0
-        index = 0
-        while True:
-            i = md.find(RUN_OPEN, pos)
-            if i < 0:
-                out.append(md[pos:])
-                break
-            out.append(md[pos:i])
-            length += i - pos
-            j = md.find(RUN_CLOSE, i + 1)
-            text = md[i + 1 : j]
-            src_start, kind = self._runs[index]
-            index += 1
+        length = len(pieces[0])
+        sources = self._runs
+        for index in range(len(pieces) // 2):
+            text = pieces[2 * index + 1]
             if text:
+                src_start, kind = sources[index]
                 runs.append(Run(length, len(text), src_start, kind))
-            out.append(text)
-            length += len(text)
-            pos = j + 1
+            length += len(text) + len(pieces[2 * index + 2])
         self._runs = []
-        return "".join(out), runs
+        return "".join(pieces), runs
 
     # ------------------------------------------------------------- helpers
     def _is_blank(self, node: Node) -> bool:

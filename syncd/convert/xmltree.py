@@ -20,12 +20,13 @@ VOID_ELEMENTS = frozenset(
 
 _TAG_NAME = r"[A-Za-z][A-Za-z0-9_.:-]*"
 _START_TAG = re.compile(
-    r"<("
+    r"<(?P<start_name>"
     + _TAG_NAME
-    + r")((?:\s+[^\s/>=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*(/?)>",
+    + r")(?P<attrs>(?:\s+[^\s/>=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*"
+    r"(?P<self_closing>/?)>",
     re.S,
 )
-_END_TAG = re.compile(r"</(" + _TAG_NAME + r")\s*>")
+_END_TAG = re.compile(r"</(?P<end_name>" + _TAG_NAME + r")\s*>")
 _ATTR = re.compile(r"([^\s/>=]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>\"']+))?", re.S)
 
 
@@ -128,108 +129,79 @@ def _parse_attrs(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(attrs.items())
 
 
+# Every piece of the source, tried in this order where it starts: character data, a comment,
+# a CDATA section, another "<!" or "<?" declaration, an end tag, a start tag, and a lone "<"
+# that starts no markup (character data up to the next "<").  An unterminated comment,
+# CDATA section or declaration runs to the end.
+_PIECE = re.compile(
+    r"(?P<text>[^<]+)"
+    r"|(?P<comment><!--(?:.*?-->|.*))"
+    r"|(?P<cdata><!\[CDATA\[(?:.*?\]\]>|.*))"
+    r"|(?P<other><[!?](?:[^>]*>|.*))"
+    r"|(?P<end>" + _END_TAG.pattern + r")"
+    r"|(?P<start>" + _START_TAG.pattern + r")"
+    r"|(?P<lone><[^<]*)",
+    re.S,
+)
+
+
 def parse(src: str, start: int = 0, end: int | None = None) -> Node:
     """Parse ``src[start:end]`` into a tree under a synthetic root of kind ``"root"``.
 
-    One pass; adjacent character data becomes one text node.  Elements still open when an
-    ancestor's end tag (or the end) comes are closed there, with ``closed`` False.
+    One pass of one regular expression; adjacent character data becomes one text node.
+    Elements still open when an ancestor's end tag (or the end) comes are closed there,
+    with ``closed`` False.
     """
     end = len(src) if end is None else end
     root = Node("root", start, end, open_end=start, close_start=end)
     stack = [root]
     parent = root
     siblings = root.children
-    pos = start
-    find = src.find
-    startswith = src.startswith
-    end_tag = _END_TAG.match
-    start_tag = _START_TAG.match
-
-    def add(kind: str, a: int, b: int) -> None:
-        if kind == "text" and siblings:
-            last = siblings[-1]
-            if last.kind == "text" and last.end == a:
-                last.end = b
-                return
-        siblings.append(Node(kind, a, b, parent=parent))
-
-    while pos < end:
-        lt = find("<", pos, end)
-        if lt < 0:
-            lt = end
-        if lt > pos:
-            add("text", pos, lt)
-            pos = lt
-            if pos >= end:
-                break
-        nxt = src[pos + 1 : pos + 2]
-        if nxt == "!":
-            if startswith("<!--", pos):
-                close = find("-->", pos + 4, end)
-                stop = end if close < 0 else close + 3
-                add("comment", pos, stop)
-            elif startswith("<![CDATA[", pos):
-                close = find("]]>", pos + 9, end)
-                stop = end if close < 0 else close + 3
-                add("cdata", pos, stop)
+    for m in _PIECE.finditer(src, start, end):
+        kind = m.lastgroup
+        pos, stop = m.span()
+        if kind == "text" or kind == "lone":
+            if siblings:
+                last = siblings[-1]
+                if last.kind == "text" and last.end == pos:
+                    last.end = stop
+                    continue
+            siblings.append(Node("text", pos, stop, parent=parent))
+        elif kind == "start":
+            name, attrs, self_closing = m.group("start_name", "attrs", "self_closing")
+            node = Node(
+                "el",
+                pos,
+                stop,
+                name=name,
+                attrs=parse_attrs(attrs),
+                open_end=stop,
+                close_start=stop,
+                parent=parent,
+            )
+            siblings.append(node)
+            if not self_closing and node.lname not in VOID_ELEMENTS:
+                stack.append(node)
+                parent = node
+                siblings = node.children
+        elif kind == "end":
+            name = m.group("end_name").lower()
+            for depth in range(len(stack) - 1, 0, -1):
+                if stack[depth].lname == name:
+                    while len(stack) > depth + 1:
+                        node = stack.pop()  # left open: ends where its ancestor closes
+                        node.close_start = node.end = pos
+                        node.closed = False
+                    node = stack.pop()
+                    node.close_start = pos
+                    node.end = stop
+                    parent = stack[-1]
+                    siblings = parent.children
+                    break
             else:
-                close = find(">", pos + 2, end)
-                stop = end if close < 0 else close + 1
-                add("other", pos, stop)
-            pos = stop
-            continue
-        if nxt == "?":
-            close = find(">", pos + 2, end)
-            stop = end if close < 0 else close + 1
-            add("other", pos, stop)
-            pos = stop
-            continue
-        if nxt == "/":
-            m = end_tag(src, pos, end)
-            if m:
-                name = m.group(1).lower()
-                for depth in range(len(stack) - 1, 0, -1):
-                    if stack[depth].lname == name:
-                        while len(stack) > depth + 1:
-                            node = stack.pop()  # left open: ends where its ancestor closes
-                            node.close_start = node.end = pos
-                            node.closed = False
-                        node = stack.pop()
-                        node.close_start = pos
-                        node.end = m.end()
-                        parent = stack[-1]
-                        siblings = parent.children
-                        break
-                else:
-                    siblings.append(Node("stray", pos, m.end(), name=m.group(1), parent=parent))
-                pos = m.end()
-                continue
+                siblings.append(Node("stray", pos, stop, name=m.group("end_name"), parent=parent))
         else:
-            m = start_tag(src, pos, end)
-            if m:
-                stop = m.end()
-                node = Node(
-                    "el",
-                    pos,
-                    stop,
-                    name=m.group(1),
-                    attrs=parse_attrs(m.group(2)),
-                    open_end=stop,
-                    close_start=stop,
-                    parent=parent,
-                )
-                siblings.append(node)
-                if not m.group(3) and node.lname not in VOID_ELEMENTS:
-                    stack.append(node)
-                    parent = node
-                    siblings = node.children
-                pos = stop
-                continue
-        # A lone "<" that starts no markup is text.
-        stop = find("<", pos + 1, end)
-        stop = end if stop < 0 else stop
-        add("text", pos, stop)
-        pos = stop
+            siblings.append(Node(kind, pos, stop, parent=parent))
     while len(stack) > 1:
         node = stack.pop()
         node.close_start = node.end = end
