@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .chunks import Chunk, split_chunks
+from .chunks import Chunk, split_chunks, split_parts
 from .model import LinkResolver
 from .pull import Run, Unit, fragment_key, join_units, render
 
@@ -53,7 +53,7 @@ def _opaque(storage: str) -> Projection:
 def _project(storage: str, resolver: LinkResolver | None) -> Projection:
     units, fragments, reuse = render(storage, resolver)
     markdown = join_units(units)
-    chunks = split_chunks(markdown)
+    chunks = split_parts([u.md for u in units], markdown)
     # Line range of each unit.
     ranges = []
     line = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,12 +53,17 @@ def normalise(md: str) -> str:
 
 def split_chunks(md: str) -> list[Chunk]:
     lines = md.split("\n")
-    tokens = block_parser().parse(md)
     chunks: list[Chunk] = []
+    _add_chunks(block_parser().parse(md), 0, lines, chunks)
+    return chunks
+
+
+def _add_chunks(tokens, offset: int, lines: list[str], chunks: list[Chunk]) -> None:
+    """Append the top-level blocks of ``tokens``, parsed from ``lines[offset:]``."""
     for tok in tokens:
         if tok.level != 0 or tok.map is None or tok.nesting == -1:
             continue
-        first, last = tok.map
+        first, last = tok.map[0] + offset, tok.map[1] + offset
         if chunks and first < chunks[-1].last:
             # Should not happen for top-level tokens; merge defensively.
             prev = chunks[-1]
@@ -67,6 +73,70 @@ def split_chunks(md: str) -> list[Chunk]:
         while last > first and not lines[last - 1].strip():
             last -= 1
         chunks.append(Chunk(first, last, "\n".join(lines[first:last]), tok.type))
+
+
+# One-line blocks whose extent and kind are certain without parsing when they start a line
+# after a blank line with nothing left open before them: a paragraph (a letter starts no
+# other block, and one line is neither a table nor a setext heading), an ATX heading, and
+# an HTML comment closed on its own line.
+_SURE = {
+    "paragraph_open": re.compile(r"[A-Za-z][^\n\r]*"),
+    "heading_open": re.compile(r"#{1,6} [^\n\r]*"),
+    "html_block": re.compile(r"<!--[^\n\r]*-->[^\n\r]*"),
+}
+_PROBE = "\n\nprobe\n"
+
+
+def _sure_kind(part: str) -> str | None:
+    first = part[:1]
+    kind = "heading_open" if first == "#" else "html_block" if first == "<" else "paragraph_open"
+    return kind if _SURE[kind].fullmatch(part) else None
+
+
+def split_parts(parts: list[str], md: str) -> list[Chunk]:
+    """``split_chunks(md)`` for ``md == "\n\n".join(parts) + "\n"`` (the pulled Markdown of
+    rendered units), parsing only the parts whose block is not certain.
+
+    Each run of such parts is parsed on its own, followed by a blank line and a probe
+    paragraph.  The probe reading as a top-level paragraph of its own proves nothing was
+    left open (an unclosed fence or HTML block swallows any line after it, a list or quote
+    cannot take a line at the first column after a blank one), so the run's blocks are
+    those of the whole text and the next part starts afresh.  If a probe is swallowed, or
+    the text has carriage returns (line ends to the parser), the whole text is parsed.
+    """
+    if "\r" in md:
+        return split_chunks(md)
+    lines = md.split("\n")
+    chunks: list[Chunk] = []
+    parser = block_parser()
+    run: list[str] = []
+    run_line = line = 0
+    for part in parts:
+        kind = _sure_kind(part)
+        if kind is None:
+            if not run:
+                run_line = line
+            run.append(part)
+            line += part.count("\n") + 2
+            continue
+        if run:
+            text = "\n\n".join(run)
+            tokens = parser.parse(text + _PROBE)
+            probe_line = text.count("\n") + 2
+            probe = tokens[-3:]
+            if (
+                len(probe) != 3
+                or probe[0].type != "paragraph_open"
+                or probe[0].level != 0
+                or probe[0].map != [probe_line, probe_line + 1]
+            ):
+                return split_chunks(md)
+            _add_chunks(tokens[:-3], run_line, lines, chunks)
+            run = []
+        chunks.append(Chunk(line, line + 1, part, kind))
+        line += 2
+    if run:
+        _add_chunks(parser.parse("\n\n".join(run) + "\n"), run_line, lines, chunks)
     return chunks
 
 
