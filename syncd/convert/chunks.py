@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.common.html_blocks import block_names
 
 
 def _new_parser() -> MarkdownIt:
@@ -75,29 +76,69 @@ def _add_chunks(tokens, offset: int, lines: list[str], chunks: list[Chunk]) -> N
         chunks.append(Chunk(first, last, "\n".join(lines[first:last]), tok.type))
 
 
-# One-line blocks whose extent and kind are certain without parsing when they start a line
-# after a blank line with nothing left open before them: a paragraph (a letter starts no
-# other block, and one line is neither a table nor a setext heading), an ATX heading, and
-# an HTML comment closed on its own line.
+# Blocks whose extent and kind are certain without parsing when they start a line after a
+# blank line with nothing left open before them, and which leave nothing open after them:
+# - one-line paragraphs: the first character starts no other block (not a space, fence,
+#   quote, list, rule, heading, HTML or link reference character, nor a digit), and one
+#   line is neither a table nor a setext heading;
+# - ATX headings and thematic breaks;
+# - HTML blocks that end at a blank line (CommonMark's type 6: a block-level tag name
+#   first; any lines, none blank), and a comment closed on its one line;
+# - block quotes every line of which starts with ">" (each such line continues the quote,
+#   a blank line ends it), not nested near the parser's nesting limit;
+# - fenced code closed by its last line, with no line between that could close it.
 _SURE = {
-    "paragraph_open": re.compile(r"[A-Za-z][^\n\r]*"),
+    "paragraph_open": re.compile(r"[^\s`~>*+\-_#<\[0-9][^\n\r]*"),
     "heading_open": re.compile(r"#{1,6} [^\n\r]*"),
-    "html_block": re.compile(r"<!--[^\n\r]*-->[^\n\r]*"),
+    "hr": re.compile(r"-{3,}|\*{3,}|_{3,}"),
+    "html_block": re.compile(
+        r"<!--[^\n\r]*-->[^\n\r]*|</?(?:"
+        + "|".join(sorted(block_names, key=len, reverse=True))
+        + r")(?:[ \t][^\n\r]*|/?>[^\n\r]*)?(?:\n[^\n\r]*[^ \t\n\r][^\n\r]*)*",
+        re.I | re.A,
+    ),
+    "blockquote_open": re.compile(r">[^\n\r]*(?:\n>[^\n\r]*)*"),
 }
+_DEEP_QUOTE = re.compile(r"^(?:> ?){8}", re.M)
+_FENCE_OPEN = re.compile(r"(`{3,})[^`\n\r]*\n")
 _PROBE = "\n\nprobe\n"
 
 
 def _sure_kind(part: str) -> str | None:
     first = part[:1]
-    kind = "heading_open" if first == "#" else "html_block" if first == "<" else "paragraph_open"
+    if first == "#":
+        kind = "heading_open"
+    elif first == "<":
+        kind = "html_block"
+    elif first == ">":
+        kind = "blockquote_open"
+        if _DEEP_QUOTE.search(part):
+            return None
+    elif first == "`":
+        return "fence" if _closed_fence(part) else None
+    elif first in "-*_":
+        kind = "hr"
+    else:
+        kind = "paragraph_open"
     return kind if _SURE[kind].fullmatch(part) else None
+
+
+def _closed_fence(part: str) -> bool:
+    m = _FENCE_OPEN.match(part)
+    if m is None:
+        return False
+    fence = m.group(1)
+    lines = part[m.end() :].split("\n")
+    return lines[-1] == fence and not any(
+        line.lstrip(" \t").startswith("```") for line in lines[:-1]
+    )
 
 
 def split_parts(parts: list[str], md: str) -> list[Chunk]:
     """``split_chunks(md)`` for ``md == "\n\n".join(parts) + "\n"`` (the pulled Markdown of
     rendered units), parsing only the parts whose block is not certain.
 
-    Each run of such parts is parsed on its own, followed by a blank line and a probe
+    Each run of other parts is parsed on its own, followed by a blank line and a probe
     paragraph.  The probe reading as a top-level paragraph of its own proves nothing was
     left open (an unclosed fence or HTML block swallows any line after it, a list or quote
     cannot take a line at the first column after a blank one), so the run's blocks are
@@ -133,8 +174,9 @@ def split_parts(parts: list[str], md: str) -> list[Chunk]:
                 return split_chunks(md)
             _add_chunks(tokens[:-3], run_line, lines, chunks)
             run = []
-        chunks.append(Chunk(line, line + 1, part, kind))
-        line += 2
+        size = part.count("\n") + 1
+        chunks.append(Chunk(line, line + size, part, kind))
+        line += size + 1
     if run:
         _add_chunks(parser.parse("\n\n".join(run) + "\n"), run_line, lines, chunks)
     return chunks

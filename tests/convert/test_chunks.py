@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import itertools
-
-import pytest
+import random
 
 from syncd.convert.blocks import project
 from syncd.convert.chunks import split_chunks, split_parts
 
 # Units after which a line at the first column is not a block of its own (an unclosed
 # fence, HTML block or comment swallows it; a list takes the next list item), units that
-# end cleanly, and the one-line units that are never parsed.
+# end cleanly, units that look certain but are not, and the certain units never parsed.
 UNITS = [
     "```\nopen fence",
     "~~~\nopen tilde fence",
     "```python\nx = 1\n```",
+    "````\n```\n````",
+    "```\n````\na longer fence line closes it early\n```",
+    "```a`b\nnot a fence\n```",
     "<!-- open comment",
     "<pre>\nopen pre",
     "<div>\nhtml</div>",
@@ -29,9 +31,26 @@ UNITS = [
     "Setext\n===",
     "[ref]: /url",
     "-",
+    "> [!NOTE]\n> ```\n> open fence in an alert",
+    "> a\n>> b\n> c",
+    "<span>x</span> text",
+    "<br />",
+    "<p/x",
     "Plain words",
+    "![image](attachments/a.png)",
+    "| one | line |",
+    "\\- escaped",
+    "&nbsp;",
+    "\u00a0no-break space first",
+    "한국어 문단",
+    "=",
     "# Heading",
+    "---",
     "<!--cf:0123abcd a marker-->",
+    "</details>",
+    "<DIV class='x'>",
+    "<table>\n<tr>\n<td>\n- cell\n</td>\n</tr>\n</table>",
+    "<div>\n \nspace-only line",
     "x\r\ny",
 ]
 
@@ -40,9 +59,16 @@ def chunks(found):
     return [(c.first, c.last, c.text, c.kind) for c in found]
 
 
-@pytest.mark.parametrize("size", [1, 2, 3])
-def test_split_parts_equals_parsing_the_whole_text(size):
-    for parts in itertools.product(UNITS, repeat=size):
+def sequences():
+    """Every pair of units, and a fixed sample of longer sequences."""
+    yield from itertools.product(UNITS, repeat=2)
+    rng = random.Random(13)
+    for _ in range(400):
+        yield tuple(rng.choice(UNITS) for _ in range(rng.randint(3, 6)))
+
+
+def test_split_parts_equals_parsing_the_whole_text():
+    for parts in sequences():
         md = "\n\n".join(parts) + "\n"
         assert chunks(split_parts(list(parts), md)) == chunks(split_chunks(md)), parts
 
