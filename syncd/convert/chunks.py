@@ -134,6 +134,59 @@ def _closed_fence(part: str) -> bool:
     )
 
 
+# A list item's first line: a bullet or number, one space, then its content.
+_ITEM = re.compile(r"(?:([-*])|\d{1,9}([.)])) (?=\S)")
+_RULE_LINE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*")
+_NOT_AFTER_LIST = frozenset(" \t-*+0123456789")
+
+
+def _sure_list(part: str) -> str | None:
+    """The kind of a list every line of which is an item of the same type at the first
+    column or is indented at least to its item's content (so no line can end the list),
+    with no tab in an indent and a last line that is not blank; else None."""
+    m = _ITEM.match(part)
+    if m is None:
+        return None
+    marker = m.group(1) or m.group(2)
+    lines = part.split("\n")
+    if not lines[-1].strip(" "):
+        return None
+    content = 0
+    for line in lines:
+        if not line.strip(" "):
+            if line:
+                return None  # spaces only: blank, but keep the reasoning simple
+            continue
+        if line[0] == " " or line[0] == "\t":
+            indent = len(line) - len(line.lstrip(" "))
+            if indent < content or line[indent] == "\t":
+                return None
+            continue
+        m = _ITEM.match(line)
+        if m is None or (m.group(1) or m.group(2)) != marker or _RULE_LINE.fullmatch(line):
+            return None
+        content = m.end()
+    return "bullet_list_open" if m.group(1) else "ordered_list_open"
+
+
+def _kinds(parts: list[str]) -> list[str | None]:
+    """The certain kind of each part, or None.  A list is certain only between parts that
+    cannot belong to it: after nothing or a certain block other than a list, and before
+    nothing or a part that starts with neither a space nor a list marker (nor is empty)."""
+    kinds = [_sure_kind(part) for part in parts]
+    for i, part in enumerate(parts):
+        if kinds[i] is None and part[:1] in _NOT_AFTER_LIST:
+            prev = kinds[i - 1] if i else "start"
+            nxt = parts[i + 1][:1] if i + 1 < len(parts) else None
+            if (
+                prev is not None
+                and not prev.endswith("list_open")
+                and (nxt is None or (nxt and nxt not in _NOT_AFTER_LIST))
+            ):
+                kinds[i] = _sure_list(part)
+    return kinds
+
+
 def split_parts(parts: list[str], md: str) -> list[Chunk]:
     """``split_chunks(md)`` for ``md == "\n\n".join(parts) + "\n"`` (the pulled Markdown of
     rendered units), parsing only the parts whose block is not certain.
@@ -152,8 +205,7 @@ def split_parts(parts: list[str], md: str) -> list[Chunk]:
     parser = block_parser()
     run: list[str] = []
     run_line = line = 0
-    for part in parts:
-        kind = _sure_kind(part)
+    for part, kind in zip(parts, _kinds(parts), strict=True):
         if kind is None:
             if not run:
                 run_line = line

@@ -26,6 +26,17 @@ UNITS = [
     "- ```\n  open fence in an item",
     "> ```\n> open fence in a quote",
     "1. one",
+    "1. one\n2. two\n\n   more of two\n10. ten\n    - nested",
+    "- a\n  - b\n\n    ```\n    open fence in an item\n- c",
+    "- a\n- - -",
+    "- a\n1. b",
+    "* a\n* b",
+    "- a\n continued by one space",
+    "- a\n\tcontinued after a tab",
+    "- a\nlazy continuation",
+    "-  two spaces",
+    "1) one",
+    "",
     "    indented code",
     "| a | b |\n|---|---|\n| 1 | 2 |",
     "Setext\n===",
@@ -62,6 +73,9 @@ def chunks(found):
 def sequences():
     """Every pair of units, and a fixed sample of longer sequences."""
     yield from itertools.product(UNITS, repeat=2)
+    # A list is certain only if nothing after it can continue it, even past an empty unit.
+    yield ("# Title", "- a", "", "- b")
+    yield ("# Title", "1. a", "", "   more of a")
     rng = random.Random(13)
     for _ in range(400):
         yield tuple(rng.choice(UNITS) for _ in range(rng.randint(3, 6)))
