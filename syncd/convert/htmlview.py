@@ -223,10 +223,12 @@ class HtmlView:
     def _kept(self, anchor: str, raw: str) -> str:
         """`anchor`, with the storage it stands for kept under its exact text: a push that
         changes only links of the block replaces just those (see push._html_link_patch)."""
-        from .pull import RUN_CLOSE, RUN_OPEN
+        from .pull import RUN_CLOSE, RUN_OPEN, fragment_key
 
         shown = anchor.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
         self.r.reuse.setdefault(("html-link", shown), raw)
+        # What the span marker an older syncd showed for the link stands for now.
+        self.r.reuse.setdefault(("html-link-key", fragment_key(raw)), shown)
         return anchor
 
     def _code(self, node: Node) -> str | None:

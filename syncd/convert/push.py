@@ -46,6 +46,7 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
     # The file may word the page its own way (kept after the last sync): blocks it did not
     # edit since are put back in the pulled words, so they match the pulled blocks.
     md = in_pulled_wording(md, base, proj.markdown)
+    md = _links_shown_as_links(md, proj)
     if md == proj.markdown:
         return PushResult(None)
     storage, changed, new = _patch_document(md, proj, resolver)
@@ -58,6 +59,23 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
         new_blocks=new,
         warnings=_orphaned_comments(sidecar.body, storage),
     )
+
+
+_SPAN_MARKER = re.compile(r'<span data-cf="([0-9a-f]{8})">[^<]*</span>')
+
+
+def _links_shown_as_links(md: str, proj: Projection) -> str:
+    """A file pulled by an older syncd shows the links of its HTML tables as span markers:
+    each such marker, edited beside or not, reads as the link the table shows now."""
+    if "data-cf" not in md:
+        return md
+
+    def now(m: re.Match) -> str:
+        if m.group(1) in proj.fragments:  # a marker this projection shows too
+            return m.group(0)
+        return proj.reuse.get(("html-link-key", m.group(1)), m.group(0))
+
+    return _SPAN_MARKER.sub(now, md)
 
 
 _COMMENT_REF = re.compile(r'<ac:inline-comment-marker\b[^>]*\bac:ref="([^"]+)"')

@@ -335,3 +335,17 @@ def test_an_edited_link_in_an_html_table_changes_that_link_only():
         out.count(SETUP) == 3 and out.count('<ri:url ri:value="https://ext.example.org/" />') == 1
     )
     assert '<ac:link><ri:page ri:content-title="Budget" /><ac:plain-text-link-body>' in out
+
+
+def test_a_table_pulled_when_its_links_were_span_markers_still_pushes():
+    """A file pulled by an older syncd (links in HTML tables as span markers), edited
+    beside a link: the markers read as the links the table shows now."""
+    from syncd.convert.model import Sidecar
+    from syncd.convert.pull import fragment_key
+
+    result = pull(LINKED, Pages())
+    old = result.markdown.replace(SETUP_A, f'<span data-cf="{fragment_key(SETUP)}">x</span>')
+    sidecar = Sidecar(LINKED, old, result.sidecar.blocks, result.sidecar.links)
+    edited = old.replace(" first</td>", " first of all</td>")
+    out = markdown_to_storage(edited, sidecar=sidecar, resolver=Pages()).storage
+    assert out == LINKED.replace(" first</td>", " first of all</td>")
