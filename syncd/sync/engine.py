@@ -57,12 +57,15 @@ from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, pl
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
+    left_open,
+    open_conflict,
     open_conflicts,
+    page_name,
     recorded_conflicts,
     track_conflict_copies,
 )
 from syncd.sync.reconcile import reconcile
-from syncd.sync.records import AttachmentRecord, PageRecord
+from syncd.sync.records import AttachmentRecord, ConflictRecord, PageRecord
 from syncd.sync.resolver import PageIndex
 from syncd.sync.snapshots import (
     BLOG_FOLDER,
@@ -141,6 +144,9 @@ class SyncReport:
     attachment_preview: list[str] = field(default_factory=list)
     #: Dry runs: the folder (container) steps a real run would take (one line each).
     container_preview: list[str] = field(default_factory=list)
+    #: Dry runs: the conflicts that stay open, each with its page, its file (and conflict
+    #: copy) and what ends it, one line each (pages the plan holds are in its own lines).
+    conflict_preview: list[str] = field(default_factory=list)
 
 
 def trash_dir(config: Config) -> Path:
@@ -396,16 +402,28 @@ class SyncEngine:
             blocked = plan.blocked_deletions.reason
         if dry_run:
             preview = self._attachment_preview(local) if sync.attachments else []
+            conflict_help = {h.path: f"{h.path}: {h.reason}" for h in plan.held}
+            waiting = self._conflicts_left_open(plan, found_copies)
+            conflict_help.update((path, todo) for path, (todo, _) in waiting.items())
             return SyncReport(
                 plan=plan,
-                conflicts=sorted({h.path for h in plan.held}),
-                conflict_help={h.path: f"{h.path}: {h.reason}" for h in plan.held},
+                conflicts=sorted(conflict_help),
+                conflict_help=dict(sorted(conflict_help.items())),
                 errors=errors,
                 blocked_deletions=blocked,
-                in_sync=plan.in_sync and not errors and not preview and not containers.actions,
+                in_sync=plan.in_sync
+                and not errors
+                and not preview
+                and not containers.actions
+                and not waiting,
                 files_read=local.files_read,
                 attachment_preview=preview,
                 container_preview=[a.describe() for a in containers.actions],
+                conflict_preview=[
+                    f"open conflict ({page}): {todo}"
+                    for path, (todo, page) in waiting.items()
+                    if path not in {h.path for h in plan.held}
+                ],
             )
         if containers.after_pages:
             container_steps = container_steps or self._container_steps()
@@ -989,6 +1007,26 @@ class SyncEngine:
         text = json.dumps(dict(sorted(aliases.items())), ensure_ascii=False)
         if text != (self.state.get_meta(ALIASES_KEY) or "{}"):
             self.state.set_meta(ALIASES_KEY, text)
+
+    def _conflicts_left_open(
+        self, plan: Plan, found: tuple[str, ...] | None
+    ) -> dict[str, tuple[str, str]]:
+        """A dry run's view of the open conflicts (nothing recorded, nothing ended):
+        listed path -> (what to do, the page named), sorted by path."""
+        synced_ids = {getattr(a, "page_id", None) for a in plan.actions} - {None}
+        synced_paths = {getattr(a, "path", None) for a in plan.actions} - {None}
+
+        def synced(record: ConflictRecord) -> bool:
+            if record.page_id is not None:
+                return record.page_id in synced_ids
+            return record.path in synced_paths
+
+        out: dict[str, tuple[str, str]] = {}
+        records = recorded_conflicts(self.state)
+        for record in left_open(records, found, lambda rel: (self.root / rel).exists(), synced):
+            conflict = open_conflict(record)
+            out.setdefault(conflict.listed, (conflict.todo, page_name(self.state, record)))
+        return dict(sorted(out.items()))
 
     def _open_conflicts(self) -> dict[str, str]:
         """The recorded conflicts, listed path -> what to do (copies still on disk only)."""

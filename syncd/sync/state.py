@@ -640,19 +640,34 @@ class StateDB:
         )
         return [ConflictRecord(*r) for r in rows]
 
-    def clear_conflicts(self, page_id: str | None = None, *, path: str | None = None) -> int:
-        """Remove the conflicts a sync of a page resolves (by id, or by path for pages
-        without one). Keep-both conflicts stay: each ends only when the user deletes its
-        copy (`end_conflict`), whatever happens to the page meanwhile."""
+    def page_conflicts(
+        self, page_id: str | None = None, *, path: str | None = None
+    ) -> list[ConflictRecord]:
+        """The conflicts a sync of a page ends (by id, or by path for pages without one).
+        Keep-both conflicts are not among them: each ends only when the user deletes its
+        copy, whatever happens to the page meanwhile."""
+        sql = "SELECT page_id, path, kind, created_at, detail, id FROM conflicts WHERE "
         if page_id is not None:
-            return self._write(
-                "DELETE FROM conflicts WHERE page_id = ? AND kind != ?", (page_id, KEEP_BOTH)
-            ).rowcount
-        if path is not None:
-            return self._write(
-                "DELETE FROM conflicts WHERE path = ? AND kind != ?", (path, KEEP_BOTH)
-            ).rowcount
-        raise ValueError("clear_conflicts needs a page_id or a path")
+            rows = self._read(sql + "page_id = ? AND kind != ? ORDER BY id", (page_id, KEEP_BOTH))
+        elif path is not None:
+            rows = self._read(sql + "path = ? AND kind != ? ORDER BY id", (path, KEEP_BOTH))
+        else:
+            raise ValueError("page_conflicts needs a page_id or a path")
+        return [ConflictRecord(*r) for r in rows]
+
+    def set_conflict(
+        self, page_id: str | None, path: str, kind: str, detail: str = ""
+    ) -> ConflictRecord:
+        """Record the page's conflict in place of the one its sync would end (a refusal
+        refused again, markers after markers): a replacement, not an end."""
+        with self.transaction():
+            if page_id is not None:
+                self._write(
+                    "DELETE FROM conflicts WHERE page_id = ? AND kind != ?", (page_id, KEEP_BOTH)
+                )
+            else:
+                self._write("DELETE FROM conflicts WHERE path = ? AND kind != ?", (path, KEEP_BOTH))
+            return self.add_conflict(page_id, path, kind, detail)
 
     def add_conflict_copy(self, page_id: str | None, path: str, copy: str) -> ConflictRecord:
         """Record a keep-both conflict: `copy` holds the local text of the page at `path`.
@@ -664,7 +679,8 @@ class StateDB:
             return self.add_conflict(page_id, path, KEEP_BOTH, copy)
 
     def end_conflict(self, conflict_id: int) -> bool:
-        """Remove one conflict record (a keep-both conflict whose copy the user deleted)."""
+        """Remove one conflict record. Call `open_conflicts.end_conflicts` instead: it
+        also tells the log that the conflict ended."""
         return self._write("DELETE FROM conflicts WHERE id = ?", (conflict_id,)).rowcount > 0
 
     # ------------------------------------------------------------------ webhooks, watermark

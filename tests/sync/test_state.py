@@ -144,9 +144,8 @@ def test_conflicts_webhooks_watermark_meta(db: StateDB):
     db.add_conflict(None, "New.md", "title", "title already used by page 7")
     assert [x.kind for x in db.conflicts()] == ["markers", "title"]
     assert db.conflicts()[0] == c
-    assert db.clear_conflicts("101") == 1
-    assert db.clear_conflicts(path="New.md") == 1
-    assert db.conflicts() == []
+    assert db.page_conflicts("101") == [c]
+    assert [x.kind for x in db.page_conflicts(path="New.md")] == ["title"]
 
     db.put_webhook(WebhookRecord("wh1", "http://127.0.0.1:1/hook", "keyring:syncd/wh1", 1.0))
     assert db.webhooks()[0].secret_ref == "keyring:syncd/wh1"
@@ -156,15 +155,20 @@ def test_conflicts_webhooks_watermark_meta(db: StateDB):
     assert db.get_watermark() == "2026-11-24T10:00:00Z"
 
 
-def test_a_sync_of_the_page_never_clears_its_keep_both_copies(db: StateDB):
-    """Clearing a page's conflicts (its pull, push or merge) ends markers and refusals,
-    never a keep-both copy: each lasts until the user deletes it."""
+def test_a_sync_of_the_page_never_ends_its_keep_both_copies(db: StateDB):
+    """The conflicts a page's sync ends (its pull, push or merge) are markers and
+    refusals, never a keep-both copy: each lasts until the user deletes it. A new conflict
+    of the page takes the place of the one recorded before."""
     db.add_conflict_copy("101", "Page.md", "Page.conflict-20261205-004756.md")
     db.add_conflict("101", "Page.md", MARKERS, "1 conflict(s)")
     db.add_conflict_copy(None, "New.md", "New.conflict-20261205-004756.md")
     db.add_conflict(None, "New.md", REFUSED, "line 3: a table in a list")
-    assert db.clear_conflicts("101") == 1
-    assert db.clear_conflicts(path="New.md") == 1
+    assert [c.kind for c in db.page_conflicts("101")] == [MARKERS]
+    again = db.set_conflict("101", "Page.md", MARKERS, "2 conflict(s)")
+    assert db.page_conflicts("101") == [again]
+    assert [c.kind for c in db.page_conflicts(path="New.md")] == [REFUSED]
+    for c in db.page_conflicts("101") + db.page_conflicts(path="New.md"):
+        assert c.id is not None and db.end_conflict(c.id)
     assert [(c.kind, c.detail) for c in db.conflicts()] == [
         (KEEP_BOTH, "Page.conflict-20261205-004756.md"),
         (KEEP_BOTH, "New.conflict-20261205-004756.md"),
