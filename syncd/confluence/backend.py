@@ -48,6 +48,16 @@ class Backend(abc.ABC):
         """Light records of the space's current content. ``with_labels``: also fill
         ``PageRef.labels`` where they can be loaded completely (else None)."""
 
+    #: ``iter_subtree_refs`` is served (Cloud's descendants endpoints); otherwise a
+    #: ``root_page`` subtree is cut out of the space listing.
+    lists_subtrees: bool = False
+
+    def iter_subtree_refs(
+        self, space: Space, root_id: str, *, with_labels: bool = False
+    ) -> AsyncIterator[PageRef]:
+        """The page ``root_id`` and every current page below it, parents first."""
+        raise NotImplementedError(f"{self.deployment} lists subtrees from the space listing")
+
     # pages
     @abc.abstractmethod
     async def get_page(

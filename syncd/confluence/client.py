@@ -47,6 +47,7 @@ from .errors import (
     DeploymentUnknown,
     NotFound,
     PermissionDenied,
+    ScopeMissing,
     TitleExists,
     VersionConflict,
     WebhookPermissionDenied,
@@ -370,9 +371,31 @@ class ConfluenceClient:
         Records arrive as the server's pages arrive, with every parent before its children
         (out-of-order ones are held back until their parent shows up). With ``root_page``
         only that page and its descendants are yielded (``NotFound`` if it is not a current
-        page of the space). Blog posts (no parents) follow the pages when asked for.
+        page of the space): on Cloud from the subtree's own listing, so pages below folders
+        (whiteboards, databases, embeds) count and the cost follows the subtree; on Data
+        Center (no folders) cut out of the space listing. Blog posts (no parents) follow
+        the pages when asked for.
         """
         space = await self.get_space(space_key)
+        if root_page is not None and self._backend.lists_subtrees:
+            yielded = False
+            try:
+                async for ref in self._subtree(space, root_page, with_labels=with_labels):
+                    yielded = True
+                    yield ref
+            except ScopeMissing as exc:
+                if yielded:
+                    raise
+                # A scoped token without read:hierarchical-content: the space listing
+                # still finds the pages whose parents are pages.
+                log.warning("%s; pages below folders under page %s are not listed", exc, root_page)
+            else:
+                if include_blogposts:
+                    async for ref in self._backend.iter_refs(
+                        space, "blogpost", with_labels=with_labels
+                    ):
+                        yield ref
+                return
         emitted: set[str] = set()
         outside: set[str] = set()
         pending: dict[str, list[PageRef]] = {}
@@ -424,6 +447,27 @@ class ConfluenceClient:
         if include_blogposts:
             async for ref in self._backend.iter_refs(space, "blogpost", with_labels=with_labels):
                 yield ref
+
+    async def _subtree(
+        self, space: Space, root_page: str, *, with_labels: bool
+    ) -> AsyncIterator[PageRef]:
+        """The ``root_page`` subtree from the backend's own subtree listing (Cloud: pages
+        below folders, whiteboards, databases and embeds included); ``NotFound`` when the
+        root is not a current page of the space."""
+        first = True
+        try:
+            async for ref in self._backend.iter_subtree_refs(
+                space, root_page, with_labels=with_labels
+            ):
+                if first and ref.id != root_page:
+                    break  # the root itself was not listed (trashed, another space)
+                first = False
+                yield ref
+        except NotFound:
+            if not first:
+                raise
+        if first:
+            raise NotFound(f"page {root_page} is not a current page of space {space.key}")
 
     async def iter_blogposts(self, space_key: str) -> AsyncIterator[PageRef]:
         """Stream the current blog posts of a space as light records."""
