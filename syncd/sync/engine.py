@@ -638,6 +638,7 @@ class SyncEngine:
                 self.root_id,
                 blog_posts=self.config.sync.blog_posts,
                 fetched=self._fetched,
+                within=self.config.confluence.root_page,
             )
             fetched |= todo
             for pid in todo:
@@ -647,7 +648,8 @@ class SyncEngine:
                 self.index.set_page(entry.page_id, entry.title, None)
                 parent = entry.parent_id
                 if (
-                    parent
+                    entry.status != "outside"  # its parents are not synced either
+                    and parent
                     and parent != self.root_id
                     and parent not in records
                     and parent not in cmap.status

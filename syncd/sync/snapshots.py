@@ -506,7 +506,9 @@ async def list_remote(
             if ref.parent_id and ref.parent_type in CONTAINER_KINDS:
                 parents[ref.parent_id] = ref.parent_type
     missing = [pid for pid in records if pid not in remotes]
-    found = await confirm_pages(client, missing, records, root_id, concurrency=concurrency)
+    found = await confirm_pages(
+        client, missing, records, root_id, concurrency=concurrency, within=root_page
+    )
     remotes.update(found)
     await confirm_labels(client, remotes, records, concurrency=concurrency)
     containers: dict[str, RemoteContainer] = {}
@@ -623,11 +625,15 @@ async def confirm_pages(
     concurrency: int = 8,
     blog_posts: bool = False,
     fetched: dict[str, Page] | None = None,
+    within: str | None = None,
 ) -> dict[str, RemoteEntry]:
     """Look pages up by id (trash included); absent ones are left out (= purged).
 
     `fetched`, when given, receives every page read (with its body), so the executor
-    can apply it instead of fetching the same version again.
+    can apply it instead of fetching the same version again. `within` (the configured
+    ``root_page``): a current page whose ancestors do not include it was moved out of
+    the synced subtree; its entry says ``outside`` (one more request per page, for
+    its ancestors).
     """
     gate = asyncio.Semaphore(concurrency)
     out: dict[str, RemoteEntry] = {}
@@ -639,11 +645,24 @@ async def confirm_pages(
             for kind in kinds:
                 try:
                     page = await client.get_page(
-                        pid, kind=kind, ancestors=False, include_trashed=True
+                        pid,
+                        kind=kind,
+                        ancestors=within is not None and kind == "page",
+                        include_trashed=True,
                     )
                 except NotFound:
                     continue
-                out[pid] = remote_entry(page, root_id)
+                entry = remote_entry(page, root_id)
+                if (
+                    within is not None
+                    and pid != within
+                    and entry.status == "current"
+                    and page.ancestors is not None
+                    and kind == "page"
+                    and within not in page.ancestors
+                ):
+                    entry = replace(entry, status="outside")
+                out[pid] = entry
                 if fetched is not None:
                     fetched[pid] = page
                 return
