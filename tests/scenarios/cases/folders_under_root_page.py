@@ -85,6 +85,11 @@ SCENARIO = {
         {"op": "remote.move", "page": "old", "to": "outside"},
         {"op": "sync", "no_errors": True},
         {"op": "call", "fn": moved_across_the_boundary},
+        # A targeted run (a webhook for the page) sees the move out as well, and pulls
+        # none of the pages above it.
+        {"op": "remote.move", "page": "rows", "to": "outside"},
+        {"op": "sync", "pages": ["rows"], "no_errors": True},
+        {"op": "assert", "expect": {"files": {"rows": None, "outside": None}}},
     ],
     "expect": {
         "files": {
@@ -92,6 +97,7 @@ SCENARIO = {
             "sketch": {"path": "Board/Sketch.md", "contains": ["Remote sketch edit."]},
             "stray": {"path": "Notes/Stray.md"},
             "old": None,
+            "rows": None,
         },
         "pages": {"standup": {"contains": ["Local standup edit."]}},
     },
