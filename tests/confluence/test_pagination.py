@@ -155,9 +155,26 @@ async def test_tree_is_parents_first_and_subtree_filters(make_client):
         v2_page(9, "77"),  # orphan: parent is a folder, not a listed page
     ]
 
+    def below(pid: str, depth: int = 1) -> list[dict]:
+        out = []
+        for item in items:
+            if item["parentId"] == pid:
+                out.append({"id": item["id"], "type": "page", "parentId": pid, "depth": depth})
+                out += below(item["id"], depth + 1)
+        return out
+
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/api/v2/spaces"):
+        path = request.url.path
+        if path.endswith("/api/v2/spaces"):
             return json_response(200, SPACE)
+        if path.endswith("/descendants"):  # the root_page subtree (Cloud)
+            pid = path.split("/")[-2]
+            if pid not in {i["id"] for i in items}:
+                return json_response(404, {"errors": [{"status": 404, "title": "Not Found"}]})
+            return json_response(200, {"results": below(pid)})
+        if path.endswith("/api/v2/pages"):  # ?id=...: the subtree's versions
+            wanted = request.url.params["id"].split(",")
+            return json_response(200, {"results": [i for i in items if i["id"] in wanted]})
         return json_response(200, {"results": items})
 
     client = await make_client(handler)
