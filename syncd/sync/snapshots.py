@@ -517,10 +517,43 @@ async def list_remote(
         for cid, record in known.items():
             parents.setdefault(cid, record.kind)
         containers = await read_containers(client, parents, known, concurrency=concurrency)
+        if root_page is not None:
+            containers = outside_root(containers, remotes, root_page)
         for c in containers.values():
             if c.status in ("current", "unknown"):
                 tree.append(LayoutRecord(c.container_id, c.title, c.parent_id, None, c.kind))
     return RemoteListing(root_id, remotes, tree, containers)
+
+
+def outside_root(
+    containers: Mapping[str, RemoteContainer],
+    remotes: Mapping[str, RemoteEntry],
+    root_id: str,
+) -> dict[str, RemoteContainer]:
+    """Mark ``outside`` the current containers no longer below the ``root_page``: their
+    chain of parents (containers, then a page) does not reach the root through current
+    pages of the subtree. One that could not be read counts as inside (nothing is decided
+    from it)."""
+    out = dict(containers)
+
+    def inside(cid: str, seen: set[str]) -> bool:
+        c = containers[cid]
+        if c.status == "unknown":
+            return True
+        parent = c.parent_id
+        if parent is None or cid in seen:
+            return False
+        if parent == root_id:
+            return True
+        if parent in containers:
+            return inside(parent, seen | {cid})
+        entry = remotes.get(parent)
+        return entry is not None and entry.status == "current"
+
+    for cid, c in containers.items():
+        if c.status == "current" and not inside(cid, set()):
+            out[cid] = replace(c, status="outside")
+    return out
 
 
 async def read_containers(

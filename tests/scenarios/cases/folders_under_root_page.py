@@ -3,8 +3,9 @@ content lies between: folders (nested), a whiteboard, a database and an embed be
 directories exactly as in whole-space mode; pages elsewhere in the space (under a folder
 too) stay out. The subtree is listed with the v2 descendants endpoint, never the space's
 page listing. Moves across the root's boundary in Confluence: a page moved in (out of a
-folder elsewhere, into a folder below the root) appears; a page moved out goes to the
-local trash and stays where it was moved (it used to be moved back under the root).
+folder elsewhere, into a folder below the root) appears; a folder or a page moved out goes
+to the local trash and stays where it was moved (a page used to be moved back under the
+root).
 
 Real Confluence: ``GET /pages/{id}/descendants`` returns database, embed, folder, page and
 whiteboard content "in top-to-bottom order", each with ``type``, ``parentId`` and ``depth``,
@@ -63,8 +64,10 @@ def moved_across_the_boundary(ctx: Ctx) -> None:
     assert ctx.file_of("old") is None
     trashed = [p.name for p in ctx.trash.rglob("*.md")] if ctx.trash.is_dir() else []
     assert "Old.md" in trashed, trashed
-    old = ctx.page("old")
-    assert old.status == "current" and str(old.parent_id) == ctx.pid("outside")
+    assert not (ctx.docs / "Notes" / "Archive").exists()  # the folder left with its page
+    archive = ctx.page("archive")
+    assert archive.status == "current" and str(archive.parent_id) == ctx.pid("outside")
+    assert ctx.page("old").status == "current"  # Confluence is not touched
     # A new file in a folder's directory below the root: a page in that folder.
     retro = [c for c in ctx.store.all_content("page") if c.title == "Retro"]
     assert [str(c.parent_id) for c in retro] == [ctx.pid("notes")], retro
@@ -82,7 +85,7 @@ SCENARIO = {
         {"op": "local.write", "path": "Notes/Retro.md", "body": "Retro in a folder.\n"},
         {"op": "remote.edit", "page": "sketch", "append": "<p>Remote sketch edit.</p>"},
         {"op": "remote.move", "page": "stray", "to": "notes"},
-        {"op": "remote.move", "page": "old", "to": "outside"},
+        {"op": "remote.move", "page": "archive", "to": "outside"},
         {"op": "sync", "no_errors": True},
         {"op": "call", "fn": moved_across_the_boundary},
         # A targeted run (a webhook for the page) sees the move out as well, and pulls
