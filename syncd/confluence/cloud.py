@@ -117,11 +117,12 @@ class CloudBackend(Backend):
         ``GET /pages/{id}/descendants`` lists the subtree as minimal records of every tree
         type "in top-to-bottom order", ``depth`` levels deep (at most 10): content at the
         last level is asked for its own descendants. Versions and ``parentType`` come from
-        ``GET /pages?id=...`` (250 ids a request). The cost follows the subtree, never the
-        space (the label sweep aside, which follows the space's labels).
+        ``GET /pages?id=...`` (250 ids a request). Labels: the space's label sweep, or one
+        label read per page where the subtree has fewer pages than the space has labels.
+        The cost follows the subtree, never the space's pages.
         """
-        labels = await self._labels_by_page(space) if with_labels else None
         order = await self._subtree_page_ids(root_id)
+        labels = await self._labels_by_page(space, of_pages=order) if with_labels else None
         for start in range(0, len(order), self.bulk_body_limit):
             chunk = order[start : start + self.bulk_body_limit]
             params = [("id", ",".join(chunk)), ("status", "current"), ("limit", str(len(chunk)))]
@@ -153,14 +154,17 @@ class CloudBackend(Backend):
                     todo.append((_TREE_COLLECTION[kind], str(item["id"])))
         return list(dict.fromkeys(pages))
 
-    async def _labels_by_page(self, space: Space) -> dict[str, tuple[str, ...]] | None:
+    async def _labels_by_page(
+        self, space: Space, *, of_pages: list[str] | None = None
+    ) -> dict[str, tuple[str, ...]] | None:
         """Page id -> global labels of every labelled page of the space, or None.
 
         The v2 page listing cannot include labels. Instead: the labels used in the space
         (``/spaces/{id}/content/labels``), then the pages of each (``/labels/{id}/pages``,
-        filtered to the space); a page in no list has none. All or nothing: if any
-        request fails the answer is None (unknown), never a partial map that would read
-        as labels removed.
+        filtered to the space); a page in no list has none. With ``of_pages`` (a subtree)
+        and more labels than pages, each of those pages' labels is read instead (fewer
+        requests). All or nothing: if any request fails the answer is None (unknown),
+        never a partial map that would read as labels removed.
         """
         names: dict[str, str] = {}
         try:
@@ -168,6 +172,8 @@ class CloudBackend(Backend):
             async for item in paginate(self.t, url, {"limit": "250"}):
                 if is_managed_label(item) and item.get("id") is not None:
                     names[str(item["id"])] = item["name"]
+            if of_pages is not None and len(names) > len(of_pages):
+                return await self._labels_of_pages(of_pages)
             if len(names) > MAX_SWEPT_LABELS:
                 # One request per label would outgrow the listing itself: leave labels
                 # unknown; label edits then arrive with webhooks and page fetches.
@@ -206,6 +212,16 @@ class CloudBackend(Backend):
             )
             return None
         return {pid: tuple(sorted(labels)) for pid, labels in found.items()}
+
+    async def _labels_of_pages(self, page_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        """Each page's global labels, one listing per page (errors propagate)."""
+        gate = asyncio.Semaphore(max(1, self.t.settings.concurrency))
+
+        async def one(pid: str) -> tuple[str, tuple[str, ...]]:
+            async with gate:
+                return pid, tuple(sorted([n async for n in self.iter_labels(pid, "page")]))
+
+        return dict(await asyncio.gather(*(one(pid) for pid in page_ids)))
 
     # -- pages -------------------------------------------------------------------------------
 

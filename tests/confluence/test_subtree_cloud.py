@@ -124,3 +124,27 @@ async def test_a_token_without_the_scope_falls_back_to_the_space_listing(emulato
         refs = [r async for r in client.iter_page_tree(SPACE, root_page=root)]
     assert [r.id for r in refs] == [root, child]
     assert "read:hierarchical-content:confluence" in caplog.text
+
+
+async def test_subtree_labels_cost_the_cheaper_of_sweep_and_per_page(emulator):
+    """A full run's labels: the space's label sweep costs one request per label, so a
+    subtree with fewer pages than the space has labels reads each page's labels."""
+    store = emulator.store
+    root = str(store.create_page(SPACE, "Root", "<p/>").id)
+    folder = store.create_container(SPACE, "folder", "F", parent_id=root)
+    page = str(store.create_page(SPACE, "In folder", "<p/>", parent_id=folder.id).id)
+    store.add_label(page, "runbook")
+    elsewhere = store.create_page(SPACE, "Elsewhere", "<p/>").id
+    for i in range(5):
+        store.add_label(elsewhere, f"other-{i}")
+    settings = ConnectionSettings(
+        base_url=emulator.base_url, token=emulator.token, email=emulator.user
+    )
+    async with await ConfluenceClient.open(settings) as client:
+        await client.get_space(SPACE)
+        emulator.requests.clear()
+        tree = client.iter_page_tree(SPACE, root_page=root, with_labels=True)
+        labels = {r.id: r.labels async for r in tree}
+    assert labels == {root: (), page: ("runbook",)}
+    assert _count(emulator, "/labels/{id}/pages") == 0
+    assert _count(emulator, "/pages/{id}/labels") == 2
