@@ -58,6 +58,12 @@ class Backend(abc.ABC):
         """The page ``root_id`` and every current page below it, parents first."""
         raise NotImplementedError(f"{self.deployment} lists subtrees from the space listing")
 
+    async def get_ancestors(self, page_id: str) -> tuple[str, ...]:
+        """The ids above a page, root first (containers included where the server has
+        them)."""
+        page = await self.get_page(page_id, kind="page", ancestors=True, include_trashed=False)
+        return page.ancestors or ()
+
     # pages
     @abc.abstractmethod
     async def get_page(

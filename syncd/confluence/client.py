@@ -494,6 +494,10 @@ class ConfluenceClient:
             str(page_id), kind=kind, ancestors=ancestors, include_trashed=include_trashed
         )
 
+    async def get_ancestors(self, page_id: str) -> tuple[str, ...]:
+        """The ids above a current page, root first (one request on Cloud)."""
+        return await self._backend.get_ancestors(str(page_id))
+
     async def iter_pages(
         self,
         page_ids: Iterable[str],

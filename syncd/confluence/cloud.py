@@ -245,15 +245,14 @@ class CloudBackend(Backend):
         if page.labels is None or labels_meta.get("hasMore"):
             page = page.with_labels(tuple([n async for n in self.iter_labels(page_id, kind)]))
         if ancestors:
-            if kind == "page":
-                anc = await self.t.request(
-                    "GET", self.v2(f"/pages/{page_id}/ancestors"), params={"limit": "250"}
-                )
-                ids = tuple(str(a["id"]) for a in (anc.json() or {}).get("results", []))
-                page = page.with_ancestors(ids)
-            else:
-                page = page.with_ancestors(())
+            page = page.with_ancestors(await self.get_ancestors(page_id) if kind == "page" else ())
         return page
+
+    async def get_ancestors(self, page_id: str) -> tuple[str, ...]:
+        anc = await self.t.request(
+            "GET", self.v2(f"/pages/{page_id}/ancestors"), params={"limit": "250"}
+        )
+        return tuple(str(a["id"]) for a in (anc.json() or {}).get("results", []))
 
     async def iter_pages_by_id(self, page_ids: list[str], kind: Kind) -> AsyncIterator[Page]:
         # GET /pages?id=...: "Multiple page ids can be specified as a comma-separated list",

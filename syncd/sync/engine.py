@@ -627,6 +627,10 @@ class SyncEngine:
             )
         fetched: set[str] = set()
         wanted = set(ids)
+        # Below root_page as last synced: a page under one of these needs no ancestors.
+        inside = {r.page_id for r in records.values() if r.tombstone is None} | set(
+            cmap.dirs.values()
+        )
         for _ in range(32):  # parents unknown locally are fetched too (bounded depth)
             todo = wanted - fetched
             if not todo:
@@ -639,6 +643,7 @@ class SyncEngine:
                 blog_posts=self.config.sync.blog_posts,
                 fetched=self._fetched,
                 within=self.config.confluence.root_page,
+                inside=inside,
             )
             fetched |= todo
             for pid in todo:

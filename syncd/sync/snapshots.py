@@ -22,7 +22,7 @@ import asyncio
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -659,17 +659,31 @@ async def confirm_pages(
     blog_posts: bool = False,
     fetched: dict[str, Page] | None = None,
     within: str | None = None,
+    inside: Set[str] | None = None,
 ) -> dict[str, RemoteEntry]:
     """Look pages up by id (trash included); absent ones are left out (= purged).
 
     `fetched`, when given, receives every page read (with its body), so the executor
     can apply it instead of fetching the same version again. `within` (the configured
     ``root_page``): a current page whose ancestors do not include it was moved out of
-    the synced subtree; its entry says ``outside`` (one more request per page, for
-    its ancestors).
+    the synced subtree; its entry says ``outside``. That costs a request for the
+    ancestors, saved where the parent is in `inside` (known to be below the root).
     """
     gate = asyncio.Semaphore(concurrency)
     out: dict[str, RemoteEntry] = {}
+
+    async def left_root(pid: str, page: Page) -> bool:
+        if within is None or pid == within or page.kind != "page" or page.status != "current":
+            return False
+        if inside is not None and (page.parent_id == within or page.parent_id in inside):
+            return False
+        try:
+            chain = await client.get_ancestors(pid)
+        except ConfluenceError as exc:
+            if stops_every_request(exc):
+                raise
+            return False  # unknown: nothing is decided from it
+        return within not in chain
 
     async def one(pid: str) -> None:
         record = records.get(pid)
@@ -678,22 +692,12 @@ async def confirm_pages(
             for kind in kinds:
                 try:
                     page = await client.get_page(
-                        pid,
-                        kind=kind,
-                        ancestors=within is not None and kind == "page",
-                        include_trashed=True,
+                        pid, kind=kind, ancestors=False, include_trashed=True
                     )
                 except NotFound:
                     continue
                 entry = remote_entry(page, root_id)
-                if (
-                    within is not None
-                    and pid != within
-                    and entry.status == "current"
-                    and page.ancestors is not None
-                    and kind == "page"
-                    and within not in page.ancestors
-                ):
+                if await left_root(pid, page):
                     entry = replace(entry, status="outside")
                 out[pid] = entry
                 if fetched is not None:

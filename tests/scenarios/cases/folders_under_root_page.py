@@ -73,6 +73,12 @@ def moved_across_the_boundary(ctx: Ctx) -> None:
     assert [str(c.parent_id) for c in retro] == [ctx.pid("notes")], retro
 
 
+def no_ancestors_read(ctx: Ctx) -> None:
+    assert ctx.must_file("sketch").read_text().count("Second sketch edit.") == 1
+    asked = [r for r, n in ctx.emu.requests.items() if n and r.endswith("/ancestors")]
+    assert asked == [], asked
+
+
 SCENARIO = {
     "covers": ["C5"],
     "space": SPACE,
@@ -88,8 +94,13 @@ SCENARIO = {
         {"op": "remote.move", "page": "archive", "to": "outside"},
         {"op": "sync", "no_errors": True},
         {"op": "call", "fn": moved_across_the_boundary},
-        # A targeted run (a webhook for the page) sees the move out as well, and pulls
-        # none of the pages above it.
+        # A targeted run for an edit below the root asks for no ancestors (its parent is
+        # known to be below the root) ...
+        {"op": "remote.edit", "page": "sketch", "append": "<p>Second sketch edit.</p>"},
+        {"op": "reset_counts"},
+        {"op": "sync", "pages": ["sketch"], "no_errors": True},
+        {"op": "call", "fn": no_ancestors_read},
+        # ... and sees a move out as well, pulling none of the pages above it.
         {"op": "remote.move", "page": "rows", "to": "outside"},
         {"op": "sync", "pages": ["rows"], "no_errors": True},
         {"op": "assert", "expect": {"files": {"rows": None, "outside": None}}},
