@@ -74,6 +74,12 @@ from .transport import Clock, Reply, SecretAuth, Sleep, Transport, TransportStat
 
 log = logging.getLogger("syncd.confluence")
 
+
+class _NoSubtreeListing(ConfluenceError):
+    """The subtree listing answered 404 for a root page that exists (an endpoint the
+    site does not serve): the space listing is cut to the subtree instead."""
+
+
 #: Widening of the CQL window when the searching user's time zone is unknown: CQL reads
 #: date literals in that zone, and UTC offsets span -12..+14 hours.
 _UNKNOWN_ZONE_MARGIN = dt.timedelta(hours=14)
@@ -383,11 +389,12 @@ class ConfluenceClient:
                 async for ref in self._subtree(space, root_page, with_labels=with_labels):
                     yielded = True
                     yield ref
-            except ScopeMissing as exc:
+            except (ScopeMissing, _NoSubtreeListing) as exc:
                 if yielded:
                     raise
-                # A scoped token without read:hierarchical-content: the space listing
-                # still finds the pages whose parents are pages.
+                # A scoped token without read:hierarchical-content, or a site without the
+                # descendants endpoint: the space listing still finds the pages whose
+                # parents are pages.
                 log.warning("%s; pages below folders under page %s are not listed", exc, root_page)
             else:
                 if include_blogposts:
@@ -463,11 +470,22 @@ class ConfluenceClient:
                     break  # the root itself was not listed (trashed, another space)
                 first = False
                 yield ref
-        except NotFound:
+        except NotFound as exc:
             if not first:
                 raise
+            if await self._is_current_page(space, root_page):
+                raise _NoSubtreeListing(f"no subtree listing ({exc})") from None
         if first:
             raise NotFound(f"page {root_page} is not a current page of space {space.key}")
+
+    async def _is_current_page(self, space: Space, page_id: str) -> bool:
+        try:
+            page = await self._backend.get_page(
+                page_id, kind="page", ancestors=False, include_trashed=False
+            )
+        except NotFound:
+            return False
+        return page.status == "current" and page.space_id in (None, str(space.id))
 
     async def iter_blogposts(self, space_key: str) -> AsyncIterator[PageRef]:
         """Stream the current blog posts of a space as light records."""
