@@ -645,6 +645,10 @@ class SyncEngine:
             )
         fetched: set[str] = set()
         wanted = set(ids)
+        # Below root_page as last synced: a page under one of these needs no ancestors.
+        inside = {r.page_id for r in records.values() if r.tombstone is None} | set(
+            cmap.dirs.values()
+        )
         for _ in range(32):  # parents unknown locally are fetched too (bounded depth)
             todo = wanted - fetched
             if not todo:
@@ -656,6 +660,8 @@ class SyncEngine:
                 self.root_id,
                 blog_posts=self.config.sync.blog_posts,
                 fetched=self._fetched,
+                within=self.config.confluence.root_page,
+                inside=inside,
             )
             fetched |= todo
             for pid in todo:
@@ -665,7 +671,8 @@ class SyncEngine:
                 self.index.set_page(entry.page_id, entry.title, None)
                 parent = entry.parent_id
                 if (
-                    parent
+                    entry.status != "outside"  # its parents are not synced either
+                    and parent
                     and parent != self.root_id
                     and parent not in records
                     and parent not in cmap.status
