@@ -712,10 +712,13 @@ class ConfluenceClient:
     async def list_attachments(self, page_id: str, *, kind: Kind = "page") -> list[Attachment]:
         return [a async for a in self._backend.iter_attachments(str(page_id), kind)]
 
-    async def download_attachment(self, attachment: Attachment, destination: Path | str) -> int:
-        """Stream the attachment to ``destination`` (atomically replaced); return its size."""
+    async def download_attachment(
+        self, attachment: Attachment, destination: Path | str, *, durable: bool = True
+    ) -> int:
+        """Stream the attachment to ``destination`` (atomically replaced); return its size.
+        ``durable=False``: not fsynced (a scratch copy the caller reads back at once)."""
         url = self._backend.download_url(attachment)
-        return await self._transport.download(url, Path(destination))
+        return await self._transport.download(url, Path(destination), durable=durable)
 
     async def upload_attachment(
         self,

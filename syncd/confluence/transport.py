@@ -393,9 +393,15 @@ class Transport:
         return result
 
     async def download(
-        self, url: str, destination: Path, *, headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        destination: Path,
+        *,
+        headers: Mapping[str, str] | None = None,
+        durable: bool = True,
     ) -> int:
-        """Stream a GET to ``destination`` atomically (temp file, fsync, rename); return bytes."""
+        """Stream a GET to ``destination`` atomically (temp file, fsync, rename); return
+        bytes. ``durable=False`` skips the fsync: for a scratch copy read back at once."""
         result = await self._send(
             "GET",
             url,
@@ -407,7 +413,7 @@ class Transport:
             idempotent=True,
             retry_unsafe=False,
             follow_redirects=True,
-            sink=Path(destination),
+            sink=FileSink(Path(destination), durable),
         )
         assert isinstance(result, int)
         return result
@@ -425,7 +431,7 @@ class Transport:
         idempotent: bool | None,
         retry_unsafe: bool,
         follow_redirects: bool,
-        sink: Path | None,
+        sink: FileSink | None,
     ) -> Reply | int:
         method = method.upper()
         url = self.url(url)
@@ -482,7 +488,8 @@ class Transport:
 
             status, response_headers, body = outcome
             self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-            log.debug("%s %s -> %d (attempt %d)", method, _short_url(url), status, attempt)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("%s %s -> %d (attempt %d)", method, _short_url(url), status, attempt)
             if status in RETRY_STATUSES:
                 retry_after = parse_retry_after(
                     response_headers.get("Retry-After"), now=self._wall_clock()
@@ -570,7 +577,7 @@ class Transport:
         data,
         headers,
         follow_redirects: bool,
-        sink: Path | None,
+        sink: FileSink | None,
     ) -> tuple[int, httpx.Headers, Any]:
         kwargs: dict[str, Any] = {"params": params, "headers": headers}
         if json_body is not None:
@@ -593,7 +600,17 @@ class Transport:
             return response.status_code, response.headers, written
 
 
-async def _stream_to_file(response: httpx.Response, destination: Path) -> int:
+@dataclass(frozen=True)
+class FileSink:
+    """Where a streamed answer goes: ``path``, replaced atomically; ``durable``: fsynced
+    before the rename."""
+
+    path: Path
+    durable: bool = True
+
+
+async def _stream_to_file(response: httpx.Response, sink: FileSink) -> int:
+    destination = sink.path
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=".part", dir=destination.parent)
     written = 0
@@ -603,7 +620,8 @@ async def _stream_to_file(response: httpx.Response, destination: Path) -> int:
                 handle.write(chunk)
                 written += len(chunk)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sink.durable:
+                os.fsync(handle.fileno())
         os.replace(tmp_name, destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

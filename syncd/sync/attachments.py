@@ -50,6 +50,7 @@ from typing import Literal
 from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound, stops_every_request
 from syncd.confluence.models import Attachment
 from syncd.local.atomic import (
+    DirSyncs,
     UnsafePathError,
     atomic_write,
     move_to_trash,
@@ -127,6 +128,9 @@ class AttachmentSync:
         self.staging = staging
         self.observer = observer
         self.trash_dir = trash_dir
+        #: Where downloads owe their folder fsyncs while the executor groups its pulls
+        #: (`syncd.sync.executor.durability`); None: each write fsyncs its folder.
+        self.dirs: DirSyncs | None = None
         #: One line per attachment that was skipped (the executor points this at its
         #: run's error list).
         self.errors: list[str] = []
@@ -156,7 +160,8 @@ class AttachmentSync:
         fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="att-")
         os.close(fd)
         try:
-            await self.client.download_attachment(att, tmp)
+            # Scratch: read back at its page's turn and written durably into the folder.
+            await self.client.download_attachment(att, tmp, durable=False)
         except BaseException:
             _remove(tmp)
             raise
@@ -226,7 +231,7 @@ class AttachmentSync:
                 if local_sha != sha:
                     if self.observer is not None:
                         self.observer.expect_write(rel, sha)  # type: ignore[attr-defined]
-                    result = atomic_write(self.root, rel, data)
+                    result = atomic_write(self.root, rel, data, dirs=self.dirs)
             except (ConfluenceError, OSError) as exc:
                 if stops_every_request(exc):
                     raise
