@@ -34,7 +34,8 @@ from syncd.sync.users import mentioned_users
 
 log = logging.getLogger(__name__)
 
-#: Below this many pulls the pool's start-up (a fresh interpreter per worker) is not repaid.
+#: Below this many pulls the pool's start-up (a fork server, then a process per worker)
+#: is not repaid.
 POOL_MIN_PULLS = 64
 #: Workers at most, whatever the machine: the executor's own process needs a core too.
 MAX_WORKERS = 4
@@ -135,6 +136,18 @@ def _convert_in_worker(
 # ---------------------------------------------------------------------- executor side
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Never a plain fork: this process runs threads (the watcher, the file I/O pool),
+    which a fork would copy mid-flight. Where it exists, a fork server started once per
+    process (with the converter imported) makes each later pool start in milliseconds;
+    elsewhere (Windows) each worker is a fresh interpreter."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 @dataclass
 class _Ahead:
     version: int
@@ -159,11 +172,9 @@ class ConversionPool:
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
             snapshot = self.index.copy()
-            # A fresh interpreter per worker, on every platform: forking a process that
-            # runs threads (the watcher, the thread pool of file I/O) is not safe.
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self._workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=_worker_context(),
                 initializer=_start_worker,
                 initargs=(snapshot,),
             )
