@@ -302,6 +302,7 @@ class Transport:
         total = settings.max_connections
         shards = 1 if transport is not None else -(-total // POOL_SHARD)
         sizes = [total // shards + (1 if i < total % shards else 0) for i in range(shards)]
+        tls = httpx.create_ssl_context(verify=settings.verify_tls)  # loaded once, shared
         self._clients = [
             httpx.AsyncClient(
                 auth=auth,
@@ -310,7 +311,7 @@ class Transport:
                     max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0
                 ),
                 transport=transport,
-                verify=settings.verify_tls,
+                verify=tls,
                 headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
                 follow_redirects=False,
             )
