@@ -32,7 +32,7 @@ import random
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -778,10 +778,27 @@ class ConfluenceClient:
     async def list_attachments(self, page_id: str, *, kind: Kind = "page") -> list[Attachment]:
         return [a async for a in self._backend.iter_attachments(str(page_id), kind)]
 
-    async def download_attachment(self, attachment: Attachment, destination: Path | str) -> int:
-        """Stream the attachment to ``destination`` (atomically replaced); return its size."""
+    @overload
+    async def download_attachment(
+        self, attachment: Attachment, destination: Path | str, *, durable: bool = True
+    ) -> int: ...
+
+    @overload
+    async def download_attachment(
+        self, attachment: Attachment, destination: None = None, *, durable: bool = True
+    ) -> bytes: ...
+
+    async def download_attachment(
+        self, attachment: Attachment, destination: Path | str | None = None, *, durable: bool = True
+    ) -> int | bytes:
+        """Stream the attachment to ``destination`` (atomically replaced); return its size.
+        ``durable=False``: not fsynced (a scratch copy the caller reads back at once).
+        Without a destination, return its bytes (for a file small enough to hold)."""
         url = self._backend.download_url(attachment)
-        return await self._transport.download(url, Path(destination))
+        if destination is None:
+            reply = await self._transport.request("GET", url, follow_redirects=True)
+            return reply.content
+        return await self._transport.download(url, Path(destination), durable=durable)
 
     async def upload_attachment(
         self,

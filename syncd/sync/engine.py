@@ -54,6 +54,7 @@ from syncd.sync.container_run import (
     present_dirs,
 )
 from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
+from syncd.sync.convert_ahead import ConversionPool, pool_workers
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
@@ -430,6 +431,10 @@ class SyncEngine:
             plan = hand_over_folder_pages(
                 self.state.page_summaries(), containers, plan, container_steps
             )
+        workers = pool_workers(sum(1 for a in plan.actions if isinstance(a, Pull)))
+        conversions = ConversionPool(self.index, workers) if workers else None
+        if conversions is not None:
+            conversions.start()
         executor = Executor(
             self.root,
             self.state,
@@ -451,6 +456,7 @@ class SyncEngine:
             progress=self.progress,
             attachments=attachment_sync,
             fetched=self._fetched,
+            conversions=conversions,
         )
         self._pending = len(plan.actions)
         blocked_attachments: list[str] = []
@@ -471,6 +477,11 @@ class SyncEngine:
             )
         finally:
             self._pending = 0
+            if conversions is not None:
+                conversions.close()
+                log.debug(
+                    "conversions ahead: %d used, %d redone", conversions.used, conversions.redone
+                )
             if read_ahead is not None:
                 read_ahead.close()
                 log.debug(

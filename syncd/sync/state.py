@@ -278,6 +278,7 @@ class StateDB:
         self._locks = locks
         self._mutex = threading.RLock()
         self._depth = 0
+        self._group = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -372,15 +373,27 @@ class StateDB:
         """All writes inside commit together or not at all.
 
         Nested blocks join the outermost transaction. An exception rolls the
-        whole transaction back and propagates.
+        whole transaction back and propagates. Inside a group (`begin_group`), a
+        block is a savepoint of the group: an exception undoes that block only.
         """
         with self._mutex:
             if self._depth:
+                savepoint = self._group and self._depth == 1
+                if savepoint:
+                    self._conn.execute("SAVEPOINT block")
                 self._depth += 1
                 try:
                     yield self
+                except BaseException:
+                    if savepoint:
+                        self._conn.execute("ROLLBACK TO block")
+                        self._conn.execute("RELEASE block")
+                        savepoint = False
+                    raise
                 finally:
                     self._depth -= 1
+                    if savepoint:
+                        self._conn.execute("RELEASE block")
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
@@ -392,6 +405,33 @@ class StateDB:
                 raise
             self._depth = 0
             self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ group commit
+
+    @property
+    def in_group(self) -> bool:
+        return self._group
+
+    def begin_group(self) -> None:
+        """Open one transaction that the writes of several actions join, committed by
+        `end_group`: one commit (one fsync) for many records. Only for effect-first
+        records (pulls), whose loss in a crash the next run re-derives; the caller makes
+        the records' effects durable before `end_group` (see `executor.durability`)."""
+        with self._mutex:
+            if self._depth:
+                raise StateError("begin_group inside a transaction")
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            self._group = True
+
+    def end_group(self, *, commit: bool = True) -> None:
+        """Commit (or roll back) the group opened by `begin_group` (no-op without one)."""
+        with self._mutex:
+            if not self._group:
+                return
+            self._group = False
+            self._depth = 0
+            self._conn.execute("COMMIT" if commit else "ROLLBACK")
 
     def _write(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         with self.transaction():

@@ -139,6 +139,47 @@ def test_nested_transactions_join_the_outer_one(db: StateDB):
     assert db.get_page("1") is None
 
 
+def test_a_group_commits_the_records_of_several_actions_at_once(db: StateDB, tmp_path: Path):
+    """Group commit (`executor.durability`): writes of several actions join one
+    transaction; another connection sees none of them until `end_group`."""
+    db.begin_group()
+    with db.transaction():
+        db.put_page(page("1"))
+    db.put_page(page("2"))
+    other = sqlite3.connect(db.path)
+    try:
+        assert other.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
+        assert db.get_page("1") is not None  # the group's own connection reads its writes
+        db.end_group()
+        assert other.execute("SELECT count(*) FROM pages").fetchone()[0] == 2
+    finally:
+        other.close()
+    assert not db.in_group
+
+
+def test_a_failed_block_inside_a_group_undoes_only_itself(db: StateDB):
+    db.begin_group()
+    db.put_page(page("1"))
+    with pytest.raises(RuntimeError), db.transaction():
+        db.put_page(page("2"))
+        with db.transaction():  # nested deeper: joins the block
+            db.put_page(page("3"))
+        raise RuntimeError("this action failed halfway")
+    db.end_group()
+    assert db.get_page("1") is not None
+    assert db.get_page("2") is None and db.get_page("3") is None
+
+
+def test_a_group_rolled_back_leaves_no_record(db: StateDB):
+    db.put_page(page("0"))
+    db.begin_group()
+    db.put_page(page("1"))
+    db.end_group(commit=False)
+    assert db.get_page("0") is not None and db.get_page("1") is None
+    with pytest.raises(StateError), db.transaction():
+        db.begin_group()  # a group cannot open inside a transaction
+
+
 def test_conflicts_webhooks_watermark_meta(db: StateDB):
     c = db.add_conflict("101", "Page 101.md", "markers", "2 conflict blocks")
     db.add_conflict(None, "New.md", "title", "title already used by page 7")
