@@ -25,6 +25,7 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
+import signal
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -116,9 +117,16 @@ def same_answers(questions: list[Question], live: PathResolver) -> bool:
 _worker_index: PageIndex | None = None
 
 
-def _start_worker(index: PageIndex) -> None:
+def _use_index(index: PageIndex) -> None:
     global _worker_index
     _worker_index = index
+
+
+def _start_worker(index: PageIndex) -> None:
+    _use_index(index)
+    # Ctrl-C reaches the whole process group: the executor's process stops the run (and
+    # its workers); a worker must not print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _convert_in_worker(

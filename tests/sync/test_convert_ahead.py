@@ -14,7 +14,7 @@ from syncd.sync import convert_ahead
 from syncd.sync.convert_ahead import (
     ConversionPool,
     _convert_in_worker,
-    _start_worker,
+    _use_index,
     pool_workers,
     same_answers,
 )
@@ -46,7 +46,7 @@ def test_workers_only_for_many_pulls_on_several_cores() -> None:
 
 def test_a_worker_conversion_is_the_in_process_one_while_the_index_agrees() -> None:
     live = index()
-    _start_worker(live.copy())
+    _use_index(live.copy())
     names = {("account-id", "557058:abc"): "Ada Lovelace"}
     markdown, sidecar, questions = _convert_in_worker(BODY, "Here.md", names)
     expected = storage_to_markdown(BODY, resolver=live.for_page("Here.md"))
@@ -66,7 +66,7 @@ def test_a_worker_conversion_is_the_in_process_one_while_the_index_agrees() -> N
 
 def test_a_user_name_learnt_after_the_worker_ran_is_a_difference() -> None:
     live = index()
-    _start_worker(live.copy())
+    _use_index(live.copy())
     _, _, questions = _convert_in_worker(BODY, "Here.md", {})  # name not known yet
     assert not same_answers(questions, live.for_page("Here.md"))
 
