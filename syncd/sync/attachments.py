@@ -115,7 +115,7 @@ def _remove(path: str) -> None:
 #: Attachments up to this size are downloaded into memory, bigger ones into a staging file.
 HELD_IN_MEMORY = 1 << 20
 #: Bytes held in memory at most by downloads waiting for their page; past it, staging.
-HELD_AHEAD = 16 << 20
+HELD_AHEAD = 4 << 20
 
 
 class AttachmentSync:
