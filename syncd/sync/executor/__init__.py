@@ -13,7 +13,10 @@ tracked page), whose pages are applied up to `concurrency` at a time (actions
 of one page still in order). Bodies are fetched ahead of time for runs of
 `Pull` actions (bounded window), but applied in plan order, so a first sync
 streams: fetch, convert, write, record per page, with at most `prefetch`
-bodies in memory.
+bodies in memory. With many pulls, bodies are converted in worker processes
+as they arrive (`syncd.sync.convert_ahead`, used only when provably the same
+conversion) and the records of consecutive pulls share one commit after their
+folders are fsynced (`durability`).
 
 The executor is one class assembled from parts, one per responsibility:
 dispatch (running the plan), durability (group commits for runs of pulls), paths (where pages go), files (reading and
