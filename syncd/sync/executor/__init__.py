@@ -13,10 +13,13 @@ tracked page), whose pages are applied up to `concurrency` at a time (actions
 of one page still in order). Bodies are fetched ahead of time for runs of
 `Pull` actions (bounded window), but applied in plan order, so a first sync
 streams: fetch, convert, write, record per page, with at most `prefetch`
-bodies in memory.
+bodies in memory. With many pulls, bodies are converted in worker processes
+as they arrive (`syncd.sync.convert_ahead`, used only when provably the same
+conversion) and the records of consecutive pulls share one commit after their
+folders are fsynced (`durability`).
 
 The executor is one class assembled from parts, one per responsibility:
-dispatch (running the plan), paths (where pages go), files (reading and
+dispatch (running the plan), durability (group commits for runs of pulls), paths (where pages go), files (reading and
 writing them), records and conflicts (the state), and one part per kind of
 action: pull, push, merging (merge and link), create, moves, trash.
 """
@@ -27,6 +30,7 @@ from syncd.sync.executor.base import ExecutorBase
 from syncd.sync.executor.conflicts import CONFLICT_STAMP, ConflictRecords
 from syncd.sync.executor.create import Creating
 from syncd.sync.executor.dispatch import Dispatch
+from syncd.sync.executor.durability import GroupCommit
 from syncd.sync.executor.files import FileAccess
 from syncd.sync.executor.merging import Merging
 from syncd.sync.executor.moves import Moves
@@ -51,6 +55,7 @@ __all__ = [
 
 class Executor(
     Dispatch,
+    GroupCommit,
     Pulling,
     Pushing,
     Merging,
