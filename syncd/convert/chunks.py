@@ -85,7 +85,7 @@ def _add_chunks(tokens, offset: int, lines: list[str], chunks: list[Chunk]) -> N
 # - HTML blocks that end at a blank line (CommonMark's type 6: a block-level tag name
 #   first; any lines, none blank), and a comment closed on its one line;
 # - block quotes every line of which starts with ">" (each such line continues the quote,
-#   a blank line ends it), not nested near the parser's nesting limit;
+#   a blank line ends it), not nested near the parser's nesting limit (_NESTING);
 # - fenced code closed by its last line, with no line between that could close it.
 _SURE = {
     "paragraph_open": re.compile(r"[^\s`~>*+\-_#<\[0-9][^\n\r]*"),
@@ -99,7 +99,11 @@ _SURE = {
     ),
     "blockquote_open": re.compile(r">[^\n\r]*(?:\n>[^\n\r]*)*"),
 }
-_DEEP_QUOTE = re.compile(r"^(?:> ?){8}", re.M)
+# The parser stops nesting at 20 levels and then lets the deepest container run to the end
+# of the text.  A line opens at most one level per character of its leading run of
+# indents, quote and list markers, so quotes and lists with no such run over 16
+# characters stay clear of that limit.
+_NESTING = re.compile(r"^[ \t>*+\-.)0-9]{17}", re.M)
 _FENCE_OPEN = re.compile(r"(`{3,})[^`\n\r]*\n")
 _PROBE = "\n\nprobe\n"
 
@@ -112,7 +116,7 @@ def _sure_kind(part: str) -> str | None:
         kind = "html_block"
     elif first == ">":
         kind = "blockquote_open"
-        if _DEEP_QUOTE.search(part):
+        if _NESTING.search(part):
             return None
     elif first == "`":
         return "fence" if _closed_fence(part) else None
@@ -143,9 +147,10 @@ _NOT_AFTER_LIST = frozenset(" \t-*+0123456789")
 def _sure_list(part: str) -> str | None:
     """The kind of a list every line of which is an item of the same type at the first
     column or is indented at least to its item's content (so no line can end the list),
-    with no tab in an indent and a last line that is not blank; else None."""
+    with no tab in an indent, a last line that is not blank, and shallow nesting; else
+    None."""
     m = _ITEM.match(part)
-    if m is None:
+    if m is None or _NESTING.search(part):
         return None
     marker = m.group(1) or m.group(2)
     lines = part.split("\n")
