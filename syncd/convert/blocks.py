@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .chunks import Chunk, split_chunks
+from .chunks import Chunk, split_chunks, split_parts
 from .model import LinkResolver
 from .pull import Run, Unit, fragment_key, join_units, render
 
@@ -53,7 +53,7 @@ def _opaque(storage: str) -> Projection:
 def _project(storage: str, resolver: LinkResolver | None) -> Projection:
     units, fragments, reuse = render(storage, resolver)
     markdown = join_units(units)
-    chunks = split_chunks(markdown)
+    chunks = split_parts([u.md for u in units], markdown)
     # Line range of each unit.
     ranges = []
     line = 0
@@ -61,26 +61,21 @@ def _project(storage: str, resolver: LinkResolver | None) -> Projection:
         n = u.md.count("\n") + 1
         ranges.append((line, line + n))
         line += n + 1
-    # owner[i] = group id of unit i; units sharing a chunk share a group.
+    # owner[i] = group id of unit i; units sharing a chunk share a group.  Both lists are in
+    # line order, so one forward walk finds each chunk's units.
     group_of = list(range(len(units)))
+    chunk_units: set[int] = set()
     ui = 0
     for ch in chunks:
-        members = []
         while ui < len(units) and ranges[ui][1] <= ch.first:
             ui += 1
         j = ui
         while j < len(units) and ranges[j][0] < ch.last:
-            members.append(j)
+            if j > ui:
+                _union(group_of, ui, j)
+            chunk_units.add(j)
             j += 1
-        for m in members[1:]:
-            _union(group_of, members[0], m)
     # Units without any chunk join the previous unit's group.
-    chunk_units = set()
-    ui = 0
-    for ch in chunks:
-        for j, (a, b) in enumerate(ranges):
-            if a < ch.last and ch.first < b:
-                chunk_units.add(j)
     for j in range(len(units)):
         if j not in chunk_units and j > 0:
             _union(group_of, j - 1, j)

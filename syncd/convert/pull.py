@@ -16,13 +16,14 @@ import re
 from dataclasses import dataclass, field
 
 from . import labels, xmltree
-from .chunks import md_parser
+from .chunks import block_parser
 from .htmlview import HtmlView
 from .model import DefaultResolver, LinkResolver
 from .xmltree import Node
 
 RUN_OPEN = "\ue000"
 RUN_CLOSE = "\ue001"
+_SENTINEL = re.compile("[\ue000\ue001]")
 
 VOLATILE_ATTRS = re.compile(
     r'\s(?:ac:macro-id|ac:local-id|local-id|ri:version-at-save|data-local-id)="[^"]*"'
@@ -58,9 +59,14 @@ STRONG = frozenset({"strong", "b"})
 EMPH = frozenset({"em", "i"})
 STRIKE = frozenset({"s", "del", "strike"})
 
-# A no-break space is a token of its own: it is text, not a gap to normalise.
+# A no-break space is a token of its own: it is text, not a gap to normalise.  Words of
+# characters that never need escaping, with single spaces between them (group 1), come as
+# one token: they read as themselves, so they need no look at each character.
+_PLAIN = r"[^\s\u00a0&\\`*\[\]_<~|]+"
 _ENTITY_OR_WS = re.compile(
-    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|[^\S\u00a0]+|.", re.S
+    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?"
+    rf"|({_PLAIN}(?: {_PLAIN})*)|[^\S\u00a0]+|.",
+    re.S,
 )
 NBSP = "\u00a0"
 _INVISIBLE = re.compile(r"[\s\u00a0\u200b-\u200f\u2028-\u202f\u2060\ufeff\x00-\x1f\x7f]")
@@ -118,7 +124,14 @@ class Renderer:
 
     def index(self, root: Node) -> None:
         """Elements by start offset, to find the element a unit's span starts with."""
-        self._index = {n.start: n for n in root.iter() if n.kind == "el"}
+        index: dict[int, Node] = {}
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.kind == "el":
+                index[node.start] = node
+            stack.extend(node.children)
+        self._index = index
 
     # ----------------------------------------------------------------- units
     def units(self, root: Node) -> list[Unit]:
@@ -268,29 +281,19 @@ class Renderer:
         if RUN_OPEN not in md or not self._sentinel_safe:
             self._runs = []
             return md, []
-        out: list[str] = []
+        # Runs never nest: the pieces alternate text outside a run, text inside one.
+        pieces = _SENTINEL.split(md)
         runs: list[Run] = []
-        pos = 0
-        length = 0
-        index = 0
-        while True:
-            i = md.find(RUN_OPEN, pos)
-            if i < 0:
-                out.append(md[pos:])
-                break
-            out.append(md[pos:i])
-            length += i - pos
-            j = md.find(RUN_CLOSE, i + 1)
-            text = md[i + 1 : j]
-            src_start, kind = self._runs[index]
-            index += 1
+        length = len(pieces[0])
+        sources = self._runs
+        for index in range(len(pieces) // 2):
+            text = pieces[2 * index + 1]
             if text:
+                src_start, kind = sources[index]
                 runs.append(Run(length, len(text), src_start, kind))
-            out.append(text)
-            length += len(text)
-            pos = j + 1
+            length += len(text) + len(pieces[2 * index + 2])
         self._runs = []
-        return "".join(out), runs
+        return "".join(pieces), runs
 
     # ------------------------------------------------------------- helpers
     def _is_blank(self, node: Node) -> bool:
@@ -1153,7 +1156,27 @@ class Renderer:
 
         for m in _ENTITY_OR_WS.finditer(raw):
             tok = m.group(0)
-            if tok[0] == "&" and len(tok) > 1:
+            if m.lastindex:
+                # Plain words: themselves, unless a character must be escaped at a line
+                # start (then one character at a time, as below).
+                n = len(tok)
+                if forced and any(pos_decoded <= f < pos_decoded + n for f in forced):
+                    for k, ch in enumerate(tok):
+                        if pos_decoded + k in forced:
+                            flush()
+                            out.append("\\" + ch)
+                        elif safe and (run or ch != " "):
+                            if not run:
+                                run_start = start + m.start() + k
+                            run.append(ch)
+                        else:
+                            flush()
+                            out.append(ch)
+                    pos_decoded += n
+                    continue
+                piece, identity = tok, True
+                pos_decoded += n
+            elif tok[0] == "&" and len(tok) > 1:
                 ch = html.unescape(tok)
                 if ch == tok:
                     piece, identity = _escape_char(tok[0], decoded, pos_decoded, in_table), False
@@ -1276,7 +1299,7 @@ def _one_paragraph(text: str) -> bool:
     plain = text.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
     if not _RISKY_LINE.search(plain):
         return True
-    tokens = md_parser().parse(plain)
+    tokens = block_parser().parse(plain)
     return [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from functools import lru_cache
 
 VOID_ELEMENTS = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
@@ -20,33 +20,63 @@ VOID_ELEMENTS = frozenset(
 
 _TAG_NAME = r"[A-Za-z][A-Za-z0-9_.:-]*"
 _START_TAG = re.compile(
-    r"<("
+    r"<(?P<start_name>"
     + _TAG_NAME
-    + r")((?:\s+[^\s/>=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*(/?)>",
+    + r")(?P<attrs>(?:\s+[^\s/>=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*"
+    r"(?P<self_closing>/?)>",
     re.S,
 )
-_END_TAG = re.compile(r"</(" + _TAG_NAME + r")\s*>")
+_END_TAG = re.compile(r"</(?P<end_name>" + _TAG_NAME + r")\s*>")
 _ATTR = re.compile(r"([^\s/>=]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>\"']+))?", re.S)
 
 
-@dataclass(eq=False)
 class Node:
-    """One node of the source.  ``kind`` is el, text, cdata, comment, stray or other."""
+    """One node of the source.  ``kind`` is el, text, cdata, comment, stray or other.
 
-    kind: str
-    start: int
-    end: int
-    name: str = ""
-    attrs: dict[str, str] = field(default_factory=dict)
-    open_end: int = 0  # end of the start tag (elements)
-    close_start: int = 0  # start of the end tag, == end when there is none
-    children: list[Node] = field(default_factory=list)
-    parent: Node | None = None
-    closed: bool = True  # False when the end tag is missing (closed implicitly)
+    A plain class with slots rather than a dataclass: a page body makes thousands of them.
+    """
 
-    @property
-    def lname(self) -> str:
-        return self.name.lower()
+    __slots__ = (
+        "attrs",
+        "children",
+        "close_start",
+        "closed",
+        "end",
+        "kind",
+        "lname",
+        "name",
+        "open_end",
+        "parent",
+        "start",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        start: int,
+        end: int,
+        name: str = "",
+        attrs: dict[str, str] | None = None,
+        open_end: int = 0,  # end of the start tag (elements)
+        close_start: int = 0,  # start of the end tag, == end when there is none
+        children: list[Node] | None = None,
+        parent: Node | None = None,
+        closed: bool = True,  # False when the end tag is missing (closed implicitly)
+    ) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.name = name
+        self.lname = name.lower()  # the name compared case-blind; set once, names never change
+        self.attrs = {} if attrs is None else attrs
+        self.open_end = open_end
+        self.close_start = close_start
+        self.children = [] if children is None else children
+        self.parent = parent
+        self.closed = closed
+
+    def __repr__(self) -> str:
+        return f"Node({self.kind!r}, {self.start}, {self.end}, name={self.name!r})"
 
     def attr(self, name: str, default: str = "") -> str:
         return self.attrs.get(name, default)
@@ -76,6 +106,16 @@ class Node:
 
 
 def parse_attrs(text: str) -> dict[str, str]:
+    """The attributes of a start tag (first of a repeated name wins; entities decoded)."""
+    if not text or text.isspace():
+        return {}
+    return dict(_parse_attrs(text))
+
+
+@lru_cache(maxsize=4096)
+def _parse_attrs(text: str) -> tuple[tuple[str, str], ...]:
+    # Pure and repeated across a body (the same macro names, classes, ids...): cached, and
+    # handed out as a fresh dict by parse_attrs.
     attrs: dict[str, str] = {}
     for m in _ATTR.finditer(text):
         value = m.group(2)
@@ -83,114 +123,90 @@ def parse_attrs(text: str) -> dict[str, str]:
             value = ""
         elif value[:1] in "\"'":
             value = value[1:-1]
-        attrs.setdefault(m.group(1), html.unescape(value))
-    return attrs
+        if "&" in value:
+            value = html.unescape(value)
+        attrs.setdefault(m.group(1), value)
+    return tuple(attrs.items())
+
+
+# Every piece of the source, tried in this order where it starts: character data, a comment,
+# a CDATA section, another "<!" or "<?" declaration, an end tag, a start tag, and a lone "<"
+# that starts no markup (character data up to the next "<").  An unterminated comment,
+# CDATA section or declaration runs to the end.
+_PIECE = re.compile(
+    r"(?P<text>[^<]+)"
+    r"|(?P<comment><!--(?:.*?-->|.*))"
+    r"|(?P<cdata><!\[CDATA\[(?:.*?\]\]>|.*))"
+    r"|(?P<other><[!?](?:[^>]*>|.*))"
+    r"|(?P<end>" + _END_TAG.pattern + r")"
+    r"|(?P<start>" + _START_TAG.pattern + r")"
+    r"|(?P<lone><[^<]*)",
+    re.S,
+)
 
 
 def parse(src: str, start: int = 0, end: int | None = None) -> Node:
-    """Parse ``src[start:end]`` into a tree under a synthetic root of kind ``"root"``."""
+    """Parse ``src[start:end]`` into a tree under a synthetic root of kind ``"root"``.
+
+    One pass of one regular expression; adjacent character data becomes one text node.
+    Elements still open when an ancestor's end tag (or the end) comes are closed there,
+    with ``closed`` False.
+    """
     end = len(src) if end is None else end
     root = Node("root", start, end, open_end=start, close_start=end)
     stack = [root]
-    pos = start
-    find = src.find
-    while pos < end:
-        lt = find("<", pos, end)
-        if lt < 0:
-            lt = end
-        if lt > pos:
-            _append(stack[-1], Node("text", pos, lt))
-            pos = lt
-            if pos >= end:
-                break
-        if src.startswith("<!--", pos):
-            close = find("-->", pos + 4, end)
-            stop = end if close < 0 else close + 3
-            _append(stack[-1], Node("comment", pos, stop))
-            pos = stop
-            continue
-        if src.startswith("<![CDATA[", pos):
-            close = find("]]>", pos + 9, end)
-            stop = end if close < 0 else close + 3
-            _append(stack[-1], Node("cdata", pos, stop))
-            pos = stop
-            continue
-        if src.startswith("<!", pos) or src.startswith("<?", pos):
-            close = find(">", pos + 2, end)
-            stop = end if close < 0 else close + 1
-            _append(stack[-1], Node("other", pos, stop))
-            pos = stop
-            continue
-        m = _END_TAG.match(src, pos, end)
-        if m:
-            name = m.group(1).lower()
-            for depth in range(len(stack) - 1, 0, -1):
-                if stack[depth].lname == name:
-                    while len(stack) > depth:
-                        node = stack.pop()
-                        node.close_start = m.start() if len(stack) == depth else pos
-                        node.end = m.end() if len(stack) == depth else pos
-                        node.closed = len(stack) == depth
-                    break
-            else:
-                _append(stack[-1], Node("stray", pos, m.end(), name=m.group(1)))
-            pos = m.end()
-            continue
-        m = _START_TAG.match(src, pos, end)
-        if m:
+    parent = root
+    siblings = root.children
+    for m in _PIECE.finditer(src, start, end):
+        kind = m.lastgroup
+        pos, stop = m.span()
+        if kind == "text" or kind == "lone":
+            if siblings:
+                last = siblings[-1]
+                if last.kind == "text" and last.end == pos:
+                    last.end = stop
+                    continue
+            siblings.append(Node("text", pos, stop, parent=parent))
+        elif kind == "start":
+            name, attrs, self_closing = m.group("start_name", "attrs", "self_closing")
             node = Node(
                 "el",
                 pos,
-                m.end(),
-                name=m.group(1),
-                attrs=parse_attrs(m.group(2)),
-                open_end=m.end(),
-                close_start=m.end(),
+                stop,
+                name=name,
+                attrs=parse_attrs(attrs),
+                open_end=stop,
+                close_start=stop,
+                parent=parent,
             )
-            _append(stack[-1], node)
-            if not m.group(3) and node.lname not in VOID_ELEMENTS:
+            siblings.append(node)
+            if not self_closing and node.lname not in VOID_ELEMENTS:
                 stack.append(node)
-            pos = m.end()
-            continue
-        # A lone "<" that starts no markup is text.
-        stop = find("<", pos + 1, end)
-        stop = end if stop < 0 else stop
-        _append(stack[-1], Node("text", pos, stop))
-        pos = stop
+                parent = node
+                siblings = node.children
+        elif kind == "end":
+            name = m.group("end_name").lower()
+            for depth in range(len(stack) - 1, 0, -1):
+                if stack[depth].lname == name:
+                    while len(stack) > depth + 1:
+                        node = stack.pop()  # left open: ends where its ancestor closes
+                        node.close_start = node.end = pos
+                        node.closed = False
+                    node = stack.pop()
+                    node.close_start = pos
+                    node.end = stop
+                    parent = stack[-1]
+                    siblings = parent.children
+                    break
+            else:
+                siblings.append(Node("stray", pos, stop, name=m.group("end_name"), parent=parent))
+        else:
+            siblings.append(Node(kind, pos, stop, parent=parent))
     while len(stack) > 1:
         node = stack.pop()
         node.close_start = node.end = end
         node.closed = False
-    _merge_texts(root)
     return root
-
-
-def _append(parent: Node, node: Node) -> None:
-    node.parent = parent
-    parent.children.append(node)
-    # Keep ancestors' provisional ends growing so unclosed elements cover their content.
-    p: Node | None = parent
-    while p is not None and p.kind != "root" and p.end < node.end:
-        p.end = p.close_start = node.end
-        p = p.parent
-
-
-def _merge_texts(root: Node) -> None:
-    for node in root.iter():
-        if len(node.children) < 2:
-            continue
-        merged: list[Node] = []
-        for c in node.children:
-            if (
-                c.kind == "text"
-                and merged
-                and merged[-1].kind == "text"
-                and merged[-1].end == c.start
-            ):
-                merged[-1].end = c.end
-            else:
-                merged.append(c)
-        node.children = merged
 
 
 def defects(root: Node) -> int:
