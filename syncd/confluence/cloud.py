@@ -96,17 +96,25 @@ class CloudBackend(Backend):
     async def iter_refs(
         self, space: Space, kind: Kind, *, with_labels: bool = False
     ) -> AsyncIterator[PageRef]:
-        # Blog posts: v2 has no label -> blog posts listing, so their labels stay unknown.
-        labels = await self._labels_by_page(space) if with_labels and kind == "page" else None
         params: dict[str, str] = {"status": "current", "limit": str(self.page_size)}
         if kind == "page":
             params["depth"] = "all"
         url = self.v2(f"/spaces/{space.id}/{_COLLECTION[kind]}")
-        async for item in paginate(self.t, url, params):
-            ref = parse_ref_v2(item, kind)
-            if labels is not None:
-                ref = replace(ref, labels=labels.get(ref.id, ()))
-            yield ref
+        # Blog posts: v2 has no label -> blog posts listing, so their labels stay unknown.
+        if not (with_labels and kind == "page"):
+            async for item in paginate(self.t, url, params):
+                yield parse_ref_v2(item, kind)
+            return
+        # The label sweep and the listing are independent requests: they run side by side
+        # (over a 100 ms link the sweep would otherwise add its round trips to the listing's).
+        sweep = asyncio.ensure_future(self._labels_by_page(space))
+        try:
+            refs = [parse_ref_v2(item, kind) async for item in paginate(self.t, url, params)]
+            labels = await sweep
+        finally:
+            sweep.cancel()
+        for ref in refs:
+            yield ref if labels is None else replace(ref, labels=labels.get(ref.id, ()))
 
     async def iter_subtree_refs(
         self, space: Space, root_id: str, *, with_labels: bool = False

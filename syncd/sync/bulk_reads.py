@@ -145,27 +145,41 @@ class BulkBodies:
         self._tasks.clear()
 
 
+async def load_space_attachments(
+    client: ConfluenceClient, space_key: str
+) -> dict[str, list[Attachment]] | None:
+    """Every current attachment of the space by page id; None if the listing failed
+    (the pages' own lists are read instead)."""
+    try:
+        return await client.space_attachments(space_key)
+    except ConfluenceError as exc:
+        if stops_every_request(exc):
+            raise
+        log.info("bulk attachment listing failed (%s); reading lists page by page", exc)
+        return None
+
+
 class BulkAttachments:
     """The space's attachment lists from one CQL listing, read when first needed."""
 
     def __init__(
-        self, client: ConfluenceClient, space_key: str, recorded: Mapping[str, set[str]]
+        self,
+        client: ConfluenceClient,
+        space_key: str,
+        recorded: Mapping[str, set[str]],
+        *,
+        started: asyncio.Task[dict[str, list[Attachment]] | None] | None = None,
     ) -> None:
-        """`recorded`: attachment ids the state holds, by page id."""
+        """`recorded`: attachment ids the state holds, by page id. `started`: the
+        listing (`load_space_attachments`), when the run started it early."""
         self.client = client
         self.space_key = space_key
         self._recorded = recorded
         self._served: set[str] = set()
-        self._task: asyncio.Task[dict[str, list[Attachment]] | None] | None = None
+        self._task = started
 
     async def _load(self) -> dict[str, list[Attachment]] | None:
-        try:
-            return await self.client.space_attachments(self.space_key)
-        except ConfluenceError as exc:
-            if stops_every_request(exc):
-                raise
-            log.info("bulk attachment listing failed (%s); reading lists page by page", exc)
-            return None
+        return await load_space_attachments(self.client, self.space_key)
 
     async def get(self, page_id: str) -> list[Attachment] | None:
         """The page's current attachments, or None where the listing cannot vouch for

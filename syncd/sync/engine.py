@@ -31,7 +31,7 @@ from syncd.confluence import (
     collapse_scope_errors,
     stops_every_request,
 )
-from syncd.confluence.models import Page
+from syncd.confluence.models import Attachment, Page
 from syncd.local import frontmatter
 from syncd.local.atomic import remove_stale_temp_files, sha256_bytes
 from syncd.local.layout import Layout, attachments_dir_of, compute_layout
@@ -43,6 +43,7 @@ from syncd.sync.bulk_reads import (
     BulkBodies,
     ListsAhead,
     ReadAheadClient,
+    load_space_attachments,
     worth_bulk,
     worth_bulk_attachments,
 )
@@ -221,6 +222,9 @@ class SyncEngine:
         self._index_loaded = False
         #: Pages a targeted run read while deciding (with bodies), handed to the executor.
         self._fetched: dict[str, Page] = {}
+        #: A first sync's space attachment listing, started beside the page listing and
+        #: handed to the run's bulk reads (cancelled if the run does not use it).
+        self._early_attachments: asyncio.Task[dict[str, list[Attachment]] | None] | None = None
 
     @classmethod
     async def open(
@@ -284,6 +288,9 @@ class SyncEngine:
                 return await self._run(request, dry_run=dry_run, allow_delete=allow_delete)
             finally:
                 self._fetched = {}
+                early, self._early_attachments = self._early_attachments, None
+                if early is not None:
+                    early.cancel()  # started for a bulk listing the run did not use
 
     async def _run(
         self, request: SyncRequest | None, *, dry_run: bool, allow_delete: bool
@@ -333,6 +340,12 @@ class SyncEngine:
                     lists_ahead.close()
                     lists_ahead = None
         if not targeted:
+            if not dry_run and sync.attachments and not records:
+                # A first sync lists the space's attachments in bulk (see `_read_ahead`):
+                # that listing starts now, beside the page listing, not after the plan.
+                self._early_attachments = asyncio.ensure_future(
+                    load_space_attachments(self.client, self.space_key)
+                )
             listing = await list_remote(
                 self.client,
                 self.space_key,
@@ -766,7 +779,8 @@ class SyncEngine:
             known = sum(len(ids) for ids in recorded.values())
             if worth_bulk_attachments(len(pulls), known):
                 wanted = {pid: recorded.get(pid, set()) for pid in versions}
-                attachments = BulkAttachments(self.client, self.space_key, wanted)
+                early, self._early_attachments = self._early_attachments, None
+                attachments = BulkAttachments(self.client, self.space_key, wanted, started=early)
         return ReadAheadClient(
             self.client,
             bodies,

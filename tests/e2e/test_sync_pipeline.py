@@ -140,3 +140,39 @@ async def test_a_folder_fsync_that_fails_leaves_no_record_and_the_next_run_conve
     assert len(docs) == 41
     assert sorted(r[0] for r in records(tmp_path / "state").values()) == sorted(docs)
     assert all(r.startswith("GET ") for r in diff_counts(before, request_counts(emu)))
+
+
+async def test_a_first_sync_lists_attachments_beside_the_pages_not_after(
+    emulator_factory, tmp_path, monkeypatch
+):
+    """The space's attachment listing (one CQL search, `bulk_reads`) does not wait for the
+    page listing and the plan: on a first sync it starts with the listing."""
+    from syncd.confluence import ConfluenceClient
+
+    emu = await emulator_factory(flavor="cloud", pages=30, seed=4)
+    page = emu.store.create_page(emu.space_key, "With file", "<p>f</p>")
+    emu.store.add_attachment(page.id, "a.txt", b"attached")
+    listing_done: list[bool] = []
+    asked_while_listing: list[bool] = []
+    real_list, real_attachments = engine_mod.list_remote, ConfluenceClient.space_attachments
+
+    async def list_remote(*args, **kwargs):
+        try:
+            return await real_list(*args, **kwargs)
+        finally:
+            listing_done.append(True)
+
+    async def space_attachments(self, space_key):
+        asked_while_listing.append(not listing_done)
+        return await real_attachments(self, space_key)
+
+    monkeypatch.setattr(engine_mod, "list_remote", list_remote)
+    monkeypatch.setattr(ConfluenceClient, "space_attachments", space_attachments)
+    report = await run_sync(make_config(tmp_path, emu))
+    assert report.in_sync, report.errors
+    assert asked_while_listing == [True]
+    assert (tmp_path / "docs" / "With file.attachments" / "a.txt").read_bytes() == b"attached"
+    # The next run has records: nothing is listed ahead of its plan.
+    asked_while_listing.clear()
+    report = await run_sync(make_config(tmp_path, emu))
+    assert report.in_sync and asked_while_listing == []
