@@ -67,6 +67,7 @@ from .errors import (
 )
 from .limit import AdaptiveLimit
 from .settings import ConnectionSettings
+from .tls import verify_setting
 
 log = logging.getLogger("syncd.confluence")
 
@@ -301,7 +302,7 @@ class Transport:
             timeout=timeout,
             limits=limits,
             transport=transport,
-            verify=settings.verify_tls,
+            verify=verify_setting(settings.verify_tls),
             headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
             follow_redirects=False,
         )
