@@ -494,7 +494,11 @@ async def _scope_checks(
     except ConfluenceError:
         return []  # the space check said why
     results = await check_scopes(
-        raw, client.base_url, str(space.id), attachments=config.sync.attachments
+        raw,
+        client.base_url,
+        str(space.id),
+        attachments=config.sync.attachments,
+        root_page=bool(config.confluence.root_page),
     )
     out = []
     for r in results:

@@ -25,6 +25,7 @@ _PROBES: dict[str, tuple[str, str, Any]] = {
     "write:page:confluence": ("PUT", "/api/v2/pages/0", {}),
     "delete:page:confluence": ("DELETE", "/api/v2/pages/0", None),
     "read:content.metadata:confluence": ("GET", "/api/v2/pages/0/ancestors", None),
+    "read:hierarchical-content:confluence": ("GET", "/api/v2/pages/0/descendants", None),
     "read:content-details:confluence": ("GET", "/rest/api/content/search?cql=id%3D0&limit=1", None),
     "write:label:confluence": ("POST", "/rest/api/content/0/label", []),
     "read:attachment:confluence": ("GET", "/api/v2/pages/0/attachments?limit=1", None),
@@ -49,12 +50,17 @@ def is_scope_refusal(reply: httpx.Response) -> bool:
 
 
 async def check_scopes(
-    raw: httpx.AsyncClient, base_url: str, space_id: str, *, attachments: bool
+    raw: httpx.AsyncClient,
+    base_url: str,
+    space_id: str,
+    *,
+    attachments: bool,
+    root_page: bool = False,
 ) -> list[ScopeResult]:
     """Probe every scope syncd needs for the configured features (``base_url``: the
     gateway's ``.../wiki``)."""
     out: list[ScopeResult] = []
-    for need in scopes_for_features(attachments=attachments):
+    for need in scopes_for_features(attachments=attachments, root_page=root_page):
         method, path, body = _PROBES[need.scope]
         url = base_url + path.replace("{space}", space_id)
         headers = {"X-Atlassian-Token": "nocheck"}

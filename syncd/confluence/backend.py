@@ -48,6 +48,22 @@ class Backend(abc.ABC):
         """Light records of the space's current content. ``with_labels``: also fill
         ``PageRef.labels`` where they can be loaded completely (else None)."""
 
+    #: ``iter_subtree_refs`` is served (Cloud's descendants endpoints); otherwise a
+    #: ``root_page`` subtree is cut out of the space listing.
+    lists_subtrees: bool = False
+
+    def iter_subtree_refs(
+        self, space: Space, root_id: str, *, with_labels: bool = False
+    ) -> AsyncIterator[PageRef]:
+        """The page ``root_id`` and every current page below it, parents first."""
+        raise NotImplementedError(f"{self.deployment} lists subtrees from the space listing")
+
+    async def get_ancestors(self, page_id: str) -> tuple[str, ...]:
+        """The ids above a page, root first (containers included where the server has
+        them)."""
+        page = await self.get_page(page_id, kind="page", ancestors=True, include_trashed=False)
+        return page.ancestors or ()
+
     # pages
     @abc.abstractmethod
     async def get_page(

@@ -32,7 +32,7 @@ import random
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,6 +47,7 @@ from .errors import (
     DeploymentUnknown,
     NotFound,
     PermissionDenied,
+    ScopeMissing,
     TitleExists,
     VersionConflict,
     WebhookPermissionDenied,
@@ -72,6 +73,12 @@ from .settings import ConnectionSettings
 from .transport import Clock, Reply, SecretAuth, Sleep, Transport, TransportStats, make_auth
 
 log = logging.getLogger("syncd.confluence")
+
+
+class _NoSubtreeListing(ConfluenceError):
+    """The subtree listing answered 404 for a root page that exists (an endpoint the
+    site does not serve): the space listing is cut to the subtree instead."""
+
 
 #: Widening of the CQL window when the searching user's time zone is unknown: CQL reads
 #: date literals in that zone, and UTC offsets span -12..+14 hours.
@@ -370,9 +377,32 @@ class ConfluenceClient:
         Records arrive as the server's pages arrive, with every parent before its children
         (out-of-order ones are held back until their parent shows up). With ``root_page``
         only that page and its descendants are yielded (``NotFound`` if it is not a current
-        page of the space). Blog posts (no parents) follow the pages when asked for.
+        page of the space): on Cloud from the subtree's own listing, so pages below folders
+        (whiteboards, databases, embeds) count and the cost follows the subtree; on Data
+        Center (no folders) cut out of the space listing. Blog posts (no parents) follow
+        the pages when asked for.
         """
         space = await self.get_space(space_key)
+        if root_page is not None and self._backend.lists_subtrees:
+            yielded = False
+            try:
+                async for ref in self._subtree(space, root_page, with_labels=with_labels):
+                    yielded = True
+                    yield ref
+            except (ScopeMissing, _NoSubtreeListing) as exc:
+                if yielded:
+                    raise
+                # A scoped token without read:hierarchical-content, or a site without the
+                # descendants endpoint: the space listing still finds the pages whose
+                # parents are pages.
+                log.warning("%s; pages below folders under page %s are not listed", exc, root_page)
+            else:
+                if include_blogposts:
+                    async for ref in self._backend.iter_refs(
+                        space, "blogpost", with_labels=with_labels
+                    ):
+                        yield ref
+                return
         emitted: set[str] = set()
         outside: set[str] = set()
         pending: dict[str, list[PageRef]] = {}
@@ -425,6 +455,38 @@ class ConfluenceClient:
             async for ref in self._backend.iter_refs(space, "blogpost", with_labels=with_labels):
                 yield ref
 
+    async def _subtree(
+        self, space: Space, root_page: str, *, with_labels: bool
+    ) -> AsyncIterator[PageRef]:
+        """The ``root_page`` subtree from the backend's own subtree listing (Cloud: pages
+        below folders, whiteboards, databases and embeds included); ``NotFound`` when the
+        root is not a current page of the space."""
+        first = True
+        try:
+            async for ref in self._backend.iter_subtree_refs(
+                space, root_page, with_labels=with_labels
+            ):
+                if first and ref.id != root_page:
+                    break  # the root itself was not listed (trashed, another space)
+                first = False
+                yield ref
+        except NotFound as exc:
+            if not first:
+                raise
+            if await self._is_current_page(space, root_page):
+                raise _NoSubtreeListing(f"no subtree listing ({exc})") from None
+        if first:
+            raise NotFound(f"page {root_page} is not a current page of space {space.key}")
+
+    async def _is_current_page(self, space: Space, page_id: str) -> bool:
+        try:
+            page = await self._backend.get_page(
+                page_id, kind="page", ancestors=False, include_trashed=False
+            )
+        except NotFound:
+            return False
+        return page.status == "current" and page.space_id in (None, str(space.id))
+
     async def iter_blogposts(self, space_key: str) -> AsyncIterator[PageRef]:
         """Stream the current blog posts of a space as light records."""
         space = await self.get_space(space_key)
@@ -449,6 +511,10 @@ class ConfluenceClient:
         return await self._backend.get_page(
             str(page_id), kind=kind, ancestors=ancestors, include_trashed=include_trashed
         )
+
+    async def get_ancestors(self, page_id: str) -> tuple[str, ...]:
+        """The ids above a current page, root first (one request on Cloud)."""
+        return await self._backend.get_ancestors(str(page_id))
 
     async def iter_pages(
         self,
@@ -712,10 +778,27 @@ class ConfluenceClient:
     async def list_attachments(self, page_id: str, *, kind: Kind = "page") -> list[Attachment]:
         return [a async for a in self._backend.iter_attachments(str(page_id), kind)]
 
-    async def download_attachment(self, attachment: Attachment, destination: Path | str) -> int:
-        """Stream the attachment to ``destination`` (atomically replaced); return its size."""
+    @overload
+    async def download_attachment(
+        self, attachment: Attachment, destination: Path | str, *, durable: bool = True
+    ) -> int: ...
+
+    @overload
+    async def download_attachment(
+        self, attachment: Attachment, destination: None = None, *, durable: bool = True
+    ) -> bytes: ...
+
+    async def download_attachment(
+        self, attachment: Attachment, destination: Path | str | None = None, *, durable: bool = True
+    ) -> int | bytes:
+        """Stream the attachment to ``destination`` (atomically replaced); return its size.
+        ``durable=False``: not fsynced (a scratch copy the caller reads back at once).
+        Without a destination, return its bytes (for a file small enough to hold)."""
         url = self._backend.download_url(attachment)
-        return await self._transport.download(url, Path(destination))
+        if destination is None:
+            reply = await self._transport.request("GET", url, follow_redirects=True)
+            return reply.content
+        return await self._transport.download(url, Path(destination), durable=durable)
 
     async def upload_attachment(
         self,

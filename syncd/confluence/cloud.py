@@ -36,6 +36,20 @@ from .transport import Reply
 
 _COLLECTION: dict[str, str] = {"page": "pages", "blogpost": "blogposts"}
 
+#: Tree content type -> its v2 collection (each has ``/{collection}/{id}/descendants``).
+_TREE_COLLECTION: dict[str, str] = {
+    "page": "pages",
+    "folder": "folders",
+    "whiteboard": "whiteboards",
+    "database": "databases",
+    "embed": "embeds",
+}
+
+#: ``depth`` asked of the descendants endpoints: their documented maximum (default 2, at
+#: most 10; the published v2 document's getPageDescendants). Content at this depth may have
+#: more below it, read from its own descendants endpoint.
+SUBTREE_DEPTH = 10
+
 log = logging.getLogger("syncd.confluence")
 
 #: Above this many distinct labels in a space, a full run does not sweep them (it would cost
@@ -45,6 +59,7 @@ MAX_SWEPT_LABELS = 200
 
 class CloudBackend(Backend):
     deployment = "cloud"
+    lists_subtrees = True
     cql_date_format = "%Y-%m-%d %H:%M"
 
     def v2(self, path: str) -> str:
@@ -93,14 +108,63 @@ class CloudBackend(Backend):
                 ref = replace(ref, labels=labels.get(ref.id, ()))
             yield ref
 
-    async def _labels_by_page(self, space: Space) -> dict[str, tuple[str, ...]] | None:
+    async def iter_subtree_refs(
+        self, space: Space, root_id: str, *, with_labels: bool = False
+    ) -> AsyncIterator[PageRef]:
+        """The page ``root_id`` and every current page below it, parents first, whatever
+        content lies between (folders, whiteboards, databases, embeds).
+
+        ``GET /pages/{id}/descendants`` lists the subtree as minimal records of every tree
+        type "in top-to-bottom order", ``depth`` levels deep (at most 10): content at the
+        last level is asked for its own descendants. Versions and ``parentType`` come from
+        ``GET /pages?id=...`` (250 ids a request). Labels: the space's label sweep, or one
+        label read per page where the subtree has fewer pages than the space has labels.
+        The cost follows the subtree, never the space's pages.
+        """
+        order = await self._subtree_page_ids(root_id)
+        labels = await self._labels_by_page(space, of_pages=order) if with_labels else None
+        for start in range(0, len(order), self.bulk_body_limit):
+            chunk = order[start : start + self.bulk_body_limit]
+            params = [("id", ",".join(chunk)), ("status", "current"), ("limit", str(len(chunk)))]
+            found: dict[str, PageRef] = {}
+            async for item in paginate(self.t, self.v2("/pages"), params):
+                ref = parse_ref_v2(item, "page")
+                if ref.space_id is None or ref.space_id == str(space.id):
+                    found[ref.id] = ref
+            for pid in chunk:  # the listing's order: parents first
+                ref = found.get(pid)
+                if ref is not None:
+                    if labels is not None:
+                        ref = replace(ref, labels=labels.get(ref.id, ()))
+                    yield ref
+
+    async def _subtree_page_ids(self, root_id: str) -> list[str]:
+        """``root_id`` then the ids of the pages below it, in the descendants' order."""
+        pages = [root_id]
+        todo = [("pages", root_id)]
+        params = {"depth": str(SUBTREE_DEPTH), "limit": "250"}
+        while todo:
+            collection, cid = todo.pop(0)
+            url = self.v2(f"/{collection}/{cid}/descendants")
+            async for item in paginate(self.t, url, params):
+                kind = item.get("type") or "page"
+                if kind == "page":
+                    pages.append(str(item["id"]))
+                if int(item.get("depth") or 0) >= SUBTREE_DEPTH and kind in _TREE_COLLECTION:
+                    todo.append((_TREE_COLLECTION[kind], str(item["id"])))
+        return list(dict.fromkeys(pages))
+
+    async def _labels_by_page(
+        self, space: Space, *, of_pages: list[str] | None = None
+    ) -> dict[str, tuple[str, ...]] | None:
         """Page id -> global labels of every labelled page of the space, or None.
 
         The v2 page listing cannot include labels. Instead: the labels used in the space
         (``/spaces/{id}/content/labels``), then the pages of each (``/labels/{id}/pages``,
-        filtered to the space); a page in no list has none. All or nothing: if any
-        request fails the answer is None (unknown), never a partial map that would read
-        as labels removed.
+        filtered to the space); a page in no list has none. With ``of_pages`` (a subtree)
+        and more labels than pages, each of those pages' labels is read instead (fewer
+        requests). All or nothing: if any request fails the answer is None (unknown),
+        never a partial map that would read as labels removed.
         """
         names: dict[str, str] = {}
         try:
@@ -108,6 +172,8 @@ class CloudBackend(Backend):
             async for item in paginate(self.t, url, {"limit": "250"}):
                 if is_managed_label(item) and item.get("id") is not None:
                     names[str(item["id"])] = item["name"]
+            if of_pages is not None and len(names) > len(of_pages):
+                return await self._labels_of_pages(of_pages)
             if len(names) > MAX_SWEPT_LABELS:
                 # One request per label would outgrow the listing itself: leave labels
                 # unknown; label edits then arrive with webhooks and page fetches.
@@ -147,6 +213,16 @@ class CloudBackend(Backend):
             return None
         return {pid: tuple(sorted(labels)) for pid, labels in found.items()}
 
+    async def _labels_of_pages(self, page_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        """Each page's global labels, one listing per page (errors propagate)."""
+        gate = asyncio.Semaphore(max(1, self.t.settings.concurrency))
+
+        async def one(pid: str) -> tuple[str, tuple[str, ...]]:
+            async with gate:
+                return pid, tuple(sorted([n async for n in self.iter_labels(pid, "page")]))
+
+        return dict(await asyncio.gather(*(one(pid) for pid in page_ids)))
+
     # -- pages -------------------------------------------------------------------------------
 
     async def get_page(
@@ -169,15 +245,14 @@ class CloudBackend(Backend):
         if page.labels is None or labels_meta.get("hasMore"):
             page = page.with_labels(tuple([n async for n in self.iter_labels(page_id, kind)]))
         if ancestors:
-            if kind == "page":
-                anc = await self.t.request(
-                    "GET", self.v2(f"/pages/{page_id}/ancestors"), params={"limit": "250"}
-                )
-                ids = tuple(str(a["id"]) for a in (anc.json() or {}).get("results", []))
-                page = page.with_ancestors(ids)
-            else:
-                page = page.with_ancestors(())
+            page = page.with_ancestors(await self.get_ancestors(page_id) if kind == "page" else ())
         return page
+
+    async def get_ancestors(self, page_id: str) -> tuple[str, ...]:
+        anc = await self.t.request(
+            "GET", self.v2(f"/pages/{page_id}/ancestors"), params={"limit": "250"}
+        )
+        return tuple(str(a["id"]) for a in (anc.json() or {}).get("results", []))
 
     async def iter_pages_by_id(self, page_ids: list[str], kind: Kind) -> AsyncIterator[Page]:
         # GET /pages?id=...: "Multiple page ids can be specified as a comma-separated list",

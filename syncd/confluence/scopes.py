@@ -112,6 +112,13 @@ _TABLE: list[tuple[str, str, Requirement]] = [
     ),
     (
         "GET",
+        rf"/api/v2/(pages|folders|whiteboards|databases|embeds)/{_ID}/descendants",
+        Requirement(
+            "list the pages below confluence.root_page", "read:hierarchical-content:confluence"
+        ),
+    ),
+    (
+        "GET",
         rf"/api/v2/(pages|blogposts|spaces/{_ID}/(pages|blogposts)|labels/{_ID}/pages)(/.*)?",
         Requirement("read pages", "read:page:confluence"),
     ),
@@ -191,7 +198,9 @@ def requirement_for(method: str, path: str) -> Requirement | None:
     return None
 
 
-def scopes_for_features(*, attachments: bool, labels: bool = True) -> list[Requirement]:
+def scopes_for_features(
+    *, attachments: bool, labels: bool = True, root_page: bool = False
+) -> list[Requirement]:
     """The scopes syncd needs for the configured features, in the order to grant them."""
     out = [
         Requirement("read the space", "read:space:confluence"),
@@ -201,6 +210,13 @@ def scopes_for_features(*, attachments: bool, labels: bool = True) -> list[Requi
         Requirement("read page ancestors", "read:content.metadata:confluence"),
         Requirement("search for changes with CQL", "read:content-details:confluence"),
     ]
+    if root_page:
+        out.append(
+            Requirement(
+                "list the pages below confluence.root_page",
+                "read:hierarchical-content:confluence",
+            )
+        )
     if labels:
         out.append(
             Requirement(

@@ -36,6 +36,8 @@ _HTML_MARKER = re.compile(
     r"|<!--cm:([A-Za-z0-9_.:-]+)-->|<!--/cm-->",
     re.S,
 )
+# A link as an HTML block shows it (see htmlview): only this exact form is read as a link.
+_HTML_LINK = re.compile(r'<a href="([^"<>]*)">((?:(?!<a[\s>]|</a>).)*)</a>', re.S)
 _A_NAME = re.compile(r'<a name="([^\s"\'<>&]+)">')
 _TIME = re.compile(r'<time datetime="([^"]*)">')
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -251,6 +253,17 @@ class Writer:
         if out:
             out.append(self._raw_html(content[pos:], line))
             return "".join(out)
+        for link in _HTML_LINK.finditer(content):
+            at = line + content[: link.start()].count("\n")
+            storage = self.html_link(html.unescape(link.group(1)), link.group(2), at)
+            if storage is None:
+                continue
+            out.append(self._raw_html(content[pos : link.start()], line))
+            out.append(storage)
+            pos = link.end()
+        if out:
+            out.append(self._raw_html(content[pos:], line + content[:pos].count("\n")))
+            return "".join(out)
         for m in _HTML_MARKER.finditer(content):
             out.append(xhtml(content[pos : m.start()]))
             key = m.group(1) or m.group(2)
@@ -264,6 +277,22 @@ class Writer:
             pos = m.end()
         out.append(xhtml(content[pos:]))
         return "".join(out)
+
+    def html_link(self, href: str, inner: str, line: int) -> str | None:
+        """``<a href>`` in an HTML block: a link to a page, an attachment or an anchor (as
+        the block shows an ``ac:link``) goes back as that link, as a Markdown link would;
+        its storage unchanged when its text and target are. None leaves any other link
+        (a URL) as the HTML it is."""
+        plain = "<" not in inner
+        text = html.unescape(inner) if plain else ""
+        if plain:
+            known = self.reuse.get(("link", " ".join(text.split()), href))
+            if known is not None:
+                return known
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", href) and not href.startswith("ac:"):
+            return None
+        storage = self._link_to(href, None, self._raw_html(inner, line), text, plain)
+        return None if storage.startswith("<a ") else storage
 
     def fragment(self, key: str, line: int) -> str:
         raw = self.fragments.get(key)
@@ -507,6 +536,10 @@ class Writer:
         inner = self.inline(node)
         plain = all(c.type == "text" for c in node.children)
         text = "".join(c.content for c in node.children) if plain else ""
+        return self._link_to(href, title, inner, text, plain)
+
+    def _link_to(self, href: str, title: str | None, inner: str, text: str, plain: bool) -> str:
+        """Storage of a link to `href` showing `inner` (XHTML; `text` when `plain`)."""
         if plain and not title and ("link", text, href) in self.reuse:
             return self.reuse[("link", text, href)]
         target, _, anchor = href.partition("#")

@@ -1,9 +1,10 @@
 """Block XHTML that Markdown cannot hold (merged cells, block content in cells, wrappers),
 shown as readable HTML: one table row per line, one cell per line, no storage XML.
 
-Confluence elements inside become what a reader can follow: a leaf element (link, mention,
-image, status, emoticon, macro without body) a span marker with its visible text; an element
-with editable content (task list, task, macro with a rich body) a pair of comment markers
+Confluence elements inside become what a reader can follow: a link to a page, an attachment,
+an anchor or a URL a clickable ``<a href>`` (the target its Markdown link would have), any
+other leaf element (mention, image, status, emoticon, macro without body) a span marker with
+its visible text; an element with editable content (task list, task, macro with a rich body) a pair of comment markers
 around that content, which stays editable text.  Inline comments keep the ``<!--cm:REF-->``
 form.  Text nodes are raw runs, so an edit of a cell's words is patched in place.
 :func:`syncd.convert.fresh.html_with_markers` turns the markers back into storage.
@@ -11,6 +12,7 @@ form.  Text nodes are raw runs, so an edit of a cell's words is patched in place
 
 from __future__ import annotations
 
+import html
 import re
 from typing import TYPE_CHECKING
 
@@ -133,6 +135,10 @@ class HtmlView:
             return self._block_or_line(node)
         from .pull import _label
 
+        if name == "ac:link":
+            link = self._link(node)
+            if link is not None:
+                return link
         user = node.find("ri:user") if name == "ac:link" else None
         if user is not None and len(node.elements()) == 1:
             from .pull import USER_KINDS, mention_label
@@ -144,6 +150,86 @@ class HtmlView:
             # Nothing a reader sees (ADF fragment marks, placeholders): a comment marker.
             return r._marker(node.start, node.end, name.split(":", 1)[-1])
         return r._span_marker(node, _label(src, node))
+
+    def _link(self, node: Node) -> str | None:
+        """A link to a page, an attachment, an anchor or a URL as ``<a href="target">text</a>``,
+        the target as its Markdown link has it (a path relative to this file, or
+        ``ac:Title`` for a page not synced).  Its storage is kept for the push under the
+        key a Markdown link uses, so an unedited link goes back as it was; None leaves the
+        link to a span marker (mentions, links with other attributes or resources)."""
+        src = self.src
+        if set(node.attrs) - {"ac:anchor", "ac:local-id"}:
+            return None
+        res = [c for c in node.elements() if c.lname.startswith("ri:")]
+        bodies = [c for c in node.elements() if not c.lname.startswith("ri:")]
+        if len(res) > 1 or len(bodies) > 1:
+            return None
+        anchor = node.attr("ac:anchor")
+        if not res:
+            if not anchor:
+                return None
+            target, label = "", anchor
+        else:
+            ri = res[0]
+            if ri.children:
+                return None
+            if ri.lname == "ri:page" and set(ri.attrs) <= _PAGE_ATTRS:
+                title = ri.attr("ri:content-title")
+                space = ri.attr("ri:space-key") or None
+                if not title:
+                    return None
+                path = self.r.resolver.page_path(title, space)
+                prefix = f"{space or ''}:" if space or ":" in title else ""
+                target, label = path or f"ac:{prefix}{title}", title
+            elif ri.lname == "ri:attachment" and set(ri.attrs) <= _ATTACHMENT_ATTRS:
+                label = ri.attr("ri:filename")
+                path = self.r.resolver.attachment_path(label) if label else None
+                if path is None:
+                    return None
+                target = path
+            elif ri.lname == "ri:url" and set(ri.attrs) == {"ri:value"} and not anchor:
+                target = label = ri.attr("ri:value")
+                if not re.match(r"(?:https?|mailto|ftp):[^\s]+\Z", target):
+                    return None
+            else:
+                return None
+        href = target + ("#" + anchor if anchor else "")
+        if not href or "\n" in href:
+            return None
+        raw = src[node.start : node.end]
+        if bodies:
+            body = bodies[0]
+            if body.lname == "ac:plain-text-link-body":
+                if len(body.children) != 1 or body.children[0].kind != "cdata":
+                    return None
+                label = xmltree.cdata_text(src, body.children[0])
+            elif body.lname == "ac:link-body" and body.close_start != body.end:
+                mark = len(self.r._runs)
+                inner = self._children(body)
+                if "\n" in inner or "<a " in inner or not inner.strip():
+                    del self.r._runs[mark:]  # the span marker stands for it all
+                    return None
+                if not body.elements():
+                    plain = " ".join(xmltree.text_content(src, body).split())
+                    self.r.reuse.setdefault(("link", plain, href), raw)
+                return self._kept(f'<a href="{_attr(href)}">{inner}</a>', raw)
+            else:
+                return None
+        if not label.strip() or "\n" in label:
+            return None
+        self.r.reuse.setdefault(("link", " ".join(label.split()), href), raw)
+        return self._kept(f'<a href="{_attr(href)}">{html.escape(label, quote=False)}</a>', raw)
+
+    def _kept(self, anchor: str, raw: str) -> str:
+        """`anchor`, with the storage it stands for kept under its exact text: a push that
+        changes only links of the block replaces just those (see push._html_link_patch)."""
+        from .pull import RUN_CLOSE, RUN_OPEN, fragment_key
+
+        shown = anchor.replace(RUN_OPEN, "").replace(RUN_CLOSE, "")
+        self.r.reuse.setdefault(("html-link", shown), raw)
+        # What the span marker an older syncd showed for the link stands for now.
+        self.r.reuse.setdefault(("html-link-key", fragment_key(raw)), shown)
+        return anchor
 
     def _code(self, node: Node) -> str | None:
         """A code macro in a cell: ``<pre><code>`` with its text between two markers (the
@@ -240,6 +326,14 @@ class HtmlView:
                 "/" + labels.MACRO_NAMES.get(macro, macro),
             )
         return None
+
+
+_PAGE_ATTRS = frozenset({"ri:content-title", "ri:space-key", "ri:version-at-save"})
+_ATTACHMENT_ATTRS = frozenset({"ri:filename", "ri:version-at-save"})
+
+
+def _attr(value: str) -> str:
+    return html.escape(value, quote=True)
 
 
 def _blockish(node: Node | None) -> bool:

@@ -21,7 +21,7 @@ from difflib import SequenceMatcher
 from . import xmltree
 from .blocks import Block, Projection, project
 from .chunks import md_parser, normalise, split_chunks
-from .fresh import _DETAILS_OPEN, Writer, cdata, escape_text
+from .fresh import _DETAILS_OPEN, _HTML_LINK, Writer, cdata, escape_text, xhtml
 from .meaning import same_meaning
 from .model import ConversionRefused, LinkResolver, PushResult, ReplayResolver, Sidecar
 from .pull import ALERT_TO_PANEL, PANEL_TO_ALERT
@@ -46,6 +46,7 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
     # The file may word the page its own way (kept after the last sync): blocks it did not
     # edit since are put back in the pulled words, so they match the pulled blocks.
     md = in_pulled_wording(md, base, proj.markdown)
+    md = _links_shown_as_links(md, proj)
     if md == proj.markdown:
         return PushResult(None)
     storage, changed, new = _patch_document(md, proj, resolver)
@@ -58,6 +59,23 @@ def push(markdown: str, *, sidecar: Sidecar | None, resolver: LinkResolver | Non
         new_blocks=new,
         warnings=_orphaned_comments(sidecar.body, storage),
     )
+
+
+_SPAN_MARKER = re.compile(r'<span data-cf="([0-9a-f]{8})">[^<]*</span>')
+
+
+def _links_shown_as_links(md: str, proj: Projection) -> str:
+    """A file pulled by an older syncd shows the links of its HTML tables as span markers:
+    each such marker, edited beside or not, reads as the link the table shows now."""
+    if "data-cf" not in md:
+        return md
+
+    def now(m: re.Match) -> str:
+        if m.group(1) in proj.fragments:  # a marker this projection shows too
+            return m.group(0)
+        return proj.reuse.get(("html-link-key", m.group(1)), m.group(0))
+
+    return _SPAN_MARKER.sub(now, md)
 
 
 _COMMENT_REF = re.compile(r'<ac:inline-comment-marker\b[^>]*\bac:ref="([^"]+)"')
@@ -284,7 +302,7 @@ def _patch_block(block: Block, text: str, line: int, proj: Projection, resolver,
     if block.kind == "expand-open":
         # The opening of an expand alone is not a whole element: patched on its own terms.
         return _patch_expand_open(block, text, proj, resolver), next_task
-    for attempt in (_text_patch, _rebuild):
+    for attempt in (_text_patch, _html_link_patch, _rebuild):
         try:
             frag = attempt(block, text, proj, resolver)
         except ConversionRefused:
@@ -335,6 +353,46 @@ def _text_patch(block: Block, new: str, proj: Projection, resolver) -> str | Non
         out.append(repl)
         pos = e
     out.append(body[pos : block.end])
+    return "".join(out)
+
+
+def _html_link_patch(block: Block, new: str, proj: Projection, resolver) -> str | None:
+    """An HTML block in which only links changed (their text or target): each changed
+    link's storage is replaced, every other byte of the block stays."""
+    old = block.md
+    olds, news = list(_HTML_LINK.finditer(old)), list(_HTML_LINK.finditer(new))
+    if not olds or len(olds) != len(news):
+        return None
+    if _HTML_LINK.sub("\0", old) != _HTML_LINK.sub("\0", new):
+        return None
+    src = proj.body[block.start : block.end]
+    writer = Writer(proj.fragments, resolver, reuse=proj.reuse)
+    edits: list[tuple[int, int, str]] = []
+    for o, n in zip(olds, news, strict=True):
+        if o.group(0) == n.group(0):
+            continue
+        raw = proj.reuse.get(("html-link", o.group(0)))
+        if raw is None:
+            return None
+        # Identical links: the k-th of them in the Markdown is the k-th in the storage.
+        places = [m.start() for m in re.finditer(re.escape(raw), src)]
+        same = [m.start() for m in olds if m.group(0) == o.group(0)]
+        if len(places) != len(same):
+            return None
+        at = places[same.index(o.start())]
+        line = new[: n.start()].count("\n") + 1
+        href = html.unescape(n.group(1))
+        storage = writer.html_link(href, n.group(2), line) or xhtml(n.group(0))
+        edits.append((at, at + len(raw), storage))
+    if not edits:
+        return None
+    out, pos = [], 0
+    for s, e, storage in sorted(edits):
+        if s < pos:
+            return None
+        out += [src[pos:s], storage]
+        pos = e
+    out.append(src[pos:])
     return "".join(out)
 
 

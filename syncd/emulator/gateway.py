@@ -58,7 +58,6 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("GET", f"{_V2}/pages/{{id}}"): _READ_PAGE,
     ("GET", f"{_V2}/blogposts/{{id}}"): _READ_PAGE,
     ("GET", f"{_V2}/pages/{{id}}/children"): _READ_PAGE,
-    ("GET", f"{_V2}/pages/{{id}}/descendants"): _READ_PAGE,
     ("GET", f"{_V2}/pages/{{id}}/versions"): _READ_PAGE,
     ("GET", f"{_V2}/blogposts/{{id}}/versions"): _READ_PAGE,
     ("GET", f"{_V2}/pages/{{id}}/labels"): _READ_PAGE,
@@ -98,12 +97,13 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
         for kind in ("whiteboards", "databases", "embeds")
     },
     # Newer than the vendored spec; the scope is CONFCLOUD-82041's "read:hierarchical-content"
-    # (not verified against the endpoint's reference page).
+    # (not verified against the endpoint's reference page). For descendants it is the
+    # published v2 document's x-atlassian-oauth2-scopes (api-evangelist/confluence
+    # openapi/confluence-descendants-api-openapi.yml).
     **{
-        ("GET", f"{_V2}/{kind}/{{id}}/direct-children"): (
-            ("read:hierarchical-content:confluence",),
-        )
+        ("GET", f"{_V2}/{kind}/{{id}}/{tail}"): (("read:hierarchical-content:confluence",),)
         for kind in ("pages", "folders", "whiteboards", "databases", "embeds")
+        for tail in ("direct-children", "descendants")
     },
     ("GET", f"{_V1}/content/search"): (
         ("search:confluence",),

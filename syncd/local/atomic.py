@@ -11,6 +11,12 @@ file before the rename. A later edit (by anyone, in any clock tick) then always 
 mtime, so a scan can trust the (size, mtime) of a file syncd wrote without reading it again
 (see :mod:`syncd.local.scan`, whose racy window this lag exceeds).
 
+Many writes in a row (a first sync) can share their directory fsyncs: with a
+:class:`DirSyncs` passed as ``dirs``, each write still fsyncs its own data before the rename,
+but the fsync that makes the rename (or a new folder) durable is owed to the directory and
+paid once per directory by :meth:`DirSyncs.flush`. The caller flushes before it records the
+files as written (see `syncd.sync.executor.durability`).
+
 Writes never follow symbolic links below the root: the path is walked one directory at a
 time with ``O_NOFOLLOW``, so a symlinked folder or file (which could point outside the
 folder) is refused with :class:`UnsafePathError` rather than written through.
@@ -80,6 +86,40 @@ def _fsync(fd: int) -> None:
     os.fsync(fd)
 
 
+class DirSyncs:
+    """Directories whose fsync is owed (renames and new folders in them since the last
+    flush), each held open until :meth:`flush` fsyncs it once."""
+
+    def __init__(self) -> None:
+        self._fds: dict[tuple[int, int], int] = {}
+
+    def __len__(self) -> int:
+        return len(self._fds)
+
+    def owe(self, dfd: int) -> None:
+        st = os.fstat(dfd)
+        key = (st.st_dev, st.st_ino)
+        if key not in self._fds:
+            self._fds[key] = os.dup(dfd)
+
+    def flush(self) -> None:
+        """Fsync every owed directory; the renames and folders made so far are durable."""
+        fds, self._fds = list(self._fds.values()), {}
+        try:
+            for fd in fds:
+                _fsync(fd)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
+def _sync_dir(dfd: int, dirs: DirSyncs | None) -> None:
+    if dirs is None:
+        _fsync(dfd)
+    else:
+        dirs.owe(dfd)
+
+
 def _split_rel(rel: str | os.PathLike[str]) -> list[str]:
     text = os.fspath(rel).replace(os.sep, "/")
     parts = text.split("/")
@@ -89,7 +129,9 @@ def _split_rel(rel: str | os.PathLike[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def _open_parent(root: Path, parts: list[str], *, create: bool) -> Iterator[int]:
+def _open_parent(
+    root: Path, parts: list[str], *, create: bool, dirs: DirSyncs | None = None
+) -> Iterator[int]:
     """Yield an fd of the directory holding ``parts[-1]``, walked without following links."""
     fd = os.open(root, _DIR_FLAGS)
     try:
@@ -101,7 +143,7 @@ def _open_parent(root: Path, parts: list[str], *, create: bool) -> Iterator[int]
                     raise
                 with contextlib.suppress(FileExistsError):
                     os.mkdir(name, 0o777, dir_fd=fd)
-                    _fsync(fd)
+                    _sync_dir(fd, dirs)
                 nfd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
@@ -148,6 +190,7 @@ def atomic_write(
     mode: int | None = None,
     if_hash: str | None = None,
     make_parents: bool = True,
+    dirs: DirSyncs | None = None,
 ) -> WriteResult:
     """Atomically replace ``root/rel`` with ``data``; return what is now on disk.
 
@@ -157,7 +200,8 @@ def atomic_write(
     The mode of an existing file is kept (else ``mode``, else 0666 minus the umask).
     ``if_hash`` re-verifies the current content right before the swap: a sha256 hex digest
     the existing file must have, or :data:`MISSING` when it must not exist; otherwise
-    :class:`ChangedOnDiskError` is raised and nothing is written.
+    :class:`ChangedOnDiskError` is raised and nothing is written. With ``dirs``, the
+    directory fsyncs are owed to it (see :class:`DirSyncs`).
     """
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     root_p = Path(root)
@@ -167,7 +211,7 @@ def atomic_write(
     if not _USE_DIR_FD:  # pragma: no cover - Windows
         return _atomic_write_by_path(root_p, parts, payload, mode=mode, if_hash=if_hash)
 
-    with _open_parent(root_p, parts, create=make_parents) as dfd:
+    with _open_parent(root_p, parts, create=make_parents, dirs=dirs) as dfd:
         existing_mode = None
         try:
             st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
@@ -204,7 +248,7 @@ def atomic_write(
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=dfd)
             raise
-        _fsync(dfd)
+        _sync_dir(dfd, dirs)
     return WriteResult(rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload), fst.st_ino)
 
 

@@ -22,6 +22,7 @@ file: its whole text is the body.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -165,16 +166,50 @@ def _load_checked(raw: str, loader: Any) -> Any:
 def _dump(data: Mapping[str, Any]) -> str:
     """Block style for the keys (``title: X`` one per line, on every page, also when all
     values are scalars); a list of scalars stays on its key's line (``labels: [a, b]``)."""
-    return "".join(
-        yaml.safe_dump(
-            {key: value},
-            sort_keys=False,
-            allow_unicode=True,
-            default_flow_style=None if isinstance(value, (list, dict)) else False,
-            width=4096,
-            indent=2,
-        )
-        for key, value in data.items()
+    return "".join(_dump_item(key, value) for key, value in data.items())
+
+
+#: A key and a string that PyYAML writes as they are (``key: value``): an ASCII letter
+#: first, then only characters that mean nothing in a plain block scalar, no word YAML
+#: reads as a bool or null. Anything else goes through PyYAML (the tests compare both).
+_PLAIN_KEY = re.compile(r"[a-z_]{1,40}")
+_PLAIN_VALUE = re.compile(r"[A-Za-z](?:[A-Za-z0-9._/()+'-]| (?! ))*")
+_RESERVED_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
+_DIGITS = re.compile(r"[1-9][0-9]{0,30}")
+
+
+def _dump_item(key: str, value: Any) -> str:
+    """One ``key: value`` line, as `_yaml_item` writes it, without PyYAML for the common
+    cases a page file has (its title and its page id, written on every pull)."""
+    if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) and isinstance(value, str):
+        if (
+            len(value) <= 200
+            and _PLAIN_VALUE.fullmatch(value)
+            and not value.endswith(" ")
+            and value.lower() not in _RESERVED_WORDS
+        ):
+            return f"{key}: {value}\n"
+        if _DIGITS.fullmatch(value):  # a page id: a string YAML would read as a number
+            return f"{key}: '{value}'\n"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return _yaml_list_item(key, tuple(value))
+    return _yaml_item(key, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _yaml_list_item(key: str, value: tuple[str, ...]) -> str:
+    """A list of strings (labels): the same few lists recur on every page."""
+    return _yaml_item(key, list(value))
+
+
+def _yaml_item(key: Any, value: Any) -> str:
+    return yaml.safe_dump(
+        {key: value},
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None if isinstance(value, (list, dict)) else False,
+        width=4096,
+        indent=2,
     )
 
 

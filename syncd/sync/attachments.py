@@ -50,6 +50,7 @@ from typing import Literal
 from syncd.confluence import ConfluenceClient, ConfluenceError, NotFound, stops_every_request
 from syncd.confluence.models import Attachment
 from syncd.local.atomic import (
+    DirSyncs,
     UnsafePathError,
     atomic_write,
     move_to_trash,
@@ -111,6 +112,12 @@ def _remove(path: str) -> None:
         pass
 
 
+#: Attachments up to this size are downloaded into memory, bigger ones into a staging file.
+HELD_IN_MEMORY = 1 << 20
+#: Bytes held in memory at most by downloads waiting for their page; past it, staging.
+HELD_AHEAD = 16 << 20
+
+
 class AttachmentSync:
     def __init__(
         self,
@@ -127,6 +134,9 @@ class AttachmentSync:
         self.staging = staging
         self.observer = observer
         self.trash_dir = trash_dir
+        #: Where downloads owe their folder fsyncs while the executor groups its pulls
+        #: (`syncd.sync.executor.durability`); None: each write fsyncs its folder.
+        self.dirs: DirSyncs | None = None
         #: One line per attachment that was skipped (the executor points this at its
         #: run's error list).
         self.errors: list[str] = []
@@ -137,7 +147,9 @@ class AttachmentSync:
         self.deletions: dict[str, AttachmentDeletion] = {}
         #: Downloads started ahead of their page's turn (`prefetch`), by (id, version):
         #: each lands in a staging file that `pull` takes over.
-        self._ahead: dict[tuple[str, int], asyncio.Task[str]] = {}
+        self._ahead: dict[tuple[str, int], asyncio.Task[bytes | str]] = {}
+        #: Bytes of downloads held in memory (`_fetch`), until their page takes them.
+        self._held = 0
 
     def prefetch(self, page_id: str, attachments: Iterable[Attachment]) -> None:
         """Start downloading, into staging files, the attachments `pull` will want for
@@ -149,14 +161,29 @@ class AttachmentSync:
             key = (att.id, att.version)
             if att.status != "current" or known.get(att.id) == att.version or key in self._ahead:
                 continue
-            self._ahead[key] = asyncio.ensure_future(self._download_to_staging(att))
+            self._ahead[key] = asyncio.ensure_future(self._fetch(att))
+
+    async def _fetch(self, att: Attachment) -> bytes | str:
+        """The attachment's bytes, or a staging file holding them for a big (or unsized)
+        one or when the bytes held ahead would pass `HELD_AHEAD`: memory stays bounded
+        however many downloads run ahead."""
+        size = att.size
+        if size is None or size > HELD_IN_MEMORY or self._held + size > HELD_AHEAD:
+            return await self._download_to_staging(att)
+        self._held += size
+        try:
+            return await self.client.download_attachment(att, None)
+        except BaseException:
+            self._held -= size
+            raise
 
     async def _download_to_staging(self, att: Attachment) -> str:
         self.staging.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.staging, prefix="att-")
         os.close(fd)
         try:
-            await self.client.download_attachment(att, tmp)
+            # Scratch: read back at its page's turn and written durably into the folder.
+            await self.client.download_attachment(att, tmp, durable=False)
         except BaseException:
             _remove(tmp)
             raise
@@ -170,6 +197,7 @@ class AttachmentSync:
         for outcome in await asyncio.gather(*tasks, return_exceptions=True):
             if isinstance(outcome, str):  # finished before the cancel: nobody took it
                 _remove(outcome)
+        self._held = 0
 
     def _local(self, rel: str) -> tuple[str | None, os.stat_result | None]:
         try:
@@ -226,7 +254,7 @@ class AttachmentSync:
                 if local_sha != sha:
                     if self.observer is not None:
                         self.observer.expect_write(rel, sha)  # type: ignore[attr-defined]
-                    result = atomic_write(self.root, rel, data)
+                    result = atomic_write(self.root, rel, data, dirs=self.dirs)
             except (ConfluenceError, OSError) as exc:
                 if stops_every_request(exc):
                     raise
@@ -402,7 +430,10 @@ class AttachmentSync:
 
     async def _download(self, att: Attachment) -> bytes:
         started = self._ahead.pop((att.id, att.version), None)
-        tmp = await started if started is not None else await self._download_to_staging(att)
+        tmp = await started if started is not None else await self._fetch(att)
+        if isinstance(tmp, bytes):
+            self._held -= att.size or 0
+            return tmp
         try:
             return await asyncio.to_thread(Path(tmp).read_bytes)
         finally:

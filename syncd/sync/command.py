@@ -106,9 +106,13 @@ def _count(n: int, nouns: tuple[str, str]) -> str:
     return f"{n} {nouns[0] if n == 1 else nouns[1]}"
 
 
-def plan_summary(plan, attachment_changes: int = 0, folder_steps: int = 0) -> str:
+def plan_summary(
+    plan, attachment_changes: int = 0, folder_steps: int = 0, open_conflicts: int = 0
+) -> str:
     """One line after the dry-run plan: how many of each, and that nothing changed.
-    Bookkeeping steps (record, forget) touch neither side and are left out."""
+    Bookkeeping steps (record, forget) touch neither side and are left out.
+    `open_conflicts`: conflicts waiting for the user besides the pages the plan holds
+    (conflict copies still on disk, refusals)."""
     from collections import Counter
 
     folders = sum(1 for a in plan.actions if getattr(a, "folder", False))
@@ -122,6 +126,8 @@ def plan_summary(plan, attachment_changes: int = 0, folder_steps: int = 0) -> st
         parts.append(_count(attachment_changes, ("attachment change", "attachment changes")))
     if plan.held:
         parts.append(_count(len(plan.held), ("conflict held", "conflicts held")))
+    if open_conflicts:
+        parts.append(_count(open_conflicts, ("open conflict", "open conflicts")))
     if plan.blocked_deletions is not None:
         blocked = len(plan.blocked_deletions.actions)
         parts.append(_count(blocked, ("deletion blocked", "deletions blocked")))
@@ -160,7 +166,12 @@ async def _sync(config, args: argparse.Namespace) -> int:
         await engine.close()
     out = sys.stdout
     if args.dry_run:
-        lines = report.container_preview + report.plan.describe() + report.attachment_preview
+        lines = (
+            report.container_preview
+            + report.plan.describe()
+            + report.attachment_preview
+            + report.conflict_preview
+        )
         for line in lines:
             print(line, file=out)
         if not lines:
@@ -168,7 +179,10 @@ async def _sync(config, args: argparse.Namespace) -> int:
         else:
             print(
                 plan_summary(
-                    report.plan, len(report.attachment_preview), len(report.container_preview)
+                    report.plan,
+                    len(report.attachment_preview),
+                    len(report.container_preview),
+                    len(report.conflict_preview),
                 ),
                 file=out,
             )

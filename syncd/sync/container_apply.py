@@ -217,7 +217,7 @@ class ContainerSteps:
         path = record.local_path
         if (self.root / path).is_dir() and not rmdir_inside(self.root, path):
             move_to_trash(self.root, path, self.trash_dir)
-        if a.remote_status == "absent":
+        if a.remote_status in ("absent", "outside"):
             self.db.delete_container(a.container_id)
         else:
             self._put(replace(record, deleted="remote"))

@@ -37,7 +37,8 @@ from syncd.local.names import safe_stem
 from syncd.sync.model import LocalEntry
 from syncd.sync.records import ContainerRecord, PageRecord
 
-ContainerStatus = Literal["current", "trashed", "absent", "unknown"]
+#: ``outside``: current, but moved out of the configured ``root_page`` subtree.
+ContainerStatus = Literal["current", "trashed", "absent", "unknown", "outside"]
 
 
 @dataclass(frozen=True)
@@ -166,9 +167,12 @@ class TrashContainerLocal(ContainerAction):
     verb: ClassVar[str] = "trash-folder-local"
 
     def describe(self) -> str:
+        why = self.remote_status
+        if why == "outside":
+            why = "moved out of confluence.root_page"
         return (
             f"move directory {self.path}/ to the local trash (folder {self.container_id} "
-            f"was {self.remote_status} in Confluence)"
+            f"was {why} in Confluence)"
         )
 
 
@@ -337,7 +341,7 @@ def plan_containers(
                     )
                 )
                 now_at[cid] = path
-            elif state == "absent":
+            elif state in ("absent", "outside"):
                 actions.append(ForgetContainer(cid, record.local_path, "deleted on both sides"))
             continue
         before[cid] = record.local_path
@@ -359,7 +363,7 @@ def plan_containers(
                 )
                 now_at[cid] = local_new
             continue
-        if state in ("trashed", "absent"):
+        if state in ("trashed", "absent", "outside"):
             actions.append(TrashContainerLocal(cid, local_new or record.local_path, state))
             continue
         remote_changed = rc.title != record.title or norm(rc.parent_id) != norm(record.parent_id)

@@ -54,15 +54,19 @@ from syncd.sync.container_run import (
     present_dirs,
 )
 from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
+from syncd.sync.convert_ahead import ConversionPool, pool_workers
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
+    left_open,
+    open_conflict,
     open_conflicts,
+    page_name,
     recorded_conflicts,
     track_conflict_copies,
 )
 from syncd.sync.reconcile import reconcile
-from syncd.sync.records import AttachmentRecord, PageRecord
+from syncd.sync.records import AttachmentRecord, ConflictRecord, PageRecord
 from syncd.sync.resolver import PageIndex
 from syncd.sync.snapshots import (
     BLOG_FOLDER,
@@ -141,6 +145,9 @@ class SyncReport:
     attachment_preview: list[str] = field(default_factory=list)
     #: Dry runs: the folder (container) steps a real run would take (one line each).
     container_preview: list[str] = field(default_factory=list)
+    #: Dry runs: the conflicts that stay open, each with its page, its file (and conflict
+    #: copy) and what ends it, one line each (pages the plan holds are in its own lines).
+    conflict_preview: list[str] = field(default_factory=list)
 
 
 def trash_dir(config: Config) -> Path:
@@ -396,22 +403,38 @@ class SyncEngine:
             blocked = plan.blocked_deletions.reason
         if dry_run:
             preview = self._attachment_preview(local) if sync.attachments else []
+            conflict_help = {h.path: f"{h.path}: {h.reason}" for h in plan.held}
+            waiting = self._conflicts_left_open(plan, found_copies)
+            conflict_help.update((path, todo) for path, (todo, _) in waiting.items())
             return SyncReport(
                 plan=plan,
-                conflicts=sorted({h.path for h in plan.held}),
-                conflict_help={h.path: f"{h.path}: {h.reason}" for h in plan.held},
+                conflicts=sorted(conflict_help),
+                conflict_help=dict(sorted(conflict_help.items())),
                 errors=errors,
                 blocked_deletions=blocked,
-                in_sync=plan.in_sync and not errors and not preview and not containers.actions,
+                in_sync=plan.in_sync
+                and not errors
+                and not preview
+                and not containers.actions
+                and not waiting,
                 files_read=local.files_read,
                 attachment_preview=preview,
                 container_preview=[a.describe() for a in containers.actions],
+                conflict_preview=[
+                    f"open conflict ({page}): {todo}"
+                    for path, (todo, page) in waiting.items()
+                    if path not in {h.path for h in plan.held}
+                ],
             )
         if containers.after_pages:
             container_steps = container_steps or self._container_steps()
             plan = hand_over_folder_pages(
                 self.state.page_summaries(), containers, plan, container_steps
             )
+        workers = pool_workers(sum(1 for a in plan.actions if isinstance(a, Pull)))
+        conversions = ConversionPool(self.index, workers) if workers else None
+        if conversions is not None:
+            conversions.start()
         executor = Executor(
             self.root,
             self.state,
@@ -433,6 +456,7 @@ class SyncEngine:
             progress=self.progress,
             attachments=attachment_sync,
             fetched=self._fetched,
+            conversions=conversions,
         )
         self._pending = len(plan.actions)
         blocked_attachments: list[str] = []
@@ -453,6 +477,11 @@ class SyncEngine:
             )
         finally:
             self._pending = 0
+            if conversions is not None:
+                conversions.close()
+                log.debug(
+                    "conversions ahead: %d used, %d redone", conversions.used, conversions.redone
+                )
             if read_ahead is not None:
                 read_ahead.close()
                 log.debug(
@@ -627,6 +656,10 @@ class SyncEngine:
             )
         fetched: set[str] = set()
         wanted = set(ids)
+        # Below root_page as last synced: a page under one of these needs no ancestors.
+        inside = {r.page_id for r in records.values() if r.tombstone is None} | set(
+            cmap.dirs.values()
+        )
         for _ in range(32):  # parents unknown locally are fetched too (bounded depth)
             todo = wanted - fetched
             if not todo:
@@ -638,6 +671,8 @@ class SyncEngine:
                 self.root_id,
                 blog_posts=self.config.sync.blog_posts,
                 fetched=self._fetched,
+                within=self.config.confluence.root_page,
+                inside=inside,
             )
             fetched |= todo
             for pid in todo:
@@ -647,7 +682,8 @@ class SyncEngine:
                 self.index.set_page(entry.page_id, entry.title, None)
                 parent = entry.parent_id
                 if (
-                    parent
+                    entry.status != "outside"  # its parents are not synced either
+                    and parent
                     and parent != self.root_id
                     and parent not in records
                     and parent not in cmap.status
@@ -989,6 +1025,26 @@ class SyncEngine:
         text = json.dumps(dict(sorted(aliases.items())), ensure_ascii=False)
         if text != (self.state.get_meta(ALIASES_KEY) or "{}"):
             self.state.set_meta(ALIASES_KEY, text)
+
+    def _conflicts_left_open(
+        self, plan: Plan, found: tuple[str, ...] | None
+    ) -> dict[str, tuple[str, str]]:
+        """A dry run's view of the open conflicts (nothing recorded, nothing ended):
+        listed path -> (what to do, the page named), sorted by path."""
+        synced_ids = {getattr(a, "page_id", None) for a in plan.actions} - {None}
+        synced_paths = {getattr(a, "path", None) for a in plan.actions} - {None}
+
+        def synced(record: ConflictRecord) -> bool:
+            if record.page_id is not None:
+                return record.page_id in synced_ids
+            return record.path in synced_paths
+
+        out: dict[str, tuple[str, str]] = {}
+        records = recorded_conflicts(self.state)
+        for record in left_open(records, found, lambda rel: (self.root / rel).exists(), synced):
+            conflict = open_conflict(record)
+            out.setdefault(conflict.listed, (conflict.todo, page_name(self.state, record)))
+        return dict(sorted(out.items()))
 
     def _open_conflicts(self) -> dict[str, str]:
         """The recorded conflicts, listed path -> what to do (copies still on disk only)."""

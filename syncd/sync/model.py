@@ -57,7 +57,7 @@ from pathlib import PurePosixPath
 from typing import ClassVar, Literal
 
 PageKind = Literal["page", "blogpost"]
-RemoteStatus = Literal["current", "trashed", "absent"]
+RemoteStatus = Literal["current", "trashed", "absent", "outside"]
 
 
 def body_hash(markdown: str) -> str:
@@ -120,8 +120,9 @@ class LocalEntry:
 class RemoteEntry:
     """One page in the remote listing.
 
-    `status` is `current`, `trashed` (in Confluence's trash, restorable) or
-    `absent` (purged or never visible). A page missing from the remote mapping
+    `status` is `current`, `trashed` (in Confluence's trash, restorable),
+    `absent` (purged or never visible) or `outside` (current, but moved out of the
+    configured `root_page` subtree: no longer synced). A page missing from the remote mapping
     passed to `reconcile` is treated as `absent`. `labels` None means this
     snapshot did not load the page's labels (unknown, never "no labels"):
     adding or removing a label in Confluence does not bump the version, so a
@@ -431,12 +432,14 @@ class MoveLocalToTrash(Action):
     page_id: str
     path: str
     remote_status: Literal["trashed", "absent"]
+    #: Why, when not the remote status (a page moved out of the `root_page` subtree).
+    why: str = ""
     destructive: ClassVar[bool] = True
     verb: ClassVar[str] = "trash-local"
     side: ClassVar[str] = "local"
 
     def describe(self) -> str:
-        why = "trashed" if self.remote_status == "trashed" else "deleted for good"
+        why = self.why or ("trashed" if self.remote_status == "trashed" else "deleted for good")
         return (
             f"move {self.path} to the local trash ({_page(self.page_id)} was {why} in Confluence)"
         )

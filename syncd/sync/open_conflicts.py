@@ -8,16 +8,21 @@ it, in the words of its mode:
 * markers (merge mode): the page file, until the markers are resolved and the file saved.
 * others (a part of the file that cannot be converted, a held page): the page file, with
   the reason.
+
+A conflict ends in one place, `end_conflicts`, which also writes the INFO line saying so.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from syncd.sync.records import KEEP_BOTH, MARKERS, REFUSED, ConflictRecord
 from syncd.sync.state import StateDB
+
+log = logging.getLogger("syncd.sync.conflicts")
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,67 @@ def page_of_copy(copy: str) -> str:
     return head + ".md" if sep else copy
 
 
+def page_name(db: StateDB, record: ConflictRecord) -> str:
+    """How a log line or a dry run names the page of a conflict: `page 101 'Setup'`."""
+    page = db.get_page(record.page_id) if record.page_id is not None else None
+    if page is None:  # a copy found without a record, a refused new file created since
+        page = db.find_page_by_path(record.path)
+    if page is None or page.tombstone is not None:
+        return f"page {record.page_id}" if record.page_id else "new page"
+    return f"page {page.page_id} {page.title!r}"
+
+
+def ended_line(record: ConflictRecord, page: str) -> str:
+    """The log line of a conflict that ended: the page, its file, and what ended it."""
+    if record.kind == KEEP_BOTH:
+        how = f"the conflict copy {record.detail} was deleted"
+    elif record.kind == MARKERS:
+        how = "the conflict markers were resolved and the page synced"
+    elif record.kind == REFUSED:
+        how = "the part that could not be converted was edited and the page synced"
+    else:
+        how = f"the page synced ({record.kind})"
+    return f"conflict resolved ({page}): {record.path}: {how}"
+
+
+def end_conflicts(db: StateDB, records: Iterable[ConflictRecord]) -> int:
+    """End conflicts the user resolved: the one place a conflict record goes, each with one
+    INFO line naming the page and its file. Returns how many ended (a record already gone
+    is not logged twice)."""
+    ended = 0
+    for record in records:
+        if record.id is None or not db.end_conflict(record.id):
+            continue
+        ended += 1
+        log.info(ended_line(record, page_name(db, record)))
+    return ended
+
+
+def left_open(
+    records: Iterable[ConflictRecord],
+    found: Iterable[str] | None,
+    on_disk: Callable[[str], bool],
+    synced: Callable[[ConflictRecord], bool],
+) -> list[ConflictRecord]:
+    """The conflicts a dry run lists as open: each conflict copy on disk, recorded or
+    found by the scan without a record (a real run records it); a conflict a sync of its
+    page ends (markers, a refusal) unless the plan syncs that page (`synced`): the
+    plan's own line says what happens to it."""
+    out: list[ConflictRecord] = []
+    recorded: set[str] = set()
+    for record in records:
+        if record.kind == KEEP_BOTH and record.detail:
+            recorded.add(record.detail)
+            if on_disk(record.detail):
+                out.append(record)
+        elif not synced(record):
+            out.append(record)
+    for copy in found or ():
+        if copy not in recorded and on_disk(copy):
+            out.append(ConflictRecord(None, page_of_copy(copy), KEEP_BOTH, 0.0, copy))
+    return out
+
+
 def track_conflict_copies(db: StateDB, root: Path, found: Iterable[str] | None = None) -> None:
     """Keep the keep-both records in step with the copies on disk.
 
@@ -98,13 +164,15 @@ def track_conflict_copies(db: StateDB, root: Path, found: Iterable[str] | None =
     dropped the record, must not hide the user's text.
     """
     recorded = set()
+    gone = []
     for record in db.conflicts():
         if record.kind != KEEP_BOTH or not record.detail:
             continue
         if (root / record.detail).exists():
             recorded.add(record.detail)
-        elif record.id is not None:
-            db.end_conflict(record.id)
+        else:
+            gone.append(record)
+    end_conflicts(db, gone)
     for copy in found or ():
         if copy in recorded or not (root / copy).exists():
             continue

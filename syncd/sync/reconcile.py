@@ -144,6 +144,10 @@ def reconcile(
     return _Planner(states, entries, remotes, dirty, opts, cmap=cmap).plan()
 
 
+#: Why a page stopped being synced when it left the `root_page` subtree.
+OUTSIDE = "moved out of confluence.root_page"
+
+
 @dataclass
 class _Planner:
     states: Mapping[str, PageRecord]
@@ -325,7 +329,11 @@ class _Planner:
                 continue
             parent = action.parent_id
             status = self._remote_status(parent)
-            if status == "current" or parent in restoring or self._is_container(parent):
+            if (
+                status in ("current", "outside")
+                or parent in restoring
+                or self._is_container(parent)
+            ):
                 continue  # a container's deletion is the container plan's business
             changed = True
             record = self.states.get(parent)
@@ -553,6 +561,9 @@ class _Planner:
         remote = self.remotes.get(pid)
         status = remote.status if remote else "absent"
 
+        if status == "outside":
+            self._decide_outside(pid, record, entry)
+            return
         if record is None:
             self._decide_unrecorded(pid, entry, remote, status)
             return
@@ -571,6 +582,36 @@ class _Planner:
             self._decide_local_deleted(record, remote, status)
             return
         self._decide_present(record, entry, remote, status)
+
+    def _decide_outside(
+        self, pid: str, record: PageRecord | None, entry: LocalEntry | None
+    ) -> None:
+        """Moved in Confluence out of the `root_page` subtree: no longer synced, and never
+        moved back. The page is left alone; an unchanged file goes to the local trash
+        (restorable) and the record is dropped, so a move back in brings the page back as
+        new. A file changed here is held, unpushed, until the page returns or the file goes."""
+        if entry is None:
+            if record is not None:
+                self.actions.append(Forget(pid, record.local_path, f"{OUTSIDE} in Confluence"))
+            return
+        changed = (
+            record is None
+            or entry.body_hash != record.local_hash
+            or entry.title != record.title
+            or entry.path != record.local_path
+            or (entry.labels is not None and entry.labels != tuple(sorted(record.labels)))
+        )
+        if changed:
+            self.held.append(
+                Held(
+                    pid,
+                    entry.path,
+                    f"{OUTSIDE} in Confluence, and changed here: not pushed (move the page "
+                    "back under the root page to sync it, or remove the file)",
+                )
+            )
+            return
+        self.actions.append(MoveLocalToTrash(pid, entry.path, "absent", why=OUTSIDE))
 
     def _decide_unrecorded(
         self, pid: str, entry: LocalEntry | None, remote: RemoteEntry | None, status: str

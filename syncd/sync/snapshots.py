@@ -22,7 +22,7 @@ import asyncio
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -506,7 +506,9 @@ async def list_remote(
             if ref.parent_id and ref.parent_type in CONTAINER_KINDS:
                 parents[ref.parent_id] = ref.parent_type
     missing = [pid for pid in records if pid not in remotes]
-    found = await confirm_pages(client, missing, records, root_id, concurrency=concurrency)
+    found = await confirm_pages(
+        client, missing, records, root_id, concurrency=concurrency, within=root_page
+    )
     remotes.update(found)
     await confirm_labels(client, remotes, records, concurrency=concurrency)
     containers: dict[str, RemoteContainer] = {}
@@ -515,10 +517,43 @@ async def list_remote(
         for cid, record in known.items():
             parents.setdefault(cid, record.kind)
         containers = await read_containers(client, parents, known, concurrency=concurrency)
+        if root_page is not None:
+            containers = outside_root(containers, remotes, root_page)
         for c in containers.values():
             if c.status in ("current", "unknown"):
                 tree.append(LayoutRecord(c.container_id, c.title, c.parent_id, None, c.kind))
     return RemoteListing(root_id, remotes, tree, containers)
+
+
+def outside_root(
+    containers: Mapping[str, RemoteContainer],
+    remotes: Mapping[str, RemoteEntry],
+    root_id: str,
+) -> dict[str, RemoteContainer]:
+    """Mark ``outside`` the current containers no longer below the ``root_page``: their
+    chain of parents (containers, then a page) does not reach the root through current
+    pages of the subtree. One that could not be read counts as inside (nothing is decided
+    from it)."""
+    out = dict(containers)
+
+    def inside(cid: str, seen: set[str]) -> bool:
+        c = containers[cid]
+        if c.status == "unknown":
+            return True
+        parent = c.parent_id
+        if parent is None or cid in seen:
+            return False
+        if parent == root_id:
+            return True
+        if parent in containers:
+            return inside(parent, seen | {cid})
+        entry = remotes.get(parent)
+        return entry is not None and entry.status == "current"
+
+    for cid, c in containers.items():
+        if c.status == "current" and not inside(cid, set()):
+            out[cid] = replace(c, status="outside")
+    return out
 
 
 async def read_containers(
@@ -623,14 +658,32 @@ async def confirm_pages(
     concurrency: int = 8,
     blog_posts: bool = False,
     fetched: dict[str, Page] | None = None,
+    within: str | None = None,
+    inside: Set[str] | None = None,
 ) -> dict[str, RemoteEntry]:
     """Look pages up by id (trash included); absent ones are left out (= purged).
 
     `fetched`, when given, receives every page read (with its body), so the executor
-    can apply it instead of fetching the same version again.
+    can apply it instead of fetching the same version again. `within` (the configured
+    ``root_page``): a current page whose ancestors do not include it was moved out of
+    the synced subtree; its entry says ``outside``. That costs a request for the
+    ancestors, saved where the parent is in `inside` (known to be below the root).
     """
     gate = asyncio.Semaphore(concurrency)
     out: dict[str, RemoteEntry] = {}
+
+    async def left_root(pid: str, page: Page) -> bool:
+        if within is None or pid == within or page.kind != "page" or page.status != "current":
+            return False
+        if inside is not None and (page.parent_id == within or page.parent_id in inside):
+            return False
+        try:
+            chain = await client.get_ancestors(pid)
+        except ConfluenceError as exc:
+            if stops_every_request(exc):
+                raise
+            return False  # unknown: nothing is decided from it
+        return within not in chain
 
     async def one(pid: str) -> None:
         record = records.get(pid)
@@ -643,7 +696,10 @@ async def confirm_pages(
                     )
                 except NotFound:
                     continue
-                out[pid] = remote_entry(page, root_id)
+                entry = remote_entry(page, root_id)
+                if await left_root(pid, page):
+                    entry = replace(entry, status="outside")
+                out[pid] = entry
                 if fetched is not None:
                     fetched[pid] = page
                 return

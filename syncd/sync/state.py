@@ -278,6 +278,7 @@ class StateDB:
         self._locks = locks
         self._mutex = threading.RLock()
         self._depth = 0
+        self._group = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -372,15 +373,27 @@ class StateDB:
         """All writes inside commit together or not at all.
 
         Nested blocks join the outermost transaction. An exception rolls the
-        whole transaction back and propagates.
+        whole transaction back and propagates. Inside a group (`begin_group`), a
+        block is a savepoint of the group: an exception undoes that block only.
         """
         with self._mutex:
             if self._depth:
+                savepoint = self._group and self._depth == 1
+                if savepoint:
+                    self._conn.execute("SAVEPOINT block")
                 self._depth += 1
                 try:
                     yield self
+                except BaseException:
+                    if savepoint:
+                        self._conn.execute("ROLLBACK TO block")
+                        self._conn.execute("RELEASE block")
+                        savepoint = False
+                    raise
                 finally:
                     self._depth -= 1
+                    if savepoint:
+                        self._conn.execute("RELEASE block")
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
@@ -392,6 +405,33 @@ class StateDB:
                 raise
             self._depth = 0
             self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ group commit
+
+    @property
+    def in_group(self) -> bool:
+        return self._group
+
+    def begin_group(self) -> None:
+        """Open one transaction that the writes of several actions join, committed by
+        `end_group`: one commit (one fsync) for many records. Only for effect-first
+        records (pulls), whose loss in a crash the next run re-derives; the caller makes
+        the records' effects durable before `end_group` (see `executor.durability`)."""
+        with self._mutex:
+            if self._depth:
+                raise StateError("begin_group inside a transaction")
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            self._group = True
+
+    def end_group(self, *, commit: bool = True) -> None:
+        """Commit (or roll back) the group opened by `begin_group` (no-op without one)."""
+        with self._mutex:
+            if not self._group:
+                return
+            self._group = False
+            self._depth = 0
+            self._conn.execute("COMMIT" if commit else "ROLLBACK")
 
     def _write(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         with self.transaction():
@@ -640,19 +680,34 @@ class StateDB:
         )
         return [ConflictRecord(*r) for r in rows]
 
-    def clear_conflicts(self, page_id: str | None = None, *, path: str | None = None) -> int:
-        """Remove the conflicts a sync of a page resolves (by id, or by path for pages
-        without one). Keep-both conflicts stay: each ends only when the user deletes its
-        copy (`end_conflict`), whatever happens to the page meanwhile."""
+    def page_conflicts(
+        self, page_id: str | None = None, *, path: str | None = None
+    ) -> list[ConflictRecord]:
+        """The conflicts a sync of a page ends (by id, or by path for pages without one).
+        Keep-both conflicts are not among them: each ends only when the user deletes its
+        copy, whatever happens to the page meanwhile."""
+        sql = "SELECT page_id, path, kind, created_at, detail, id FROM conflicts WHERE "
         if page_id is not None:
-            return self._write(
-                "DELETE FROM conflicts WHERE page_id = ? AND kind != ?", (page_id, KEEP_BOTH)
-            ).rowcount
-        if path is not None:
-            return self._write(
-                "DELETE FROM conflicts WHERE path = ? AND kind != ?", (path, KEEP_BOTH)
-            ).rowcount
-        raise ValueError("clear_conflicts needs a page_id or a path")
+            rows = self._read(sql + "page_id = ? AND kind != ? ORDER BY id", (page_id, KEEP_BOTH))
+        elif path is not None:
+            rows = self._read(sql + "path = ? AND kind != ? ORDER BY id", (path, KEEP_BOTH))
+        else:
+            raise ValueError("page_conflicts needs a page_id or a path")
+        return [ConflictRecord(*r) for r in rows]
+
+    def set_conflict(
+        self, page_id: str | None, path: str, kind: str, detail: str = ""
+    ) -> ConflictRecord:
+        """Record the page's conflict in place of the one its sync would end (a refusal
+        refused again, markers after markers): a replacement, not an end."""
+        with self.transaction():
+            if page_id is not None:
+                self._write(
+                    "DELETE FROM conflicts WHERE page_id = ? AND kind != ?", (page_id, KEEP_BOTH)
+                )
+            else:
+                self._write("DELETE FROM conflicts WHERE path = ? AND kind != ?", (path, KEEP_BOTH))
+            return self.add_conflict(page_id, path, kind, detail)
 
     def add_conflict_copy(self, page_id: str | None, path: str, copy: str) -> ConflictRecord:
         """Record a keep-both conflict: `copy` holds the local text of the page at `path`.
@@ -664,7 +719,8 @@ class StateDB:
             return self.add_conflict(page_id, path, KEEP_BOTH, copy)
 
     def end_conflict(self, conflict_id: int) -> bool:
-        """Remove one conflict record (a keep-both conflict whose copy the user deleted)."""
+        """Remove one conflict record. Call `open_conflicts.end_conflicts` instead: it
+        also tells the log that the conflict ended."""
         return self._write("DELETE FROM conflicts WHERE id = ?", (conflict_id,)).rowcount > 0
 
     # ------------------------------------------------------------------ webhooks, watermark

@@ -59,3 +59,30 @@ async def test_a_429_shrinks_the_budget_for_every_caller(make_client):
     client = await make_client(handler, concurrency=8, max_connections=8)
     await client._transport.request("GET", "/a")
     assert client._transport.budget.current == 4
+
+
+async def test_connections_are_spread_over_small_pools_of_max_connections_in_all(
+    emulator_factory,
+):
+    """httpcore scans every connection of its pool once per connection on each request
+    (cost quadratic in the pool's size), so 32 connections live in pools of 8 at most and
+    requests take the pools in turn; the budget still caps what is on the wire."""
+    from syncd.confluence import ConfluenceClient
+    from syncd.confluence.settings import ConnectionSettings
+    from syncd.confluence.transport import POOL_SHARD
+
+    emu = await emulator_factory(flavor="cloud", pages=3)
+    settings = ConnectionSettings(
+        base_url=emu.base_url, token=emu.token, email=emu.user, max_connections=20
+    )
+    client = await ConfluenceClient.open(settings)
+    try:
+        transport = client._transport
+        sizes = [c._transport._pool._max_connections for c in transport._clients]
+        assert len(sizes) == 3 and max(sizes) <= POOL_SHARD and sum(sizes) == 20
+        page_id = str(emu.store.create_page(emu.space_key, "Read often", "<p>x</p>").id)
+        await asyncio.gather(*(client.get_page(page_id) for _ in range(30)))
+        used = [len(c._transport._pool.connections) for c in transport._clients]
+        assert all(n > 0 for n in used) and sum(used) <= 20
+    finally:
+        await client.aclose()

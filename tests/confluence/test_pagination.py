@@ -155,9 +155,35 @@ async def test_tree_is_parents_first_and_subtree_filters(make_client):
         v2_page(9, "77"),  # orphan: parent is a folder, not a listed page
     ]
 
+    def below(pid: str, depth: int = 1) -> list[dict]:
+        out = []
+        for item in items:
+            if item["parentId"] == pid:
+                out.append({"id": item["id"], "type": "page", "parentId": pid, "depth": depth})
+                out += below(item["id"], depth + 1)
+        return out
+
+    by_id = {i["id"]: i for i in items}
+    not_found = {"errors": [{"status": 404, "title": "Not Found"}]}
+    descendants_served = True
+
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/api/v2/spaces"):
+        path = request.url.path
+        if path.endswith("/api/v2/spaces"):
             return json_response(200, SPACE)
+        if path.endswith("/descendants"):  # the root_page subtree (Cloud)
+            pid = path.split("/")[-2]
+            if pid not in by_id or not descendants_served:
+                return json_response(404, not_found)
+            return json_response(200, {"results": below(pid)})
+        if path.endswith("/labels"):
+            return json_response(200, {"results": []})
+        if "/api/v2/pages/" in path:  # one page
+            pid = path.rsplit("/", 1)[-1]
+            return json_response(200, by_id[pid]) if pid in by_id else json_response(404, not_found)
+        if path.endswith("/api/v2/pages"):  # ?id=...: the subtree's versions
+            wanted = request.url.params["id"].split(",")
+            return json_response(200, {"results": [i for i in items if i["id"] in wanted]})
         return json_response(200, {"results": items})
 
     client = await make_client(handler)
@@ -175,3 +201,9 @@ async def test_tree_is_parents_first_and_subtree_filters(make_client):
         async for _ in client.iter_page_tree("ENG", root_page="404"):
             pass
     assert type(info.value).__name__ == "NotFound"
+
+    # A site without the descendants endpoint (404 for a root that exists): the space
+    # listing is cut to the subtree, as on Data Center.
+    descendants_served = False
+    sub = [r.id async for r in client.iter_page_tree("ENG", root_page="2")]
+    assert sub == ["2", "4", "5"]

@@ -21,8 +21,10 @@ async def test_each_transport_uses_the_shared_context() -> None:
     settings = ConnectionSettings(base_url="https://example.atlassian.net", token="t")
     a, b = Transport(settings, None), Transport(settings, None)
     try:
-        pools = [t._client._transport._pool for t in (a, b)]  # httpx's connection pools
-        assert pools[0]._ssl_context is pools[1]._ssl_context is verifying_context()
+        # httpx's connection pools: every client of every transport (pool shards included)
+        pools = [c._transport._pool for t in (a, b) for c in t._clients]
+        assert len(pools) >= 2
+        assert all(pool._ssl_context is verifying_context() for pool in pools)
     finally:
         await a.aclose()
         await b.aclose()

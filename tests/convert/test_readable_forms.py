@@ -244,3 +244,108 @@ def test_a_rich_body_macro_inside_a_paragraph_or_list_keeps_its_body_editable():
     )
     md = pull(details).markdown
     assert "page properties-->" in md and "  Owner: Ada\n" in md
+
+
+class Pages(Names):
+    """Names, and one synced page with its file."""
+
+    def page_path(self, title, space_key=None, page_id=None):
+        return "../Guides/Setup Guide.md" if (title, space_key) == ("Setup Guide", None) else None
+
+    def page_for_path(self, path):
+        return ("Setup Guide", None) if path == "../Guides/Setup Guide.md" else None
+
+
+SETUP = (
+    '<ac:link><ri:page ri:content-title="Setup Guide" ri:version-at-save="3" />'
+    "<ac:plain-text-link-body><![CDATA[the setup & more]]></ac:plain-text-link-body></ac:link>"
+)
+LINKED = (
+    '<table><tbody><tr><th colspan="2">Links</th></tr>'
+    f"<tr><td>See {SETUP} first</td>"
+    '<td><ac:link><ri:attachment ri:filename="report.pdf" /></ac:link></td></tr>'
+    '<tr><td><ac:link ac:anchor="Limits"><ri:page ri:content-title="Quotas" />'
+    "<ac:link-body><strong>limits</strong></ac:link-body></ac:link></td>"
+    '<td><a href="https://example.com/?a=1&amp;b=2">Example</a> and '
+    '<ac:link><ri:url ri:value="https://ext.example.org/" /><ac:plain-text-link-body>'
+    "<![CDATA[ext]]></ac:plain-text-link-body></ac:link></td></tr>"
+    f"<tr><td>Again: {SETUP}</td><td>"
+    '<ac:link><ri:user ri:account-id="712020:9f8e" /></ac:link></td></tr>'
+    "</tbody></table>"
+)
+SETUP_A = '<a href="../Guides/Setup Guide.md">the setup &amp; more</a>'
+
+
+def test_links_in_a_table_markdown_cannot_hold_are_clickable_anchors():
+    """Regression: links in HTML tables were span markers, not links."""
+    result = pull(LINKED, Pages())
+    lines = result.markdown.split("\n")
+    assert f"<td>See {SETUP_A} first</td>" in lines
+    assert '<td><a href="attachments/report.pdf">report.pdf</a></td>' in lines
+    assert '<td><a href="ac:Quotas#Limits"><strong>limits</strong></a></td>' in lines
+    assert (
+        '<td><a href="https://example.com/?a=1&amp;b=2">Example</a> and '
+        '<a href="https://ext.example.org/">ext</a></td>'
+    ) in lines
+    assert re.search(r'<td><span data-cf="\w{8}">@Ada Lovelace</span></td>', result.markdown)
+    # Unchanged: nothing to push; a word edited beside the links: only that word changes.
+    assert push(result, result.markdown, Pages()) is None
+    edited = result.markdown.replace(" first</td>", " first of all</td>")
+    assert push(result, edited, Pages()) == LINKED.replace(" first</td>", " first of all</td>")
+    # A link whose text spans lines stays a marker, and the words after it stay editable.
+    lines_link = (
+        '<ac:link><ri:page ri:content-title="P" /><ac:link-body>two\nlines</ac:link-body></ac:link>'
+    )
+    storage = f'<table><tbody><tr><th colspan="2">H</th></tr><tr><td>{lines_link} after</td>'
+    storage += "<td>text</td></tr></tbody></table>"
+    result = pull(storage)
+    assert re.search(r'<td><span data-cf="\w{8}">two lines</span> after</td>', result.markdown)
+    edited = result.markdown.replace(" after<", " later<").replace(">text<", ">texts<")
+    assert push(result, edited) == storage.replace(" after<", " later<").replace(
+        ">text<", ">texts<"
+    )
+
+
+def test_an_edited_link_in_an_html_table_changes_that_link_only():
+    result = pull(LINKED, Pages())
+    # The text of the second of two identical links.
+    renamed = result.markdown.replace(
+        f"Again: {SETUP_A}", 'Again: <a href="../Guides/Setup Guide.md">setup</a>'
+    )
+    again = '<ac:link><ri:page ri:content-title="Setup Guide" /><ac:plain-text-link-body>'
+    again += "<![CDATA[setup]]></ac:plain-text-link-body></ac:link>"
+    out = push(result, renamed, Pages())
+    assert out == LINKED[::-1].replace(SETUP[::-1], again[::-1], 1)[::-1]
+    assert pull(out, Pages()).markdown == renamed
+    # Targets: an attachment link to another page (not synced), a link to an anchor of
+    # another page to one of this page.
+    retargeted = result.markdown.replace('href="attachments/report.pdf"', 'href="ac:Budget"')
+    retargeted = retargeted.replace('href="ac:Quotas#Limits"', 'href="#Limits"')
+    out = push(result, retargeted, Pages())
+    assert out == LINKED.replace(
+        '<ri:attachment ri:filename="report.pdf" />',
+        '<ri:page ri:content-title="Budget" /><ac:plain-text-link-body><![CDATA[report.pdf]]>'
+        "</ac:plain-text-link-body>",
+    ).replace('<ri:page ri:content-title="Quotas" />', "")
+    assert pull(out, Pages()).markdown == retargeted
+    # A new row written by hand: the links already there keep their storage.
+    row = f'<tr>\n<td><a href="ac:Budget">budget</a></td>\n<td>{SETUP_A}</td>\n</tr>\n</tbody>'
+    out = push(result, result.markdown.replace("</tbody>", row), Pages())
+    assert (
+        out.count(SETUP) == 3 and out.count('<ri:url ri:value="https://ext.example.org/" />') == 1
+    )
+    assert '<ac:link><ri:page ri:content-title="Budget" /><ac:plain-text-link-body>' in out
+
+
+def test_a_table_pulled_when_its_links_were_span_markers_still_pushes():
+    """A file pulled by an older syncd (links in HTML tables as span markers), edited
+    beside a link: the markers read as the links the table shows now."""
+    from syncd.convert.model import Sidecar
+    from syncd.convert.pull import fragment_key
+
+    result = pull(LINKED, Pages())
+    old = result.markdown.replace(SETUP_A, f'<span data-cf="{fragment_key(SETUP)}">x</span>')
+    sidecar = Sidecar(LINKED, old, result.sidecar.blocks, result.sidecar.links)
+    edited = old.replace(" first</td>", " first of all</td>")
+    out = markdown_to_storage(edited, sidecar=sidecar, resolver=Pages()).storage
+    assert out == LINKED.replace(" first</td>", " first of all</td>")

@@ -47,7 +47,7 @@ async def test_watermark_stays_until_a_failed_download_succeeds(emu, tmp_path, m
     assert first is not None
     emu.store.update_attachment_data(ids["a.txt"], b"v2")  # no page edit
 
-    async def refuse(self, attachment, destination):
+    async def refuse(self, attachment, destination, **kw):
         raise ServerError("download refused", status=500, method="GET", url="/download")
 
     with monkeypatch.context() as patch:

@@ -108,10 +108,22 @@ def test_syncd_sync_command_first_sync_push_and_dry_run(tmp_path):
         assert "README.md" in files and len(files) == 6
         target = next(p for rel, p in files.items() if rel != "README.md")
         set_body(target, read_doc(target).body + "\nEdited from the shell.\n")
+        # A conflict copy left from an earlier conflict: a dry run lists it with its page
+        # and what ends it, and exits 1 like a real run (it waits for the user).
+        copy = target.with_name(target.stem + ".conflict-20261205-004756.md")
+        copy.write_text("my text\n")
         dry = syncd_cli("sync", "--config", str(cfg), "--dry-run")
-        assert dry.returncode == 0, dry.stderr
+        assert dry.returncode == 1, dry.stderr
         assert "push " in dry.stdout and target.name in dry.stdout
         pid = read_doc(target).meta.page_id
+        rel, copy_rel = target.relative_to(docs).as_posix(), copy.relative_to(docs).as_posix()
+        todo = f"{rel}: your text is in {copy_rel}; copy what you need, then delete it"
+        assert f"open conflict (page {pid} '{read_doc(target).meta.title}'): {todo}" in (
+            dry.stdout.splitlines()
+        )
+        assert "1 push, 1 open conflict (dry run" in dry.stdout
+        assert f"syncd: conflict: {todo}" in dry.stderr
+        copy.unlink()
         assert "Edited from the shell." not in emu.store.get(pid).body
         second = syncd_cli("sync", "--config", str(cfg))
         assert second.returncode == 0, second.stderr

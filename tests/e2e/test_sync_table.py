@@ -7,6 +7,7 @@ runs one sync and checks both sides, then checks that a further sync has nothing
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -77,7 +78,7 @@ async def test_both_edited_merge_cleanly(emu, tmp_path):
     await settled(config)
 
 
-async def test_both_edited_conflict_writes_markers_and_holds(emu, tmp_path):
+async def test_both_edited_conflict_writes_markers_and_holds(emu, tmp_path, caplog):
     config, docs, ids = await start(tmp_path, emu)
     path = docs / "Notes.md"
     set_body(path, read_doc(path).body.replace("two", "two local"))
@@ -91,15 +92,20 @@ async def test_both_edited_conflict_writes_markers_and_holds(emu, tmp_path):
     report = await run_sync(config)
     assert "Notes.md" in report.conflicts
     assert current(emu, ids["notes"]).version.number == version
-    # resolved by the user: pushed on top of the remote version
+    # resolved by the user: pushed on top of the remote version, and the log says so
     set_body(path, "one\n\ntwo both\n\nthree\n")
+    caplog.set_level(logging.INFO, logger="syncd.sync.conflicts")
     report = await run_sync(config)
     assert report.in_sync and report.conflicts == [], report.errors
+    assert [r.getMessage() for r in caplog.records if r.name == "syncd.sync.conflicts"] == [
+        f"conflict resolved (page {ids['notes']} 'Notes'): Notes.md: "
+        "the conflict markers were resolved and the page synced"
+    ]
     assert "two both" in current(emu, ids["notes"]).body
     await settled(config)
 
 
-async def test_conflict_keep_both_writes_a_copy(cloud, tmp_path):
+async def test_conflict_keep_both_writes_a_copy(cloud, tmp_path, caplog):
     config, docs, ids = await start(tmp_path, cloud, on_conflict="keep-both")
     path = docs / "Notes.md"
     set_body(path, read_doc(path).body.replace("two", "two local"))
@@ -110,12 +116,20 @@ async def test_conflict_keep_both_writes_a_copy(cloud, tmp_path):
     assert "two remote" in read_doc(path).body
     copy = copies[0].name
     assert report.conflicts == [copy]  # the copy is listed: it is what the user acts on
-    assert report.conflict_help[copy] == (
-        f"Notes.md: your text is in {copy}; copy what you need, then delete it"
-    )
+    todo = f"Notes.md: your text is in {copy}; copy what you need, then delete it"
+    assert report.conflict_help[copy] == todo
+    # a dry run lists it too, naming the page (and the plan has nothing else to do)
+    dry = await run_sync(config, dry_run=True)
+    assert dry.conflicts == [copy] and not dry.in_sync and dry.plan.actions == ()
+    assert dry.conflict_preview == [f"open conflict (page {ids['notes']} 'Notes'): {todo}"]
     copies[0].unlink()  # the user is done with it
+    caplog.set_level(logging.INFO, logger="syncd.sync.conflicts")
     report = await settled(config)
     assert report.conflicts == [] and report.in_sync
+    assert [r.getMessage() for r in caplog.records if r.name == "syncd.sync.conflicts"] == [
+        f"conflict resolved (page {ids['notes']} 'Notes'): Notes.md: "
+        f"the conflict copy {copy} was deleted"
+    ]
 
 
 async def test_second_keep_both_conflict_keeps_the_first_copy_listed(cloud, tmp_path):

@@ -2117,6 +2117,23 @@ def _check_children_types(c: Ctx, r: httpx.Response) -> None:
     assert types == {"page", "folder"}, types
 
 
+def _mixed_descendants(kind: str) -> Scenario:
+    def run(c: Ctx) -> httpx.Response:
+        parent = _container(c, kind)["id"]
+        folder = _container(c, "folders", parent)["id"]
+        _page_in(c, folder)
+        return c.http.get(f"{V2}/{kind}/{parent}/descendants")
+
+    return run
+
+
+def _check_descendant_depths(c: Ctx, r: httpx.Response) -> None:
+    """getFolderDescendants and its siblings (see tests/confluence/test_subtree_cloud.py):
+    every tree type, ``depth`` relative to the content asked for."""
+    got = sorted((k["type"], k["depth"]) for k in r.json()["results"])
+    assert got == [("folder", 1), ("page", 2)], got
+
+
 def _container_cases(kind: str) -> list[Case]:
     name = kind[:-1]
     return [
@@ -2178,6 +2195,17 @@ def _container_cases(kind: str) -> list[Case]:
             departure=NEWER_V2,
             real_shape=TREE_NODES,
             check=_check_children_types,
+        ),
+        Case(
+            f"v2-{name}-descendants",
+            "cloud",
+            None,
+            f"GET /wiki/api/v2/{kind}/{{id}}/descendants",
+            200,
+            _mixed_descendants(kind),
+            departure=NEWER_V2,
+            real_shape=TREE_NODES,
+            check=_check_descendant_depths,
         ),
     ]
 

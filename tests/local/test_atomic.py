@@ -212,3 +212,32 @@ def test_durability_order_file_fsync_replace_dir_fsync(
     monkeypatch.setattr(atomic.os, "replace", replace)
     atomic_write(tmp_path, "Page.md", b"new")
     assert calls == ["fsync-file", "replace", "fsync-dir"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell fds apart")
+def test_writes_sharing_dir_syncs_fsync_each_folder_once_at_the_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: each file's data is fsynced before its rename as always, but the
+    folders' fsyncs (the renames, the new folder) are owed and paid once at the flush."""
+    calls: list[str] = []
+    real_fsync = atomic._fsync
+
+    def fsync(fd: int) -> None:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        kind = "dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "file"
+        calls.append(f"{kind}:{os.path.relpath(target, tmp_path)}")
+        real_fsync(fd)
+
+    monkeypatch.setattr(atomic, "_fsync", fsync)
+    dirs = atomic.DirSyncs()
+    for name in ("a.md", "b.md", "Sub/c.md", "Sub/d.md"):
+        atomic_write(tmp_path, name, b"x", dirs=dirs)
+    assert [c for c in calls if c.startswith("dir:")] == []
+    assert len([c for c in calls if c.startswith("file:")]) == 4
+    assert len(dirs) == 2  # the root (renames, new Sub) and Sub (renames)
+    calls.clear()
+    dirs.flush()
+    assert sorted(calls) == ["dir:.", "dir:Sub"]
+    assert len(dirs) == 0
+    assert (tmp_path / "Sub" / "d.md").read_bytes() == b"x"

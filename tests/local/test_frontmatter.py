@@ -166,3 +166,87 @@ def test_front_matter_is_block_style_even_when_every_value_is_a_scalar():
     assert "\ntitle: T\nlabels: [a, b]\n" in with_labels
     meta = parse(text).meta
     assert (meta.title, meta.page_id) == ("Demo Home", "98306")
+
+
+# ---------------------------------------------------------------- the fast writer
+# `_dump_item` writes the common lines (title, page id, labels) without PyYAML; every
+# line it writes must be exactly what PyYAML writes, or a pull would rewrite front matter
+# that did not change.
+
+_TRICKY_VALUES = [
+    "Glossary",
+    "Release Checklist 4.2",
+    "O'Brien's notes",
+    "a - b",
+    "a -b",
+    "C++ (draft)",
+    "path/to/page",
+    "Two  spaces",
+    "trailing ",
+    "yes",
+    "No",
+    "ON",
+    "null",
+    "Null",
+    "y",
+    "N",
+    "true",
+    "e",
+    "E1",
+    "Infinity",
+    "NaN",
+    "a: b",
+    "a #b",
+    "a#b",
+    "key: value",
+    "-dash",
+    "x" * 300,
+    "98324",
+    "0123",
+    "0",
+    "12e3",
+    "1_000",
+    "Onboarding： Your First Week",
+    "tab\there",
+    "x'",
+    "a.b.c",
+    "A+",
+    "A(",
+    "A)",
+    "A/",
+]
+
+
+def _yaml_line(key, value) -> str:
+    import yaml
+
+    return yaml.safe_dump(
+        {key: value},
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None if isinstance(value, list | dict) else False,
+        width=4096,
+        indent=2,
+    )
+
+
+@pytest.mark.parametrize("value", _TRICKY_VALUES)
+def test_fast_front_matter_lines_are_what_yaml_writes(value: str) -> None:
+    from syncd.local.frontmatter import _dump_item
+
+    for key in ("title", "page_id"):
+        assert _dump_item(key, value) == _yaml_line(key, value)
+
+
+def test_fast_front_matter_lines_match_yaml_on_random_strings() -> None:
+    import random
+
+    from syncd.local.frontmatter import _dump_item
+
+    rng = random.Random(7)
+    alphabet = "aZ09 ._/()+'-:#yesnoTrue\t!&*?,[]{}|>%@`\"~=<"
+    for _ in range(3000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert _dump_item("title", value) == _yaml_line("title", value), value
+    for labels in ([], ["a"], ["b", "a"], ["x y"], ["yes"]):
+        assert _dump_item("labels", labels) == _yaml_line("labels", labels)

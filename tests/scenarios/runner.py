@@ -9,6 +9,7 @@ A scenario is a plain dict (one module per scenario in ``cases/``, ``SCENARIO = 
       "space": {"pages": [{"key": "a", "title": "Alpha", "body": "<p>x</p>", "parent": None}],
                 "seeded": 0},                 # a "type" (folder, whiteboard, ...) makes a container
       "sync": {"on_conflict": "merge"},       # the config's sync section
+      "root_page": "a",                       # confluence.root_page (a page key)
       "steps": [{"op": "sync"}, {"op": "local.edit", "page": "a", "append": "more"}, ...],
       "expect": {"files": {...}, "pages": {...}, "conflicts": 0, ...},
     }
@@ -183,13 +184,15 @@ class Ctx:
         lines = "".join(f"  {k}: {json.dumps(v)}\n" for k, v in sync.items())
         email = f"  email: {self.emu.user}\n" if self.emu.flavor == "cloud" else ""
         deployment = "cloud" if self.emu.flavor == "cloud" else "datacenter"
+        root = self.scenario.get("root_page")
+        root_line = f"  root_page: {json.dumps(self.pid(root))}\n" if root else ""
         text = (
             "confluence:\n"
             f"  base_url: {self.emu.base_url}\n"
             f"  deployment: {deployment}\n"
             f"  space: {self.emu.space_key}\n"
             f"  token: {self.emu.token}\n"
-            f"{email}"
+            f"{email}{root_line}"
             f"local:\n  path: {self.docs}\n"
             f"state_dir: {self.state_dir}\n" + ("sync:\n" + lines if lines else "")
         )
@@ -637,8 +640,13 @@ def is_write(key: str) -> bool:
 
 
 def assert_sides_equal(ctx: Ctx) -> None:
-    """Every current page of the space has one file whose body is the page converted."""
+    """Every current page of the space (of the ``root_page`` subtree) has one file whose
+    body is the page converted."""
     current = [c for c in ctx.store.all_content("page") if c.status == "current"]
+    if ctx.scenario.get("root_page"):
+        root = ctx.pid(ctx.scenario["root_page"])
+        inside = {root} | {str(c.id) for c in ctx.store.descendants(root)}
+        current = [c for c in current if str(c.id) in inside]
     files = page_files(ctx.docs)
     by_id: dict[str, Path] = {}
     for p in files.values():

@@ -361,10 +361,10 @@ async def test_an_attachment_that_cannot_be_downloaded_does_not_block_the_page(
     store.add_attachment(alpha, "kept.txt", b"kept")
     real = ConfluenceClient.download_attachment
 
-    async def download(self, attachment, destination):
+    async def download(self, attachment, destination, **kw):
         if "gone" in str(getattr(attachment, "title", "")):
             raise NotFound("404: attachment deleted meanwhile")
-        return await real(self, attachment, destination)
+        return await real(self, attachment, destination, **kw)
 
     monkeypatch.setattr(ConfluenceClient, "download_attachment", download)
     config = make_config(tmp_path, emu)

@@ -305,3 +305,33 @@ def test_dry_run_summary_counts_folders_apart_from_pages() -> None:
     assert plan_summary(plan, 0, 2) == (
         "plan: 1 page to create, 1 folder to create, 2 folder steps (dry run: nothing was changed)"
     )
+
+
+def test_a_folder_moved_out_of_the_root_page_leaves_its_directory_locally() -> None:
+    """root_page: a recorded folder whose parents no longer reach the root is `outside`;
+    its directory follows its pages to the local trash, nothing changes in Confluence.
+    One that could not be read, or sits under a current page of the subtree, stays."""
+    from syncd.sync.snapshots import outside_root
+
+    read = {
+        FOLDER: RemoteContainer(FOLDER, "folder", "DailyNotes", "elsewhere", 3),
+        "f2": RemoteContainer("f2", "folder", "Inner", FOLDER),
+        "f3": RemoteContainer("f3", "folder", "Kept", "p", 1),
+        "f4": RemoteContainer("f4", "folder", "Unread", "elsewhere", 1, "unknown"),
+    }
+    remotes = {
+        "p": rem("p", "P", ROOT),
+        "elsewhere": RemoteEntry("elsewhere", "E", "x", 1, "outside"),
+    }
+    marked = outside_root(read, remotes, ROOT)
+    assert {cid: c.status for cid, c in marked.items()} == {
+        FOLDER: "outside",
+        "f2": "outside",
+        "f3": "current",
+        "f4": "unknown",
+    }
+    plan = _plan(
+        [crec(FOLDER, "DailyNotes", "DailyNotes")], [marked[FOLDER]], present={"DailyNotes"}
+    )
+    assert plan.actions == (TrashContainerLocal(FOLDER, "DailyNotes", "outside"),)
+    assert "moved out of confluence.root_page" in plan.describe()[0]

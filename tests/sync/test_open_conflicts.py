@@ -3,11 +3,14 @@ step with the copies on disk (syncd.sync.open_conflicts)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
 from syncd.sync.open_conflicts import (
+    end_conflicts,
+    left_open,
     open_conflicts,
     page_of_copy,
     recorded_conflicts,
@@ -116,3 +119,53 @@ def test_a_page_renamed_since_its_conflict_is_named_where_it_is_now(db: StateDB)
     db.add_conflict_copy(None, "Lost.md", "Lost.conflict-20261205-004756.md")
     assert [c.path for c in recorded_conflicts(db)] == ["Guides/Install.md", "Lost.md"]
     assert open_conflicts(recorded_conflicts(db))[COPY1].startswith("Guides/Install.md: ")
+
+
+def test_a_dry_run_lists_each_copy_on_disk_and_what_the_plan_leaves_alone():
+    """Copies on disk (recorded, or found without a record), and markers or refusals of
+    pages the plan does not sync; a deleted copy and a page the plan syncs are not."""
+    records = [
+        record(KEEP_BOTH, detail=COPY1),  # deleted by the user
+        record(KEEP_BOTH, detail=COPY2),
+        ConflictRecord("102", "Ops/Runbook.md", MARKERS, 1.0, "1 conflict(s)"),
+        ConflictRecord("103", "Ops/Table.md", REFUSED, 1.0, "line 4: a table in a list"),
+        ConflictRecord(None, "New.md", REFUSED, 1.0, "line 2: a table in a list"),
+    ]
+    found = (COPY2, "Lost.conflict-20261205-004756.md")
+    listed = left_open(
+        records, found, on_disk=lambda rel: rel != COPY1, synced=lambda r: r.page_id == "102"
+    )
+    assert [(r.kind, r.path, r.detail) for r in listed] == [
+        (KEEP_BOTH, "Guides/Setup.md", COPY2),
+        (REFUSED, "Ops/Table.md", "line 4: a table in a list"),
+        (REFUSED, "New.md", "line 2: a table in a list"),
+        (KEEP_BOTH, "Lost.md", "Lost.conflict-20261205-004756.md"),
+    ]
+
+
+def test_a_conflict_that_ends_says_so_once_in_the_log(db: StateDB, tmp_path: Path, caplog):
+    """Regression: conflicts ended silently. One INFO line per conflict, naming the page,
+    its file and what ended it, whichever way it ended."""
+    caplog.set_level(logging.INFO, logger="syncd.sync.conflicts")
+    root = tmp_path / "docs"
+    root.mkdir()
+    db.put_page(tracked("101", "Guides/Setup.md"))
+    db.put_page(tracked("104", "New.md"))  # created since its refusal was recorded
+    db.add_conflict_copy("101", "Guides/Setup.md", COPY1)  # deleted by the user
+    db.add_conflict(None, "New.md", REFUSED, "line 2: a table in a list")
+    track_conflict_copies(db, root)
+    track_conflict_copies(db, root)  # already ended: not logged again
+    assert end_conflicts(db, db.page_conflicts(path="New.md")) == 1
+    assert db.conflicts() == []
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (
+            logging.INFO,
+            f"conflict resolved (page 101 'Setup'): Guides/Setup.md: the conflict copy {COPY1} "
+            "was deleted",
+        ),
+        (
+            logging.INFO,
+            "conflict resolved (page 104 'New'): New.md: the part that could not be converted "
+            "was edited and the page synced",
+        ),
+    ]

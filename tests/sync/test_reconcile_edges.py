@@ -595,3 +595,27 @@ def test_reconcile_does_not_mutate_its_inputs():
     before = copy.deepcopy((states, local, remotes))
     reconcile(states, local, remotes, options=OPTS)
     assert (states, local, remotes) == before
+
+
+# ------------------------------------------------------------------ root_page boundary
+
+
+def test_page_moved_out_of_the_root_page_leaves_without_moving_back():
+    """`outside`: current in Confluence but no longer below confluence.root_page. Before,
+    the unplaceable new parent made the plan push the local position back (MoveRemote)."""
+    states, local, remotes = tracked(
+        ("a", "A.md", "A", ROOT), ("b", "A/B.md", "B", "a"), ("c", "C.md", "C", ROOT)
+    )
+    local = [e for e in local if e.page_id != "c"]  # c's file is gone too
+    local = [e if e.page_id != "b" else loc("b", "A/B.md", "B", "edited\n") for e in local]
+    states["d"] = rec("d", "D.md", "D")
+    local.append(loc("d", "D.md", "D"))
+    for pid, title in (("b", "B"), ("c", "C"), ("d", "D")):
+        remotes[pid] = rem(pid, title, "99", status="outside")
+    plan = reconcile(states, local, remotes, options=OPTS)
+    assert not [a for a in plan.actions if isinstance(a, MoveRemote | Push | TrashRemote)]
+    assert MoveLocalToTrash("d", "D.md", "absent", why="moved out of confluence.root_page") in (
+        plan.actions
+    )
+    assert [a.page_id for a in plan.actions if isinstance(a, Forget)] == ["c"]
+    assert [h.page_id for h in plan.held] == ["b"]  # edited here: kept, not pushed

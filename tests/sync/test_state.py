@@ -139,14 +139,54 @@ def test_nested_transactions_join_the_outer_one(db: StateDB):
     assert db.get_page("1") is None
 
 
+def test_a_group_commits_the_records_of_several_actions_at_once(db: StateDB, tmp_path: Path):
+    """Group commit (`executor.durability`): writes of several actions join one
+    transaction; another connection sees none of them until `end_group`."""
+    db.begin_group()
+    with db.transaction():
+        db.put_page(page("1"))
+    db.put_page(page("2"))
+    other = sqlite3.connect(db.path)
+    try:
+        assert other.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
+        assert db.get_page("1") is not None  # the group's own connection reads its writes
+        db.end_group()
+        assert other.execute("SELECT count(*) FROM pages").fetchone()[0] == 2
+    finally:
+        other.close()
+    assert not db.in_group
+
+
+def test_a_failed_block_inside_a_group_undoes_only_itself(db: StateDB):
+    db.begin_group()
+    db.put_page(page("1"))
+    with pytest.raises(RuntimeError), db.transaction():
+        db.put_page(page("2"))
+        with db.transaction():  # nested deeper: joins the block
+            db.put_page(page("3"))
+        raise RuntimeError("this action failed halfway")
+    db.end_group()
+    assert db.get_page("1") is not None
+    assert db.get_page("2") is None and db.get_page("3") is None
+
+
+def test_a_group_rolled_back_leaves_no_record(db: StateDB):
+    db.put_page(page("0"))
+    db.begin_group()
+    db.put_page(page("1"))
+    db.end_group(commit=False)
+    assert db.get_page("0") is not None and db.get_page("1") is None
+    with pytest.raises(StateError), db.transaction():
+        db.begin_group()  # a group cannot open inside a transaction
+
+
 def test_conflicts_webhooks_watermark_meta(db: StateDB):
     c = db.add_conflict("101", "Page 101.md", "markers", "2 conflict blocks")
     db.add_conflict(None, "New.md", "title", "title already used by page 7")
     assert [x.kind for x in db.conflicts()] == ["markers", "title"]
     assert db.conflicts()[0] == c
-    assert db.clear_conflicts("101") == 1
-    assert db.clear_conflicts(path="New.md") == 1
-    assert db.conflicts() == []
+    assert db.page_conflicts("101") == [c]
+    assert [x.kind for x in db.page_conflicts(path="New.md")] == ["title"]
 
     db.put_webhook(WebhookRecord("wh1", "http://127.0.0.1:1/hook", "keyring:syncd/wh1", 1.0))
     assert db.webhooks()[0].secret_ref == "keyring:syncd/wh1"
@@ -156,15 +196,20 @@ def test_conflicts_webhooks_watermark_meta(db: StateDB):
     assert db.get_watermark() == "2026-11-24T10:00:00Z"
 
 
-def test_a_sync_of_the_page_never_clears_its_keep_both_copies(db: StateDB):
-    """Clearing a page's conflicts (its pull, push or merge) ends markers and refusals,
-    never a keep-both copy: each lasts until the user deletes it."""
+def test_a_sync_of_the_page_never_ends_its_keep_both_copies(db: StateDB):
+    """The conflicts a page's sync ends (its pull, push or merge) are markers and
+    refusals, never a keep-both copy: each lasts until the user deletes it. A new conflict
+    of the page takes the place of the one recorded before."""
     db.add_conflict_copy("101", "Page.md", "Page.conflict-20261205-004756.md")
     db.add_conflict("101", "Page.md", MARKERS, "1 conflict(s)")
     db.add_conflict_copy(None, "New.md", "New.conflict-20261205-004756.md")
     db.add_conflict(None, "New.md", REFUSED, "line 3: a table in a list")
-    assert db.clear_conflicts("101") == 1
-    assert db.clear_conflicts(path="New.md") == 1
+    assert [c.kind for c in db.page_conflicts("101")] == [MARKERS]
+    again = db.set_conflict("101", "Page.md", MARKERS, "2 conflict(s)")
+    assert db.page_conflicts("101") == [again]
+    assert [c.kind for c in db.page_conflicts(path="New.md")] == [REFUSED]
+    for c in db.page_conflicts("101") + db.page_conflicts(path="New.md"):
+        assert c.id is not None and db.end_conflict(c.id)
     assert [(c.kind, c.detail) for c in db.conflicts()] == [
         (KEEP_BOTH, "Page.conflict-20261205-004756.md"),
         (KEEP_BOTH, "New.conflict-20261205-004756.md"),

@@ -16,7 +16,7 @@ streams: fetch, convert, write, record per page, with at most `prefetch`
 bodies in memory.
 
 The executor is one class assembled from parts, one per responsibility:
-dispatch (running the plan), paths (where pages go), files (reading and
+dispatch (running the plan), durability (group commits for runs of pulls), paths (where pages go), files (reading and
 writing them), records and conflicts (the state), and one part per kind of
 action: pull, push, merging (merge and link), create, moves, trash.
 """
@@ -27,6 +27,7 @@ from syncd.sync.executor.base import ExecutorBase
 from syncd.sync.executor.conflicts import CONFLICT_STAMP, ConflictRecords
 from syncd.sync.executor.create import Creating
 from syncd.sync.executor.dispatch import Dispatch
+from syncd.sync.executor.durability import GroupCommit
 from syncd.sync.executor.files import FileAccess
 from syncd.sync.executor.merging import Merging
 from syncd.sync.executor.moves import Moves
@@ -51,6 +52,7 @@ __all__ = [
 
 class Executor(
     Dispatch,
+    GroupCommit,
     Pulling,
     Pushing,
     Merging,

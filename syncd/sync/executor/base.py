@@ -8,7 +8,9 @@ from pathlib import Path
 
 from syncd.confluence import ConfluenceClient
 from syncd.confluence.models import Page
+from syncd.local.atomic import DirSyncs
 from syncd.sync.attachments import AttachmentSync
+from syncd.sync.convert_ahead import ConversionPool
 from syncd.sync.executor.results import Applied, ExecutionResult
 from syncd.sync.executor.settings import ExecutorSettings, WriteObserver
 from syncd.sync.records import KEEP_BOTH
@@ -36,8 +38,13 @@ class ExecutorBase:
         progress: Callable[[int, int, str], None] | None = None,
         attachments: AttachmentSync | None = None,
         fetched: dict[str, Page] | None = None,
+        conversions: ConversionPool | None = None,
     ) -> None:
         self.attachments = attachments
+        #: Folders owing their fsync while pulls share a group commit (`durability`).
+        self._dirs: DirSyncs | None = None
+        #: Workers converting the bodies of pulls ahead of their turn (many pulls only).
+        self.conversions = conversions
         #: Pages read while planning this run (targeted runs confirm pages by id). One is
         #: used instead of a fetch only at the version the action expects, and only once.
         self._fetched = fetched if fetched is not None else {}

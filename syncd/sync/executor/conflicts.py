@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from syncd.sync.executor.base import ExecutorBase
+from syncd.sync.open_conflicts import end_conflicts
 
 CONFLICT_STAMP = "%Y%m%d-%H%M%S"
 
@@ -17,14 +18,23 @@ class ConflictRecords(ExecutorBase):
         """The page synced: its conflicts end, except its keep-both copies (each ends
         when the user deletes it, see `SyncEngine`)."""
         if page_id in self._conflicted:
-            self.db.clear_conflicts(page_id)
+            end_conflicts(self.db, self.db.page_conflicts(page_id))
             self._conflicted.discard(page_id)
 
-    def _add_conflict(self, page_id: str, path: str, kind: str, detail: str) -> None:
-        """A conflict that the page's next sync ends (markers, a refused part)."""
-        self._clear_conflicts(page_id)
-        self.db.add_conflict(page_id, path, kind, detail)
-        self._conflicted.add(page_id)
+    def _clear_path_conflicts(self, path: str) -> None:
+        """A new file whose refusal was recorded before its page existed was created."""
+        if path in self._conflicted_paths:
+            end_conflicts(self.db, self.db.page_conflicts(path=path))
+            self._conflicted_paths.discard(path)
+
+    def _add_conflict(self, page_id: str | None, path: str, kind: str, detail: str) -> None:
+        """A conflict that the page's next sync ends (markers, a refused part); it takes
+        the place of the one recorded before, if any (that one did not end)."""
+        self.db.set_conflict(page_id, path, kind, detail)
+        if page_id is None:
+            self._conflicted_paths.add(path)
+        else:
+            self._conflicted.add(page_id)
 
     def _keep_copy(self, page_id: str, path: str, copy: str) -> None:
         """A keep-both conflict: `copy` holds the local text. Earlier copies of the page

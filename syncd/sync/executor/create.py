@@ -96,7 +96,5 @@ class Creating(ExecutorBase):
             self.db.resolve_pending_create(intent.client_key)
         if self.attachments is not None and not a.placeholder:
             await self.attachments.push(page.id, path, a.kind)
-        if path in self._conflicted_paths:  # a refusal recorded before the page existed
-            self.db.clear_conflicts(path=path)
-            self._conflicted_paths.discard(path)
+        self._clear_path_conflicts(path)  # a refusal recorded before the page existed
         self._applied("created_remote", "local->remote", page.id, page.title, page.version, path)

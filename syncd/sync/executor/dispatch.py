@@ -9,12 +9,13 @@ from syncd.confluence import ConfluenceError, ScopeMissing, stops_every_request
 from syncd.confluence.models import Page
 from syncd.convert import ConversionRefused
 from syncd.local.atomic import ChangedOnDiskError
-from syncd.sync.executor.base import ExecutorBase, log
+from syncd.sync.executor.base import log
+from syncd.sync.executor.durability import GroupCommit
 from syncd.sync.executor.results import ExecutionResult, Held
 from syncd.sync.model import Action, Merge, Plan, Pull, Push
 
 
-class Dispatch(ExecutorBase):
+class Dispatch(GroupCommit):
     """Runs actions in order (content runs concurrently) and fetches page bodies ahead."""
 
     async def apply(self, plan: Plan) -> ExecutionResult:
@@ -35,6 +36,7 @@ class Dispatch(ExecutorBase):
             i = 0
             while i < total:
                 if i in runs:
+                    self._close_group()
                     end = runs[i]
                     await self._apply_concurrently(actions[i:end], total)
                     i = end
@@ -47,12 +49,19 @@ class Dispatch(ExecutorBase):
                         and (j == i or (ahead.page_id not in touched and not _is_content(ahead)))
                     ):
                         fetches[j] = asyncio.ensure_future(self._fetch(actions[j]))
+                if isinstance(actions[i], Pull):
+                    self._open_group()
+                else:
+                    self._close_group()
                 await self._run_action(actions[i], fetches.pop(i, None))
+                if self._dirs is not None:
+                    self._grouped()
                 self._tick(actions[i], total)
                 i += 1
         finally:
             for task in fetches.values():
                 task.cancel()
+            self._close_group()
             self._flush_scan_rows()
         return self.result
 
@@ -146,14 +155,30 @@ class Dispatch(ExecutorBase):
         try:
             page_task = self._get_page(action.page_id, action.kind, action.remote_version)
             if self.attachments is None:
-                return await page_task
-            page, listed = await asyncio.gather(
-                page_task, self.client.list_attachments(action.page_id, kind=action.kind)
-            )
-            self._listed[action.page_id] = listed
-            return page
+                page = await page_task
+            else:
+                page, listed = await asyncio.gather(
+                    page_task, self.client.list_attachments(action.page_id, kind=action.kind)
+                )
+                self._listed[action.page_id] = listed
         except ConfluenceError as exc:
             return exc
+        if self.conversions is not None:
+            await self._convert_ahead(page, action)
+        return page
+
+    async def _convert_ahead(self, page: Page, action: Pull) -> None:
+        """Start converting a fetched body in a worker, for the path the page will most
+        likely get (the executor checks the result against the live index at its turn)."""
+        assert self.conversions is not None
+        try:
+            # Names of mentioned users first, so the worker writes them as the pull would.
+            await self._learn_users(page.body)
+        except ConfluenceError:
+            return  # the pull asks again at its turn, and reports what fails then
+        path = self.index.path_of(page.id) or self.cur(action.path) or action.path
+        if path:
+            self.conversions.submit(page.id, page.version, page.body, path)
 
 
 def _is_content(action: Action) -> bool:

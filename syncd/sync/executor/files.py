@@ -35,7 +35,7 @@ class FileAccess(ExecutorBase):
         data = text.encode("utf-8", errors="surrogateescape")
         if self.observer is not None:
             self.observer.expect_write(rel, sha256_bytes(data))
-        result = atomic_write(self.root, rel, data, if_hash=expect)
+        result = atomic_write(self.root, rel, data, if_hash=expect, dirs=self._dirs)
         if is_page_path(rel):
             self._scan_rows[rel] = written_page_row(result, text)
 
@@ -88,6 +88,15 @@ class FileAccess(ExecutorBase):
     def _convert(self, page: Page, path: str) -> tuple[str, Sidecar]:
         result = storage_to_markdown(page.body, resolver=self.index.for_page(path))
         return result.markdown, result.sidecar
+
+    async def _convert_pulled(self, page: Page, path: str) -> tuple[str, Sidecar]:
+        """`_convert`, taking the conversion a worker did ahead when it is the same."""
+        if self.conversions is not None:
+            live = self.index.for_page(path)
+            done = await self.conversions.take(page.id, page.version, page.body, live)
+            if done is not None:
+                return done
+        return self._convert(page, path)
 
 
 def doc_labels(doc: frontmatter.Document) -> tuple[str, ...]:

@@ -42,7 +42,7 @@ class Pulling(ExecutorBase):
         # The index must know where this page lives before links to it are resolved.
         self.index.set_page(page.id, page.title, path)
         await self._learn_users(page.body)
-        markdown, sidecar = self._convert(page, path)
+        markdown, sidecar = await self._convert_pulled(page, path)
         old_doc: frontmatter.Document | None = None
         expect = MISSING
         record: PageRecord | None = None

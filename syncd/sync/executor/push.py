@@ -20,7 +20,7 @@ from syncd.sync.executor.base import ExecutorBase, log
 from syncd.sync.executor.files import doc_labels
 from syncd.sync.executor.results import Held
 from syncd.sync.model import Push, body_hash
-from syncd.sync.records import PageRecord
+from syncd.sync.records import REFUSED, PageRecord
 
 
 class Pushing(ExecutorBase):
@@ -95,12 +95,7 @@ class Pushing(ExecutorBase):
             ).storage
         except ConversionRefused as exc:
             line = exc.line + doc.body_line - 1 if exc.line else doc.body_line
-            if page_id is not None:
-                self._add_conflict(page_id, path, "refused", f"line {line}: {exc.message}")
-            else:
-                self.db.clear_conflicts(path=path)
-                self.db.add_conflict(None, path, "refused", f"line {line}: {exc.message}")
-                self._conflicted_paths.add(path)
+            self._add_conflict(page_id, path, REFUSED, f"line {line}: {exc.message}")
             raise Held(
                 f"{title!r} ({path}, line {line}): {exc.construct} cannot be converted: "
                 f"{exc.message}; nothing was pushed. Edit that part of the file to sync it."

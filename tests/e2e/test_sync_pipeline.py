@@ -1,0 +1,142 @@
+"""The first-sync pipeline (issue 13): conversions in worker processes and group commits.
+
+A run that pulls many pages converts their bodies in worker processes ahead of their turn
+(`syncd.sync.convert_ahead`) and commits the records of many pulls at once, after
+fsyncing their folders (`syncd.sync.executor.durability`). Neither may change what is
+written: these tests compare a run with both against a run without, and check the commit
+order that makes a crash harmless.
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+import syncd.sync.engine as engine_mod
+from syncd.local.atomic import DirSyncs
+from syncd.sync import convert_ahead
+from syncd.sync.executor import durability
+from syncd.sync.state import StateDB
+
+from .sync_kit import diff_counts, make_config, md_files, request_counts, run_sync
+
+PAGES = 70
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file of the folder but syncd's own lock."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".syncd" not in p.relative_to(root).parts
+    }
+
+
+def records(state_dir: Path) -> dict[str, tuple]:
+    db = StateDB.open(state_dir)
+    try:
+        return {
+            pid: (r.local_path, r.remote_version, r.base_markdown, r.base_sidecar, r.labels)
+            for pid, r in db.pages().items()
+        }
+    finally:
+        db.close()
+
+
+async def test_worker_conversions_and_group_commits_write_what_a_plain_run_writes(
+    emulator_factory, tmp_path, monkeypatch
+):
+    emu = await emulator_factory(flavor="cloud", pages=PAGES, seed=5)
+    # Cross-links, an attachment and a mention, so the workers' answers matter.
+    emu.store.create_page(
+        emu.space_key,
+        "Links",
+        '<p><ac:link><ri:page ri:content-title="Links target" /></ac:link> '
+        '<ac:link><ri:user ri:account-id="557058:u1" /></ac:link></p>',
+    )
+    emu.store.create_page(emu.space_key, "Links target", "<p>target</p>")
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 0)
+    monkeypatch.setattr(durability, "GROUP_PAGES", 1)  # a commit per pull, as before
+    report = await run_sync(make_config(plain, emu))
+    assert report.in_sync, report.errors
+
+    piped = tmp_path / "piped"
+    piped.mkdir()
+    pools: list[convert_ahead.ConversionPool] = []
+
+    class Observed(convert_ahead.ConversionPool):
+        def close(self) -> None:
+            pools.append(self)
+            super().close()
+
+    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 2)
+    monkeypatch.setattr(engine_mod, "ConversionPool", Observed)
+    monkeypatch.setattr(durability, "GROUP_PAGES", 16)
+    monkeypatch.setattr(durability, "GROUP_SECONDS", 3600.0)
+    commits: list[int] = []
+    real_end = StateDB.end_group
+
+    def end_group(db: StateDB, *, commit: bool = True) -> None:
+        if db.in_group and commit:
+            # Commit order: every record about to be committed names a file on disk.
+            missing = [
+                r.local_path
+                for r in db.pages().values()
+                if not (piped / "docs" / r.local_path).is_file()
+            ]
+            assert missing == []
+            commits.append(len(db.pages()))
+        real_end(db, commit=commit)
+
+    monkeypatch.setattr(StateDB, "end_group", end_group)
+    before = request_counts(emu)
+    report = await run_sync(make_config(piped, emu))
+    assert report.in_sync, report.errors
+    pulled = len(md_files(piped / "docs"))
+    assert pulled == PAGES + 3  # the seeded pages, the home page and the two above
+    assert pools and pools[0].used >= pulled - 2 and pools[0].used + pools[0].redone == pulled
+    assert len(commits) >= pulled // 16 and commits == sorted(commits)
+    assert tree(piped / "docs") == tree(plain / "docs")
+    assert records(piped / "state") == records(plain / "state")
+    # Nothing written to Confluence by either run.
+    assert all(
+        r.startswith("GET ") or "bulk" in r for r in diff_counts(before, request_counts(emu))
+    )
+
+
+async def test_a_folder_fsync_that_fails_leaves_no_record_and_the_next_run_converges(
+    emulator_factory, tmp_path, monkeypatch
+):
+    emu = await emulator_factory(flavor="dc", pages=40, seed=2)
+    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 0)
+    real_flush = DirSyncs.flush
+    failed: list[int] = []
+
+    def flush(self: DirSyncs) -> None:
+        if not failed:
+            failed.append(len(self))
+            real_flush(self)
+            raise OSError(errno.EIO, "I/O error")
+        real_flush(self)
+
+    monkeypatch.setattr(DirSyncs, "flush", flush)
+    config = make_config(tmp_path, emu)
+    with pytest.raises(OSError):
+        await run_sync(config)
+    assert failed
+    written = set(tree(tmp_path / "docs"))
+    assert written  # files of the failed group are on disk...
+    assert records(tmp_path / "state") == {}  # ...but no record says they are synced
+    before = request_counts(emu)
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    # The files already there were linked again, not duplicated; nothing was sent.
+    docs = md_files(tmp_path / "docs")
+    assert len(docs) == 41
+    assert sorted(r[0] for r in records(tmp_path / "state").values()) == sorted(docs)
+    assert all(r.startswith("GET ") for r in diff_counts(before, request_counts(emu)))
