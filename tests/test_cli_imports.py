@@ -38,3 +38,9 @@ def test_sync_and_status_load_neither_the_emulator_nor_aiohttp(tmp_path: Path) -
     missing = str(tmp_path / "missing.yaml")
     assert probe("sync", "--config", missing) == "CODE 2 HEAVY -"
     assert probe("status", "--config", missing).endswith("HEAVY -")
+
+
+def test_emulator_show_talks_to_a_running_emulator_without_loading_the_server() -> None:
+    # nothing listens on port 9: the command fails, having imported only what it needs
+    line = probe("emulator", "show", "--url", "http://127.0.0.1:9", "1")
+    assert line.endswith("HEAVY -"), line
