@@ -2,7 +2,10 @@
 
 Every measured tool runs as its own child process, so the peak RSS reported is that
 process's own (``os.wait4`` gives the rusage of exactly one child, unlike
-``RUSAGE_CHILDREN``, which keeps the maximum over every child ever waited for). The
+``RUSAGE_CHILDREN``, which keeps the maximum over every child ever waited for). On Linux
+the bench is a child subreaper: what the tool leaves behind (syncd's fork server, and
+through it its conversion workers) is reaped after it, its CPU time added to the tool's and
+its peak RSS reported apart (``helpers_peak_rss_mib``). The
 emulator runs as a separate ``syncd emulator`` process on loopback; its request counters
 (``GET /_emulator/requests``, reset with ``POST /_emulator/reset``) count the API calls of
 each run. Every wait is bounded.
@@ -161,6 +164,7 @@ class Emulator:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        _KEEP.add(self.proc.pid)
         deadline = time.monotonic() + startup_timeout
         while True:
             if self.proc.poll() is not None:
@@ -251,12 +255,69 @@ def run_measured(
             time.sleep(0.005)
     proc.returncode = os.waitstatus_to_exitcode(status)
     rss = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    helpers_cpu, helpers_rss = _reap_orphans()
     return RunResult(
         wall_s=wall,
         peak_rss_mib=rss,
-        cpu_s=usage.ru_utime + usage.ru_stime,
+        cpu_s=usage.ru_utime + usage.ru_stime + helpers_cpu,
         returncode=proc.returncode,
+        extra={"helpers_cpu_s": helpers_cpu, "helpers_peak_rss_mib": helpers_rss},
     )
+
+
+def _become_subreaper() -> bool:
+    """Linux: processes the measured tool leaves behind (syncd's fork server, and through
+    it its conversion workers) become our children when it exits, so their CPU time can
+    be counted with the tool's."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
+
+
+_SUBREAPER = _become_subreaper()
+_KEEP: set[int] = set()  # children that are not the measured tool's (the emulator)
+
+
+def _reap_orphans(grace: float = 3.0) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MiB) of the measured tool's orphans (its fork server and
+    the workers the server waited for), reaped within `grace` seconds of its exit."""
+    if not _SUBREAPER:
+        return 0.0, 0.0
+    cpu = rss = 0.0
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            found = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            break
+        if found is None:
+            if not _orphans_alive():
+                break
+            time.sleep(0.02)
+            continue
+        if found.si_pid in _KEEP:
+            break  # the emulator died: leave it to its owner
+        _, _, usage = os.wait4(found.si_pid, 0)
+        cpu += usage.ru_utime + usage.ru_stime
+        rss = max(rss, usage.ru_maxrss / 1024)
+    return cpu, rss
+
+
+def _orphans_alive() -> bool:
+    """Whether a child other than the emulator(s) is still running (Linux /proc)."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and int(stat.parent.name) not in _KEEP:
+            return True
+    return False
 
 
 def write_syncd_config(run_dir: Path, emu: Emulator) -> Path:

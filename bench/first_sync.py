@@ -68,7 +68,9 @@ def main() -> int:
                     runs.append(r)
                     print(
                         f"[{flavor} {pages}] run {i + 1}: rc={r.returncode} wall={r.wall_s:.2f}s "
-                        f"requests={r.requests} rss={r.peak_rss_mib:.0f}MiB cpu={r.cpu_s:.1f}s "
+                        f"requests={r.requests} rss={r.peak_rss_mib:.0f}MiB "
+                        f"workers_rss={r.extra.get('helpers_peak_rss_mib', 0):.0f}MiB "
+                        f"cpu={r.cpu_s:.1f}s (workers {r.extra.get('helpers_cpu_s', 0):.1f}s) "
                         f"md={r.extra['md_files']} routes={json.dumps(r.by_route)}",
                         flush=True,
                     )
