@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .errors import NotFound, Unreachable
+from .tls import verifying_context
 
 ATLASSIAN_API = "https://api.atlassian.com"
 
@@ -35,7 +36,9 @@ async def find_cloud_id(
     """The site's cloud id from ``/_edge/tenant_info`` (no credentials are sent)."""
     url = site_root(site_url) + "/_edge/tenant_info"
     try:
-        async with httpx.AsyncClient(transport=transport, timeout=wait) as http:
+        async with httpx.AsyncClient(
+            transport=transport, timeout=wait, verify=verifying_context()
+        ) as http:
             reply = await http.get(url, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
         raise Unreachable(f"cannot read {url}: {type(exc).__name__}", url=url) from None

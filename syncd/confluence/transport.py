@@ -68,6 +68,7 @@ from .errors import (
 )
 from .limit import AdaptiveLimit
 from .settings import ConnectionSettings
+from .tls import verify_setting
 
 log = logging.getLogger("syncd.confluence")
 
@@ -302,7 +303,7 @@ class Transport:
         total = settings.max_connections
         shards = 1 if transport is not None else -(-total // POOL_SHARD)
         sizes = [total // shards + (1 if i < total % shards else 0) for i in range(shards)]
-        tls = httpx.create_ssl_context(verify=settings.verify_tls)  # loaded once, shared
+        tls = verify_setting(settings.verify_tls)  # one per process (syncd.confluence.tls)
         self._clients = [
             httpx.AsyncClient(
                 auth=auth,

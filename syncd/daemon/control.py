@@ -26,10 +26,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aiohttp import web
+if TYPE_CHECKING:  # the server imports aiohttp when it starts: `syncd status` never needs it
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class ControlServer:
         self._inode: tuple[int, int] | None = None
 
     def make_app(self) -> web.Application:
+        from aiohttp import web
+
         app = web.Application(client_max_size=64 * 1024)
         app.router.add_get("/status", self._handle_status)
         # e.g. POST /sync, /pause, /resume, added by the main loop
@@ -101,6 +104,8 @@ class ControlServer:
         sock = _bind_fresh(self.path)
         st = os.stat(self.path)
         self._inode = (st.st_dev, st.st_ino)
+        from aiohttp import web
+
         self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.SockSite(self._runner, sock)
@@ -126,6 +131,8 @@ class ControlServer:
         await self.stop()
 
     async def _handle_status(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         try:
             status = dict(self._status_provider())
         except Exception as exc:

@@ -16,3 +16,7 @@ Start one with :class:`syncd.emulator.server.EmulatorServer` (async) or
   (``--folders``); ``persistence``: ``--data``.
 - ``command``: the ``syncd emulator`` subcommand.
 """
+
+#: The emulated deployments (here, not in ``server``: ``syncd emulator show|edit`` need the
+#: names without importing the web server).
+FLAVORS = ("cloud", "dc")

@@ -1,7 +1,8 @@
 """The control API under ``/_emulator/`` (no auth, not counted, never faulted).
 
 - ``POST /_emulator/faults`` with any of ``webhooks`` (deliver|drop|duplicate|reorder|delay),
-  ``delay_ms``, ``error_rate``, ``error_status``, ``latency_ms``, ``bandwidth_kib_s`` (each
+  ``delay_ms``, ``error_rate``, ``error_status``, ``error_retry_after`` (the ``Retry-After``
+  seconds of an injected 503, default 1; null sends none), ``latency_ms``, ``bandwidth_kib_s`` (each
   response body sent at that rate, after the latency), ``rate_limit_per_s``; answers
   the full fault settings. ``GET`` reads them.
 - ``GET /_emulator/deliveries``: ``{"deliveries": [{id, event, url, status, status_code, time,

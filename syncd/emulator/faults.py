@@ -19,6 +19,10 @@ class Faults:
     delay_ms: int = 0
     error_rate: float = 0.0
     error_status: int = 500
+    #: The ``Retry-After`` (seconds) sent with an injected 503; None sends none. Confluence
+    #: sends it on some transient 5xx and not on others (shared/docs/confluence-api.md §4,
+    #: "Some transient 5xx responses, such as 503, also carry Retry-After").
+    error_retry_after: int | None = 1
     latency_ms: int = 0
     #: Each response's body is sent at this many KiB/s (0: as fast as loopback allows),
     #: on top of `latency_ms`: a large page or attachment costs more than a small one.
@@ -35,6 +39,7 @@ class Faults:
             "delay_ms",
             "error_rate",
             "error_status",
+            "error_retry_after",
             "latency_ms",
             "bandwidth_kib_s",
             "rate_limit_per_s",
@@ -63,6 +68,11 @@ class Faults:
             if status not in (500, 502, 503, 504):
                 raise ValueError("error_status must be 500, 502, 503 or 504")
             self.error_status = status
+        if "error_retry_after" in settings:
+            value = settings["error_retry_after"]
+            self.error_retry_after = (
+                None if value is None else _non_negative_int(settings, "error_retry_after")
+            )
         if "rate_limit_per_s" in settings:
             rate = float(settings["rate_limit_per_s"])
             if rate < 0:
@@ -78,6 +88,7 @@ class Faults:
                 "delay_ms": 0,
                 "error_rate": 0.0,
                 "error_status": 500,
+                "error_retry_after": 1,
                 "latency_ms": 0,
                 "bandwidth_kib_s": 0,
                 "rate_limit_per_s": 0.0,
@@ -90,6 +101,7 @@ class Faults:
             "delay_ms": self.delay_ms,
             "error_rate": self.error_rate,
             "error_status": self.error_status,
+            "error_retry_after": self.error_retry_after,
             "latency_ms": self.latency_ms,
             "bandwidth_kib_s": self.bandwidth_kib_s,
             "rate_limit_per_s": self.rate_limit_per_s,

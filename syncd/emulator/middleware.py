@@ -99,7 +99,8 @@ async def _serve(request: web.Request, handler, st, authenticated: bool) -> web.
                 raise ApiError("Rate limit exceeded", status=429, headers=limited)
             if faults.should_fail():
                 status = faults.error_status
-                headers = {"Retry-After": "1"} if status == 503 else None
+                wait = faults.error_retry_after
+                headers = {"Retry-After": str(wait)} if status == 503 and wait is not None else None
                 raise ApiError("Injected server error", status=status, headers=headers)
         response = await handler(request)
         if faults is not None and faults.bandwidth_kib_s:

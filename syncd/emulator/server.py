@@ -19,15 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
-from syncd.emulator import control, gateway, routes_v1, routes_v2, routes_webhooks
+from syncd.emulator import FLAVORS, control, gateway, routes_v1, routes_v2, routes_webhooks
 from syncd.emulator.deliveries import Deliverer
 from syncd.emulator.faults import Faults
 from syncd.emulator.middleware import pipeline
 from syncd.emulator.seed import seed_corpus, seed_folders, seed_space
 from syncd.emulator.state import STATE_KEY, EmulatorState
 from syncd.emulator.store import Store, make_user
-
-FLAVORS = ("cloud", "dc")
 
 
 def build_store(

@@ -61,6 +61,17 @@ async def test_error_rate_one_fails_every_rest_call_but_not_control(emulator: Em
     async with cloud(emulator) as c:
         r = await c.get("/rest/api/space/DEMO")
         assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+    # Confluence sends Retry-After with some transient 503s, not all (confluence-api.md §4).
+    await set_faults(emulator, error_retry_after=None)
+    async with cloud(emulator) as c:
+        r = await c.get("/rest/api/space/DEMO")
+        assert r.status_code == 503 and "Retry-After" not in r.headers
+    await set_faults(emulator, error_retry_after=7)
+    async with cloud(emulator) as c:
+        r = await c.get("/rest/api/space/DEMO")
+        assert r.status_code == 503 and r.headers["Retry-After"] == "7"
+    emulator.faults.reset()
+    assert emulator.faults.error_retry_after == 1
     async with httpx.AsyncClient() as c:
         assert (await c.get(f"{emulator.root_url}/_emulator/health")).status_code == 200
     await set_faults(emulator, error_rate=0)
@@ -99,6 +110,7 @@ async def test_bandwidth_makes_a_large_body_slower_than_a_small_one(emulator: Em
         {"nonsense": 1},
         {"latency_ms": -5},
         {"bandwidth_kib_s": -1},
+        {"error_retry_after": -1},
     ],
 )
 async def test_bad_fault_settings_are_rejected(emulator: EmulatorServer, body: dict):

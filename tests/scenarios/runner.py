@@ -205,8 +205,8 @@ class Ctx:
     def config(self) -> Config:
         return self.write_config()
 
-    async def open_client(self) -> ConfluenceClient:
-        c = self.config.confluence
+    async def open_client(self, config: Config | None = None) -> ConfluenceClient:
+        c = (config or self.config).confluence
         settings = ConnectionSettings(
             base_url=c.base_url,
             token=c.token,
@@ -231,9 +231,10 @@ class Ctx:
         allow_delete: bool = False,
         dry_run: bool = False,
     ) -> SyncReport:
-        client = await self.open_client()
+        config = self.config  # written and parsed once per run
+        client = await self.open_client(config)
         try:
-            engine = await SyncEngine.open(self.config, client=client)
+            engine = await SyncEngine.open(config, client=client)
             try:
                 report = await engine.run_once(request, allow_delete=allow_delete, dry_run=dry_run)
             finally:
@@ -246,10 +247,10 @@ class Ctx:
     # ---- emulator -------------------------------------------------------------------
 
     async def faults(self, **settings: Any) -> dict:
-        async with httpx.AsyncClient() as http:
-            r = await http.post(self.emu.root_url + "/_emulator/faults", json=settings)
-            r.raise_for_status()
-            return r.json()
+        """What ``POST /_emulator/faults`` does (tests/emulator/test_faults.py covers the
+        route), called in-process: an HTTP client per call cost more than the change."""
+        self.emu.faults.configure(settings)
+        return self.emu.faults.as_dict()
 
     async def clear_faults(self) -> None:
         self.emu.faults.reset()

@@ -165,7 +165,10 @@ class Script:
         elif kind == "sync":
             fault = op[1]
             if fault == "503":
-                ctx.emu.faults.configure({"error_rate": 0.3, "error_status": 503})
+                # without Retry-After: the client's own backoff (a second per 503 else)
+                ctx.emu.faults.configure(
+                    {"error_rate": 0.3, "error_status": 503, "error_retry_after": None}
+                )
             elif fault == "slow":
                 ctx.emu.faults.configure({"latency_ms": 5})
             await ctx.sync()

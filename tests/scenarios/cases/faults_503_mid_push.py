@@ -1,4 +1,9 @@
-"""503s on a third of the requests while five edits are pushed: every edit lands once."""
+"""503s on a third of the requests while five edits are pushed: every edit lands once.
+
+The 503s carry no Retry-After (Confluence sends one with some transient 5xx, not all:
+confluence-api.md §4), so the client backs off on its own schedule. The Retry-After form
+is honoured in tests/confluence/test_client_emulator.py (persistent 503) and here in
+faults_429_storm_first_sync; with it each 503 cost a whole second of this scenario."""
 
 MARKERS = [f"Pushed through 503s, page {i}." for i in range(5)]
 
@@ -31,7 +36,7 @@ SCENARIO = {
     "steps": [
         {"op": "sync", "in_sync": True},
         {"op": "call", "fn": edit_five},
-        {"op": "faults", "set": {"error_rate": 0.35, "error_status": 503}},
+        {"op": "faults", "set": {"error_rate": 0.35, "error_status": 503, "error_retry_after": None}},
         {"op": "sync"},
         {"op": "sync"},
         {"op": "faults", "set": {"error_rate": 0}},
