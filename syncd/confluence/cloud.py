@@ -106,15 +106,23 @@ class CloudBackend(Backend):
                 yield parse_ref_v2(item, kind)
             return
         # The label sweep and the listing are independent requests: they run side by side
-        # (over a 100 ms link the sweep would otherwise add its round trips to the listing's).
+        # (over a 100 ms link the sweep would otherwise add its round trips to the
+        # listing's). Pages listed before the sweep is in wait for it; then they stream.
         sweep = asyncio.ensure_future(self._labels_by_page(space))
+        waiting: list[PageRef] = []
         try:
-            refs = [parse_ref_v2(item, kind) async for item in paginate(self.t, url, params)]
+            async for item in paginate(self.t, url, params):
+                waiting.append(parse_ref_v2(item, kind))
+                if sweep.done():
+                    labels = sweep.result()
+                    for ref in waiting:
+                        yield _labelled(ref, labels)
+                    waiting.clear()
             labels = await sweep
         finally:
             sweep.cancel()
-        for ref in refs:
-            yield ref if labels is None else replace(ref, labels=labels.get(ref.id, ()))
+        for ref in waiting:
+            yield _labelled(ref, labels)
 
     async def iter_subtree_refs(
         self, space: Space, root_id: str, *, with_labels: bool = False
@@ -463,3 +471,8 @@ class CloudBackend(Backend):
 
     async def delete_webhook(self, webhook_id: str) -> None:
         await self.t.request("DELETE", self._hooks(f"/{webhook_id}"))
+
+
+def _labelled(ref: PageRef, labels: dict[str, tuple[str, ...]] | None) -> PageRef:
+    """`ref` with its labels from the sweep (unknown if the sweep failed)."""
+    return ref if labels is None else replace(ref, labels=labels.get(ref.id, ()))

@@ -179,12 +179,13 @@ class ConversionPool:
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
-            snapshot = self.index.copy()
+            # Each worker gets the index as it is when the worker starts (pickled then;
+            # no copy is kept here).
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self._workers,
                 mp_context=_worker_context(),
                 initializer=_start_worker,
-                initargs=(snapshot,),
+                initargs=(self.index,),
             )
         return self._pool
 

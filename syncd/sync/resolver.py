@@ -79,6 +79,13 @@ class PageIndex:
         if title is not None and self._by_title.get(title) == page_id:
             del self._by_title[title]
 
+    def __getstate__(self) -> dict:
+        """Pickled for a conversion worker (`convert_ahead`): without the user names, whose
+        cache holds the state database."""
+        state = dict(self.__dict__)
+        state["users"] = None
+        return state
+
     def copy(self) -> PageIndex:
         """A detached copy without the user names (what a worker process converts with)."""
         other = PageIndex(self.space_key, jira_url=self.jira_url)

@@ -114,3 +114,16 @@ async def test_a_failed_worker_conversion_falls_back_to_the_executor(failure, mo
     assert await pool.take("1", 1, BODY, live.for_page("Here.md")) is None
     assert pool.redone == 1
     pool.close()
+
+
+def test_the_index_goes_to_a_worker_without_its_user_names() -> None:
+    """The pool pickles the live index when a worker starts (no copy is kept); the user
+    names cache holds the state database and stays behind (names go with each page)."""
+    import pickle
+    import threading
+
+    live = index()
+    live.users.db = threading.Lock()  # type: ignore[union-attr]  # unpicklable, as a DB is
+    sent = pickle.loads(pickle.dumps(live))
+    assert sent.users is None and live.users is not None
+    assert sent.for_page("Here.md").page_path("Other") == "Team/Other.md"

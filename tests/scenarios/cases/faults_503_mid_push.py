@@ -36,7 +36,10 @@ SCENARIO = {
     "steps": [
         {"op": "sync", "in_sync": True},
         {"op": "call", "fn": edit_five},
-        {"op": "faults", "set": {"error_rate": 0.35, "error_status": 503, "error_retry_after": None}},
+        {
+            "op": "faults",
+            "set": {"error_rate": 0.35, "error_status": 503, "error_retry_after": None},
+        },
         {"op": "sync"},
         {"op": "sync"},
         {"op": "faults", "set": {"error_rate": 0}},
