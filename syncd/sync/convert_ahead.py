@@ -156,6 +156,17 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def warm_up() -> None:
+    """Start the fork server now (a fresh interpreter importing the converter: a quarter
+    of a second), so that a pool started later only forks. Blocking: run it in a thread,
+    early in a run that will pull many pages (a first sync)."""
+    context = _worker_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 @dataclass
 class _Ahead:
     version: int

@@ -55,7 +55,7 @@ from syncd.sync.container_run import (
     present_dirs,
 )
 from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
-from syncd.sync.convert_ahead import ConversionPool, pool_workers
+from syncd.sync.convert_ahead import ConversionPool, pool_workers, warm_up
 from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
@@ -225,6 +225,8 @@ class SyncEngine:
         #: A first sync's space attachment listing, started beside the page listing and
         #: handed to the run's bulk reads (cancelled if the run does not use it).
         self._early_attachments: asyncio.Task[dict[str, list[Attachment]] | None] | None = None
+        #: A first sync's start of the conversion workers' fork server (a thread).
+        self._warming: asyncio.Future[None] | None = None
 
     @classmethod
     async def open(
@@ -291,6 +293,10 @@ class SyncEngine:
                 early, self._early_attachments = self._early_attachments, None
                 if early is not None:
                     early.cancel()  # started for a bulk listing the run did not use
+                if self._warming is not None:
+                    with contextlib.suppress(Exception):
+                        await self._warming  # a thread: finishes, whatever the run did
+                    self._warming = None
 
     async def _run(
         self, request: SyncRequest | None, *, dry_run: bool, allow_delete: bool
@@ -340,6 +346,10 @@ class SyncEngine:
                     lists_ahead.close()
                     lists_ahead = None
         if not targeted:
+            if not dry_run and not records:
+                # A first sync pulls every page: the conversion workers' fork server
+                # starts now, in a thread, beside the listing.
+                self._warming = asyncio.ensure_future(asyncio.to_thread(warm_up))
             if not dry_run and sync.attachments and not records:
                 # A first sync lists the space's attachments in bulk (see `_read_ahead`):
                 # that listing starts now, beside the page listing, not after the plan.
@@ -447,6 +457,8 @@ class SyncEngine:
         workers = pool_workers(sum(1 for a in plan.actions if isinstance(a, Pull)))
         conversions = ConversionPool(self.index, workers) if workers else None
         if conversions is not None:
+            if self._warming is not None:
+                await asyncio.shield(self._warming)
             conversions.start()
         executor = Executor(
             self.root,
