@@ -187,6 +187,8 @@ class ConversionPool:
         #: tests and benches).
         self.used = 0
         self.redone = 0
+        #: The workers could not start or died: every page converts in-process.
+        self.broken = False
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -201,14 +203,26 @@ class ConversionPool:
         return self._pool
 
     def start(self) -> None:
-        """Start the workers now (their start-up overlaps with the first reads)."""
-        pool = self._executor()
-        for _ in range(self._workers):
-            pool.submit(os.getpid)
+        """Start the workers now (their start-up overlaps with the first reads). If they
+        cannot start (no processes left, no temporary directory for the fork server's
+        socket...), the run converts in this process, as with a handful of pages."""
+        try:
+            pool = self._executor()
+            for _ in range(self._workers):
+                pool.submit(os.getpid)
+        except Exception as exc:
+            self._unavailable(exc)
+
+    def _unavailable(self, exc: BaseException) -> None:
+        log.warning("conversion workers unavailable (%s); converting in this process", exc)
+        self.broken = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def submit(self, page_id: str, version: int, body: str, path: str) -> None:
         """Convert `body` (the page at `version`) ahead, as if its file were `path`."""
-        if page_id in self._ahead:
+        if page_id in self._ahead or self.broken:
             return
         users = self.index.users
         names = {
@@ -218,8 +232,11 @@ class ConversionPool:
             future = asyncio.get_running_loop().run_in_executor(
                 self._executor(), _convert_in_worker, body, path, names
             )
-        except (RuntimeError, concurrent.futures.BrokenExecutor) as exc:
+        except RuntimeError as exc:  # no running loop: nothing to hand the result to
             log.debug("conversion ahead unavailable: %s", exc)
+            return
+        except (OSError, concurrent.futures.BrokenExecutor) as exc:
+            self._unavailable(exc)
             return
         self._ahead[page_id] = _Ahead(version, path, body, future)
 

@@ -458,7 +458,8 @@ class SyncEngine:
         conversions = ConversionPool(self.index, workers) if workers else None
         if conversions is not None:
             if self._warming is not None:
-                await asyncio.shield(self._warming)
+                with contextlib.suppress(Exception):  # start() says what is wrong, if anything
+                    await asyncio.shield(self._warming)
             conversions.start()
         executor = Executor(
             self.root,

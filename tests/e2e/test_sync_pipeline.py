@@ -176,3 +176,31 @@ async def test_a_first_sync_lists_attachments_beside_the_pages_not_after(
     asked_while_listing.clear()
     report = await run_sync(make_config(tmp_path, emu))
     assert report.in_sync and asked_while_listing == []
+
+
+async def test_workers_that_cannot_start_leave_the_conversion_to_the_run(
+    emulator_factory, tmp_path, monkeypatch, caplog
+):
+    """A pool that cannot start (no processes left, no place for the fork server's
+    socket) is not an error: the run converts every page itself."""
+    emu = await emulator_factory(flavor="dc", pages=20, seed=6)
+    pools: list[convert_ahead.ConversionPool] = []
+
+    class Observed(convert_ahead.ConversionPool):
+        def close(self) -> None:
+            pools.append(self)
+            super().close()
+
+    def no_processes():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 2)
+    monkeypatch.setattr(engine_mod, "ConversionPool", Observed)
+    monkeypatch.setattr(convert_ahead, "_worker_context", no_processes)
+    monkeypatch.setattr(convert_ahead, "warm_up", no_processes)
+    monkeypatch.setattr(engine_mod, "warm_up", no_processes)
+    report = await run_sync(make_config(tmp_path, emu))
+    assert report.in_sync, report.errors
+    assert len(md_files(tmp_path / "docs")) == 21
+    assert pools and pools[0].broken and pools[0].used == 0
+    assert "conversion workers unavailable" in caplog.text
