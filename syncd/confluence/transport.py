@@ -318,7 +318,6 @@ class Transport:
             )
             for size in sizes
         ]
-        self._client = self._clients[0]
         self._turn = 0
 
     def __repr__(self) -> str:

@@ -170,7 +170,6 @@ def warm_up() -> None:
 @dataclass
 class _Ahead:
     version: int
-    path: str
     body: str
     future: asyncio.Future
 
@@ -232,13 +231,13 @@ class ConversionPool:
             future = asyncio.get_running_loop().run_in_executor(
                 self._executor(), _convert_in_worker, body, path, names
             )
-        except RuntimeError as exc:  # no running loop: nothing to hand the result to
+        except RuntimeError as exc:  # the pool was shut down (the run is ending)
             log.debug("conversion ahead unavailable: %s", exc)
             return
         except (OSError, concurrent.futures.BrokenExecutor) as exc:
             self._unavailable(exc)
             return
-        self._ahead[page_id] = _Ahead(version, path, body, future)
+        self._ahead[page_id] = _Ahead(version, body, future)
 
     async def take(
         self, page_id: str, version: int, body: str, live: PathResolver

@@ -86,16 +86,6 @@ class PageIndex:
         state["users"] = None
         return state
 
-    def copy(self) -> PageIndex:
-        """A detached copy without the user names (what a worker process converts with)."""
-        other = PageIndex(self.space_key, jira_url=self.jira_url)
-        other._path = dict(self._path)
-        other._by_path = dict(self._by_path)
-        other._aliases = dict(self._aliases)
-        other._title = dict(self._title)
-        other._by_title = dict(self._by_title)
-        return other
-
     def aliases(self) -> dict[str, str]:
         """Old paths of moved pages (folded path -> page id), to persist between runs."""
         return dict(self._aliases)

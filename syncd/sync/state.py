@@ -377,23 +377,24 @@ class StateDB:
         block is a savepoint of the group: an exception undoes that block only.
         """
         with self._mutex:
-            if self._depth:
-                savepoint = self._group and self._depth == 1
-                if savepoint:
-                    self._conn.execute("SAVEPOINT block")
+            if self._depth and not (self._group and self._depth == 1):
+                self._depth += 1  # joins the block it is in
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            if self._depth:  # an action's block inside a group: a savepoint
+                self._conn.execute("SAVEPOINT block")
                 self._depth += 1
                 try:
                     yield self
                 except BaseException:
-                    if savepoint:
-                        self._conn.execute("ROLLBACK TO block")
-                        self._conn.execute("RELEASE block")
-                        savepoint = False
+                    self._conn.execute("ROLLBACK TO block")
                     raise
                 finally:
                     self._depth -= 1
-                    if savepoint:
-                        self._conn.execute("RELEASE block")
+                    self._conn.execute("RELEASE block")
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             self._depth = 1

@@ -76,7 +76,7 @@ async def test_detects_datacenter_and_uses_bearer(clock):
         def after(request: httpx.Request) -> httpx.Response:
             return json_response(200, {"id": 1, "key": "ENG", "name": "E"})
 
-        client._transport._client._transport = httpx.MockTransport(after)
+        client._transport._clients[0]._transport = httpx.MockTransport(after)
         await client.get_space("ENG")
     finally:
         await client.aclose()
@@ -199,7 +199,7 @@ async def test_retried_update_meeting_someone_elses_version_is_a_conflict(make_c
             server.body = "<p>someone else</p>"  # a concurrent editor overwrote at v6
         return response
 
-    client._transport._client._transport = httpx.MockTransport(handler)
+    client._transport._clients[0]._transport = httpx.MockTransport(handler)
     with pytest.raises(VersionConflict):
         await client.update_page("9", title="T", body="<p>new</p>", base_version=5)
 

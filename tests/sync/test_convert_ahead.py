@@ -7,6 +7,8 @@ writes exactly what an in-process conversion would have written.
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from syncd.convert import storage_to_markdown
@@ -28,6 +30,11 @@ BODY = (
 )
 
 
+def sent(idx: PageIndex) -> PageIndex:
+    """The index as a worker receives it (the pool pickles it when the worker starts)."""
+    return pickle.loads(pickle.dumps(idx))
+
+
 def index() -> PageIndex:
     idx = PageIndex("DOCS")
     idx.set_page("1", "Here", "Here.md")
@@ -46,7 +53,7 @@ def test_workers_only_for_many_pulls_on_several_cores() -> None:
 
 def test_a_worker_conversion_is_the_in_process_one_while_the_index_agrees() -> None:
     live = index()
-    _use_index(live.copy())
+    _use_index(sent(live))
     names = {("account-id", "557058:abc"): "Ada Lovelace"}
     markdown, sidecar, questions = _convert_in_worker(BODY, "Here.md", names)
     expected = storage_to_markdown(BODY, resolver=live.for_page("Here.md"))
@@ -66,7 +73,7 @@ def test_a_worker_conversion_is_the_in_process_one_while_the_index_agrees() -> N
 
 def test_a_user_name_learnt_after_the_worker_ran_is_a_difference() -> None:
     live = index()
-    _use_index(live.copy())
+    _use_index(sent(live))
     _, _, questions = _convert_in_worker(BODY, "Here.md", {})  # name not known yet
     assert not same_answers(questions, live.for_page("Here.md"))
 
@@ -119,11 +126,10 @@ async def test_a_failed_worker_conversion_falls_back_to_the_executor(failure, mo
 def test_the_index_goes_to_a_worker_without_its_user_names() -> None:
     """The pool pickles the live index when a worker starts (no copy is kept); the user
     names cache holds the state database and stays behind (names go with each page)."""
-    import pickle
     import threading
 
     live = index()
     live.users.db = threading.Lock()  # type: ignore[union-attr]  # unpicklable, as a DB is
-    sent = pickle.loads(pickle.dumps(live))
-    assert sent.users is None and live.users is not None
-    assert sent.for_page("Here.md").page_path("Other") == "Team/Other.md"
+    received = sent(live)
+    assert received.users is None and live.users is not None
+    assert received.for_page("Here.md").page_path("Other") == "Team/Other.md"

@@ -176,7 +176,7 @@ class Dispatch(GroupCommit):
             await self._learn_users(page.body)
         except ConfluenceError:
             return  # the pull asks again at its turn, and reports what fails then
-        path = self.index.path_of(page.id) or self.cur(action.path) or action.path
+        path = self.index.path_of(page.id) or self.cur(action.path)
         if path:
             self.conversions.submit(page.id, page.version, page.body, path)
 
