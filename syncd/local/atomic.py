@@ -15,7 +15,9 @@ Many writes in a row (a first sync) can share their directory fsyncs: with a
 :class:`DirSyncs` passed as ``dirs``, each write still fsyncs its own data before the rename,
 but the fsync that makes the rename (or a new folder) durable is owed to the directory and
 paid once per directory by :meth:`DirSyncs.flush`. The caller flushes before it records the
-files as written (see `syncd.sync.executor.durability`).
+files as written (see `syncd.sync.executor.durability`). With a
+:class:`~syncd.local.write_batch.WriteBatch` passed as ``batch``, the data fsyncs are shared
+too: the temp files are made durable together before their renames.
 
 Writes never follow symbolic links below the root: the path is walked one directory at a
 time with ``O_NOFOLLOW``, so a symlinked folder or file (which could point outside the
@@ -36,6 +38,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syncd.local.write_batch import WriteBatch
 
 TEMP_PREFIX = ".syncd."
 TEMP_SUFFIX = ".tmp"
@@ -191,6 +197,7 @@ def atomic_write(
     if_hash: str | None = None,
     make_parents: bool = True,
     dirs: DirSyncs | None = None,
+    batch: WriteBatch | None = None,
 ) -> WriteResult:
     """Atomically replace ``root/rel`` with ``data``; return what is now on disk.
 
@@ -201,7 +208,9 @@ def atomic_write(
     ``if_hash`` re-verifies the current content right before the swap: a sha256 hex digest
     the existing file must have, or :data:`MISSING` when it must not exist; otherwise
     :class:`ChangedOnDiskError` is raised and nothing is written. With ``dirs``, the
-    directory fsyncs are owed to it (see :class:`DirSyncs`).
+    directory fsyncs are owed to it (see :class:`DirSyncs`). With ``batch``, the write
+    stops at a complete temp file that the batch makes durable and renames later (see
+    :mod:`syncd.local.write_batch`); the result is what the file will be.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     root_p = Path(root)
@@ -210,6 +219,8 @@ def atomic_write(
     name = parts[-1]
     if not _USE_DIR_FD:  # pragma: no cover - Windows
         return _atomic_write_by_path(root_p, parts, payload, mode=mode, if_hash=if_hash)
+    if batch is not None:
+        dirs = batch.dirs
 
     with _open_parent(root_p, parts, create=make_parents, dirs=dirs) as dfd:
         existing_mode = None
@@ -237,10 +248,17 @@ def atomic_write(
                     final_mode = 0o666 & ~_umask()
                 os.fchmod(fd, final_mode)
                 _set_lagged_mtime(fd)
-                _fsync(fd)
+                if batch is None:
+                    _fsync(fd)
                 fst = os.fstat(fd)
             finally:
                 os.close(fd)
+            if batch is not None:
+                result = WriteResult(
+                    rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload), fst.st_ino
+                )
+                batch.add(dfd, tmp, name, if_hash, result)
+                return result
             if if_hash is not None:  # narrow the window: re-check right before the swap
                 _verify(dfd, name, rel_posix, _exists(dfd, name), if_hash)
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)

@@ -85,7 +85,7 @@ class Pulling(ExecutorBase):
             markdown = sidecar.markdown = keep_wording(old_doc.body, markdown)
         text = self._render(page.id, page.title, labels, markdown, old_doc)
         if old_doc is None or text != old_text:
-            self._write(path, text, expect=expect)
+            self._write(path, text, expect=expect, batched=True)
             event = "created_local" if old_doc is None else "pulled"
             self._applied(event, "remote->local", page.id, page.title, page.version, path)
         self._record(page, path, markdown, sidecar, labels=labels)

@@ -28,6 +28,8 @@ class PageRecords(ExecutorBase):
     ) -> PageRecord:
         mtime, size = self._stat(path)
         old = self.db.get_page(page.id)
+        if self._batch is not None and path in self._batch:
+            self._undo.setdefault(path, (page.id, old))
         record = PageRecord(
             page_id=page.id,
             local_path=path,
