@@ -21,32 +21,28 @@ name for the next page, the stat of a file just written) ask the batch (:meth:`r
 file is removed and :meth:`publish` reports it, for the caller to undo what it recorded.
 
 ``syncfs`` flushes the whole file system, other programs' pending writes included: it is
-used only for a batch of :data:`SYNCFS_MIN_FILES` files or more, where it replaces that many
-journal commits. Where it is missing or fails, each file is fsynced.
+used only for a batch of ``SYNCFS_MIN_FILES`` files or more, where it replaces that many
+journal commits (see :func:`syncd.local.atomic.sync_file_systems`). Where it is missing or
+fails, each file is fsynced.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from syncd.local.atomic import (
     _NOFOLLOW,
+    SYNCFS_MIN_FILES,
     DirSyncs,
     WriteResult,
     _exists,
     _fsync,
     _verify,
+    sync_file_systems,
 )
-
-log = logging.getLogger(__name__)
-
-#: Below this many files, an fsync each costs less than flushing the whole file system.
-SYNCFS_MIN_FILES = 8
 
 
 @dataclass
@@ -142,7 +138,9 @@ class WriteBatch:
             self._close()
 
     def _make_durable(self, pending: list[_Pending]) -> None:
-        if len(pending) >= SYNCFS_MIN_FILES and self._syncfs({p.dir_key for p in pending}):
+        if len(pending) >= SYNCFS_MIN_FILES and sync_file_systems(
+            self._dir_fds[key] for key in {p.dir_key for p in pending}
+        ):
             return
         for p in pending:
             fd = os.open(p.tmp, os.O_RDONLY | _NOFOLLOW, dir_fd=self._dir_fds[p.dir_key])
@@ -150,22 +148,6 @@ class WriteBatch:
                 _fsync(fd)
             finally:
                 os.close(fd)
-
-    def _syncfs(self, dir_keys: set[tuple[int, int]]) -> bool:
-        """One ``syncfs`` per file system holding the files; False where unavailable."""
-        syncfs = _syncfs_function()
-        if syncfs is None:
-            return False
-        done: set[int] = set()
-        for key in dir_keys:
-            device = key[0]
-            if device in done:
-                continue
-            if syncfs(self._dir_fds[key]) != 0:
-                log.debug("syncfs failed (errno %s); fsyncing each file", _errno())
-                return False
-            done.add(device)
-        return True
 
     def _unlink(self, p: _Pending) -> None:
         with contextlib.suppress(OSError, KeyError):
@@ -175,31 +157,3 @@ class WriteBatch:
         fds, self._dir_fds = list(self._dir_fds.values()), {}
         for fd in fds:
             os.close(fd)
-
-
-_SYNCFS: object = None  # not looked up yet
-
-
-def _syncfs_function():  # type: ignore[no-untyped-def]
-    """libc's ``syncfs(fd)`` (Linux), or None."""
-    global _SYNCFS
-    if _SYNCFS is None:
-        _SYNCFS = False
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                libc = ctypes.CDLL(None, use_errno=True)
-                function = libc.syncfs
-                function.argtypes = [ctypes.c_int]
-                function.restype = ctypes.c_int
-                _SYNCFS = function
-            except (OSError, AttributeError):
-                pass
-    return _SYNCFS or None
-
-
-def _errno() -> int:
-    import ctypes
-
-    return ctypes.get_errno()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.local import write_batch
+from syncd.local import atomic, write_batch
 from syncd.local.atomic import (
     MISSING,
     MTIME_LAG_NS,
@@ -42,13 +42,14 @@ def syncs(monkeypatch):
         real_fsync(fd)
 
     monkeypatch.setattr(write_batch, "_fsync", fsync)
-    real_syncfs = write_batch._syncfs_function()
+    real_sync = write_batch.sync_file_systems
 
-    def syncfs(fd: int) -> int:
-        calls.append(("syncfs", fd))
-        return real_syncfs(fd) if real_syncfs is not None else 0
+    def sync_file_systems(fds) -> bool:
+        fds = list(fds)
+        calls.extend(("syncfs", fd) for fd in fds)
+        return real_sync(fds)
 
-    monkeypatch.setattr(write_batch, "_syncfs_function", lambda: syncfs)
+    monkeypatch.setattr(write_batch, "sync_file_systems", sync_file_systems)
     return calls
 
 
@@ -83,31 +84,30 @@ def test_files_appear_only_at_publish_with_their_bytes_and_lagged_mtime(tmp_path
 
 
 def test_every_file_is_durable_before_the_first_rename(tmp_path, syncs, monkeypatch):
-    events: list[str] = []
     real_replace = os.replace
 
     def replace(src, dst, **kw):
-        events.append(f"rename {dst}")
+        syncs.append(("rename", dst))
         real_replace(src, dst, **kw)
 
+    n = SYNCFS_MIN_FILES + 2
     batch = WriteBatch(DirSyncs())
-    for i in range(SYNCFS_MIN_FILES + 2):
+    for i in range(n):
         atomic_write(tmp_path, f"f{i}.md", f"{i}\n", batch=batch)
     monkeypatch.setattr(write_batch.os, "replace", replace)
     assert syncs == []  # nothing synced while writing
     batch.publish()
-    # Many files on Linux: one syncfs, before any rename.
-    if write_batch.sys.platform.startswith("linux"):
-        assert [kind for kind, _ in syncs] == ["syncfs"]
-    assert len(events) == SYNCFS_MIN_FILES + 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"f{i}.md" for i in range(SYNCFS_MIN_FILES + 2)
-    )
+    kinds = [kind for kind, _ in syncs]
+    if atomic._syncfs_function() is not None:  # many files: one syncfs, then the renames
+        assert kinds == ["syncfs"] + ["rename"] * n
+    else:
+        assert kinds == ["fsync"] * n + ["rename"] * n
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"f{i}.md" for i in range(n))
 
 
 def test_a_failing_syncfs_falls_back_to_an_fsync_per_file(tmp_path, monkeypatch):
     fsyncs: list[int] = []
-    monkeypatch.setattr(write_batch, "_syncfs_function", lambda: lambda fd: -1)
+    monkeypatch.setattr(atomic, "_SYNCFS", lambda fd: -1)  # syncfs exists but fails
     monkeypatch.setattr(write_batch, "_fsync", lambda fd: fsyncs.append(fd))
     batch = WriteBatch(DirSyncs())
     for i in range(SYNCFS_MIN_FILES):
@@ -165,7 +165,7 @@ def test_data_that_cannot_be_made_durable_is_never_renamed(tmp_path, monkeypatch
     def broken(fd: int) -> None:
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(write_batch, "_syncfs_function", lambda: None)
+    monkeypatch.setattr(atomic, "_SYNCFS", False)  # no syncfs on this system
     monkeypatch.setattr(write_batch, "_fsync", broken)
     (tmp_path / "kept.md").write_text("old\n")
     batch = WriteBatch(DirSyncs())
@@ -177,3 +177,21 @@ def test_data_that_cannot_be_made_durable_is_never_renamed(tmp_path, monkeypatch
     assert (tmp_path / "kept.md").read_text() == "old\n"
     assert not (tmp_path / "new.md").exists()
     assert temp_files(tmp_path) == []
+
+
+def test_many_folders_owed_an_fsync_are_flushed_with_one_syncfs(tmp_path, monkeypatch):
+    calls: list[str] = []
+    monkeypatch.setattr(atomic, "_fsync", lambda fd: calls.append("fsync"))
+    monkeypatch.setattr(atomic, "_SYNCFS", lambda fd: calls.append("syncfs") or 0)
+    few, many = DirSyncs(), DirSyncs()
+    for i in range(SYNCFS_MIN_FILES + 3):
+        (tmp_path / f"d{i}").mkdir()
+        fd = os.open(tmp_path / f"d{i}", os.O_RDONLY)
+        (many if i >= 3 else few).owe(fd)
+        os.close(fd)
+    few.flush()
+    assert calls == ["fsync"] * 3
+    calls.clear()
+    many.flush()
+    assert calls == ["syncfs"]  # one file system: one call
+    assert len(many) == 0
