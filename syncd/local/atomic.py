@@ -209,6 +209,24 @@ def _open_parent(
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _parent_folder(
+    root: Path, parts: list[str], *, create: bool, dirs: DirSyncs | None, batch: WriteBatch | None
+) -> Iterator[int]:
+    """`_open_parent`; with a batch, each folder is walked once per batch and its fd kept
+    (a batch writes many files into few folders)."""
+    if batch is None:
+        with _open_parent(root, parts, create=create, dirs=dirs) as dfd:
+            yield dfd
+        return
+    folder = tuple(parts[:-1])
+    dfd = batch.folder_fd(folder)
+    if dfd is None:
+        with _open_parent(root, parts, create=create, dirs=dirs) as opened:
+            dfd = batch.keep_folder(folder, opened)
+    yield dfd
+
+
 def _check_without_dir_fd(root: Path, parts: list[str]) -> Path:
     """Fallback for platforms without ``dir_fd`` (Windows): lstat every component."""
     cur = root
@@ -267,7 +285,7 @@ def atomic_write(
     if batch is not None:
         dirs = batch.dirs
 
-    with _open_parent(root_p, parts, create=make_parents, dirs=dirs) as dfd:
+    with _parent_folder(root_p, parts, create=make_parents, dirs=dirs, batch=batch) as dfd:
         existing_mode = None
         try:
             st = os.stat(name, dir_fd=dfd, follow_symlinks=False)

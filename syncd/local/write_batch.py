@@ -15,6 +15,9 @@ each temp file over its target, and owe each directory its fsync (:class:`DirSyn
 the caller flushes before recording the files). The guarantee is unchanged: a name only
 ever points at complete, durable bytes, and no record says a file is written before it is.
 
+A batch writes many files into few folders: each folder is walked from the root (without
+following links) once per batch, and its fd kept for the batch's later writes there.
+
 Until :meth:`publish`, the files are not at their names: callers that look for them (a free
 name for the next page, the stat of a file just written) ask the batch (:meth:`result`,
 :meth:`names_in`, :meth:`read`). A target that changed meanwhile is not replaced: its temp
@@ -61,6 +64,8 @@ class WriteBatch:
         self.dirs = dirs
         self._pending: dict[str, _Pending] = {}
         self._dir_fds: dict[tuple[int, int], int] = {}
+        #: Folders (as path parts below the root) walked once, by the fd kept for them.
+        self._folders: dict[tuple[str, ...], int] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -68,10 +73,27 @@ class WriteBatch:
     def __contains__(self, rel: object) -> bool:
         return rel in self._pending
 
+    def folder_fd(self, folder: tuple[str, ...]) -> int | None:
+        """The fd kept for `folder` (parts below the root), if it was walked already."""
+        return self._folders.get(folder)
+
+    def keep_folder(self, folder: tuple[str, ...], dfd: int) -> int:
+        """Keep (a duplicate of) `dfd`, just walked to `folder`, for the batch's next
+        writes there; returns the kept fd."""
+        kept = self._dir_fds.get(self._key(dfd))
+        if kept is None:
+            kept = self._dir_fds[self._key(dfd)] = os.dup(dfd)
+        self._folders[folder] = kept
+        return kept
+
+    @staticmethod
+    def _key(dfd: int) -> tuple[int, int]:
+        st = os.fstat(dfd)
+        return (st.st_dev, st.st_ino)
+
     def add(self, dfd: int, tmp: str, name: str, if_hash: str | None, result: WriteResult) -> None:
         """Take over `tmp` (complete, not yet durable) in the directory open as `dfd`."""
-        st = os.fstat(dfd)
-        key = (st.st_dev, st.st_ino)
+        key = self._key(dfd)
         if key not in self._dir_fds:
             self._dir_fds[key] = os.dup(dfd)
         earlier = self._pending.pop(result.path, None)
@@ -155,5 +177,6 @@ class WriteBatch:
 
     def _close(self) -> None:
         fds, self._dir_fds = list(self._dir_fds.values()), {}
+        self._folders = {}
         for fd in fds:
             os.close(fd)

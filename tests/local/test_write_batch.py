@@ -195,3 +195,38 @@ def test_many_folders_owed_an_fsync_are_flushed_with_one_syncfs(tmp_path, monkey
     many.flush()
     assert calls == ["syncfs"]  # one file system: one call
     assert len(many) == 0
+
+
+def test_a_batch_walks_each_folder_once_and_never_through_a_link_put_there_later(
+    tmp_path, monkeypatch
+):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    walks: list[tuple[str, ...]] = []
+    real_open_parent = atomic._open_parent
+
+    def open_parent(base, parts, **kw):
+        walks.append(tuple(parts[:-1]))
+        return real_open_parent(base, parts, **kw)
+
+    monkeypatch.setattr(atomic, "_open_parent", open_parent)
+    batch = WriteBatch(DirSyncs())
+    for i in range(4):
+        atomic_write(root, f"sub/f{i}.md", "x", batch=batch)
+    atomic_write(root, "top.md", "x", batch=batch)
+    assert walks == [("sub",), ()]
+    # The folder is swapped for a link out of the root: the batch keeps writing into the
+    # folder it walked (now renamed), never through the link.
+    (root / "sub").rename(root / "moved")
+    (root / "sub").symlink_to(outside)
+    atomic_write(root, "sub/late.md", "late", batch=batch)
+    assert batch.publish() == []
+    assert list(outside.iterdir()) == []
+    assert sorted(p.name for p in (root / "moved").iterdir()) == [
+        "f0.md",
+        "f1.md",
+        "f2.md",
+        "f3.md",
+        "late.md",
+    ]
