@@ -43,10 +43,11 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def iter_refs(
-        self, space: Space, kind: Kind, *, with_labels: bool = False
+        self, space: Space, kind: Kind, *, with_labels: bool = False, expected: int | None = None
     ) -> AsyncIterator[PageRef]:
         """Light records of the space's current content. ``with_labels``: also fill
-        ``PageRef.labels`` where they can be loaded completely (else None)."""
+        ``PageRef.labels`` where they can be loaded completely (else None). ``expected``:
+        how many there were last time, if known (offset listings ask ahead up to it)."""
 
     #: ``iter_subtree_refs`` is served (Cloud's descendants endpoints); otherwise a
     #: ``root_page`` subtree is cut out of the space listing.

@@ -367,6 +367,7 @@ class ConfluenceClient:
         root_page: str | None = None,
         include_blogposts: bool = False,
         with_labels: bool = False,
+        expected_pages: int | None = None,
     ) -> AsyncIterator[PageRef]:
         """Stream the current pages of a space as light records (no bodies).
 
@@ -380,7 +381,8 @@ class ConfluenceClient:
         page of the space): on Cloud from the subtree's own listing, so pages below folders
         (whiteboards, databases, embeds) count and the cost follows the subtree; on Data
         Center (no folders) cut out of the space listing. Blog posts (no parents) follow
-        the pages when asked for.
+        the pages when asked for. ``expected_pages``: the pages the space had last time, if
+        known (an offset listing asks for its next pages ahead, up to that many).
         """
         space = await self.get_space(space_key)
         if root_page is not None and self._backend.lists_subtrees:
@@ -424,7 +426,9 @@ class ConfluenceClient:
                 outside.add(item.id)
                 stack.extend(pending.pop(item.id, ()))
 
-        async for ref in self._backend.iter_refs(space, "page", with_labels=with_labels):
+        async for ref in self._backend.iter_refs(
+            space, "page", with_labels=with_labels, expected=expected_pages
+        ):
             if root_page is None:
                 if ref.parent_id is None or ref.parent_id in emitted:
                     for item in release(ref):

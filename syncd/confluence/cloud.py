@@ -94,8 +94,9 @@ class CloudBackend(Backend):
         raise NotFound(f"no space with key {key!r}", status=404, method="GET", url="/spaces")
 
     async def iter_refs(
-        self, space: Space, kind: Kind, *, with_labels: bool = False
+        self, space: Space, kind: Kind, *, with_labels: bool = False, expected: int | None = None
     ) -> AsyncIterator[PageRef]:
+        # `expected` is not used: a cursor cannot be asked for before its page arrives.
         params: dict[str, str] = {"status": "current", "limit": str(self.page_size)}
         if kind == "page":
             params["depth"] = "all"

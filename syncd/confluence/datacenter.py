@@ -22,7 +22,7 @@ from .models import (
     parse_space_v1,
     parse_webhook_dc,
 )
-from .pagination import paginate
+from .pagination import paginate, paginate_ahead
 from .transport import Reply
 
 _PAGE_EXPAND = "body.storage,version,ancestors,space,metadata.labels"
@@ -63,7 +63,7 @@ class DataCenterBackend(Backend):
         return parse_space_v1(reply.json())
 
     async def iter_refs(
-        self, space: Space, kind: Kind, *, with_labels: bool = False
+        self, space: Space, kind: Kind, *, with_labels: bool = False, expected: int | None = None
     ) -> AsyncIterator[PageRef]:
         expand = "version,ancestors" if kind == "page" else "version"
         if with_labels:
@@ -75,7 +75,8 @@ class DataCenterBackend(Backend):
             "limit": str(self.page_size),
             "expand": expand,
         }
-        async for item in paginate(self.t, self.v1("/content"), params):
+        # Offset pages: the next ones are asked for before their turn (`paginate_ahead`).
+        async for item in paginate_ahead(self.t, self.v1("/content"), params, expected=expected):
             ref = parse_ref_v1(item)
             ref = replace(ref, space_id=ref.space_id or space.id, kind=kind)
             if with_labels:

@@ -498,7 +498,11 @@ async def list_remote(
     tree: list[LayoutRecord] = []
     parents: dict[str, str] = {}  # container id -> kind, from the pages' parentType
     async for ref in client.iter_page_tree(
-        space_key, root_page=root_page, include_blogposts=blog_posts, with_labels=True
+        space_key,
+        root_page=root_page,
+        include_blogposts=blog_posts,
+        with_labels=True,
+        expected_pages=sum(1 for r in records.values() if r.kind == "page") or None,
     ):
         remotes[ref.id] = remote_entry(ref, root_id)
         if ref.kind == "page":

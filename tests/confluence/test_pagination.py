@@ -207,3 +207,95 @@ async def test_tree_is_parents_first_and_subtree_filters(make_client):
     descendants_served = False
     sub = [r.id async for r in client.iter_page_tree("ENG", root_page="2")]
     assert sub == ["2", "4", "5"]
+
+
+def dc_listing(total: int, limit: int, requested: list[int], *, fail_from: int | None = None):
+    """A DC content listing of `total` pages, `limit` per answer, next links as the DC
+    spec shows them (relative, absent on the last page); records each `start` asked."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/rest/api/space/ENG":
+            return json_response(200, {"id": 42, "key": "ENG", "name": "Eng"})
+        start = int(request.url.params.get("start", "0"))
+        requested.append(start)
+        if fail_from is not None and start >= fail_from:
+            return json_response(500, {"message": "boom"})
+        items = [
+            {
+                "id": str(100 + i),
+                "type": "page",
+                "title": f"P{i}",
+                "status": "current",
+                "version": {"number": 1},
+                "ancestors": [],
+            }
+            for i in range(start, min(total, start + limit))
+        ]
+        links = {"base": "http://confluence.test", "context": ""}
+        if start + limit < total:
+            links["next"] = (
+                f"/rest/api/content?spaceKey=ENG&type=page&limit={limit}&start={start + limit}"
+            )
+        body = {"results": items, "start": start, "limit": limit, "size": len(items)}
+        return json_response(200, {**body, "_links": links})
+
+    return handler
+
+
+async def test_dc_listing_asks_for_its_next_pages_ahead_and_yields_each_page_once(make_client):
+    requested: list[int] = []
+    client = await make_client(dc_listing(11, 2, requested), deployment="datacenter")
+    refs = [r.id async for r in client.iter_page_tree("ENG")]
+    assert refs == [str(100 + i) for i in range(11)]
+    needed = set(range(0, 11, 2))
+    assert needed <= set(requested) and len(requested) == len(set(requested))
+    assert len(requested) <= len(needed) + 3  # at most `PAGES_AHEAD` asked past the end
+
+
+async def test_dc_listing_of_a_known_size_asks_for_nothing_past_the_end(make_client):
+    requested: list[int] = []
+    client = await make_client(dc_listing(11, 2, requested), deployment="datacenter")
+    refs = [r.id async for r in client.iter_page_tree("ENG", expected_pages=11)]
+    assert len(refs) == 11
+    assert sorted(requested) == list(range(0, 11, 2))
+
+
+async def test_pages_asked_ahead_that_fail_past_the_end_harm_nothing(make_client):
+    requested: list[int] = []
+    handler = dc_listing(6, 2, requested, fail_from=6)
+    client = await make_client(handler, deployment="datacenter", max_attempts=1)
+    refs = [r.id async for r in client.iter_page_tree("ENG")]
+    assert refs == [str(100 + i) for i in range(6)]
+    assert any(s >= 6 for s in requested)  # asked ahead, failed, and nobody cared
+
+
+async def test_an_answer_that_pages_differently_is_followed_link_by_link(make_client):
+    """Only the server's links count: a page asked for ahead is used only at the exact
+    link the server gave. Here the server's links change shape (parameter order) and
+    step (a capped `limit`) midway."""
+    requested: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/rest/api/space/ENG":
+            return json_response(200, {"id": 42, "key": "ENG", "name": "Eng"})
+        requested.append(str(request.url.query, "ascii"))
+        start = int(request.url.params.get("start", "0"))
+        limit = 3 if start < 3 else 2  # the server caps the page size after the first
+        items = [
+            {"id": str(100 + i), "type": "page", "title": f"P{i}", "status": "current"}
+            | {"version": {"number": 1}, "ancestors": []}
+            for i in range(start, min(9, start + limit))
+        ]
+        links = {"base": "http://confluence.test", "context": ""}
+        if start + limit < 9:
+            links["next"] = (
+                f"/rest/api/content?spaceKey=ENG&limit={limit}&start={start + limit}"
+                if start < 3
+                else f"/rest/api/content?start={start + limit}&spaceKey=ENG&limit={limit}"
+            )
+        body = {"results": items, "start": start, "limit": limit, "size": len(items)}
+        return json_response(200, {**body, "_links": links})
+
+    client = await make_client(handler, deployment="datacenter")
+    refs = [r.id async for r in client.iter_page_tree("ENG")]
+    assert refs == [str(100 + i) for i in range(9)]  # each once, in order
