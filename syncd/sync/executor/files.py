@@ -37,7 +37,9 @@ class FileAccess(ExecutorBase):
             self.observer.expect_write(rel, sha256_bytes(data))
         result = atomic_write(self.root, rel, data, if_hash=expect, dirs=self._dirs)
         if is_page_path(rel):
-            self._scan_rows[rel] = written_page_row(result, text)
+            rendered = self._rendered
+            doc = rendered[1] if rendered is not None and rendered[0] is text else None
+            self._scan_rows[rel] = written_page_row(result, text, doc)
 
     def _cache_attachments(self, page_id: str, written: list[str]) -> None:
         """Scan-cache rows for the attachment files a pull just wrote (from their records,
@@ -63,7 +65,9 @@ class FileAccess(ExecutorBase):
     ) -> str:
         extra = dict(old.meta.extra) if old is not None else {}
         meta = FrontMatter(page_id=page_id, title=title, labels=tuple(labels), extra=extra)
-        return frontmatter.render(meta, body)
+        text, doc = frontmatter.render_and_parse(meta, body)
+        self._rendered = (text, doc)
+        return text
 
     def _sha_of(self, rel: str) -> str:
         try:
