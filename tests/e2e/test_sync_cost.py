@@ -94,6 +94,10 @@ async def test_a_first_sync_parses_none_of_its_files_and_caches_what_reading_the
         assert (size, mtime_ns, inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
         parsed_now = snapshots_mod.parse_file(snapshots_mod.read_text(docs, path), path, sha)
         assert data == json.dumps(parsed_now.to_list(), ensure_ascii=False)
+    # The records hold the stat of the file as written (from the write, not a second stat).
+    for record in records.values():
+        st = os.stat(docs / record.local_path)
+        assert (record.local_mtime_ns, record.local_size) == (st.st_mtime_ns, st.st_size)
 
 
 async def test_a_same_size_edit_right_after_a_pull_is_seen(emu, tmp_path):

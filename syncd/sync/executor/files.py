@@ -7,7 +7,7 @@ import os
 from syncd.confluence.models import Page
 from syncd.convert import Sidecar, storage_to_markdown
 from syncd.local import frontmatter
-from syncd.local.atomic import MISSING, atomic_write, sha256_bytes
+from syncd.local.atomic import MISSING, WriteResult, atomic_write, sha256_bytes
 from syncd.local.frontmatter import FrontMatter
 from syncd.local.ignore import is_page_path
 from syncd.sync.executor.base import ExecutorBase
@@ -30,7 +30,7 @@ class FileAccess(ExecutorBase):
             raise Held(f"{rel}: {exc}; fix the front matter to sync this page") from None
         return text, doc
 
-    def _write(self, rel: str, text: str, *, expect: str | None = None) -> None:
+    def _write(self, rel: str, text: str, *, expect: str | None = None) -> WriteResult:
         """Atomic write; `expect` is the sha256 the file must still have (MISSING: absent)."""
         data = text.encode("utf-8", errors="surrogateescape")
         if self.observer is not None:
@@ -40,6 +40,7 @@ class FileAccess(ExecutorBase):
             rendered = self._rendered
             doc = rendered[1] if rendered is not None and rendered[0] is text else None
             self._scan_rows[rel] = written_page_row(result, text, doc)
+        return result
 
     def _cache_attachments(self, page_id: str, written: list[str]) -> None:
         """Scan-cache rows for the attachment files a pull just wrote (from their records,
@@ -76,7 +77,11 @@ class FileAccess(ExecutorBase):
         except FileNotFoundError:
             return MISSING
 
-    def _stat(self, rel: str) -> tuple[int | None, int | None]:
+    def _stat(self, rel: str, written: WriteResult | None = None) -> tuple[int | None, int | None]:
+        """(mtime_ns, size) of the file; `written`: its write a moment ago, whose answer
+        (taken by `atomic_write` from the file it renamed into place) is used instead."""
+        if written is not None and written.path == rel:
+            return written.mtime_ns, written.size
         try:
             st = os.stat(self.root / rel, follow_symlinks=False)
         except OSError:

@@ -6,6 +6,7 @@ import time
 
 from syncd.confluence.models import Page
 from syncd.convert import Sidecar
+from syncd.local.atomic import WriteResult
 from syncd.sync.executor.base import ExecutorBase
 from syncd.sync.model import body_hash
 from syncd.sync.records import PageRecord
@@ -25,9 +26,13 @@ class PageRecords(ExecutorBase):
         title: str | None = None,
         parent_id: str | None = None,
         drop: str | None = None,
+        written: WriteResult | None = None,
     ) -> PageRecord:
-        mtime, size = self._stat(path)
-        old = self.db.get_page(page.id)
+        """`written`: the write of `path` this action just made (its stat is not taken
+        again); `labels` None keeps Confluence's, else the recorded ones."""
+        mtime, size = self._stat(path, written)
+        if labels is None:
+            labels = page.labels or self._recorded_labels(page.id)
         record = PageRecord(
             page_id=page.id,
             local_path=path,
@@ -38,11 +43,7 @@ class PageRecords(ExecutorBase):
             local_hash=body_hash(markdown),
             kind=page.kind,
             base_sidecar=sidecar.to_json() if sidecar is not None else None,
-            labels=tuple(
-                sorted(
-                    labels if labels is not None else (page.labels or (old.labels if old else ()))
-                )
-            ),
+            labels=tuple(sorted(labels)),
             local_mtime_ns=mtime,
             local_size=size,
             synced_at=time.time(),
@@ -55,3 +56,7 @@ class PageRecords(ExecutorBase):
             self._flush_scan_rows()
         self.index.set_page(page.id, record.title, path)
         return record
+
+    def _recorded_labels(self, page_id: str) -> tuple[str, ...]:
+        old = self.db.get_page(page_id)
+        return old.labels if old else ()
