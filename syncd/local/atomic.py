@@ -15,7 +15,9 @@ Many writes in a row (a first sync) can share their directory fsyncs: with a
 :class:`DirSyncs` passed as ``dirs``, each write still fsyncs its own data before the rename,
 but the fsync that makes the rename (or a new folder) durable is owed to the directory and
 paid once per directory by :meth:`DirSyncs.flush`. The caller flushes before it records the
-files as written (see `syncd.sync.executor.durability`).
+files as written (see `syncd.sync.executor.durability`). With a
+:class:`~syncd.local.write_batch.WriteBatch` passed as ``batch``, the data fsyncs are shared
+too: the temp files are made durable together before their renames.
 
 Writes never follow symbolic links below the root: the path is walked one directory at a
 time with ``O_NOFOLLOW``, so a symlinked folder or file (which could point outside the
@@ -33,9 +35,13 @@ import shutil
 import stat
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syncd.local.write_batch import WriteBatch
 
 TEMP_PREFIX = ".syncd."
 TEMP_SUFFIX = ".tmp"
@@ -86,6 +92,49 @@ def _fsync(fd: int) -> None:
     os.fsync(fd)
 
 
+#: Below this many files (or folders) to make durable, an fsync each costs less than
+#: flushing their whole file system (which writes other programs' pending data too).
+SYNCFS_MIN_FILES = 8
+
+_SYNCFS: Any = None  # libc's syncfs; False where there is none; None: not looked up yet
+
+
+def _syncfs_function() -> Any:
+    """libc's ``syncfs(fd)`` (Linux, glibc 2.14+), or None."""
+    global _SYNCFS
+    if _SYNCFS is None:
+        _SYNCFS = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                function = ctypes.CDLL(None, use_errno=True).syncfs
+                function.argtypes = [ctypes.c_int]
+                function.restype = ctypes.c_int
+                _SYNCFS = function
+            except (OSError, AttributeError):
+                pass
+    return _SYNCFS or None
+
+
+def sync_file_systems(fds: Iterable[int]) -> bool:
+    """Make durable everything written to the file systems holding `fds` (one ``syncfs``
+    each): what an fsync of every file and folder written there would. False where
+    ``syncfs`` is missing or fails: the caller fsyncs each file instead."""
+    syncfs = _syncfs_function()
+    if syncfs is None:
+        return False
+    done: set[int] = set()
+    for fd in fds:
+        device = os.fstat(fd).st_dev
+        if device in done:
+            continue
+        if syncfs(fd) != 0:
+            return False
+        done.add(device)
+    return True
+
+
 class DirSyncs:
     """Directories whose fsync is owed (renames and new folders in them since the last
     flush), each held open until :meth:`flush` fsyncs it once."""
@@ -106,6 +155,8 @@ class DirSyncs:
         """Fsync every owed directory; the renames and folders made so far are durable."""
         fds, self._fds = list(self._fds.values()), {}
         try:
+            if len(fds) >= SYNCFS_MIN_FILES and sync_file_systems(fds):
+                return
             for fd in fds:
                 _fsync(fd)
         finally:
@@ -158,6 +209,24 @@ def _open_parent(
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _parent_folder(
+    root: Path, parts: list[str], *, create: bool, dirs: DirSyncs | None, batch: WriteBatch | None
+) -> Iterator[int]:
+    """`_open_parent`; with a batch, each folder is walked once per batch and its fd kept
+    (a batch writes many files into few folders)."""
+    if batch is None:
+        with _open_parent(root, parts, create=create, dirs=dirs) as dfd:
+            yield dfd
+        return
+    folder = tuple(parts[:-1])
+    dfd = batch.folder_fd(folder)
+    if dfd is None:
+        with _open_parent(root, parts, create=create, dirs=dirs) as opened:
+            dfd = batch.keep_folder(folder, opened)
+    yield dfd
+
+
 def _check_without_dir_fd(root: Path, parts: list[str]) -> Path:
     """Fallback for platforms without ``dir_fd`` (Windows): lstat every component."""
     cur = root
@@ -191,6 +260,7 @@ def atomic_write(
     if_hash: str | None = None,
     make_parents: bool = True,
     dirs: DirSyncs | None = None,
+    batch: WriteBatch | None = None,
 ) -> WriteResult:
     """Atomically replace ``root/rel`` with ``data``; return what is now on disk.
 
@@ -201,7 +271,9 @@ def atomic_write(
     ``if_hash`` re-verifies the current content right before the swap: a sha256 hex digest
     the existing file must have, or :data:`MISSING` when it must not exist; otherwise
     :class:`ChangedOnDiskError` is raised and nothing is written. With ``dirs``, the
-    directory fsyncs are owed to it (see :class:`DirSyncs`).
+    directory fsyncs are owed to it (see :class:`DirSyncs`). With ``batch``, the write
+    stops at a complete temp file that the batch makes durable and renames later (see
+    :mod:`syncd.local.write_batch`); the result is what the file will be.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     root_p = Path(root)
@@ -210,8 +282,10 @@ def atomic_write(
     name = parts[-1]
     if not _USE_DIR_FD:  # pragma: no cover - Windows
         return _atomic_write_by_path(root_p, parts, payload, mode=mode, if_hash=if_hash)
+    if batch is not None:
+        dirs = batch.dirs
 
-    with _open_parent(root_p, parts, create=make_parents, dirs=dirs) as dfd:
+    with _parent_folder(root_p, parts, create=make_parents, dirs=dirs, batch=batch) as dfd:
         existing_mode = None
         try:
             st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
@@ -237,10 +311,17 @@ def atomic_write(
                     final_mode = 0o666 & ~_umask()
                 os.fchmod(fd, final_mode)
                 _set_lagged_mtime(fd)
-                _fsync(fd)
+                if batch is None:
+                    _fsync(fd)
                 fst = os.fstat(fd)
             finally:
                 os.close(fd)
+            if batch is not None:
+                result = WriteResult(
+                    rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload), fst.st_ino
+                )
+                batch.add(dfd, tmp, name, if_hash, result)
+                return result
             if if_hash is not None:  # narrow the window: re-check right before the swap
                 _verify(dfd, name, rel_posix, _exists(dfd, name), if_hash)
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)

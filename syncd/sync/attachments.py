@@ -62,6 +62,7 @@ from syncd.local.atomic import (
 from syncd.local.ignore import is_ignored_name
 from syncd.local.layout import attachments_dir_of
 from syncd.local.names import truncate_utf8
+from syncd.local.write_batch import WriteBatch
 from syncd.sync.records import AttachmentRecord
 from syncd.sync.state import StateDB
 
@@ -137,6 +138,8 @@ class AttachmentSync:
         #: Where downloads owe their folder fsyncs while the executor groups its pulls
         #: (`syncd.sync.executor.durability`); None: each write fsyncs its folder.
         self.dirs: DirSyncs | None = None
+        #: Likewise the downloads' files, renamed into place when the group closes.
+        self.batch: WriteBatch | None = None
         #: One line per attachment that was skipped (the executor points this at its
         #: run's error list).
         self.errors: list[str] = []
@@ -254,7 +257,7 @@ class AttachmentSync:
                 if local_sha != sha:
                     if self.observer is not None:
                         self.observer.expect_write(rel, sha)  # type: ignore[attr-defined]
-                    result = atomic_write(self.root, rel, data, dirs=self.dirs)
+                    result = atomic_write(self.root, rel, data, dirs=self.dirs, batch=self.batch)
             except (ConfluenceError, OSError) as exc:
                 if stops_every_request(exc):
                     raise

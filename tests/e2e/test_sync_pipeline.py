@@ -1,10 +1,10 @@
 """The first-sync pipeline (issue 13): conversions in worker processes and group commits.
 
 A run that pulls many pages converts their bodies in worker processes ahead of their turn
-(`syncd.sync.convert_ahead`) and commits the records of many pulls at once, after
-fsyncing their folders (`syncd.sync.executor.durability`). Neither may change what is
-written: these tests compare a run with both against a run without, and check the commit
-order that makes a crash harmless.
+(`syncd.sync.convert_ahead`) and commits the records of many pulls at once, after making
+their files durable together and fsyncing their folders (`syncd.sync.executor.durability`).
+Neither may change what is written: these tests compare a run with both against a run
+without, and check the commit order that makes a crash harmless.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 
 import syncd.sync.engine as engine_mod
 from syncd.local.atomic import DirSyncs
+from syncd.local.write_batch import WriteBatch
 from syncd.sync import convert_ahead
 from syncd.sync.executor import durability
 from syncd.sync.state import StateDB
@@ -140,6 +141,47 @@ async def test_a_folder_fsync_that_fails_leaves_no_record_and_the_next_run_conve
     assert len(docs) == 41
     assert sorted(r[0] for r in records(tmp_path / "state").values()) == sorted(docs)
     assert all(r.startswith("GET ") for r in diff_counts(before, request_counts(emu)))
+
+
+async def test_a_file_saved_at_a_pages_name_before_its_group_closes_is_kept(
+    emulator_factory, tmp_path, monkeypatch
+):
+    """A group's files are renamed into place when it closes: a file a user saves at one
+    of their names meanwhile is never replaced; that page is not recorded, the run says
+    so, and the next run takes it up."""
+    emu = await emulator_factory(flavor="cloud", pages=30, seed=4)
+    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 0)
+    monkeypatch.setattr(durability, "GROUP_SECONDS", 3600.0)
+    real_publish = WriteBatch.publish
+    docs = tmp_path / "docs"
+    saved: list[str] = []
+
+    def publish(batch: WriteBatch):
+        if not saved:
+            rel = next(r for r in batch._pending if r.endswith(".md") and r != "README.md")
+            (docs / rel).write_text("my own notes\n")
+            saved.append(rel)
+        return real_publish(batch)
+
+    monkeypatch.setattr(WriteBatch, "publish", publish)
+    config = make_config(tmp_path, emu)
+    report = await run_sync(config)
+    [rel] = saved
+    assert (docs / rel).read_text() == "my own notes\n"
+    assert any(e.startswith(f"{rel}: changed while syncing") for e in report.errors)
+    recorded = records(tmp_path / "state")
+    assert rel not in {r[0] for r in recorded.values()}
+    assert len(recorded) == len(md_files(docs)) - 1  # every other file is recorded
+    assert not [p for p in docs.rglob(".syncd.*.tmp")]
+
+    monkeypatch.setattr(WriteBatch, "publish", real_publish)
+    report = await run_sync(config)
+    # The next run finds a file without an id at the page's name, as if it had been there
+    # before the first sync: both texts are kept, with conflict markers to resolve.
+    assert report.errors == [] and report.conflicts == [rel]
+    assert len(records(tmp_path / "state")) == len(recorded) + 1
+    text = (docs / rel).read_text()
+    assert "my own notes" in text and "<<<<<<<" in text
 
 
 async def test_a_first_sync_lists_attachments_beside_the_pages_not_after(

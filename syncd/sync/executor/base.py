@@ -10,11 +10,12 @@ from syncd.confluence import ConfluenceClient
 from syncd.confluence.models import Page
 from syncd.local.atomic import DirSyncs
 from syncd.local.frontmatter import Document
+from syncd.local.write_batch import WriteBatch
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.convert_ahead import ConversionPool
 from syncd.sync.executor.results import Applied, ExecutionResult
 from syncd.sync.executor.settings import ExecutorSettings, WriteObserver
-from syncd.sync.records import KEEP_BOTH
+from syncd.sync.records import KEEP_BOTH, PageRecord
 from syncd.sync.resolver import PageIndex
 from syncd.sync.state import StateDB
 
@@ -44,6 +45,11 @@ class ExecutorBase:
         self.attachments = attachments
         #: Folders owing their fsync while pulls share a group commit (`durability`).
         self._dirs: DirSyncs | None = None
+        #: The group's page and attachment files, renamed into place when it closes.
+        self._batch: WriteBatch | None = None
+        #: Page files of the group -> (page id, its record before the group), to restore
+        #: the record of a file the batch could not put in place.
+        self._undo: dict[str, tuple[str, PageRecord | None]] = {}
         #: Workers converting the bodies of pulls ahead of their turn (many pulls only).
         self.conversions = conversions
         #: Pages read while planning this run (targeted runs confirm pages by id). One is

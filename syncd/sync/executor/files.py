@@ -20,7 +20,10 @@ class FileAccess(ExecutorBase):
     """Page files: read (with the checks that hold a page), write atomically, render, stat."""
 
     def _read(self, rel: str) -> tuple[str, frontmatter.Document]:
-        text = read_text(self.root, rel)
+        if self._batch is not None and rel in self._batch:  # written, not yet in place
+            text = self._batch.read(rel).decode("utf-8", errors="surrogateescape")
+        else:
+            text = read_text(self.root, rel)
         encoding = utf8_problem(text)
         if encoding is not None:
             raise Held(f"{rel}: {encoding}")
@@ -30,12 +33,16 @@ class FileAccess(ExecutorBase):
             raise Held(f"{rel}: {exc}; fix the front matter to sync this page") from None
         return text, doc
 
-    def _write(self, rel: str, text: str, *, expect: str | None = None) -> WriteResult:
-        """Atomic write; `expect` is the sha256 the file must still have (MISSING: absent)."""
+    def _write(
+        self, rel: str, text: str, *, expect: str | None = None, batched: bool = False
+    ) -> WriteResult:
+        """Atomic write; `expect` is the sha256 the file must still have (MISSING: absent).
+        `batched`: inside a group, the file is put in place when the group closes."""
         data = text.encode("utf-8", errors="surrogateescape")
         if self.observer is not None:
             self.observer.expect_write(rel, sha256_bytes(data))
-        result = atomic_write(self.root, rel, data, if_hash=expect, dirs=self._dirs)
+        batch = self._batch if batched else None
+        result = atomic_write(self.root, rel, data, if_hash=expect, dirs=self._dirs, batch=batch)
         if is_page_path(rel):
             rendered = self._rendered
             doc = rendered[1] if rendered is not None and rendered[0] is text else None
@@ -71,6 +78,9 @@ class FileAccess(ExecutorBase):
         return text
 
     def _sha_of(self, rel: str) -> str:
+        written = self._batch.result(rel) if self._batch is not None else None
+        if written is not None:
+            return written.sha256
         try:
             with open(self.root / rel, "rb") as f:
                 return sha256_bytes(f.read())
@@ -78,9 +88,12 @@ class FileAccess(ExecutorBase):
             return MISSING
 
     def _stat(self, rel: str, written: WriteResult | None = None) -> tuple[int | None, int | None]:
-        """(mtime_ns, size) of the file; `written`: its write a moment ago, whose answer
-        (taken by `atomic_write` from the file it renamed into place) is used instead."""
-        if written is not None and written.path == rel:
+        """(mtime_ns, size) of the file. `written`: its write a moment ago, whose answer
+        (the fstat `atomic_write` took of the file it wrote) is used instead of a stat; so
+        is the answer for a file a batch holds."""
+        if written is None or written.path != rel:
+            written = self._batch.result(rel) if self._batch is not None else None
+        if written is not None:
             return written.mtime_ns, written.size
         try:
             st = os.stat(self.root / rel, follow_symlinks=False)

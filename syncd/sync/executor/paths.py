@@ -31,7 +31,9 @@ class PathAllocation(ExecutorBase):
         return path
 
     def _exists(self, rel: str | None) -> bool:
-        return bool(rel) and os.path.lexists(self.root / rel)  # type: ignore[operator]
+        if not rel:
+            return False
+        return (self._batch is not None and rel in self._batch) or os.path.lexists(self.root / rel)
 
     def _file_of(self, page_id: str, planned: str | None) -> str | None:
         """The file carrying `page_id`: its record's path, else the planned path."""
@@ -68,6 +70,8 @@ class PathAllocation(ExecutorBase):
             names = {fold(n) for n in os.listdir(self.root / folder if folder else self.root)}
         except FileNotFoundError:
             names = set()
+        if self._batch is not None:  # files of this group not yet in place
+            names |= {fold(n) for n in self._batch.names_in(folder)}
         if own is not None:
             names -= set(claimed_names(PurePosixPath(own).stem))
         if folder == "":

@@ -86,7 +86,7 @@ class Pulling(ExecutorBase):
         text = self._render(page.id, page.title, labels, markdown, old_doc)
         written = None
         if old_doc is None or text != old_text:
-            written = self._write(path, text, expect=expect)
+            written = self._write(path, text, expect=expect, batched=True)
             event = "created_local" if old_doc is None else "pulled"
             self._applied(event, "remote->local", page.id, page.title, page.version, path)
         self._record(page, path, markdown, sidecar, labels=labels, written=written)

@@ -29,10 +29,14 @@ class PageRecords(ExecutorBase):
         written: WriteResult | None = None,
     ) -> PageRecord:
         """`written`: the write of `path` this action just made (its stat is not taken
-        again); `labels` None keeps Confluence's, else the recorded ones."""
+        again). `labels` None: Confluence's, else the recorded ones."""
         mtime, size = self._stat(path, written)
-        if labels is None:
-            labels = page.labels or self._recorded_labels(page.id)
+        # The record before is read only when needed: to undo a file the group's batch
+        # cannot put in place, or for the labels.
+        undo = self._batch is not None and path in self._batch and path not in self._undo
+        old = self.db.get_page(page.id) if undo or (labels is None and not page.labels) else None
+        if undo:
+            self._undo[path] = (page.id, old)
         record = PageRecord(
             page_id=page.id,
             local_path=path,
@@ -43,7 +47,11 @@ class PageRecords(ExecutorBase):
             local_hash=body_hash(markdown),
             kind=page.kind,
             base_sidecar=sidecar.to_json() if sidecar is not None else None,
-            labels=tuple(sorted(labels)),
+            labels=tuple(
+                sorted(
+                    labels if labels is not None else (page.labels or (old.labels if old else ()))
+                )
+            ),
             local_mtime_ns=mtime,
             local_size=size,
             synced_at=time.time(),
@@ -56,7 +64,3 @@ class PageRecords(ExecutorBase):
             self._flush_scan_rows()
         self.index.set_page(page.id, record.title, path)
         return record
-
-    def _recorded_labels(self, page_id: str) -> tuple[str, ...]:
-        old = self.db.get_page(page_id)
-        return old.labels if old else ()
