@@ -217,7 +217,11 @@ def join(meta: Mapping[str, Any] | None, body: str) -> str:
     """(front matter, body) -> file text; ``meta`` keys are written in the order given."""
     if not meta:
         return body
-    return f"---\n{_dump(meta)}---\n\n{body}"
+    return _joined(_dump(meta), body)
+
+
+def _joined(dumped: str, body: str) -> str:
+    return f"---\n{dumped}---\n\n{body}"
 
 
 def parse(text: str) -> Document:
@@ -232,3 +236,75 @@ def parse(text: str) -> Document:
 def render(meta: FrontMatter, body: str) -> str:
     """Deterministic file text: syncd's keys in a fixed order, labels sorted."""
     return join(meta.to_dict(), body)
+
+
+def render_and_parse(meta: FrontMatter, body: str) -> tuple[str, Document | None]:
+    """`render`'s text, and the `Document` that `parse` returns for it where that is certain
+    without parsing (None otherwise: then parse the text).
+
+    Certain when the front matter holds only syncd's keys and every line is one whose YAML
+    reading is known (`_reads_back`): the text is then ``---``, those lines, ``---``, a blank
+    line and `body`, so `split` finds exactly these lines and `body`. The executor renders
+    every page it writes; parsing its own text again cost more than rendering it.
+    """
+    data = meta.to_dict()
+    if not data:
+        return body, None
+    lines = [_dump_item(key, value) for key, value in data.items()]
+    dumped = "".join(lines)
+    text = _joined(dumped, body)
+    if len(dumped.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+        return text, None
+    for (key, value), line in zip(data.items(), lines, strict=True):
+        if key not in KEY_ORDER or not _reads_back(key, value, line):
+            return text, None
+    try:
+        known = FrontMatter.from_dict(data)
+    except FrontMatterError:
+        return text, None
+    body_line = dumped.count("\n") + 4  # "---", the lines, "---", the blank line
+    return text, Document(meta=known, body=body, body_line=body_line, has_front_matter=True)
+
+
+def _reads_back(key: str, value: Any, line: str) -> bool:
+    """True when YAML certainly reads `line` as ``{key: value}``: `value` a string written
+    plain or single-quoted, or a list of strings written ``[a, b]``. The reading follows
+    from the shape of the line (`_BLOCK_PLAIN`, `_SINGLE_QUOTED`, `_FLOW_PLAIN`) and, for a
+    plain scalar, from YAML's own resolver (``2024-01-05`` is a date, ``No`` a bool)."""
+    head = f"{key}: "
+    if not (line.startswith(head) and line.endswith("\n")):
+        return False
+    written = line[len(head) : -1]
+    if isinstance(value, str):
+        if written == value:
+            return _BLOCK_PLAIN.fullmatch(value) is not None and _is_str(value)
+        return (
+            _SINGLE_QUOTED.fullmatch(written) is not None
+            and written[1:-1].replace("''", "'") == value
+        )
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return written == f"[{', '.join(value)}]" and all(
+            _FLOW_PLAIN.fullmatch(v) is not None and _is_str(v) for v in value
+        )
+    return False
+
+
+# The characters `_reads_back` accepts: printable, no line break (``\x85``,
+# ``\u2028``, ``\u2029`` are breaks to YAML), no BOM; and in a plain scalar, no ``:`` or
+# ``#`` (``: `` and `` #`` end one). A plain scalar's first character is no indicator; in a
+# flow list none of ``,?[]{}`` ends an item early. Single spaces only between characters:
+# a plain scalar drops its trailing spaces.
+_WIDE = "\xa1-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_PLAIN_FIRST = rf"$()+./0-9;<=A-Z\\^_a-z~{_WIDE}"
+_BLOCK_REST = rf"!\"$-9;-~{_WIDE}"
+_FLOW_REST = rf"!\"$-+\--9;->@-Z\\^-z|~{_WIDE}"
+_BLOCK_PLAIN = re.compile(rf"[{_PLAIN_FIRST}](?: ?[{_BLOCK_REST}])*")
+_FLOW_PLAIN = re.compile(rf"[{_PLAIN_FIRST}](?: ?[{_FLOW_REST}])*")
+_SINGLE_QUOTED = re.compile(f"'(?:[ !-&(-~{_WIDE}]|'')*'")  # a quote inside is doubled
+#: The resolver of SafeLoader and CSafeLoader: which type a plain scalar is read as.
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _is_str(plain: str) -> bool:
+    return _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False)) == _STR_TAG

@@ -138,16 +138,23 @@ def utf8_problem(text: str) -> str | None:
 NOT_UTF8 = "not valid UTF-8"
 
 
-def parse_file(text: str, path: str, sha256: str) -> ParsedFile:
-    """Read the page id, title, labels and body hash of a file's text."""
+def parse_file(
+    text: str, path: str, sha256: str, *, doc: frontmatter.Document | None = None
+) -> ParsedFile:
+    """Read the page id, title, labels and body hash of a file's text.
+
+    `doc`: what ``frontmatter.parse(text)`` returns, when the caller knows it without
+    parsing (`frontmatter.render_and_parse`); the text is then not parsed again.
+    """
     stem = PurePosixPath(path).stem
     encoding = utf8_problem(text)
     if encoding is not None:
         return ParsedFile(sha256, None, stem, "", None, False, encoding)
-    try:
-        doc = frontmatter.parse(text)
-    except frontmatter.FrontMatterError as exc:
-        return ParsedFile(sha256, None, stem, "", None, False, str(exc))
+    if doc is None:
+        try:
+            doc = frontmatter.parse(text)
+        except frontmatter.FrontMatterError as exc:
+            return ParsedFile(sha256, None, stem, "", None, False, str(exc))
     meta = doc.meta
     titled = meta.title not in (None, "")
     title = meta.title if titled else title_from_stem(strip_suffix_id(stem, meta.page_id))
@@ -275,8 +282,11 @@ def save_cache(
     return len(rows)
 
 
-def written_page_row(result: WriteResult, text: str) -> tuple:
-    """The scan-cache row of a page file syncd just wrote (`text` is what it wrote).
+def written_page_row(
+    result: WriteResult, text: str, doc: frontmatter.Document | None = None
+) -> tuple:
+    """The scan-cache row of a page file syncd just wrote (`text` is what it wrote; `doc`,
+    when known, what ``frontmatter.parse(text)`` returns: see `parse_file`).
 
     Certified at the write: `atomic_write` set the mtime `MTIME_LAG_NS` in the past, so the
     moment of the write is at least `mtime + MTIME_LAG_NS`, and any later edit changes the
@@ -290,7 +300,7 @@ def written_page_row(result: WriteResult, text: str) -> tuple:
         result.inode,
         result.mtime_ns + MTIME_LAG_NS,
     )
-    return _page_row(entry, parse_file(text, result.path, result.sha256))
+    return _page_row(entry, parse_file(text, result.path, result.sha256, doc=doc))
 
 
 def written_attachment_row(path: str, size: int, mtime_ns: int, sha256: str) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -9,8 +10,10 @@ import pytest
 
 import syncd.local.scan as scan_mod
 import syncd.sync.snapshots as snapshots_mod
+from syncd.local import frontmatter
 from syncd.local.scan import RACY_WINDOW_NS
 from syncd.sync.engine import SyncEngine, SyncRequest
+from syncd.sync.state import StateDB
 
 from .sync_kit import (
     diff_counts,
@@ -61,6 +64,40 @@ async def test_the_run_after_a_first_sync_reads_no_file(emu, tmp_path, monkeypat
     second = await run_sync(config)
     assert second.plan.actions == (), second.plan.describe()
     assert reads == [] and second.files_read == 0
+
+
+async def test_a_first_sync_parses_none_of_its_files_and_caches_what_reading_them_gives(
+    emu, tmp_path, monkeypatch
+):
+    config = make_config(tmp_path, emu)
+    parsed: list[str] = []
+    real_parse = frontmatter.parse
+
+    def parsing(text):
+        parsed.append(text)
+        return real_parse(text)
+
+    monkeypatch.setattr(frontmatter, "parse", parsing)
+    report = await run_sync(config)
+    assert report.in_sync, report.errors
+    # The rows of the files it wrote come from what it rendered, not from parsing them.
+    assert parsed == []
+    monkeypatch.undo()
+    docs = tmp_path / "docs"
+    with StateDB.open(config.state_dir) as db:
+        records = db.pages()
+        rows = [r for r in db.iter_scan_cache() if r[1] == "page"]
+    assert len(rows) == len(md_files(docs)) >= 12
+    assert any(": " in r.title for r in records.values())  # written single-quoted
+    for path, _area, size, mtime_ns, inode, sha, _certified, data in rows:
+        st = os.stat(docs / path)
+        assert (size, mtime_ns, inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
+        parsed_now = snapshots_mod.parse_file(snapshots_mod.read_text(docs, path), path, sha)
+        assert data == json.dumps(parsed_now.to_list(), ensure_ascii=False)
+    # The records hold the stat of the file as written (from the write, not a second stat).
+    for record in records.values():
+        st = os.stat(docs / record.local_path)
+        assert (record.local_mtime_ns, record.local_size) == (st.st_mtime_ns, st.st_size)
 
 
 async def test_a_same_size_edit_right_after_a_pull_is_seen(emu, tmp_path):

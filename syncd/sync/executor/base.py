@@ -9,6 +9,7 @@ from pathlib import Path
 from syncd.confluence import ConfluenceClient
 from syncd.confluence.models import Page
 from syncd.local.atomic import DirSyncs
+from syncd.local.frontmatter import Document
 from syncd.local.write_batch import WriteBatch
 from syncd.sync.attachments import AttachmentSync
 from syncd.sync.convert_ahead import ConversionPool
@@ -78,6 +79,9 @@ class ExecutorBase:
         #: Scan-cache rows of the files written this run, committed with the next record
         #: (and at the end): the next scan then reads none of them.
         self._scan_rows: dict[str, tuple] = {}
+        #: The text `_render` made last, and what parsing it gives where that is certain:
+        #: `_write` of that text makes its scan-cache row without parsing it again.
+        self._rendered: tuple[str, Document | None] | None = None
 
     def _applied(
         self,

@@ -7,7 +7,7 @@ import os
 from syncd.confluence.models import Page
 from syncd.convert import Sidecar, storage_to_markdown
 from syncd.local import frontmatter
-from syncd.local.atomic import MISSING, atomic_write, sha256_bytes
+from syncd.local.atomic import MISSING, WriteResult, atomic_write, sha256_bytes
 from syncd.local.frontmatter import FrontMatter
 from syncd.local.ignore import is_page_path
 from syncd.sync.executor.base import ExecutorBase
@@ -35,7 +35,7 @@ class FileAccess(ExecutorBase):
 
     def _write(
         self, rel: str, text: str, *, expect: str | None = None, batched: bool = False
-    ) -> None:
+    ) -> WriteResult:
         """Atomic write; `expect` is the sha256 the file must still have (MISSING: absent).
         `batched`: inside a group, the file is put in place when the group closes."""
         data = text.encode("utf-8", errors="surrogateescape")
@@ -44,7 +44,10 @@ class FileAccess(ExecutorBase):
         batch = self._batch if batched else None
         result = atomic_write(self.root, rel, data, if_hash=expect, dirs=self._dirs, batch=batch)
         if is_page_path(rel):
-            self._scan_rows[rel] = written_page_row(result, text)
+            rendered = self._rendered
+            doc = rendered[1] if rendered is not None and rendered[0] is text else None
+            self._scan_rows[rel] = written_page_row(result, text, doc)
+        return result
 
     def _cache_attachments(self, page_id: str, written: list[str]) -> None:
         """Scan-cache rows for the attachment files a pull just wrote (from their records,
@@ -70,7 +73,9 @@ class FileAccess(ExecutorBase):
     ) -> str:
         extra = dict(old.meta.extra) if old is not None else {}
         meta = FrontMatter(page_id=page_id, title=title, labels=tuple(labels), extra=extra)
-        return frontmatter.render(meta, body)
+        text, doc = frontmatter.render_and_parse(meta, body)
+        self._rendered = (text, doc)
+        return text
 
     def _sha_of(self, rel: str) -> str:
         written = self._batch.result(rel) if self._batch is not None else None
@@ -82,8 +87,12 @@ class FileAccess(ExecutorBase):
         except FileNotFoundError:
             return MISSING
 
-    def _stat(self, rel: str) -> tuple[int | None, int | None]:
-        written = self._batch.result(rel) if self._batch is not None else None
+    def _stat(self, rel: str, written: WriteResult | None = None) -> tuple[int | None, int | None]:
+        """(mtime_ns, size) of the file. `written`: its write a moment ago, whose answer
+        (the fstat `atomic_write` took of the file it wrote) is used instead of a stat; so
+        is the answer for a file a batch holds."""
+        if written is None or written.path != rel:
+            written = self._batch.result(rel) if self._batch is not None else None
         if written is not None:
             return written.mtime_ns, written.size
         try:

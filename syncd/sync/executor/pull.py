@@ -84,11 +84,12 @@ class Pulling(ExecutorBase):
             # Only the blocks whose meaning changed are rewritten; the rest stay as worded.
             markdown = sidecar.markdown = keep_wording(old_doc.body, markdown)
         text = self._render(page.id, page.title, labels, markdown, old_doc)
+        written = None
         if old_doc is None or text != old_text:
-            self._write(path, text, expect=expect, batched=True)
+            written = self._write(path, text, expect=expect, batched=True)
             event = "created_local" if old_doc is None else "pulled"
             self._applied(event, "remote->local", page.id, page.title, page.version, path)
-        self._record(page, path, markdown, sidecar, labels=labels)
+        self._record(page, path, markdown, sidecar, labels=labels, written=written)
         self._clear_conflicts(page.id)
         self.pulled.add(page.id)
         if self.attachments is not None:
@@ -110,10 +111,11 @@ class Pulling(ExecutorBase):
         in Confluence bumps no version). Rewrite the front matter, keep the body byte
         for byte, keep the base; nothing is sent to Confluence."""
         text = self._render(page.id, page.title, labels, old_doc.body, old_doc)
+        written = None
         if text != old_text:
-            self._write(path, text, expect=expect)
+            written = self._write(path, text, expect=expect)
             self._applied("pulled", "remote->local", page.id, page.title, page.version, path)
-        mtime, size = self._stat(path)
+        mtime, size = self._stat(path, written)
         self.db.update_page(
             page.id,
             labels=labels,

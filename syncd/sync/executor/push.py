@@ -160,6 +160,7 @@ class Pushing(ExecutorBase):
         if doc is not None:
             markdown = sidecar.markdown = keep_wording(doc.body, markdown)
         labels = tuple(sorted(page.labels or ()))
+        written = None
         if (
             doc is None
             or markdown != doc.body
@@ -169,9 +170,11 @@ class Pushing(ExecutorBase):
         ):
             text = self._render(page.id, page.title, labels, markdown, doc)
             try:
-                self._write(path, text, expect=expect)
+                written = self._write(path, text, expect=expect)
             except ChangedOnDiskError:
                 log.info("%s: saved again while pushing; that save is pushed next", path)
-        self._record(page, path, markdown, sidecar, labels=labels, parent_id=parent_id)
+        self._record(
+            page, path, markdown, sidecar, labels=labels, parent_id=parent_id, written=written
+        )
         self._clear_conflicts(page_id)
         return page

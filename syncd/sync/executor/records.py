@@ -6,6 +6,7 @@ import time
 
 from syncd.confluence.models import Page
 from syncd.convert import Sidecar
+from syncd.local.atomic import WriteResult
 from syncd.sync.executor.base import ExecutorBase
 from syncd.sync.model import body_hash
 from syncd.sync.records import PageRecord
@@ -25,11 +26,17 @@ class PageRecords(ExecutorBase):
         title: str | None = None,
         parent_id: str | None = None,
         drop: str | None = None,
+        written: WriteResult | None = None,
     ) -> PageRecord:
-        mtime, size = self._stat(path)
-        old = self.db.get_page(page.id)
-        if self._batch is not None and path in self._batch:
-            self._undo.setdefault(path, (page.id, old))
+        """`written`: the write of `path` this action just made (its stat is not taken
+        again). `labels` None: Confluence's, else the recorded ones."""
+        mtime, size = self._stat(path, written)
+        # The record before is read only when needed: to undo a file the group's batch
+        # cannot put in place, or for the labels.
+        undo = self._batch is not None and path in self._batch and path not in self._undo
+        old = self.db.get_page(page.id) if undo or (labels is None and not page.labels) else None
+        if undo:
+            self._undo[path] = (page.id, old)
         record = PageRecord(
             page_id=page.id,
             local_path=path,
