@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from syncd.config import Config
 from syncd.confluence import (
@@ -55,8 +57,6 @@ from syncd.sync.container_run import (
     present_dirs,
 )
 from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
-from syncd.sync.convert_ahead import ConversionPool, pool_workers, warm_up
-from syncd.sync.executor import Applied, Executor, ExecutorSettings
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
     left_open,
@@ -81,6 +81,9 @@ from syncd.sync.snapshots import (
 )
 from syncd.sync.state import StateDB
 
+if TYPE_CHECKING:
+    from syncd.sync.executor import Executor
+
 log = logging.getLogger(__name__)
 
 TRASH_FOLDER = "trash"
@@ -91,6 +94,31 @@ ATTACHMENTS_WATERMARK_KEY = "attachments_checked_at"
 #: Pages whose attachment deletions the guard withheld: their lists are read again on
 #: the next full run (a deletion in Confluence is only seen in a page's list).
 ATTACHMENTS_RECHECK_KEY = "attachments_recheck"
+
+
+def load_run_modules() -> None:
+    """Import the executor and the conversion workers' module, converter included (about
+    0.1 s of CPU). A run needs them only once its plan is made: `SyncEngine.open` starts
+    this in a thread, so the imports overlap the listing, where the process waits on the
+    network."""
+    from syncd.sync import convert_ahead, executor  # noqa: F401
+
+
+def _quietly(function: Callable[[], None]) -> Callable[[], None]:
+    """`function`, its failure left to whoever needs its result (an import that fails in
+    the thread fails again, with its traceback, where the run imports it)."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            function()
+
+    return run
+
+
+def _warm_up_workers() -> None:
+    from syncd.sync import convert_ahead
+
+    convert_ahead.warm_up()
 
 
 class Progress(Protocol):
@@ -239,6 +267,8 @@ class SyncEngine:
         interactive: bool = False,
     ) -> SyncEngine:
         """Take the state lock, open the client (unless given). Raises StateLocked."""
+        if "syncd.sync.executor" not in sys.modules:
+            threading.Thread(target=_quietly(load_run_modules), daemon=True).start()
         db = open_state(config)
         own = client is None
         try:
@@ -349,7 +379,7 @@ class SyncEngine:
             if not dry_run and not records:
                 # A first sync pulls every page: the conversion workers' fork server
                 # starts now, in a thread, beside the listing.
-                self._warming = asyncio.ensure_future(asyncio.to_thread(warm_up))
+                self._warming = asyncio.ensure_future(asyncio.to_thread(_warm_up_workers))
             if not dry_run and sync.attachments and not records:
                 # A first sync lists the space's attachments in bulk (see `_read_ahead`):
                 # that listing starts now, beside the page listing, not after the plan.
@@ -454,8 +484,11 @@ class SyncEngine:
             plan = hand_over_folder_pages(
                 self.state.page_summaries(), containers, plan, container_steps
             )
-        workers = pool_workers(sum(1 for a in plan.actions if isinstance(a, Pull)))
-        conversions = ConversionPool(self.index, workers) if workers else None
+        from syncd.sync import convert_ahead
+        from syncd.sync.executor import Executor, ExecutorSettings
+
+        workers = convert_ahead.pool_workers(sum(1 for a in plan.actions if isinstance(a, Pull)))
+        conversions = convert_ahead.ConversionPool(self.index, workers) if workers else None
         if conversions is not None:
             if self._warming is not None:
                 with contextlib.suppress(Exception):  # start() says what is wrong, if anything
@@ -983,6 +1016,8 @@ class SyncEngine:
         (a run that is stopped does nothing destructive), wait for `--allow-delete`.
         Returns the reason (None: nothing withheld) and the withheld deletions.
         """
+        from syncd.sync.executor import Applied
+
         sync = executor.attachments
         assert sync is not None
         pending = list(sync.deletions.values())

@@ -61,7 +61,7 @@ async def test_worker_conversions_and_group_commits_write_what_a_plain_run_write
 
     plain = tmp_path / "plain"
     plain.mkdir()
-    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 0)
+    monkeypatch.setattr(convert_ahead, "pool_workers", lambda pulls: 0)
     monkeypatch.setattr(durability, "GROUP_PAGES", 1)  # a commit per pull, as before
     report = await run_sync(make_config(plain, emu))
     assert report.in_sync, report.errors
@@ -75,8 +75,8 @@ async def test_worker_conversions_and_group_commits_write_what_a_plain_run_write
             pools.append(self)
             super().close()
 
-    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 2)
-    monkeypatch.setattr(engine_mod, "ConversionPool", Observed)
+    monkeypatch.setattr(convert_ahead, "pool_workers", lambda pulls: 2)
+    monkeypatch.setattr(convert_ahead, "ConversionPool", Observed)
     monkeypatch.setattr(durability, "GROUP_PAGES", 16)
     monkeypatch.setattr(durability, "GROUP_SECONDS", 3600.0)
     commits: list[int] = []
@@ -114,7 +114,7 @@ async def test_a_folder_fsync_that_fails_leaves_no_record_and_the_next_run_conve
     emulator_factory, tmp_path, monkeypatch
 ):
     emu = await emulator_factory(flavor="dc", pages=40, seed=2)
-    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 0)
+    monkeypatch.setattr(convert_ahead, "pool_workers", lambda pulls: 0)
     real_flush = DirSyncs.flush
     failed: list[int] = []
 
@@ -150,7 +150,7 @@ async def test_a_file_saved_at_a_pages_name_before_its_group_closes_is_kept(
     of their names meanwhile is never replaced; that page is not recorded, the run says
     so, and the next run takes it up."""
     emu = await emulator_factory(flavor="cloud", pages=30, seed=4)
-    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 0)
+    monkeypatch.setattr(convert_ahead, "pool_workers", lambda pulls: 0)
     monkeypatch.setattr(durability, "GROUP_SECONDS", 3600.0)
     real_publish = WriteBatch.publish
     docs = tmp_path / "docs"
@@ -236,11 +236,11 @@ async def test_workers_that_cannot_start_leave_the_conversion_to_the_run(
     def no_processes():
         raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(engine_mod, "pool_workers", lambda pulls: 2)
-    monkeypatch.setattr(engine_mod, "ConversionPool", Observed)
+    monkeypatch.setattr(convert_ahead, "pool_workers", lambda pulls: 2)
+    monkeypatch.setattr(convert_ahead, "ConversionPool", Observed)
     monkeypatch.setattr(convert_ahead, "_worker_context", no_processes)
     monkeypatch.setattr(convert_ahead, "warm_up", no_processes)
-    monkeypatch.setattr(engine_mod, "warm_up", no_processes)
+    monkeypatch.setattr(convert_ahead, "warm_up", no_processes)
     report = await run_sync(make_config(tmp_path, emu))
     assert report.in_sync, report.errors
     assert len(md_files(tmp_path / "docs")) == 21
