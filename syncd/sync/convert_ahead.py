@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -127,6 +128,25 @@ def _start_worker(index: PageIndex) -> None:
     # Ctrl-C reaches the whole process group: the executor's process stops the run (and
     # its workers); a worker must not print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_owner()
+
+
+def _exit_with_owner() -> None:
+    """End this worker when the process that started it is gone.
+
+    The run's process closes its pool at the end; but killed (SIGKILL, SIGTERM without a
+    handler, a crash) it closes nothing, and its workers would wait for work forever,
+    keeping the fork server alive with them. A thread blocked on the owner's sentinel (no
+    CPU while it waits) ends the worker instead."""
+    owner = multiprocessing.parent_process()
+    if owner is None:
+        return
+
+    def watch() -> None:
+        owner.join()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
 
 
 def _convert_in_worker(

@@ -133,3 +133,55 @@ def test_the_index_goes_to_a_worker_without_its_user_names() -> None:
     received = sent(live)
     assert received.users is None and live.users is not None
     assert received.for_page("Here.md").page_path("Other") == "Team/Other.md"
+
+
+OWNER = """
+import asyncio, os, sys
+from syncd.sync.convert_ahead import ConversionPool
+from syncd.sync.resolver import PageIndex
+
+async def main():
+    pool = ConversionPool(PageIndex("DOCS"), 2)
+    pool.start()
+    pids = await asyncio.gather(
+        *(asyncio.get_running_loop().run_in_executor(pool._executor(), os.getpid) for _ in range(8))
+    )
+    print(" ".join(str(p) for p in set(pids)), flush=True)
+    await asyncio.sleep(60)  # killed here, its pool never closed
+
+if __name__ == "__main__":  # the workers' fork server imports this file too
+    asyncio.run(main())
+"""
+
+
+def test_workers_end_when_the_run_that_started_them_is_killed(tmp_path) -> None:
+    """A `syncd sync` killed mid-run (SIGKILL) closes nothing: its workers must not wait
+    for work forever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "owner.py"
+    script.write_text(OWNER)
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = owner.stdout.readline()  # type: ignore[union-attr]
+        workers = [int(p) for p in line.split()]
+        assert workers and owner.pid not in workers
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(timeout=10)
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 20
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p) for p in workers)
