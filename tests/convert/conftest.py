@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from syncd.convert import storage_to_markdown
+from syncd.convert.blocks import Projection, project
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +20,9 @@ def corpus_bodies(corpus_dir: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def corpus_pulls(corpus_bodies):
     return {name: storage_to_markdown(body) for name, body in corpus_bodies.items()}
+
+
+@pytest.fixture(scope="session")
+def corpus_projections(corpus_bodies) -> dict[str, Projection]:
+    """Each corpus body projected once for the whole session (the tests only read them)."""
+    return {name: project(body) for name, body in corpus_bodies.items()}

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncd.convert import markdown_to_storage, storage_to_markdown, xmltree
-from syncd.convert.blocks import Block, Projection, project
+from syncd.convert.blocks import Block, Projection
 
 from .helpers import NEW_WORD, block_offset
 
@@ -80,10 +80,10 @@ def _canonical(storage: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def candidates(corpus_bodies) -> dict[str, list[tuple[str, Projection, Block]]]:
+def candidates(corpus_bodies, corpus_projections) -> dict[str, list[tuple[str, Projection, Block]]]:
     found: dict[str, list] = {kind: [] for kind in KINDS}
     for name, body in corpus_bodies.items():
-        proj = project(body)
+        proj = corpus_projections[name]
         for block in proj.blocks:
             if not _words(block):
                 continue
