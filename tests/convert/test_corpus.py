@@ -16,8 +16,7 @@ from syncd.convert import (
     storage_to_markdown,
     xmltree,
 )
-from syncd.convert.blocks import Projection, project
-from syncd.convert.model import LinkResolver
+from syncd.convert.blocks import project
 
 from .helpers import NEW_WORD, canonical, editable_word, replace_word
 
@@ -139,59 +138,12 @@ def single_edits(corpus_projections) -> dict[str, list[SingleEdit]]:
     return edits
 
 
-def _shape(proj: Projection) -> tuple:
-    """What a projection holds, comparable (xmltree nodes by their place in the body)."""
-    return (
-        proj.body,
-        proj.markdown,
-        proj.chunks,
-        proj.fragments,
-        proj.reuse,
-        [
-            (
-                (b.start, b.end, b.kind, b.md, b.runs, b.first_line, b.chunk_lo, b.chunk_hi),
-                [
-                    (u.start, u.end, u.kind, u.md, u.runs, u.bullet)
-                    + ((u.node.kind, u.node.start, u.node.end) if u.node else ())
-                    for u in b.units
-                ],
-            )
-            for b in proj.blocks
-        ],
-    )
-
-
-@pytest.fixture
-def pulled_body_projected_once(monkeypatch, corpus_pulls):
-    """A push projects the pulled body (with the links recorded at pull time) before it
-    aligns the edit; for every edit of one page that is the same body and the same links,
-    so it is projected once per page here. The push only reads that projection: each one
-    is checked against a fresh projection afterwards."""
-    import syncd.convert.push as push_module
-
-    real = push_module.project
-    pages = {id(pull.sidecar.body): name for name, pull in corpus_pulls.items()}
-    made: dict[str, tuple[Projection, LinkResolver | None]] = {}
-
-    def project_once(storage: str, resolver: LinkResolver | None = None) -> Projection:
-        name = pages.get(id(storage))
-        if name is None or corpus_pulls[name].sidecar.body is not storage:
-            return real(storage, resolver)
-        if name not in made:
-            made[name] = (real(storage, resolver), resolver)
-        return made[name][0]
-
-    monkeypatch.setattr(push_module, "project", project_once)
-    yield
-    for name, (proj, resolver) in made.items():
-        assert _shape(proj) == _shape(real(proj.body, resolver)), f"{name}: projection changed"
-
-
 @pytest.mark.parametrize("kind", list(SINGLE_EDIT_KINDS))
 def test_single_word_edit_changes_only_that_word(
-    kind, corpus_bodies, corpus_pulls, single_edits, pulled_body_projected_once
+    kind, corpus_bodies, corpus_pulls, single_edits, project_pulled_once
 ):
     """One changed word in any such block of any page: the body differs only in that word."""
+    project_pulled_once(corpus_pulls)
     pages: set[str] = set()
     for edit in single_edits[kind]:
         body = corpus_bodies[edit.page]

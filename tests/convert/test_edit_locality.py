@@ -104,7 +104,8 @@ def test_every_block_kind_has_corpus_blocks(candidates):
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
-def test_an_edit_changes_only_its_block(candidates, corpus_pulls, data):
+def test_an_edit_changes_only_its_block(candidates, corpus_pulls, project_pulled_once, data):
+    project_pulled_once(corpus_pulls)
     kind = data.draw(st.sampled_from(sorted(KINDS)), label="kind")
     name, proj, block = data.draw(st.sampled_from(candidates[kind]), label="block")
     at, word = data.draw(st.sampled_from(_words(block)), label="word")
