@@ -124,14 +124,19 @@ async def paginate(
         following = next_url(reply, payload, transport.settings.base_url)
         if not following or (max_pages is not None and pages >= max_pages):
             return
-        if following in seen:
-            raise ServerError(
-                "the server's next link repeats an earlier page; stopping the listing",
-                method="GET",
-                url=following,
-            )
-        seen.add(following)
+        _follow_once(seen, following)
         current, current_params = following, None  # next links carry every parameter
+
+
+def _follow_once(seen: set[str], link: str) -> None:
+    """Note `link` as followed; a link followed before means the listing loops."""
+    if link in seen:
+        raise ServerError(
+            "the server's next link repeats an earlier page; stopping the listing",
+            method="GET",
+            url=link,
+        )
+    seen.add(link)
 
 
 #: Offset pages a listing requests before their turn (`paginate_ahead`).
@@ -193,13 +198,7 @@ async def paginate_ahead(
             results = payload.get("results", []) if isinstance(payload, dict) else []
             following = next_url(reply, payload, base)
             if following:
-                if following in seen:
-                    raise ServerError(
-                        "the server's next link repeats an earlier page; stopping the listing",
-                        method="GET",
-                        url=following,
-                    )
-                seen.add(following)
+                _follow_once(seen, following)
                 for link in _offset_links(following, payload, ahead):
                     start = int(_START_PARAM.search(link).group(2))  # type: ignore[union-attr]
                     if expected is not None and start >= expected:

@@ -10,7 +10,10 @@ Status JSON keys (the ``syncd status --json`` contract): ``running``, ``mode``,
 ``last_poll_at``, ``webhook`` (``registered``, ``id``, ``url``), ``errors``; optional
 extras such as ``mode_reason``, ``pid``, ``started_at`` are shown when present.
 ``conflicts`` lists the page files held and each keep-both conflict copy still on disk;
-the extra ``conflict_help`` has one line per entry saying what ends it.
+the extra ``conflict_help`` has one line per entry saying what ends it, and
+``conflict_details`` one object per entry: ``path`` (as in ``conflicts``), ``page_id``,
+``title`` (null without a page record), ``page`` (the title, or the file's path), ``file``
+(the page's file) and ``help`` (as in ``conflict_help``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from syncd.sync.open_conflicts import page_label
 
 if TYPE_CHECKING:  # the server imports aiohttp when it starts: `syncd status` never needs it
     from aiohttp import web
@@ -397,11 +402,16 @@ def format_status(status: Mapping[str, Any], *, now: float | None = None) -> str
     else:
         conflicts = list(conflicts)
         row("conflicts", str(len(conflicts)) if conflicts else "none")
-        # `conflict_help`: one line per conflict saying what ends it (older daemons: paths).
-        todo = list(status.get("conflict_help") or [])
-        if len(todo) != len(conflicts):
-            todo = conflicts
-        lines.extend(f"{'':<12}{line}" for line in todo)
+        # One line per conflict: its page and what ends it (older daemons: without the
+        # page, or only the paths).
+        details = status.get("conflict_details")
+        if isinstance(details, list) and len(details) == len(conflicts):
+            todo = [conflict_line(detail) for detail in details]
+        else:
+            todo = list(status.get("conflict_help") or [])
+            if len(todo) != len(conflicts):
+                todo = conflicts
+        lines.extend(f"{'':<12}{printable(str(line))}" for line in todo)
     row("last event", _when(status.get("last_event_at"), now))
     row("last poll", _when(status.get("last_poll_at"), now))
     webhook = status.get("webhook") or {}
@@ -429,8 +439,29 @@ def format_status(status: Mapping[str, Any], *, now: float | None = None) -> str
     if isinstance(errors, str):
         errors = [errors]
     row("errors", str(len(errors)) if errors else "none")
-    lines.extend(f"{'':<12}{_error_text(err)}" for err in list(errors)[-10:])
+    lines.extend(f"{'':<12}{printable(_error_text(err))}" for err in list(errors)[-10:])
     return "\n".join(lines) + "\n"
+
+
+def conflict_line(detail: Any) -> str:
+    """`page 101 'Setup': Guides/Setup.md: what to do`; a conflict without a page record
+    is named by its file's path, which starts its help line."""
+    if not isinstance(detail, Mapping):
+        return str(detail)
+    todo = str(detail.get("help") or detail.get("path") or "")
+    title, page_id = detail.get("title"), detail.get("page_id")
+    if not title or page_id is None:
+        return todo
+    return f"{page_label(str(page_id), str(title))}: {todo}"
+
+
+def printable(text: str) -> str:
+    """`text` fit for a terminal: every character that is not printable (control
+    characters such as the ESC starting an escape sequence, bidirectional overrides) is
+    shown as its Python escape, as a title quoted in a log line is."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _error_text(err: Any) -> str:

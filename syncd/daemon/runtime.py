@@ -810,8 +810,10 @@ class Daemon:
                 webhook["reason"] = why
         conflicts = eng.get("conflicts")
         conflict_help = eng.get("conflict_help")
+        # Each conflict's page (`conflict_rows`); the last run's report has paths only.
+        details = eng.get("conflict_details")
         if conflicts is None:
-            conflicts, conflict_help = self.conflicts, self.conflict_help
+            conflicts, conflict_help, details = self.conflicts, self.conflict_help, None
         pending = len(self.dirty) + self.in_flight + int(eng.get("pending") or 0)
         doc.update(
             running=True,
@@ -834,6 +836,8 @@ class Daemon:
             syncing=self.syncing,
             last_sync_at=iso_utc(self.last_sync_at or eng.get("last_sync_at")),
         )
+        if details is not None:
+            doc["conflict_details"] = list(details)
         if self.blocked:
             doc["blocked"] = self.blocked
         refused = self.tokens.status() if self.tokens is not None else None

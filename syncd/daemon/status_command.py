@@ -23,7 +23,7 @@ from syncd.daemon.control import (
     format_status,
     status_exit_code,
 )
-from syncd.sync.open_conflicts import open_conflicts
+from syncd.sync.open_conflicts import conflict_rows, status_conflicts
 from syncd.sync.records import ConflictRecord
 
 META_PREFIX = "daemon."
@@ -90,12 +90,13 @@ def last_known_status(state_dir: Path, folder: Path | None = None) -> dict[str, 
             "SELECT COUNT(*) FROM pages p WHERE NOT EXISTS "
             "(SELECT 1 FROM tombstones t WHERE t.page_id = p.page_id)",
         )
-        # Each names its page's file as it is now (renamed or moved since the conflict).
+        # Each names its page's file as it is now (renamed or moved since the conflict),
+        # with the page's title (as `titled_conflicts` reads them from an open StateDB).
         conflicts = _rows(
             conn,
             "SELECT c.page_id, COALESCE(p.local_path, c.path), c.kind, c.created_at, c.detail, "
-            "c.id FROM conflicts c LEFT JOIN pages p ON p.page_id = c.page_id AND NOT EXISTS "
-            "(SELECT 1 FROM tombstones t WHERE t.page_id = p.page_id) ORDER BY c.id",
+            "c.id, p.title FROM conflicts c LEFT JOIN pages p ON p.page_id = c.page_id AND "
+            "NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.page_id = p.page_id) ORDER BY c.id",
         )
         hooks = _rows(conn, "SELECT webhook_id, url FROM webhooks ORDER BY created_at")
     except sqlite3.Error as exc:
@@ -106,9 +107,8 @@ def last_known_status(state_dir: Path, folder: Path | None = None) -> dict[str, 
     doc["pages"] = int(pages[0][0]) if pages else 0
     doc["containers"] = _containers(db)
     on_disk = (lambda rel: (Path(folder) / rel).exists()) if folder is not None else None
-    waiting = open_conflicts((ConflictRecord(*row) for row in conflicts), on_disk)
-    doc["conflicts"] = list(waiting)
-    doc["conflict_help"] = list(waiting.values())
+    titled = ((ConflictRecord(*row[:6]), row[6]) for row in conflicts)
+    doc.update(status_conflicts(conflict_rows(titled, on_disk)))
     doc["mode"] = meta.get(META_PREFIX + "mode")
     reason = meta.get(META_PREFIX + "mode_reason")
     if reason:

@@ -59,11 +59,14 @@ from syncd.sync.container_run import (
 from syncd.sync.containers import ContainerMap, ContainerPlan, container_map, plan_containers
 from syncd.sync.model import Plan, Pull, ReconcileOptions, RemoteEntry
 from syncd.sync.open_conflicts import (
+    ConflictRow,
+    conflict_rows,
     left_open,
     open_conflict,
-    open_conflicts,
     page_name,
     recorded_conflicts,
+    status_conflicts,
+    titled_conflicts,
     track_conflict_copies,
 )
 from syncd.sync.reconcile import reconcile
@@ -295,13 +298,11 @@ class SyncEngine:
     # ------------------------------------------------------------------ status
 
     def status(self) -> dict[str, Any]:
-        waiting = self._open_conflicts()
         return {
             "pages": self.state.count_pages(),
             "containers": self.state.count_containers(),
             "pending": self._pending,
-            "conflicts": list(waiting),
-            "conflict_help": list(waiting.values()),
+            **status_conflicts(self._conflict_rows()),
             "last_sync_at": self._last_sync_at,
             "errors": list(self._recent_errors),
         }
@@ -571,7 +572,8 @@ class SyncEngine:
             ] + applied
         conflict_help = {h.path: f"{h.path}: {h.reason}" for h in plan.held}
         conflict_help.update((path, path) for path in result.held if path not in conflict_help)
-        conflict_help.update(self._open_conflicts())  # what the state says is more precise
+        # what the state says is more precise
+        conflict_help.update((row.listed, row.todo) for row in self._conflict_rows())
         conflicts = sorted(conflict_help)
         for line in errors:
             self._recent_errors.append(line)
@@ -1108,11 +1110,9 @@ class SyncEngine:
             out.setdefault(conflict.listed, (conflict.todo, page_name(self.state, record)))
         return dict(sorted(out.items()))
 
-    def _open_conflicts(self) -> dict[str, str]:
-        """The recorded conflicts, listed path -> what to do (copies still on disk only)."""
-        return open_conflicts(
-            recorded_conflicts(self.state), lambda rel: (self.root / rel).exists()
-        )
+    def _conflict_rows(self) -> list[ConflictRow]:
+        """The recorded conflicts with their pages (copies still on disk only)."""
+        return conflict_rows(titled_conflicts(self.state), lambda rel: (self.root / rel).exists())
 
 
 ProgressFn = Callable[[int, int, str], None]

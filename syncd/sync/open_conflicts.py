@@ -9,7 +9,9 @@ it, in the words of its mode:
 * others (a part of the file that cannot be converted, a held page): the page file, with
   the reason.
 
-A conflict ends in one place, `end_conflicts`, which also writes the INFO line saying so.
+`syncd status` shows each with its page (`conflict_rows`, one builder for the daemon and
+for the status read straight from the state database). A conflict ends in one place,
+`end_conflicts`, which also writes the INFO line saying so.
 """
 
 from __future__ import annotations
@@ -53,14 +55,46 @@ def open_conflict(record: ConflictRecord) -> OpenConflict:
     return OpenConflict(record.path, f"{record.path} ({record.kind}){detail}")
 
 
-def open_conflicts(
-    records: Iterable[ConflictRecord], on_disk: Callable[[str], bool] | None = None
-) -> dict[str, str]:
-    """Listed path -> what to do, sorted by path. `on_disk(rel)`: whether a conflict copy
-    is still there (a copy the user deleted is no longer listed, even before the next
-    run forgets its record); None lists every record."""
-    out: dict[str, str] = {}
-    for record in records:
+@dataclass(frozen=True)
+class ConflictRow:
+    """One open conflict as `syncd status` shows it: which page, which file, what to do."""
+
+    #: The path listed (`conflicts`): the copy, or the page file.
+    listed: str
+    #: One line: the page file, and what to do to end the conflict (`conflict_help`).
+    todo: str
+    #: The page's file as it is now.
+    file: str
+    page_id: str | None
+    #: The page's title from its record; None when there is no page record (a new file
+    #: refused, a copy of a page deleted since).
+    title: str | None
+
+    def as_json(self) -> dict[str, str | None]:
+        """An entry of `conflict_details`: `page` is what a reader knows the page by, its
+        title, or its file's path when there is no title."""
+        return {
+            "path": self.listed,
+            "page_id": self.page_id,
+            "title": self.title,
+            "page": self.title or self.file,
+            "file": self.file,
+            "help": self.todo,
+        }
+
+
+#: A conflict record with its page's title (None: no live page record).
+TitledConflict = tuple[ConflictRecord, str | None]
+
+
+def conflict_rows(
+    records: Iterable[TitledConflict], on_disk: Callable[[str], bool] | None = None
+) -> list[ConflictRow]:
+    """The open conflicts, sorted by listed path, one per listed path. `on_disk(rel)`:
+    whether a conflict copy is still there (a copy the user deleted is no longer listed,
+    even before the next run forgets its record); None lists every record."""
+    out: dict[str, ConflictRow] = {}
+    for record, title in records:
         if (
             record.kind == KEEP_BOTH
             and record.detail
@@ -69,21 +103,56 @@ def open_conflicts(
         ):
             continue
         conflict = open_conflict(record)
-        out.setdefault(conflict.listed, conflict.todo)
-    return dict(sorted(out.items()))
+        if conflict.listed not in out:
+            out[conflict.listed] = ConflictRow(
+                conflict.listed, conflict.todo, record.path, record.page_id, title
+            )
+    return [out[listed] for listed in sorted(out)]
+
+
+def status_conflicts(rows: Iterable[ConflictRow]) -> dict[str, list]:
+    """The conflict keys of the status document: `conflicts` (listed paths),
+    `conflict_help` (one line each) and `conflict_details` (one object each, see
+    `ConflictRow.as_json`), all in the same order."""
+    rows = list(rows)
+    return {
+        "conflicts": [row.listed for row in rows],
+        "conflict_help": [row.todo for row in rows],
+        "conflict_details": [row.as_json() for row in rows],
+    }
+
+
+def open_conflicts(
+    records: Iterable[ConflictRecord], on_disk: Callable[[str], bool] | None = None
+) -> dict[str, str]:
+    """Listed path -> what to do, sorted by path (see `conflict_rows`)."""
+    rows = conflict_rows(((record, None) for record in records), on_disk)
+    return {row.listed: row.todo for row in rows}
+
+
+def titled_conflicts(db: StateDB) -> list[TitledConflict]:
+    """The conflict records with their page's title, each naming its page's file as it is
+    now (a page renamed or moved since its conflict is named where the user finds it)."""
+    records = db.conflicts()
+    pages: dict[str, tuple[str, str] | None] = {}
+    for record in records:
+        if record.page_id is not None and record.page_id not in pages:
+            page = db.get_page(record.page_id)
+            live = page is not None and page.tombstone is None
+            pages[record.page_id] = (page.local_path, page.title) if live else None
+    out: list[TitledConflict] = []
+    for record in records:
+        page = pages.get(record.page_id or "")
+        if page is None:
+            out.append((record, None))
+        else:
+            out.append((replace(record, path=page[0]), page[1]))
+    return out
 
 
 def recorded_conflicts(db: StateDB) -> list[ConflictRecord]:
-    """The conflict records, each naming its page's file as it is now (a page renamed or
-    moved since its conflict is named where the user finds it)."""
-    records = db.conflicts()
-    where: dict[str, str] = {}
-    for record in records:
-        if record.page_id is not None and record.page_id not in where:
-            page = db.get_page(record.page_id)
-            if page is not None and page.tombstone is None:
-                where[record.page_id] = page.local_path
-    return [replace(r, path=where.get(r.page_id or "", r.path)) for r in records]
+    """The conflict records, each naming its page's file as it is now."""
+    return [record for record, _ in titled_conflicts(db)]
 
 
 def page_of_copy(copy: str) -> str:
@@ -100,7 +169,13 @@ def page_name(db: StateDB, record: ConflictRecord) -> str:
         page = db.find_page_by_path(record.path)
     if page is None or page.tombstone is not None:
         return f"page {record.page_id}" if record.page_id else "new page"
-    return f"page {page.page_id} {page.title!r}"
+    return page_label(page.page_id, page.title)
+
+
+def page_label(page_id: str, title: str) -> str:
+    """`page 101 'Setup'`: the title quoted as Python does, so a hostile title's control
+    characters (a terminal escape sequence) show as escapes, never act."""
+    return f"page {page_id} {title!r}"
 
 
 def ended_line(record: ConflictRecord, page: str) -> str:

@@ -215,6 +215,25 @@ def test_format_status_says_what_ends_each_conflict():
     # a status without (or with a stale) help list still shows the paths
     lines = format_status({**status, "conflict_help": ["x"]}, now=0).splitlines()
     assert lines[at + 1 : at + 3] == [f"{'':<12}{copy}", f"{'':<12}Ops/Runbook.md"]
+    # details that do not match the list (a daemon's bug) are not shown against it
+    stale = [{"path": copy, "page_id": "1", "title": "Setup", "help": "x"}]
+    lines = format_status({**status, "conflict_details": stale}, now=0).splitlines()
+    assert lines[at + 1 : at + 3] == [f"{'':<12}{line}" for line in status["conflict_help"]]
+
+
+def test_format_status_escapes_control_characters_of_conflicts_and_errors():
+    """Help and error lines can carry remote text (a reason Confluence gave, a name):
+    printed with control characters escaped, never as terminal escape sequences."""
+    status = {
+        "running": True,
+        "conflicts": ["A.md"],
+        "conflict_help": ["A.md: line 2: bad \x1b[31mred\x9b; edit that part"],
+        "errors": ["push failed: 400 \x1b]0;title\x07"],
+    }
+    text = format_status(status, now=0)
+    assert r"            A.md: line 2: bad \x1b[31mred\x9b; edit that part" in text.splitlines()
+    assert r"            push failed: 400 \x1b]0;title\x07" in text.splitlines()
+    assert not any(c in text for c in "\x1b\x07\x9b")
 
 
 def test_format_status_stopped_and_empty():

@@ -1,5 +1,6 @@
-"""`syncd webhook list|register|delete` and `syncd status` (stopped) through the CLI entry
-point, against a ThreadedEmulator; plus the registration helpers' edge rules."""
+"""`syncd webhook list|register|delete` and `syncd status` (stopped; its conflicts also as
+a running daemon serves them) through the CLI entry point, against a ThreadedEmulator; plus
+the registration helpers' edge rules."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import yaml
 
 import syncd.emulator.server as server
 from syncd.cli import main
-from syncd.config import parse_config
+from syncd.config import load_config, parse_config
 from syncd.daemon.registration import (
     NoPublicUrl,
     check_public_url,
@@ -22,6 +24,10 @@ from syncd.daemon.registration import (
     webhook_events,
     webhook_name,
 )
+from syncd.daemon.runtime import Daemon, RunOptions
+from syncd.sync.engine import SyncEngine
+from syncd.sync.records import PageRecord
+from syncd.sync.state import StateDB
 
 
 def write_config(tmp_path: Path, base_url: str, flavor: str, **webhook: object) -> Path:
@@ -97,6 +103,93 @@ def test_status_of_a_never_started_daemon(tmp_path: Path, capsys) -> None:
     assert main(["status", "--config", str(config), "--json"]) == 3
     st = json.loads(capsys.readouterr().out)
     assert st["running"] is False and st["pages"] == 0 and st["space"] == "DEMO"
+
+
+def test_status_names_the_page_of_each_conflict_running_or_stopped(tmp_path: Path, capsys) -> None:
+    """`syncd status` says which page each conflict is about: the page's title (quoted
+    with its control characters escaped: a title is untrusted and must not drive the
+    terminal), or the file's path for a conflict without a page (a new file refused).
+    Stopped, read from the state database; running, served by the daemon: the same rows."""
+    config = write_config(tmp_path, "http://127.0.0.1:9/", "dc")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    copy = "Setup.conflict-20261205-004756.md"
+    (folder / copy).write_text("my text")
+    hostile = "Evil\x1b]0;owned\x07\x1b[2J"
+    with StateDB.open(tmp_path / "state") as db:
+        for page_id, path, title in (("7", "Install.md", "Install"), ("9", "Evil.md", hostile)):
+            db.put_page(
+                PageRecord(
+                    page_id=page_id,
+                    local_path=path,  # page 7 was Setup.md at its conflict
+                    title=title,
+                    parent_id=None,
+                    remote_version=3,
+                    base_markdown="",
+                    local_hash="",
+                )
+            )
+        db.add_conflict_copy("7", "Setup.md", copy)
+        db.add_conflict("9", "Evil.md", "markers", "1 conflict(s)")
+        db.add_conflict(None, "Drafts/New.md", "refused", "line 3: a table inside a list item")
+    refused = (
+        "Drafts/New.md: line 3: a table inside a list item; edit that part of the file to sync it"
+    )
+    markers = "Evil.md: resolve the conflict markers, then save"
+    kept = f"Install.md: your text is in {copy}; copy what you need, then delete it"
+
+    assert main(["status", "--config", str(config)]) == 3
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("conflicts:  3")
+    assert lines[at + 1 : at + 5] == [
+        f"            {refused}",
+        rf"            page 9 'Evil\x1b]0;owned\x07\x1b[2J': {markers}",
+        f"            page 7 'Install': {kept}",
+        "last event: never",
+    ]
+
+    assert main(["status", "--config", str(config), "--json"]) == 3
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    stopped = json.loads(out)
+    assert stopped["conflicts"] == ["Drafts/New.md", "Evil.md", copy]  # keys kept as they were
+    assert stopped["conflict_help"] == [refused, markers, kept]
+    assert stopped["conflict_details"] == [
+        {
+            "path": "Drafts/New.md",
+            "page_id": None,
+            "title": None,
+            "page": "Drafts/New.md",
+            "file": "Drafts/New.md",
+            "help": refused,
+        },
+        {
+            "path": "Evil.md",
+            "page_id": "9",
+            "title": hostile,
+            "page": hostile,
+            "file": "Evil.md",
+            "help": markers,
+        },
+        {
+            "path": copy,
+            "page_id": "7",
+            "title": "Install",
+            "page": "Install",
+            "file": "Install.md",
+            "help": kept,
+        },
+    ]
+
+    loaded = load_config(config)
+    daemon = Daemon(loaded, options=RunOptions(install_signals=False))
+    with StateDB.open(loaded.state_dir) as db:
+        daemon.engine = SyncEngine(
+            loaded, db, cast(Any, None), own_client=False, observer=None, progress=None
+        )
+        running = json.loads(json.dumps(daemon.status(), default=str))
+    keys = ("conflicts", "conflict_help", "conflict_details")
+    assert {k: running[k] for k in keys} == {k: stopped[k] for k in keys}
 
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
