@@ -135,6 +135,10 @@ class WebhookConfig:
     secret: str | None = field(default=None, repr=False)
     silence_timeout: float = 900.0
     unregister_on_exit: bool = False
+    #: A delivery's body must arrive within this of its head (else 408).
+    body_timeout: float = 10.0
+    #: A connection without a complete request head for this long is closed.
+    idle_timeout: float = 15.0
 
     @property
     def listen(self) -> str:
@@ -216,6 +220,8 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "secret": _Key("str", None, nullable=True),
         "silence_timeout": _Key("duration", "15m"),
         "unregister_on_exit": _Key("bool", False),
+        "body_timeout": _Key("duration", "10s"),
+        "idle_timeout": _Key("duration", "15s"),
     },
     "poll": {
         "interval": _Key("duration", "60s"),
@@ -239,7 +245,13 @@ REQUIRED_SECTIONS = ("confluence", "local")
 MAX_INTS = {"confluence.max_connections": 256}
 
 # Durations that must be strictly positive (a zero poll interval would spin).
-POSITIVE_DURATIONS = {"webhook.silence_timeout", "poll.interval", "poll.full_scan"}
+POSITIVE_DURATIONS = {
+    "webhook.silence_timeout",
+    "webhook.body_timeout",
+    "webhook.idle_timeout",
+    "poll.interval",
+    "poll.full_scan",
+}
 
 
 # --------------------------------------------------------------------------- parsing helpers

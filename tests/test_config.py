@@ -58,6 +58,7 @@ def test_example_file_loads_every_key() -> None:
     assert cfg.webhook.secret == "s3cret"
     assert cfg.confluence.deployment == "auto"
     assert cfg.webhook.silence_timeout == 900
+    assert cfg.webhook.body_timeout == 10 and cfg.webhook.idle_timeout == 15
     assert cfg.poll.interval == 60 and cfg.poll.full_scan == 6 * 3600
     assert cfg.sync.debounce == 1 and cfg.sync.on_conflict == "merge"
     assert cfg.local.path == Path.home() / "docs" / "DOCS"
@@ -178,6 +179,8 @@ def test_unknown_section(tmp_path: Path) -> None:
         ("sync:\n  new_directories: dirs\n", "sync.new_directories", "auto | folder | page"),
         ("webhook:\n  silence_timeout: 15 minutes\n", "webhook.silence_timeout", "duration"),
         ("webhook:\n  silence_timeout: 0s\n", "webhook.silence_timeout", "longer than zero"),
+        ("webhook:\n  body_timeout: 0s\n", "webhook.body_timeout", "longer than zero"),
+        ("webhook:\n  idle_timeout: soon\n", "webhook.idle_timeout", "duration"),
         ("poll:\n  interval: 5x\n", "poll.interval", "duration"),
         ("poll:\n  full_scan: -3\n", "poll.full_scan", "non-negative"),
         ("sync:\n  debounce: yes\n", "sync.debounce", "duration"),

@@ -24,8 +24,8 @@ Cloud callback URLs are ``<public path>?token=<token>&event=<event>`` (see
 rides in the query string, so run the app with :func:`start_receiver`, which turns the
 aiohttp access log off (syncd logs one redacted line per delivery instead), and bounds
 how long any connection may hold the daemon: headers must arrive within
-``CONNECTION_IDLE_TIMEOUT`` of connecting, and shutdown waits at most ``SHUTDOWN_TIMEOUT``
-for deliveries in flight.
+``idle_timeout`` (default ``CONNECTION_IDLE_TIMEOUT``) of connecting, and shutdown waits at
+most ``SHUTDOWN_TIMEOUT`` for deliveries in flight.
 """
 
 from __future__ import annotations
@@ -102,7 +102,11 @@ class ReceiverConfig:
     space_key: str | None = None
     space_id: str | None = None
     max_body: int = DEFAULT_MAX_BODY
+    # Seconds a request body may take to arrive once its head is in (then 408).
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    # Seconds a connection may stay open without a complete request head (then closed):
+    # aiohttp's keep-alive timeout, applied by start_receiver.
+    idle_timeout: float = CONNECTION_IDLE_TIMEOUT
     # sync.blog_posts / sync.attachments: events for what is not synced are ignored
     blog_posts: bool = True
     attachments: bool = True
@@ -115,6 +119,9 @@ class ReceiverConfig:
             raise ValueError("the webhook receiver needs a secret (HMAC key / URL token)")
         if not self.path.startswith("/"):
             raise ValueError(f"webhook path must start with '/': {self.path!r}")
+        for name in ("body_timeout", "idle_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"webhook {name} must be positive: {getattr(self, name)!r}")
         object.__setattr__(self, "flavor", Flavor(self.flavor))
 
 
@@ -490,14 +497,14 @@ async def start_receiver(app: web.Application, host: str, port: int) -> web.AppR
     """Serve the app on ``host:port`` with the access log off (URLs hold the Cloud token).
 
     No client can hold a connection (or the daemon's shutdown) open for long: see
-    ``CONNECTION_IDLE_TIMEOUT``, ``LINGER_TIME`` and ``SHUTDOWN_TIMEOUT``.
+    ``ReceiverConfig.idle_timeout``, ``LINGER_TIME`` and ``SHUTDOWN_TIMEOUT``.
     """
     runner = web.AppRunner(
         app,
         access_log=None,
         handle_signals=False,
         logger=ClientErrorLog(log),
-        keepalive_timeout=CONNECTION_IDLE_TIMEOUT,
+        keepalive_timeout=app[RECEIVER_KEY].config.idle_timeout,
         lingering_time=LINGER_TIME,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
     )

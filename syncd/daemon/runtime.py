@@ -445,6 +445,8 @@ class Daemon:
                 space_id=self._space_id,
                 blog_posts=cfg.sync.blog_posts,
                 attachments=cfg.sync.attachments,
+                body_timeout=cfg.webhook.body_timeout,
+                idle_timeout=cfg.webhook.idle_timeout,
             ),
             self._on_hint,
             on_delivery=delivery_listener(self.machine),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+from dataclasses import dataclass
 
 import pytest
 
@@ -107,32 +108,55 @@ SINGLE_EDIT_KINDS = {
 }
 
 
+@dataclass(frozen=True)
+class SingleEdit:
+    """One word of one block of one page replaced by ``NEW_WORD``."""
+
+    page: str
+    block: int  # index in the page's projection
+    block_kind: str
+    offset: int  # in the pulled Markdown
+    word: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.page}: block {self.block} ({self.block_kind}), {self.word!r} at {self.offset}"
+        )
+
+
+@pytest.fixture(scope="module")
+def single_edits(corpus_projections) -> dict[str, list[SingleEdit]]:
+    """Every single-word edit of every kind, found with one projection per page."""
+    edits: dict[str, list[SingleEdit]] = {kind: [] for kind in SINGLE_EDIT_KINDS}
+    for name, proj in corpus_projections.items():
+        for i, block in enumerate(proj.blocks):
+            kinds = [kind for kind, pred in SINGLE_EDIT_KINDS.items() if pred(block)]
+            if not kinds or (found := editable_word(proj, block)) is None:
+                continue
+            for kind in kinds:
+                edits[kind].append(SingleEdit(name, i, block.kind, *found))
+    return edits
+
+
 @pytest.mark.parametrize("kind", list(SINGLE_EDIT_KINDS))
-def test_single_word_edit_changes_only_that_word(kind, corpus_bodies, corpus_pulls):
+def test_single_word_edit_changes_only_that_word(
+    kind, corpus_bodies, corpus_pulls, single_edits, project_pulled_once
+):
     """One changed word in any such block of any page: the body differs only in that word."""
-    pred = SINGLE_EDIT_KINDS[kind]
-    tried = 0
+    project_pulled_once(corpus_pulls)
     pages: set[str] = set()
-    for name, body in corpus_bodies.items():
-        proj = project(body)
-        pull = corpus_pulls[name]
-        for block in proj.blocks:
-            if not pred(block):
-                continue
-            found = editable_word(proj, block)
-            if found is None:
-                continue
-            offset, word = found
-            edited = replace_word(pull.markdown, offset, word)
-            out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
-            assert out is not None, name
-            assert out.count(NEW_WORD) == 1, name
-            # Replacing the word back gives the original bytes: nothing else moved.
-            assert out.replace(NEW_WORD, word) == body, (name, block.kind, word)
-            # And the page reads back as the edited Markdown.
-            assert storage_to_markdown(out).markdown == edited, name
-            tried += 1
-            pages.add(name)
+    for edit in single_edits[kind]:
+        body = corpus_bodies[edit.page]
+        pull = corpus_pulls[edit.page]
+        edited = replace_word(pull.markdown, edit.offset, edit.word)
+        out = markdown_to_storage(edited, sidecar=pull.sidecar).storage
+        assert out is not None, str(edit)
+        assert out.count(NEW_WORD) == 1, str(edit)
+        # Replacing the word back gives the original bytes: nothing else moved.
+        assert out.replace(NEW_WORD, edit.word) == body, str(edit)
+        # And the page reads back as the edited Markdown.
+        assert storage_to_markdown(out).markdown == edited, str(edit)
+        pages.add(edit.page)
     # Every such block of the corpus was tried (paragraphs: 333 blocks on 58 pages, ...).
     assert len(pages) >= 2, f"too few corpus pages with a {kind}"
 
@@ -178,10 +202,10 @@ def _preserved(body: str, out: str, blocks) -> list[str]:
     return [b.kind for b in blocks if body[b.start : b.end] not in out]
 
 
-def test_structural_edits_keep_every_other_block(corpus_bodies, corpus_pulls):
+def test_structural_edits_keep_every_other_block(corpus_bodies, corpus_pulls, corpus_projections):
     counts = {"add": 0, "delete": 0, "move": 0}
     for name, body in corpus_bodies.items():
-        proj = project(body)
+        proj = corpus_projections[name]
         pull = corpus_pulls[name]
         lines = pull.markdown.split("\n")
         blocks = proj.blocks

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncd.convert import markdown_to_storage, storage_to_markdown, xmltree
-from syncd.convert.blocks import Block, Projection, project
+from syncd.convert.blocks import Block, Projection
 
 from .helpers import NEW_WORD, block_offset
 
@@ -80,10 +80,10 @@ def _canonical(storage: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def candidates(corpus_bodies) -> dict[str, list[tuple[str, Projection, Block]]]:
+def candidates(corpus_bodies, corpus_projections) -> dict[str, list[tuple[str, Projection, Block]]]:
     found: dict[str, list] = {kind: [] for kind in KINDS}
     for name, body in corpus_bodies.items():
-        proj = project(body)
+        proj = corpus_projections[name]
         for block in proj.blocks:
             if not _words(block):
                 continue
@@ -104,7 +104,8 @@ def test_every_block_kind_has_corpus_blocks(candidates):
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
-def test_an_edit_changes_only_its_block(candidates, corpus_pulls, data):
+def test_an_edit_changes_only_its_block(candidates, corpus_pulls, project_pulled_once, data):
+    project_pulled_once(corpus_pulls)
     kind = data.draw(st.sampled_from(sorted(KINDS)), label="kind")
     name, proj, block = data.draw(st.sampled_from(candidates[kind]), label="block")
     at, word = data.draw(st.sampled_from(_words(block)), label="word")

@@ -62,7 +62,10 @@ def test_new_real_pages_lose_nothing_and_an_unedited_push_is_no_update(extra_bod
     test_corpus.test_pull_does_not_depend_on_volatile_ids(extra_bodies, extra_pulls)
 
 
-def test_new_real_pages_one_word_edit_changes_only_that_word(extra_bodies, extra_pulls):
+def test_new_real_pages_one_word_edit_changes_only_that_word(
+    extra_bodies, extra_pulls, project_pulled_once
+):
+    project_pulled_once(extra_pulls)
     tried = 0
     for name, body in extra_bodies.items():
         pull = extra_pulls[name]

@@ -527,6 +527,53 @@ async def test_start_receiver_serves_on_a_real_port_without_access_log(caplog):
         await runner.cleanup()
 
 
+async def test_time_limits_come_from_the_config_and_cut_slow_clients_off():
+    """body_timeout answers a dribbled body with 408; idle_timeout closes a connection whose
+    request head never ends (the defaults are 10 s and 15 s; here fractions of a second)."""
+    from syncd.daemon.receiver import (
+        CONNECTION_IDLE_TIMEOUT,
+        DEFAULT_BODY_TIMEOUT,
+        bound_port,
+        start_receiver,
+    )
+
+    default = ReceiverConfig(flavor=Flavor.DC, secret=SECRET)
+    assert (default.body_timeout, default.idle_timeout) == (
+        DEFAULT_BODY_TIMEOUT,
+        CONNECTION_IDLE_TIMEOUT,
+    )
+    for bad in ({"body_timeout": 0}, {"idle_timeout": -1.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            ReceiverConfig(flavor=Flavor.DC, secret=SECRET, **bad)
+
+    async def on_hint(hint: RemoteHint) -> None:
+        pass
+
+    config = ReceiverConfig(flavor=Flavor.DC, secret=SECRET, body_timeout=0.3, idle_timeout=0.6)
+    app = create_webhook_app(config, on_hint)
+    runner = await start_receiver(app, "127.0.0.1", 0)
+    try:
+        port = bound_port(runner)
+        assert port
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        body_r, body_w = await asyncio.open_connection("127.0.0.1", port)
+        body_w.write(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{")
+        head_r, head_w = await asyncio.open_connection("127.0.0.1", port)
+        head_w.write(b"POST /webhook HTTP/1.1\r\nHost: x\r\n")
+        answer = await asyncio.wait_for(body_r.readline(), 10)
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert loop.time() - started >= 0.3
+        assert await asyncio.wait_for(head_r.read(), 10) == b""  # closed, nothing sent
+        assert loop.time() - started >= 0.6
+        assert app[RECEIVER_KEY].stats.too_slow == 1
+        for writer in (body_w, head_w):
+            writer.close()
+            await writer.wait_closed()
+    finally:
+        await runner.cleanup()
+
+
 async def test_unauthorized_flood_is_logged_once_a_minute(make_client, caplog):
     client = await make_client("dc")
     with caplog.at_level("WARNING", logger="syncd.daemon.receiver"):

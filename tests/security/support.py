@@ -21,8 +21,16 @@ from e2e.daemon_support import write_config as e2e_config
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_config(root: Path, emu: Any, *, mode: int = 0o600, token: str = "demo-token") -> Path:
-    """A daemon config for ``emu``: folder ``root/docs``, state ``root/state``."""
+def write_config(
+    root: Path,
+    emu: Any,
+    *,
+    mode: int = 0o600,
+    token: str = "demo-token",
+    webhook: dict[str, Any] | None = None,
+) -> Path:
+    """A daemon config for ``emu``: folder ``root/docs``, state ``root/state``; ``webhook``
+    adds or overrides keys of that section."""
     path = e2e_config(
         root,
         emu,
@@ -30,6 +38,7 @@ def write_config(root: Path, emu: Any, *, mode: int = 0o600, token: str = "demo-
         | ({"email": emu.user} if emu.flavor == "cloud" else {}),
         poll={"interval": "30s", "full_scan": "1h"},
         sync={"debounce": "100ms"},
+        webhook=webhook or {},
     )
     path.chmod(mode)
     return path
