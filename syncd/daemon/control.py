@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from syncd.sync.open_conflicts import page_label
+from syncd.sync import open_conflicts
+from syncd.sync.open_conflicts import printable
 
 if TYPE_CHECKING:  # the server imports aiohttp when it starts: `syncd status` never needs it
     from aiohttp import web
@@ -450,18 +451,9 @@ def conflict_line(detail: Any) -> str:
         return str(detail)
     todo = str(detail.get("help") or detail.get("path") or "")
     title, page_id = detail.get("title"), detail.get("page_id")
-    if not title or page_id is None:
-        return todo
-    return f"{page_label(str(page_id), str(title))}: {todo}"
-
-
-def printable(text: str) -> str:
-    """`text` fit for a terminal: every character that is not printable (control
-    characters such as the ESC starting an escape sequence, bidirectional overrides) is
-    shown as its Python escape, as a title quoted in a log line is."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return open_conflicts.conflict_line(
+        None if page_id is None else str(page_id), str(title) if title else None, todo
+    )
 
 
 def _error_text(err: Any) -> str:

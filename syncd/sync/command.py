@@ -155,6 +155,7 @@ def describe_error(exc: BaseException) -> str:
 
 async def _sync(config, args: argparse.Namespace) -> int:
     from syncd.sync.engine import SyncEngine
+    from syncd.sync.open_conflicts import printable
 
     progress = TerminalProgress() if sys.stderr.isatty() and not args.dry_run else None
     engine = await SyncEngine.open(config, progress=progress, interactive=True)
@@ -202,7 +203,9 @@ async def _sync(config, args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"syncd: {error}", file=sys.stderr)
     for path in report.conflicts:
-        print(f"syncd: conflict: {report.conflict_help.get(path) or path}", file=sys.stderr)
+        # its page and what ends it, escaped as `syncd status` shows it (titles are untrusted)
+        line = report.conflict_lines.get(path) or report.conflict_help.get(path) or path
+        print(f"syncd: conflict: {printable(line)}", file=sys.stderr)
     if report.blocked_deletions:
         print(f"syncd: {report.blocked_deletions}", file=sys.stderr)
     if report.conflicts or report.blocked_deletions:

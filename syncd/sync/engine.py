@@ -62,6 +62,7 @@ from syncd.sync.open_conflicts import (
     ConflictRow,
     conflict_rows,
     left_open,
+    live_page,
     open_conflict,
     page_name,
     recorded_conflicts,
@@ -167,6 +168,9 @@ class SyncReport:
     blocked_deletions: str | None = None
     #: Listed path -> one line with the page and what to do (see `open_conflicts`).
     conflict_help: dict[str, str] = field(default_factory=dict)
+    #: Listed path -> the line `syncd sync` prints: `conflict_help` with the page's title
+    #: (`ConflictRow.line`, as `syncd status` shows it); unchanged without a page record.
+    conflict_lines: dict[str, str] = field(default_factory=dict)
     in_sync: bool = True
     #: Attachment deletions the mass-deletion guard withheld (one line each).
     blocked_attachments: list[str] = field(default_factory=list)
@@ -459,11 +463,14 @@ class SyncEngine:
             preview = self._attachment_preview(local) if sync.attachments else []
             conflict_help = {h.path: f"{h.path}: {h.reason}" for h in plan.held}
             waiting = self._conflicts_left_open(plan, found_copies)
-            conflict_help.update((path, todo) for path, (todo, _) in waiting.items())
+            lines = dict(conflict_help)
+            conflict_help.update((path, row.todo) for path, (row, _) in waiting.items())
+            lines.update((path, row.line()) for path, (row, _) in waiting.items())
             return SyncReport(
                 plan=plan,
                 conflicts=sorted(conflict_help),
                 conflict_help=dict(sorted(conflict_help.items())),
+                conflict_lines=dict(sorted(lines.items())),
                 errors=errors,
                 blocked_deletions=blocked,
                 in_sync=plan.in_sync
@@ -475,8 +482,8 @@ class SyncEngine:
                 attachment_preview=preview,
                 container_preview=[a.describe() for a in containers.actions],
                 conflict_preview=[
-                    f"open conflict ({page}): {todo}"
-                    for path, (todo, page) in waiting.items()
+                    f"open conflict ({page}): {row.todo}"
+                    for path, (row, page) in waiting.items()
                     if path not in {h.path for h in plan.held}
                 ],
             )
@@ -573,7 +580,9 @@ class SyncEngine:
         conflict_help = {h.path: f"{h.path}: {h.reason}" for h in plan.held}
         conflict_help.update((path, path) for path in result.held if path not in conflict_help)
         # what the state says is more precise
-        conflict_help.update((row.listed, row.todo) for row in self._conflict_rows())
+        rows = self._conflict_rows()
+        conflict_help.update((row.listed, row.todo) for row in rows)
+        lines = {**conflict_help, **{row.listed: row.line() for row in rows}}
         conflicts = sorted(conflict_help)
         for line in errors:
             self._recent_errors.append(line)
@@ -583,6 +592,7 @@ class SyncEngine:
             applied=applied,
             conflicts=conflicts,
             conflict_help={path: conflict_help[path] for path in conflicts},
+            conflict_lines={path: lines[path] for path in conflicts},
             errors=errors,
             blocked_deletions=blocked,
             in_sync=not conflicts and not errors and blocked is None,
@@ -1092,9 +1102,9 @@ class SyncEngine:
 
     def _conflicts_left_open(
         self, plan: Plan, found: tuple[str, ...] | None
-    ) -> dict[str, tuple[str, str]]:
+    ) -> dict[str, tuple[ConflictRow, str]]:
         """A dry run's view of the open conflicts (nothing recorded, nothing ended):
-        listed path -> (what to do, the page named), sorted by path."""
+        listed path -> (its row, the page named), sorted by path."""
         synced_ids = {getattr(a, "page_id", None) for a in plan.actions} - {None}
         synced_paths = {getattr(a, "path", None) for a in plan.actions} - {None}
 
@@ -1103,11 +1113,16 @@ class SyncEngine:
                 return record.page_id in synced_ids
             return record.path in synced_paths
 
-        out: dict[str, tuple[str, str]] = {}
+        out: dict[str, tuple[ConflictRow, str]] = {}
         records = recorded_conflicts(self.state)
         for record in left_open(records, found, lambda rel: (self.root / rel).exists(), synced):
-            conflict = open_conflict(record)
-            out.setdefault(conflict.listed, (conflict.todo, page_name(self.state, record)))
+            if open_conflict(record).listed in out:
+                continue
+            # its page as a real run records it (a copy found without a record: by path)
+            page = live_page(self.state, record)
+            titled = (replace(record, page_id=page.page_id), page.title) if page else (record, None)
+            row = conflict_rows([titled])[0]
+            out[row.listed] = (row, page_name(self.state, record))
         return dict(sorted(out.items()))
 
     def _conflict_rows(self) -> list[ConflictRow]:

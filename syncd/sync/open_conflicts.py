@@ -9,8 +9,9 @@ it, in the words of its mode:
 * others (a part of the file that cannot be converted, a held page): the page file, with
   the reason.
 
-`syncd status` shows each with its page (`conflict_rows`, one builder for the daemon and
-for the status read straight from the state database). A conflict ends in one place,
+`syncd status` and `syncd sync` show each with its page (`conflict_rows`, one builder for
+the daemon, the status read straight from the state database and the sync report; one
+wording, `conflict_line`). A conflict ends in one place,
 `end_conflicts`, which also writes the INFO line saying so.
 """
 
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from syncd.sync.records import KEEP_BOTH, MARKERS, REFUSED, ConflictRecord
+from syncd.sync.records import KEEP_BOTH, MARKERS, REFUSED, ConflictRecord, PageRecord
 from syncd.sync.state import StateDB
 
 log = logging.getLogger("syncd.sync.conflicts")
@@ -69,6 +70,10 @@ class ConflictRow:
     #: The page's title from its record; None when there is no page record (a new file
     #: refused, a copy of a page deleted since).
     title: str | None
+
+    def line(self) -> str:
+        """The line `syncd status` and `syncd sync` show (`conflict_line`)."""
+        return conflict_line(self.page_id, self.title, self.todo)
 
     def as_json(self) -> dict[str, str | None]:
         """An entry of `conflict_details`: `page` is what a reader knows the page by, its
@@ -162,12 +167,18 @@ def page_of_copy(copy: str) -> str:
     return head + ".md" if sep else copy
 
 
-def page_name(db: StateDB, record: ConflictRecord) -> str:
-    """How a log line or a dry run names the page of a conflict: `page 101 'Setup'`."""
+def live_page(db: StateDB, record: ConflictRecord) -> PageRecord | None:
+    """The page a conflict is about, if it has a live record."""
     page = db.get_page(record.page_id) if record.page_id is not None else None
     if page is None:  # a copy found without a record, a refused new file created since
         page = db.find_page_by_path(record.path)
-    if page is None or page.tombstone is not None:
+    return page if page is not None and page.tombstone is None else None
+
+
+def page_name(db: StateDB, record: ConflictRecord) -> str:
+    """How a log line or a dry run names the page of a conflict: `page 101 'Setup'`."""
+    page = live_page(db, record)
+    if page is None:
         return f"page {record.page_id}" if record.page_id else "new page"
     return page_label(page.page_id, page.title)
 
@@ -176,6 +187,24 @@ def page_label(page_id: str, title: str) -> str:
     """`page 101 'Setup'`: the title quoted as Python does, so a hostile title's control
     characters (a terminal escape sequence) show as escapes, never act."""
     return f"page {page_id} {title!r}"
+
+
+def conflict_line(page_id: str | None, title: str | None, todo: str) -> str:
+    """`page 101 'Setup': Guides/Setup.md: what to do`: the one wording of a conflict's
+    line. A conflict without a page record (a new file refused) is named by its file's
+    path, which starts its help line, so the line is the help line."""
+    if not title or page_id is None:
+        return todo
+    return f"{page_label(page_id, title)}: {todo}"
+
+
+def printable(text: str) -> str:
+    """`text` fit for a terminal: every character that is not printable (control
+    characters such as the ESC starting an escape sequence, bidirectional overrides) is
+    shown as its Python escape, as a title quoted in a log line is."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def ended_line(record: ConflictRecord, page: str) -> str:

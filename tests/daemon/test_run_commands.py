@@ -192,6 +192,40 @@ def test_status_names_the_page_of_each_conflict_running_or_stopped(tmp_path: Pat
     assert {k: running[k] for k in keys} == {k: stopped[k] for k in keys}
 
 
+def test_syncd_sync_names_the_page_of_each_conflict_as_status_does(tmp_path: Path, capsys) -> None:
+    """`syncd sync` (a dry run, then a real run) ends with one line per open conflict in
+    the words `syncd status` shows it: the page's title with its escape sequence shown
+    escaped, and a conflict without a page (a copy whose page is gone) by its file."""
+    with server.ThreadedEmulator(flavor="cloud", pages=0, space="DEMO") as emu:
+        setup, evil = (
+            emu.call(lambda t=title: str(emu.store.create_page("DEMO", t, "<p>one</p>").id))
+            for title in ("Setup", "Evil\x1b]0;owned\x07\x1b[2J")
+        )
+        config = write_config(tmp_path, emu.base_url, "cloud")
+        assert main(["sync", "--config", str(config)]) == 0
+        stamp = ".conflict-20261205-004756.md"
+        for stem in ("Setup", "Evil_]0;owned__[2J", "Orphan"):
+            (tmp_path / "docs" / f"{stem}{stamp}").write_text("my text\n")
+        todo = "your text is in {}" + stamp + "; copy what you need, then delete it"
+        expected = [
+            rf"page {evil} 'Evil\x1b]0;owned\x07\x1b[2J': Evil_]0;owned__[2J.md: "
+            + todo.format("Evil_]0;owned__[2J"),
+            "Orphan.md: " + todo.format("Orphan"),
+            f"page {setup} 'Setup': Setup.md: " + todo.format("Setup"),
+        ]
+        capsys.readouterr()
+        for run in (["--dry-run"], []):  # copies found by the scan, then recorded
+            assert main(["sync", "--config", str(config), *run]) == 1
+            err = capsys.readouterr().err
+            assert "\x1b" not in err and "\x07" not in err
+            lines = [line for line in err.splitlines() if line.startswith("syncd: conflict: ")]
+            assert lines == [f"syncd: conflict: {line}" for line in expected], run
+        assert main(["status", "--config", str(config)]) == 3
+        out = capsys.readouterr().out.splitlines()
+        at = out.index("conflicts:  3")
+        assert out[at + 1 : at + 4] == [f"{'':<12}{line}" for line in expected]
+
+
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "config.yaml"
     bad.write_text("confluence:\n  base_url: nope\n")

@@ -118,11 +118,10 @@ def test_syncd_sync_command_first_sync_push_and_dry_run(tmp_path):
         pid = read_doc(target).meta.page_id
         rel, copy_rel = target.relative_to(docs).as_posix(), copy.relative_to(docs).as_posix()
         todo = f"{rel}: your text is in {copy_rel}; copy what you need, then delete it"
-        assert f"open conflict (page {pid} '{read_doc(target).meta.title}'): {todo}" in (
-            dry.stdout.splitlines()
-        )
+        page = f"page {pid} '{read_doc(target).meta.title}'"
+        assert f"open conflict ({page}): {todo}" in dry.stdout.splitlines()
         assert "1 push, 1 open conflict (dry run" in dry.stdout
-        assert f"syncd: conflict: {todo}" in dry.stderr
+        assert f"syncd: conflict: {page}: {todo}" in dry.stderr.splitlines()
         copy.unlink()
         assert "Edited from the shell." not in emu.store.get(pid).body
         second = syncd_cli("sync", "--config", str(cfg))

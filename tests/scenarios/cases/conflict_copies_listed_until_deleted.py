@@ -68,14 +68,15 @@ async def _syncd(ctx, *args: str) -> tuple[int, str]:
 
 
 async def commands_list_both(ctx) -> None:
-    """What the user sees: `syncd sync` exits 1 naming both copies and what to do;
+    """What the user sees: `syncd sync` exits 1 naming the page, both copies and what to do;
     `syncd status` (no daemon running) lists both from the state database."""
     if ctx.emu.flavor != "cloud":
         return  # the commands do not depend on the flavour; once is enough
     rc, text = await _syncd(ctx, "sync")
     assert rc == 1, text
     for copy in (ctx.captured["first"], ctx.captured["second"]):
-        assert f"syncd: conflict: Alpha Two.md: your text is in {copy}{TODO}" in text, text
+        line = f"syncd: conflict: page {ctx.pid('a')} 'Alpha Two': Alpha Two.md: your text is in"
+        assert f"{line} {copy}{TODO}" in text.splitlines(), text
     rc, text = await _syncd(ctx, "status", "--json")
     status = json.loads(text[: text.rindex("}") + 1])
     assert status["conflicts"] == sorted([ctx.captured["first"], ctx.captured["second"]])
