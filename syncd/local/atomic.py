@@ -135,6 +135,13 @@ def sync_file_systems(fds: Iterable[int]) -> bool:
     return True
 
 
+def dir_key(fd: int) -> tuple[int, int]:
+    """(device, inode) of the directory open as `fd`: the same folder whatever fd or path
+    reached it."""
+    st = os.fstat(fd)
+    return (st.st_dev, st.st_ino)
+
+
 class DirSyncs:
     """Directories whose fsync is owed (renames and new folders in them since the last
     flush), each held open until :meth:`flush` fsyncs it once."""
@@ -146,8 +153,7 @@ class DirSyncs:
         return len(self._fds)
 
     def owe(self, dfd: int) -> None:
-        st = os.fstat(dfd)
-        key = (st.st_dev, st.st_ino)
+        key = dir_key(dfd)
         if key not in self._fds:
             self._fds[key] = os.dup(dfd)
 
@@ -316,10 +322,10 @@ def atomic_write(
                 fst = os.fstat(fd)
             finally:
                 os.close(fd)
+            result = WriteResult(
+                rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload), fst.st_ino
+            )
             if batch is not None:
-                result = WriteResult(
-                    rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload), fst.st_ino
-                )
                 batch.add(dfd, tmp, name, if_hash, result)
                 return result
             if if_hash is not None:  # narrow the window: re-check right before the swap
@@ -330,7 +336,7 @@ def atomic_write(
                 os.unlink(tmp, dir_fd=dfd)
             raise
         _sync_dir(dfd, dirs)
-    return WriteResult(rel_posix, fst.st_size, fst.st_mtime_ns, sha256_bytes(payload), fst.st_ino)
+    return result
 
 
 def _set_lagged_mtime(fd: int) -> None:

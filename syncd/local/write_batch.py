@@ -44,6 +44,7 @@ from syncd.local.atomic import (
     _exists,
     _fsync,
     _verify,
+    dir_key,
     sync_file_systems,
 )
 
@@ -80,20 +81,16 @@ class WriteBatch:
     def keep_folder(self, folder: tuple[str, ...], dfd: int) -> int:
         """Keep (a duplicate of) `dfd`, just walked to `folder`, for the batch's next
         writes there; returns the kept fd."""
-        kept = self._dir_fds.get(self._key(dfd))
+        key = dir_key(dfd)
+        kept = self._dir_fds.get(key)
         if kept is None:
-            kept = self._dir_fds[self._key(dfd)] = os.dup(dfd)
+            kept = self._dir_fds[key] = os.dup(dfd)
         self._folders[folder] = kept
         return kept
 
-    @staticmethod
-    def _key(dfd: int) -> tuple[int, int]:
-        st = os.fstat(dfd)
-        return (st.st_dev, st.st_ino)
-
     def add(self, dfd: int, tmp: str, name: str, if_hash: str | None, result: WriteResult) -> None:
         """Take over `tmp` (complete, not yet durable) in the directory open as `dfd`."""
-        key = self._key(dfd)
+        key = dir_key(dfd)
         if key not in self._dir_fds:
             self._dir_fds[key] = os.dup(dfd)
         earlier = self._pending.pop(result.path, None)
