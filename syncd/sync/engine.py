@@ -63,8 +63,8 @@ from syncd.sync.open_conflicts import (
     conflict_rows,
     left_open,
     live_page,
+    name_of_page,
     open_conflict,
-    page_name,
     recorded_conflicts,
     status_conflicts,
     titled_conflicts,
@@ -1122,7 +1122,7 @@ class SyncEngine:
             page = live_page(self.state, record)
             titled = (replace(record, page_id=page.page_id), page.title) if page else (record, None)
             row = conflict_rows([titled])[0]
-            out[row.listed] = (row, page_name(self.state, record))
+            out[row.listed] = (row, name_of_page(record, page))
         return dict(sorted(out.items()))
 
     def _conflict_rows(self) -> list[ConflictRow]:

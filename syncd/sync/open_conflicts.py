@@ -177,7 +177,11 @@ def live_page(db: StateDB, record: ConflictRecord) -> PageRecord | None:
 
 def page_name(db: StateDB, record: ConflictRecord) -> str:
     """How a log line or a dry run names the page of a conflict: `page 101 'Setup'`."""
-    page = live_page(db, record)
+    return name_of_page(record, live_page(db, record))
+
+
+def name_of_page(record: ConflictRecord, page: PageRecord | None) -> str:
+    """`page_name`, for the page `live_page` found already."""
     if page is None:
         return f"page {record.page_id}" if record.page_id else "new page"
     return page_label(page.page_id, page.title)
