@@ -9,6 +9,7 @@ page resolver; a missing name only means the short ``@user-xxxxxx`` form.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -36,6 +37,9 @@ class UserNames:
         self.db = db
         self.clock = clock
         self._names: dict[tuple[str, str], tuple[str, float]] = {}
+        #: Users being looked up now -> the lookup's end: a page read beside another that
+        #: mentions the same user waits for that answer instead of asking again.
+        self._asking: dict[tuple[str, str], asyncio.Future[None]] = {}
         raw = db.get_meta(META_KEY) if db is not None else None
         try:
             for kind, value, name, at in json.loads(raw or "[]"):
@@ -65,17 +69,30 @@ class UserNames:
         return out
 
     async def learn(self, client, body: str) -> None:
-        """Look up the users ``body`` mentions that are unknown or stale."""
-        wanted = self.stale(mentioned_users(body))
-        if not wanted:
-            return
-        now = self.clock()
-        for kind in sorted({k for k, _ in wanted}):
-            values = sorted(v for k, v in wanted if k == kind)
-            found = await client.user_names(kind, values)
-            for value in values:
-                self._names[(kind, value)] = (found.get(value, ""), now)
-        self._save()
+        """Look up the users ``body`` mentions that are unknown or stale (those another
+        call is looking up already: wait for its answer; if it fails, they stay unknown
+        here and the caller's later pull asks again)."""
+        stale = self.stale(mentioned_users(body))
+        under_way = {self._asking[key] for key in stale if key in self._asking}
+        wanted = {key for key in stale if key not in self._asking}
+        if wanted:
+            done = asyncio.get_running_loop().create_future()
+            for key in wanted:
+                self._asking[key] = done
+            try:
+                now = self.clock()
+                for kind in sorted({k for k, _ in wanted}):
+                    values = sorted(v for k, v in wanted if k == kind)
+                    found = await client.user_names(kind, values)
+                    for value in values:
+                        self._names[(kind, value)] = (found.get(value, ""), now)
+                self._save()
+            finally:
+                for key in wanted:
+                    del self._asking[key]
+                done.set_result(None)
+        if under_way:
+            await asyncio.gather(*under_way)
 
     def _save(self) -> None:
         if self.db is None:

@@ -8,6 +8,8 @@ The emulator's lookups follow the specs: Cloud v2 ``POST /wiki/api/v2/users-bulk
 
 from __future__ import annotations
 
+import asyncio
+
 from syncd.confluence import ConfluenceClient, ConnectionSettings
 from syncd.emulator.seed import TEAM
 from syncd.emulator.server import EmulatorServer
@@ -111,3 +113,29 @@ def test_the_configured_jira_turns_issue_macros_into_links():
     index = PageIndex("DEMO", jira_url="https://jira.example.com/")
     md = storage_to_markdown(jira, resolver=index.for_page("Page.md")).markdown
     assert md == "See [OPS-7](https://jira.example.com/browse/OPS-7)\n"
+
+
+async def test_pages_read_side_by_side_ask_for_a_user_once(tmp_path):
+    """Bodies fetched ahead learn their users concurrently: a user another page is being
+    looked up for is waited for, not asked again."""
+    gate = asyncio.Event()
+
+    class SlowClient(CountingClient):
+        async def user_names(self, kind, values):
+            self.calls.append((kind, values))
+            await gate.wait()
+            return {v: self.names[v] for v in values if v in self.names}
+
+    client = SlowClient({PRIYA: "Priya Raman"})
+    users = UserNames(None)
+    first = asyncio.ensure_future(users.learn(client, BODY))
+    second = asyncio.ensure_future(users.learn(client, BODY))
+    third = asyncio.ensure_future(
+        users.learn(client, f'<ri:user ri:account-id="{PRIYA}" /><ri:user ri:account-id="x" />')
+    )
+    await asyncio.sleep(0)
+    assert not second.done()  # waits for the first call's answer
+    gate.set()
+    await asyncio.gather(first, second, third)
+    assert client.calls == [("account-id", ["557058:gone", PRIYA]), ("account-id", ["x"])]
+    assert users.name("account-id", PRIYA) == "Priya Raman"
